@@ -1,0 +1,122 @@
+/* localbridge: a local Amazon EventBridge. This file only parses the command line, loads the
+ * configuration and runs the loop; everything else lives in lb_server and below. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "lb_config.h"
+#include "lb_notify.h"
+#include "lb_server.h"
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: localbridge serve [options]\n"
+            "       localbridge --help | --version\n"
+            "\n"
+            "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
+            "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
+            "--endpoint-url http://127.0.0.1:4010.\n"
+            "\n"
+            "Options (each also LOCALBRIDGE_<NAME> in the environment or `name = value` in\n"
+            "the config file; flags win over the environment, which wins over the file):\n"
+            "  --config FILE          config file to read\n");
+    lb_config_print_help(out);
+}
+
+typedef struct {
+    lb_server_t *server;
+    uv_signal_t sigterm, sigint, sighup;
+} signals_t;
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+    signals_t *sig = h->data;
+    (void)signum;
+    /* The watcher only records intent; the server does the work on the loop. */
+    lb_server_shutdown(sig->server);
+    uv_close((uv_handle_t *)&sig->sigterm, NULL);
+    uv_close((uv_handle_t *)&sig->sigint, NULL);
+    uv_close((uv_handle_t *)&sig->sighup, NULL);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    signals_t *sig = h->data;
+    (void)signum;
+    lb_server_reload(sig->server);
+}
+
+static int serve(int argc, char **argv)
+{
+    lb_config_t *config;
+    char *err = NULL;
+    lb_config_new(&config);
+    if (lb_config_load(config, argc, argv, environ, &err)) {
+        fprintf(stderr, "localbridge: %s\n", err ? err : "invalid configuration");
+        free(err);
+        lb_config_free(&config);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    lb_server_t *server;
+    if (lb_server_start(&loop, config, &server, &err)) {
+        fprintf(stderr, "localbridge: %s\n", err ? err : "start-up failed");
+        free(err);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    signals_t sig = {.server = server};
+    uv_signal_init(&loop, &sig.sigterm);
+    uv_signal_init(&loop, &sig.sigint);
+    uv_signal_init(&loop, &sig.sighup);
+    sig.sigterm.data = sig.sigint.data = sig.sighup.data = &sig;
+    uv_signal_start(&sig.sigterm, on_stop_signal, SIGTERM);
+    uv_signal_start(&sig.sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&sig.sighup, on_hup, SIGHUP);
+
+    /* The first stdout line is the bound URL, so a test harness can start us on port 0. */
+    printf("%s\n", lb_server_url(server));
+    fflush(stdout);
+    lb_notify("READY=1");
+
+    uv_run(&loop, UV_RUN_DEFAULT);
+    lb_server_free(&server);
+    int rc = uv_loop_close(&loop);
+    return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("localbridge %s\n", LB_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "serve") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0) {
+                usage(stdout);
+                return 0;
+            }
+        return serve(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "localbridge: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

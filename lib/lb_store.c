@@ -1,0 +1,330 @@
+#include "lb_store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_util.h"
+
+struct lb_store {
+    sqlite3 *db;
+    int read_only;
+    /* Prepared once, reused for every call: the hot path must not re-parse SQL. */
+    sqlite3_stmt *event_insert;
+};
+
+/* Migrations, in order: migration i brings the schema from version i to i + 1. Never edit one
+ * that has shipped; add a new one. */
+static const char *const migrations[] = {
+    /* 0 -> 1: buses and events. */
+    "CREATE TABLE buses ("
+    "  region TEXT NOT NULL, name TEXT NOT NULL, description TEXT, kms_key TEXT,"
+    "  dlq_arn TEXT, tags TEXT, created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (region, name));"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+    "  region TEXT NOT NULL, bus TEXT NOT NULL, ingested_ms INTEGER NOT NULL,"
+    "  envelope TEXT NOT NULL);"
+    "CREATE INDEX events_by_bus ON events (region, bus, seq);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+void lb_bus_record_clear(lb_bus_record_t *b)
+{
+    free(b->region);
+    free(b->name);
+    free(b->description);
+    free(b->kms_key);
+    free(b->dlq_arn);
+    free(b->tags_json);
+    memset(b, 0, sizeof *b);
+}
+
+const char *lb_store_errmsg(lb_store_t *s)
+{
+    return s && s->db ? sqlite3_errmsg(s->db) : "store not open";
+}
+
+static int exec_sql(lb_store_t *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : LB_ESTORE;
+}
+
+int lb_store_latest_schema_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+int lb_store_schema_version(lb_store_t *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v < 0 ? LB_ESTORE : v;
+}
+
+static int migrate(lb_store_t *s)
+{
+    int v = lb_store_schema_version(s);
+    if (v < 0) return v;
+    if (v > N_MIGRATIONS) return -EPROTO; /* written by a newer LocalBridge */
+    for (; v < N_MIGRATIONS; v++) {
+        char pragma[64];
+        if (exec_sql(s, "BEGIN IMMEDIATE")) return LB_ESTORE;
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (exec_sql(s, migrations[v]) || exec_sql(s, pragma) || exec_sql(s, "COMMIT")) {
+            exec_sql(s, "ROLLBACK");
+            return LB_ESTORE;
+        }
+    }
+    return 0;
+}
+
+int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out)
+{
+    static const char *const sync_sql[] = {
+        "PRAGMA synchronous = OFF", "PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL",
+        "PRAGMA synchronous = EXTRA"};
+    lb_store_options_t defaults = {.read_only = 0, .synchronous = LB_SYNC_FULL};
+    if (!opts) opts = &defaults;
+    if ((unsigned)opts->synchronous > LB_SYNC_EXTRA) return -EINVAL;
+    lb_store_t *s = lb_xcalloc(1, sizeof *s);
+    s->read_only = opts->read_only;
+    int flags = opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) goto fail;
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_extended_result_codes(s->db, 1);
+    if (!opts->read_only) {
+        if (exec_sql(s, "PRAGMA journal_mode = WAL") || exec_sql(s, sync_sql[opts->synchronous]) ||
+            exec_sql(s, "PRAGMA foreign_keys = ON") || migrate(s))
+            goto fail;
+    } else {
+        int v = lb_store_schema_version(s);
+        if (v != N_MIGRATIONS) goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    lb_store_close(&s);
+    return LB_ESTORE;
+}
+
+void lb_store_close(lb_store_t **sp)
+{
+    lb_store_t *s = *sp;
+    if (!s) return;
+    sqlite3_finalize(s->event_insert);
+    sqlite3_close(s->db);
+    free(s);
+    *sp = NULL;
+}
+
+int lb_store_begin(lb_store_t *s)
+{
+    return exec_sql(s, "BEGIN IMMEDIATE");
+}
+
+int lb_store_commit(lb_store_t *s)
+{
+    if (exec_sql(s, "COMMIT") == 0) return 0;
+    /* A failed COMMIT (disk full, I/O error) may leave the transaction open: end it so the
+     * connection is usable when the disk recovers. */
+    if (!sqlite3_get_autocommit(s->db)) exec_sql(s, "ROLLBACK");
+    return LB_ESTORE;
+}
+
+int lb_store_rollback(lb_store_t *s)
+{
+    if (sqlite3_get_autocommit(s->db)) return 0;
+    return exec_sql(s, "ROLLBACK");
+}
+
+int lb_store_savepoint(lb_store_t *s)
+{
+    return exec_sql(s, "SAVEPOINT job");
+}
+
+int lb_store_savepoint_release(lb_store_t *s)
+{
+    return exec_sql(s, "RELEASE job");
+}
+
+int lb_store_savepoint_rollback(lb_store_t *s)
+{
+    if (exec_sql(s, "ROLLBACK TO job")) return LB_ESTORE;
+    return exec_sql(s, "RELEASE job");
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return 0;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return LB_EEXISTS;
+    return LB_ESTORE;
+}
+
+int lb_store_bus_insert(lb_store_t *s, const lb_bus_record_t *b)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO buses (region, name, description, kms_key, dlq_arn, tags,"
+                           " created_ms, modified_ms) VALUES (?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    bind_text_or_null(st, 1, b->region);
+    bind_text_or_null(st, 2, b->name);
+    bind_text_or_null(st, 3, b->description);
+    bind_text_or_null(st, 4, b->kms_key);
+    bind_text_or_null(st, 5, b->dlq_arn);
+    bind_text_or_null(st, 6, b->tags_json);
+    sqlite3_bind_int64(st, 7, b->created_ms);
+    sqlite3_bind_int64(st, 8, b->modified_ms);
+    return step_done(st);
+}
+
+int lb_store_bus_update(lb_store_t *s, const lb_bus_record_t *b)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE buses SET description = ?, kms_key = ?, dlq_arn = ?, tags = ?,"
+                           " modified_ms = ? WHERE region = ? AND name = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    bind_text_or_null(st, 1, b->description);
+    bind_text_or_null(st, 2, b->kms_key);
+    bind_text_or_null(st, 3, b->dlq_arn);
+    bind_text_or_null(st, 4, b->tags_json);
+    sqlite3_bind_int64(st, 5, b->modified_ms);
+    bind_text_or_null(st, 6, b->region);
+    bind_text_or_null(st, 7, b->name);
+    int rc = step_done(st);
+    if (rc == 0 && sqlite3_changes(s->db) == 0) return LB_ENOTFOUND;
+    return rc;
+}
+
+int lb_store_bus_delete(lb_store_t *s, const char *region, const char *name)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM buses WHERE region = ? AND name = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    bind_text_or_null(st, 1, region);
+    bind_text_or_null(st, 2, name);
+    int rc = step_done(st);
+    if (rc == 0 && sqlite3_changes(s->db) == 0) return LB_ENOTFOUND;
+    return rc;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? lb_strdup((const char *)t) : NULL;
+}
+
+int lb_store_buses_each(lb_store_t *s, lb_store_bus_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT region, name, description, kms_key, dlq_arn, tags, created_ms,"
+                           " modified_ms FROM buses ORDER BY region, name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lb_bus_record_t b = {
+            .region = col_dup(st, 0),
+            .name = col_dup(st, 1),
+            .description = col_dup(st, 2),
+            .kms_key = col_dup(st, 3),
+            .dlq_arn = col_dup(st, 4),
+            .tags_json = col_dup(st, 5),
+            .created_ms = sqlite3_column_int64(st, 6),
+            .modified_ms = sqlite3_column_int64(st, 7),
+        };
+        ret = cb(&b, ctx);
+        lb_bus_record_clear(&b);
+        if (ret) break;
+    }
+    if (!ret && rc != SQLITE_DONE) ret = LB_ESTORE;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev)
+{
+    if (!s->event_insert &&
+        sqlite3_prepare_v3(s->db,
+                           "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
+                           " VALUES (?,?,?,?,?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &s->event_insert, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_stmt *st = s->event_insert;
+    sqlite3_bind_text(st, 1, ev->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ev->bus, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ev->ingested_ms);
+    sqlite3_bind_text(st, 5, ev->envelope, (int)ev->envelope_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE) return 0;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return LB_EEXISTS;
+    return LB_ESTORE;
+}
+
+int lb_store_events_each(lb_store_t *s, const char *region, const char *bus, int limit,
+                         lb_store_event_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    const char *sql = bus ? "SELECT id, region, bus, ingested_ms, envelope FROM events"
+                            " WHERE region = ?1 AND bus = ?2 ORDER BY seq DESC LIMIT ?3"
+                          : "SELECT id, region, bus, ingested_ms, envelope FROM events"
+                            " WHERE region = ?1 ORDER BY seq DESC LIMIT ?3";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return LB_ESTORE;
+    sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+    if (bus) sqlite3_bind_text(st, 2, bus, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, limit);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lb_event_record_t ev = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .region = (const char *)sqlite3_column_text(st, 1),
+            .bus = (const char *)sqlite3_column_text(st, 2),
+            .ingested_ms = sqlite3_column_int64(st, 3),
+            .envelope = (const char *)sqlite3_column_text(st, 4),
+            .envelope_len = (size_t)sqlite3_column_bytes(st, 4),
+        };
+        if ((ret = cb(&ev, ctx))) break;
+    }
+    if (!ret && rc != SQLITE_DONE) ret = LB_ESTORE;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int lb_store_event_count(lb_store_t *s, int64_t *count)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM events", -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : LB_ESTORE;
+}

@@ -1,0 +1,83 @@
+/* The durable store: one SQLite database in WAL mode holding buses, events and (later) rules,
+ * targets and deliveries. A lb_store_t is one connection and is used by one thread at a time:
+ * the daemon gives its single writer thread a read-write store and the loop thread a read-only
+ * one. Schema changes are numbered migrations applied in order on open. */
+#ifndef LB_STORE_H
+#define LB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lb_store lb_store_t;
+
+typedef enum {
+    LB_SYNC_OFF = 0,
+    LB_SYNC_NORMAL = 1,
+    LB_SYNC_FULL = 2,
+    LB_SYNC_EXTRA = 3,
+} lb_sync_mode_t;
+
+typedef struct {
+    int read_only;               /* open an existing database for reading only */
+    lb_sync_mode_t synchronous;  /* durability of each commit; FULL by default */
+} lb_store_options_t;
+
+/* An event bus as stored. Strings are owned by whoever filled the struct. */
+typedef struct {
+    char *region;
+    char *name;
+    char *description; /* may be NULL */
+    char *kms_key;     /* may be NULL */
+    char *dlq_arn;     /* may be NULL */
+    char *tags_json;   /* JSON array of {"Key","Value"}; may be NULL */
+    int64_t created_ms;
+    int64_t modified_ms;
+} lb_bus_record_t;
+
+void lb_bus_record_clear(lb_bus_record_t *b);
+
+/* Opens (creating if needed) the database at path and migrates it to the current schema. */
+int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out);
+void lb_store_close(lb_store_t **s);
+/* The latest schema version this build knows, and the one the open database has. */
+int lb_store_schema_version(lb_store_t *s);
+int lb_store_latest_schema_version(void);
+/* The SQLite error text of the last failure on this connection (never NULL). */
+const char *lb_store_errmsg(lb_store_t *s);
+
+/* Transactions. A savepoint nests inside a transaction so one failing job in a group commit
+ * rolls back alone. */
+int lb_store_begin(lb_store_t *s);
+int lb_store_commit(lb_store_t *s);
+int lb_store_rollback(lb_store_t *s);
+int lb_store_savepoint(lb_store_t *s);
+int lb_store_savepoint_release(lb_store_t *s);
+int lb_store_savepoint_rollback(lb_store_t *s);
+
+/* Buses. insert: LB_EEXISTS if (region,name) exists. update/delete: LB_ENOTFOUND if absent. */
+int lb_store_bus_insert(lb_store_t *s, const lb_bus_record_t *bus);
+int lb_store_bus_update(lb_store_t *s, const lb_bus_record_t *bus);
+int lb_store_bus_delete(lb_store_t *s, const char *region, const char *name);
+typedef int (*lb_store_bus_cb)(const lb_bus_record_t *bus, void *ctx);
+/* Calls cb for every bus in (region, name) order; a non-zero return from cb stops the walk and
+ * is returned. */
+int lb_store_buses_each(lb_store_t *s, lb_store_bus_cb cb, void *ctx);
+
+/* Events. The envelope is the JSON text delivered to targets. */
+typedef struct {
+    const char *id;
+    const char *region;
+    const char *bus;
+    int64_t ingested_ms;
+    const char *envelope;
+    size_t envelope_len;
+} lb_event_record_t;
+
+int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev);
+typedef int (*lb_store_event_cb)(const lb_event_record_t *ev, void *ctx);
+/* Newest first; bus NULL means every bus of the region. */
+int lb_store_events_each(lb_store_t *s, const char *region, const char *bus, int limit,
+                         lb_store_event_cb cb, void *ctx);
+int lb_store_event_count(lb_store_t *s, int64_t *count);
+
+#endif

@@ -1,0 +1,592 @@
+/* lb_transform: target input (Input / InputPath / InputTransformer). See lb_transform.h for the
+ * rendering rules and where each one comes from. */
+#include "lb_transform.h"
+
+#include "lb_jsonpath.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    INPUT_WHOLE_EVENT,
+    INPUT_CONSTANT,
+    INPUT_PATH,
+    INPUT_TRANSFORMER,
+} input_mode_t;
+
+/* The predefined placeholders (DOC "Predefined variables"); they need no InputPathsMap entry. */
+typedef enum {
+    PRE_RULE_ARN,
+    PRE_RULE_NAME,
+    PRE_INGESTION_TIME,
+    PRE_EVENT,
+    PRE_EVENT_JSON,
+    PRE_COUNT,
+} predefined_t;
+
+static const char *const predefined_names[PRE_COUNT] = {
+    [PRE_RULE_ARN] = "aws.events.rule-arn",
+    [PRE_RULE_NAME] = "aws.events.rule-name",
+    [PRE_INGESTION_TIME] = "aws.events.event.ingestion-time",
+    [PRE_EVENT] = "aws.events.event",
+    [PRE_EVENT_JSON] = "aws.events.event.json",
+};
+
+typedef struct {
+    char *name;
+    lb_jsonpath_t *path;
+} variable_t;
+
+/* The template is kept as a list of segments: literal text, or a placeholder that refers to a
+ * variable (index into vars) or to a predefined value, and knows whether it sits inside a JSON
+ * string literal of the template. */
+typedef struct {
+    size_t lit_off, lit_len; /* literal: a slice of `template` */
+    int is_placeholder;
+    int var; /* >= 0: index into vars; -1: predefined */
+    predefined_t pre;
+    int in_string;
+} segment_t;
+
+struct lb_input {
+    input_mode_t mode;
+    char *constant; /* INPUT_CONSTANT */
+    size_t constant_len;
+    lb_jsonpath_t *path; /* INPUT_PATH */
+    /* INPUT_TRANSFORMER */
+    char *template;
+    int json_template;
+    variable_t *vars;
+    size_t nvars;
+    segment_t *segs;
+    size_t nsegs, segcap;
+};
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3))) static int fail(char **errmsg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return -EINVAL;
+    char *m = malloc((size_t)n + 1);
+    if (m == NULL) return -ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(m, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    if (errmsg != NULL)
+        *errmsg = m;
+    else
+        free(m);
+    return -EINVAL;
+}
+
+/* ---- output buffer ----------------------------------------------------------------------- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} buf_t;
+
+static void buf_put(buf_t *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t ncap = b->cap ? b->cap : 256;
+        while (ncap < b->len + n + 1)
+            ncap *= 2;
+        char *np = realloc(b->p, ncap);
+        if (np == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = ncap;
+    }
+    if (n > 0) memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_puts(buf_t *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+/* Append s, escaped for the inside of a JSON string when `escape` is set. */
+static void buf_put_text(buf_t *b, const char *s, size_t n, int escape)
+{
+    if (!escape) {
+        buf_put(b, s, n);
+        return;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *rep = NULL;
+        char hex[8];
+        switch (c) {
+        case '"':
+            rep = "\\\"";
+            break;
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
+        case '\b':
+            rep = "\\b";
+            break;
+        case '\f':
+            rep = "\\f";
+            break;
+        default:
+            if (c < 0x20) {
+                snprintf(hex, sizeof(hex), "\\u%04x", c);
+                rep = hex;
+            }
+        }
+        if (rep != NULL) {
+            buf_put(b, s + start, i - start);
+            buf_puts(b, rep);
+            start = i + 1;
+        }
+    }
+    buf_put(b, s + start, n - start);
+}
+
+static void buf_put_json(buf_t *b, const cJSON *v)
+{
+    char *s = cJSON_PrintUnformatted(v);
+    if (s == NULL) {
+        b->oom = 1;
+        return;
+    }
+    buf_puts(b, s);
+    cJSON_free(s);
+}
+
+/* The text of a value as a string template shows it: strings without quotes, objects and
+ * arrays as JSON with their internal quotes removed ({acc_id:0a787ecb-4015,sf_id:baz}). */
+static void buf_put_value_text(buf_t *b, const cJSON *v, int escape)
+{
+    if (cJSON_IsString(v)) {
+        buf_put_text(b, v->valuestring, strlen(v->valuestring), escape);
+    } else if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        int obj = cJSON_IsObject(v);
+        buf_puts(b, obj ? "{" : "[");
+        for (const cJSON *c = v->child; c != NULL; c = c->next) {
+            if (obj) {
+                buf_put_text(b, c->string, strlen(c->string), escape);
+                buf_puts(b, ":");
+            }
+            buf_put_value_text(b, c, escape);
+            if (c->next != NULL) buf_puts(b, ",");
+        }
+        buf_puts(b, obj ? "}" : "]");
+    } else {
+        buf_put_json(b, v); /* numbers, booleans, null: their JSON text has no quotes */
+    }
+}
+
+/* ---- compile ----------------------------------------------------------------------------- */
+
+void lb_input_free(lb_input_t **in)
+{
+    if (in == NULL || *in == NULL) return;
+    lb_input_t *p = *in;
+    free(p->constant);
+    lb_jsonpath_free(&p->path);
+    free(p->template);
+    for (size_t i = 0; i < p->nvars; i++) {
+        free(p->vars[i].name);
+        lb_jsonpath_free(&p->vars[i].path);
+    }
+    free(p->vars);
+    free(p->segs);
+    free(p);
+    *in = NULL;
+}
+
+static int push_segment(lb_input_t *in, segment_t seg)
+{
+    if (in->nsegs == in->segcap) {
+        size_t ncap = in->segcap ? in->segcap * 2 : 8;
+        segment_t *n = realloc(in->segs, ncap * sizeof(*n));
+        if (n == NULL) return -ENOMEM;
+        in->segs = n;
+        in->segcap = ncap;
+    }
+    in->segs[in->nsegs++] = seg;
+    return 0;
+}
+
+/* InputPathsMap keys: 1..256 characters of [A-Za-z0-9_-] (the API's InputTransformerPathKey). */
+static int valid_key(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > 256) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int compile_paths_map(lb_input_t *in, const char *tid, const char *json, char **errmsg)
+{
+    cJSON *map = cJSON_Parse(json);
+    if (map == NULL || !cJSON_IsObject(map)) {
+        cJSON_Delete(map);
+        return fail(errmsg, "InputPathsMap for target %s must be a JSON object of strings.", tid);
+    }
+    int n = cJSON_GetArraySize(map);
+    if (n > LB_INPUT_MAX_PATHS) {
+        cJSON_Delete(map);
+        return fail(errmsg, "InputPathsMap for target %s has %d entries; at most %d are allowed.",
+                    tid, n, LB_INPUT_MAX_PATHS);
+    }
+    int rc = 0;
+    in->vars = calloc(n > 0 ? (size_t)n : 1, sizeof(*in->vars));
+    if (in->vars == NULL) rc = -ENOMEM;
+    for (const cJSON *e = map->child; e != NULL && rc == 0; e = e->next) {
+        const char *why = "";
+        if (!valid_key(e->string)) {
+            rc = fail(errmsg,
+                      "InputPathsMap key '%s' for target %s must be 1 to 256 characters of "
+                      "[A-Za-z0-9_-].",
+                      e->string, tid);
+        } else if (!cJSON_IsString(e)) {
+            rc = fail(errmsg, "InputPathsMap value for key '%s' of target %s must be a string.",
+                      e->string, tid);
+        } else {
+            variable_t *v = &in->vars[in->nvars];
+            rc = lb_jsonpath_compile(e->valuestring, &v->path, &why);
+            if (rc == -EINVAL)
+                rc = fail(errmsg,
+                          "InputPathsMap value '%s' for key '%s' of target %s is not a valid "
+                          "JSON path: it %s.",
+                          e->valuestring, e->string, tid, why);
+            if (rc == 0) {
+                v->name = strdup(e->string);
+                if (v->name == NULL) {
+                    lb_jsonpath_free(&v->path);
+                    rc = -ENOMEM;
+                } else {
+                    in->nvars++;
+                }
+            }
+        }
+    }
+    cJSON_Delete(map);
+    return rc;
+}
+
+static int resolve_placeholder(const lb_input_t *in, const char *name, size_t len, segment_t *seg)
+{
+    for (size_t i = 0; i < in->nvars; i++) {
+        if (strlen(in->vars[i].name) == len && memcmp(in->vars[i].name, name, len) == 0) {
+            seg->var = (int)i;
+            return 0;
+        }
+    }
+    for (int p = 0; p < PRE_COUNT; p++) {
+        if (strlen(predefined_names[p]) == len && memcmp(predefined_names[p], name, len) == 0) {
+            seg->var = -1;
+            seg->pre = (predefined_t)p;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+/* Split the template into literal text and placeholders. A placeholder is '<', one or more
+ * characters other than '<' and '>', then '>' (DOC: "<" and ">" cannot be escaped); every one
+ * must name an InputPathsMap key or a predefined variable. Whether a placeholder lies inside a
+ * JSON string literal is tracked by following unescaped double quotes. */
+static int compile_template(lb_input_t *in, const char *tid, char **errmsg)
+{
+    const char *t = in->template;
+    size_t n = strlen(t), lit_start = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in_string && t[i] == '\\' && i + 1 < n) {
+            i++;
+            continue;
+        }
+        if (t[i] == '"') {
+            in_string = !in_string;
+            continue;
+        }
+        if (t[i] != '<') continue;
+        size_t j = i + 1;
+        while (j < n && t[j] != '<' && t[j] != '>')
+            j++;
+        if (j >= n || t[j] != '>' || j == i + 1) continue;
+        segment_t ph = {.is_placeholder = 1, .in_string = in_string};
+        if (resolve_placeholder(in, t + i + 1, j - i - 1, &ph) != 0)
+            return fail(errmsg, "InputTemplate for target %s contains invalid placeholder %.*s.",
+                        tid, (int)(j - i - 1), t + i + 1);
+        segment_t lit = {.lit_off = lit_start, .lit_len = i - lit_start};
+        int rc = lit.lit_len > 0 ? push_segment(in, lit) : 0;
+        if (rc == 0) rc = push_segment(in, ph);
+        if (rc != 0) return rc;
+        lit_start = j + 1;
+        i = j;
+    }
+    if (lit_start < n) {
+        segment_t lit = {.lit_off = lit_start, .lit_len = n - lit_start};
+        return push_segment(in, lit);
+    }
+    return 0;
+}
+
+int lb_input_compile_for_target(const char *target_id, const char *input, const char *input_path,
+                                const char *paths_map_json, const char *input_template,
+                                lb_input_t **out, char **errmsg)
+{
+    const char *tid = target_id != NULL ? target_id : "";
+    int transformer = paths_map_json != NULL || input_template != NULL;
+    *out = NULL;
+    if (errmsg != NULL) *errmsg = NULL;
+    if ((input != NULL) + (input_path != NULL) + transformer > 1)
+        return fail(errmsg,
+                    "Only one of Input, InputPath, or InputTransformer must be provided for "
+                    "target %s.",
+                    tid);
+
+    lb_input_t *in = calloc(1, sizeof(*in));
+    if (in == NULL) return -ENOMEM;
+    int rc = 0;
+    const char *why = "";
+    if (input != NULL) {
+        in->mode = INPUT_CONSTANT;
+        cJSON *parsed = cJSON_Parse(input);
+        if (strlen(input) > LB_INPUT_MAX_TEXT)
+            rc = fail(errmsg, "Input for target %s must be at most %d characters.", tid,
+                      LB_INPUT_MAX_TEXT);
+        else if (parsed == NULL)
+            rc = fail(errmsg, "Input for target %s is not valid JSON text.", tid);
+        cJSON_Delete(parsed);
+        if (rc == 0) {
+            in->constant = strdup(input);
+            in->constant_len = strlen(input);
+            if (in->constant == NULL) rc = -ENOMEM;
+        }
+    } else if (input_path != NULL) {
+        in->mode = INPUT_PATH;
+        rc = lb_jsonpath_compile(input_path, &in->path, &why);
+        if (rc == -EINVAL)
+            rc = fail(errmsg, "InputPath '%s' for target %s is not a valid JSON path: it %s.",
+                      input_path, tid, why);
+    } else if (transformer) {
+        in->mode = INPUT_TRANSFORMER;
+        if (input_template == NULL)
+            rc = fail(errmsg, "InputTransformer for target %s must have an InputTemplate.", tid);
+        else if (input_template[0] == '\0' || strlen(input_template) > LB_INPUT_MAX_TEXT)
+            rc = fail(errmsg, "InputTemplate for target %s must be 1 to %d characters.", tid,
+                      LB_INPUT_MAX_TEXT);
+        if (rc == 0 && paths_map_json != NULL)
+            rc = compile_paths_map(in, tid, paths_map_json, errmsg);
+        if (rc == 0) {
+            in->template = strdup(input_template);
+            if (in->template == NULL) rc = -ENOMEM;
+        }
+        if (rc == 0) {
+            /* DOC: "If InputTemplate is a JSON object (surrounded by curly braces)". */
+            const char *s = input_template;
+            while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+                s++;
+            in->json_template = *s == '{';
+            rc = compile_template(in, tid, errmsg);
+        }
+    }
+    if (rc != 0) {
+        lb_input_free(&in);
+        return rc;
+    }
+    *out = in;
+    return 0;
+}
+
+int lb_input_compile(const char *input, const char *input_path, const char *paths_map_json,
+                     const char *input_template, lb_input_t **out, char **errmsg)
+{
+    return lb_input_compile_for_target(NULL, input, input_path, paths_map_json, input_template, out,
+                                       errmsg);
+}
+
+/* ---- render ------------------------------------------------------------------------------ */
+
+/* <aws.events.event>: the envelope without "detail", with "detail-type" renamed "detailType" and
+ * "time" set to the ingestion time, keys in the order AWS delivered them (AWS:
+ * test_input_transformer_predefined_variables). */
+static cJSON *event_without_detail(const cJSON *ev, const char *ingestion_time)
+{
+    static const char *const order[] = {"id",     "account", "detail-type", "time",
+                                        "source", "region",  "resources",   "version"};
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL) return NULL;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, order[i]);
+        if (v == NULL) continue;
+        const char *key = strcmp(order[i], "detail-type") == 0 ? "detailType" : order[i];
+        cJSON *c = strcmp(order[i], "time") == 0 && ingestion_time != NULL
+                       ? cJSON_CreateString(ingestion_time)
+                       : cJSON_Duplicate(v, 1);
+        if (c == NULL || !cJSON_AddItemToObject(o, key, c)) {
+            cJSON_Delete(c);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    for (const cJSON *v = ev->child; v != NULL; v = v->next) {
+        int known = strcmp(v->string, "detail") == 0;
+        for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !known; i++)
+            known = strcmp(v->string, order[i]) == 0;
+        if (known) continue;
+        cJSON *c = cJSON_Duplicate(v, 1);
+        if (c == NULL || !cJSON_AddItemToObject(o, v->string, c)) {
+            cJSON_Delete(c);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static const char *ctx_string(const lb_input_ctx_t *ctx, predefined_t p, const cJSON *ev)
+{
+    const char *s = NULL;
+    if (ctx != NULL)
+        s = p == PRE_RULE_ARN    ? ctx->rule_arn
+            : p == PRE_RULE_NAME ? ctx->rule_name
+                                 : ctx->ingestion_time;
+    if (s == NULL && p == PRE_INGESTION_TIME) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "time");
+        s = cJSON_IsString(t) ? t->valuestring : NULL;
+    }
+    return s != NULL ? s : "";
+}
+
+static void put_string_value(buf_t *b, const char *s, int json_context, int in_string)
+{
+    if (json_context && !in_string) {
+        buf_puts(b, "\"");
+        buf_put_text(b, s, strlen(s), 1);
+        buf_puts(b, "\"");
+    } else {
+        buf_put_text(b, s, strlen(s), in_string);
+    }
+}
+
+/* One placeholder. `v` is the value (NULL: the path named nothing, which AWS renders as the
+ * empty string). A JSON template outside quotes takes JSON text; everywhere else the value's
+ * text goes in, escaped when it lands inside a JSON string. */
+static void put_value(buf_t *b, const cJSON *v, int json_template, int in_string)
+{
+    if (v == NULL) {
+        put_string_value(b, "", json_template, in_string);
+    } else if (json_template && !in_string) {
+        buf_put_json(b, v);
+    } else {
+        buf_put_value_text(b, v, in_string);
+    }
+}
+
+static int render_transformer(const lb_input_t *in, const cJSON *ev, const lb_input_ctx_t *ctx,
+                              buf_t *b)
+{
+    cJSON **values = calloc(in->nvars > 0 ? in->nvars : 1, sizeof(*values));
+    cJSON *event_obj = NULL;
+    int rc = values == NULL ? -ENOMEM : 0;
+    /* Every path is evaluated once per event, even when its placeholder repeats. */
+    for (size_t i = 0; i < in->nvars && rc == 0; i++) {
+        rc = lb_jsonpath_eval(in->vars[i].path, ev, &values[i]);
+        if (rc == -ENOENT) rc = 0;
+    }
+    for (size_t i = 0; i < in->nsegs && rc == 0; i++) {
+        const segment_t *s = &in->segs[i];
+        if (!s->is_placeholder) {
+            buf_put(b, in->template + s->lit_off, s->lit_len);
+        } else if (s->var >= 0) {
+            put_value(b, values[s->var], in->json_template, s->in_string);
+        } else if (s->pre == PRE_EVENT_JSON) {
+            put_value(b, ev, in->json_template, s->in_string);
+        } else if (s->pre == PRE_EVENT) {
+            if (event_obj == NULL) {
+                const char *it = ctx != NULL ? ctx->ingestion_time : NULL;
+                event_obj = event_without_detail(ev, it);
+                if (event_obj == NULL) {
+                    rc = -ENOMEM;
+                    break;
+                }
+            }
+            put_value(b, event_obj, in->json_template, s->in_string);
+        } else {
+            put_string_value(b, ctx_string(ctx, s->pre, ev), in->json_template, s->in_string);
+        }
+    }
+    for (size_t i = 0; values != NULL && i < in->nvars; i++)
+        cJSON_Delete(values[i]);
+    free(values);
+    cJSON_Delete(event_obj);
+    return rc;
+}
+
+int lb_input_render(const lb_input_t *in, const char *event_json, size_t event_len,
+                    const lb_input_ctx_t *ctx, char **out, size_t *outlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    buf_t b = {0};
+    int rc = 0;
+    if (in->mode == INPUT_WHOLE_EVENT || in->mode == INPUT_CONSTANT) {
+        /* Delivered verbatim; no need to parse the event. */
+        if (in->mode == INPUT_WHOLE_EVENT)
+            buf_put(&b, event_json, event_len);
+        else
+            buf_put(&b, in->constant, in->constant_len);
+        if (b.p == NULL && !b.oom) buf_put(&b, "", 0);
+    } else {
+        cJSON *ev = cJSON_ParseWithLength(event_json, event_len);
+        if (ev == NULL || !cJSON_IsObject(ev)) {
+            cJSON_Delete(ev);
+            return -EINVAL;
+        }
+        if (in->mode == INPUT_PATH) {
+            cJSON *v = NULL;
+            rc = lb_jsonpath_eval(in->path, ev, &v);
+            if (rc == 0) buf_put_json(&b, v);
+            cJSON_Delete(v);
+        } else {
+            rc = render_transformer(in, ev, ctx, &b);
+            if (rc == 0 && b.p == NULL) buf_put(&b, "", 0);
+        }
+        cJSON_Delete(ev);
+    }
+    if (rc == 0 && b.oom) rc = -ENOMEM;
+    if (rc != 0) {
+        free(b.p);
+        return rc;
+    }
+    *out = b.p;
+    *outlen = b.len;
+    return 0;
+}

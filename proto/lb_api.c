@@ -1,0 +1,181 @@
+#include "lb_api.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lb_ops_bus.h"
+#include "lb_ops_events.h"
+
+#define TARGET_PREFIX "AWSEvents."
+/* JSON nesting deeper than this is refused before any operation sees it. */
+#define MAX_JSON_DEPTH 64
+
+typedef void (*lb_op_fn)(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+
+static const struct {
+    const char *name;
+    lb_op_fn fn;
+} operations[] = {
+    {"CreateEventBus", lb_op_create_event_bus},
+    {"DeleteEventBus", lb_op_delete_event_bus},
+    {"DescribeEventBus", lb_op_describe_event_bus},
+    {"ListEventBuses", lb_op_list_event_buses},
+    {"PutEvents", lb_op_put_events},
+    {"UpdateEventBus", lb_op_update_event_bus},
+};
+
+#define N_OPERATIONS (sizeof operations / sizeof operations[0])
+
+struct lb_api {
+    lb_engine_t *engine;
+};
+
+int lb_api_new(lb_engine_t *engine, lb_api_t **out)
+{
+    lb_api_t *api = lb_xcalloc(1, sizeof *api);
+    api->engine = engine;
+    *out = api;
+    return 0;
+}
+
+void lb_api_free(lb_api_t **api)
+{
+    free(*api);
+    *api = NULL;
+}
+
+size_t lb_api_operation_count(void)
+{
+    return N_OPERATIONS;
+}
+
+const char *lb_api_operation_name(size_t i)
+{
+    return i < N_OPERATIONS ? operations[i].name : NULL;
+}
+
+static lb_op_fn find_operation(const char *name)
+{
+    size_t lo = 0, hi = N_OPERATIONS;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(operations[mid].name, name);
+        if (c == 0) return operations[mid].fn;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* cJSON recurses without a useful bound of our choosing, so measure the depth first: a hostile
+ * "[[[[..." must not reach the parser. Strings are skipped so brackets inside them don't count. */
+static int json_depth_ok(const char *s, size_t len)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > MAX_JSON_DEPTH) return 0;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+static int content_type_ok(const char *ct)
+{
+    if (!ct || !*ct) return 1;
+    size_t n = strcspn(ct, ";");
+    while (n && isspace((unsigned char)ct[n - 1])) n--;
+    return (n == 26 && strncasecmp(ct, "application/x-amz-json-1.1", n) == 0) ||
+           (n == 26 && strncasecmp(ct, "application/x-amz-json-1.0", n) == 0) ||
+           (n == 16 && strncasecmp(ct, "application/json", n) == 0);
+}
+
+void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const char *content_type,
+                   const char *body, size_t len)
+{
+    call->api = api;
+    call->txn = NULL;
+    if (!target || strncmp(target, TARGET_PREFIX, strlen(TARGET_PREFIX)) != 0) {
+        lb_call_error(call, LB_AWS_UNKNOWN_OPERATION,
+                      "Missing or unknown X-Amz-Target header; expected AWSEvents.<Operation>.");
+        return;
+    }
+    const char *name = target + strlen(TARGET_PREFIX);
+    lb_op_fn fn = find_operation(name);
+    if (!fn) {
+        lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.100s is not supported.", name);
+        return;
+    }
+    if (!content_type_ok(content_type)) {
+        lb_call_error(call, LB_AWS_UNSUPPORTED_MEDIA,
+                      "Content-Type %.100s is not supported; use application/x-amz-json-1.1.",
+                      content_type);
+        return;
+    }
+    if (!lb_utf8_valid(body, len)) {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid UTF-8.");
+        return;
+    }
+    if (!json_depth_ok(body, len)) {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request JSON is nested deeper than %d levels.",
+                      MAX_JSON_DEPTH);
+        return;
+    }
+    if (memchr(body, '\0', len)) {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body contains a NUL byte.");
+        return;
+    }
+    /* An empty body means an empty request, as AWS treats it. The body is NUL-terminated, and
+     * counting the terminator lets cJSON insist nothing trails the JSON value. */
+    cJSON *req = len ? cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1) : cJSON_CreateObject();
+    if (!req) {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid JSON.");
+        return;
+    }
+    if (!cJSON_IsObject(req)) {
+        cJSON_Delete(req);
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body must be a JSON object.");
+        return;
+    }
+    call->status = 200;
+    fn(api->engine, req, call);
+    cJSON_Delete(req);
+}
+
+int lb_api_region_from_auth(const char *auth, char *out, size_t outlen)
+{
+    if (!auth) return -1;
+    const char *cred = strstr(auth, "Credential=");
+    if (!cred) return -1;
+    cred += strlen("Credential=");
+    /* AKID/date/region/service/aws4_request */
+    const char *p = strchr(cred, '/');
+    if (!p) return -1;
+    p = strchr(p + 1, '/');
+    if (!p) return -1;
+    p++;
+    size_t n = strcspn(p, "/,");
+    if (n == 0 || n >= outlen || p[n] != '/') return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)p[i]) && !isdigit((unsigned char)p[i]) && p[i] != '-')
+            return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}

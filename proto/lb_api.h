@@ -1,0 +1,32 @@
+/* The EventBridge API surface: AWS JSON 1.1 requests (`X-Amz-Target: AWSEvents.<Operation>`)
+ * turned into engine calls and AWS-shaped responses. No I/O: the daemon hands in the request and
+ * runs whatever store work the call defers (see lb_call.h). */
+#ifndef LB_API_H
+#define LB_API_H
+
+#include <stddef.h>
+
+#include "lb_call.h"
+#include "lb_engine.h"
+
+typedef struct lb_api lb_api_t;
+
+int lb_api_new(lb_engine_t *engine, lb_api_t **out);
+void lb_api_free(lb_api_t **api);
+
+/* Handles one request. target is the X-Amz-Target header (may be NULL), content_type the
+ * Content-Type header (may be NULL); body must be NUL-terminated at len. The call's context (region, account, request id, now) must be
+ * set. On return either the response is complete (call->txn == NULL) or the daemon must run
+ * call->txn in a store transaction and then call lb_call_complete(). */
+void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const char *content_type,
+                   const char *body, size_t len);
+
+/* The region named by a SigV4 Authorization header's credential scope
+ * ("Credential=AKID/20240101/eu-west-1/events/aws4_request"). 0 and out filled, or -1. */
+int lb_api_region_from_auth(const char *authorization, char *out, size_t outlen);
+
+/* Number of operations in the table and the i-th name (for docs and tests). */
+size_t lb_api_operation_count(void);
+const char *lb_api_operation_name(size_t i);
+
+#endif

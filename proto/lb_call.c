@@ -1,0 +1,101 @@
+#include "lb_call.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *type;
+    int status;
+} aws_errors[] = {
+    [LB_AWS_VALIDATION] = {"ValidationException", 400},
+    [LB_AWS_SERIALIZATION] = {"SerializationException", 400},
+    [LB_AWS_UNKNOWN_OPERATION] = {"UnknownOperationException", 400},
+    [LB_AWS_RESOURCE_NOT_FOUND] = {"ResourceNotFoundException", 400},
+    [LB_AWS_RESOURCE_EXISTS] = {"ResourceAlreadyExistsException", 400},
+    [LB_AWS_LIMIT_EXCEEDED] = {"LimitExceededException", 400},
+    [LB_AWS_INVALID_EVENT_PATTERN] = {"InvalidEventPatternException", 400},
+    [LB_AWS_CONCURRENT_MODIFICATION] = {"ConcurrentModificationException", 400},
+    [LB_AWS_ILLEGAL_STATUS] = {"IllegalStatusException", 400},
+    [LB_AWS_INTERNAL] = {"InternalException", 500},
+    [LB_AWS_UNSUPPORTED_MEDIA] = {"UnsupportedMediaTypeException", 415},
+    [LB_AWS_NOT_IMPLEMENTED] = {"NotImplementedException", 501},
+};
+
+const char *lb_aws_error_type(lb_aws_error_t err)
+{
+    return aws_errors[err].type;
+}
+
+void lb_call_error(lb_call_t *call, lb_aws_error_t err, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    call->body.len = 0;
+    call->status = aws_errors[err].status;
+    lb_buf_puts(&call->body, "{\"__type\":");
+    lb_buf_json_string(&call->body, aws_errors[err].type, strlen(aws_errors[err].type));
+    lb_buf_puts(&call->body, ",\"message\":");
+    lb_buf_json_string(&call->body, msg, strlen(msg));
+    lb_buf_puts(&call->body, "}");
+}
+
+void lb_call_error_code(lb_call_t *call, int code, const char *what)
+{
+    switch (code) {
+    case LB_ENOTFOUND:
+        lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "%s does not exist.", what);
+        break;
+    case LB_EEXISTS:
+        lb_call_error(call, LB_AWS_RESOURCE_EXISTS, "%s already exists.", what);
+        break;
+    case LB_ELIMIT:
+        lb_call_error(call, LB_AWS_LIMIT_EXCEEDED,
+                      "The requested resource exceeds the maximum number allowed.");
+        break;
+    case LB_ESTORE:
+        /* The store could not commit (disk full, read-only data directory, I/O error): nothing
+         * of this request was kept, so the client may retry. */
+        lb_call_error(call, LB_AWS_INTERNAL,
+                      "The request could not be stored durably; nothing was accepted. Retry later.");
+        break;
+    default:
+        lb_call_error(call, LB_AWS_INTERNAL, "Internal error (code %d) while handling %s.", code,
+                      what);
+    }
+}
+
+void lb_call_ok_json(lb_call_t *call, const char *json)
+{
+    call->status = 200;
+    call->body.len = 0;
+    lb_buf_puts(&call->body, json);
+}
+
+void lb_call_defer(lb_call_t *call, lb_call_txn_fn txn, lb_call_finish_fn finish, void *arg,
+                   void (*arg_free)(void *))
+{
+    call->txn = txn;
+    call->finish = finish;
+    call->arg = arg;
+    call->arg_free = arg_free;
+}
+
+void lb_call_complete(lb_call_t *call, int txn_rc)
+{
+    call->txn = NULL;
+    if (call->finish) call->finish(call, txn_rc);
+    call->finish = NULL;
+}
+
+void lb_call_clear(lb_call_t *call)
+{
+    if (call->arg_free && call->arg) call->arg_free(call->arg);
+    call->arg = NULL;
+    call->arg_free = NULL;
+    lb_buf_free(&call->body);
+}

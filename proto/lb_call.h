@@ -1,0 +1,70 @@
+/* One API call in flight: the request context, the response being built, and the store work the
+ * daemon must commit before the response may go out. proto/ fills it; daemon/ runs `txn` on its
+ * writer thread (inside a group commit) and then calls lb_call_complete() on the loop thread.
+ * Every internal error becomes an AWS error here, in lb_call_error(), and nowhere else. */
+#ifndef LB_CALL_H
+#define LB_CALL_H
+
+#include <stdint.h>
+
+#include "lb_store.h"
+#include "lb_util.h"
+
+typedef enum {
+    LB_AWS_VALIDATION,
+    LB_AWS_SERIALIZATION,
+    LB_AWS_UNKNOWN_OPERATION,
+    LB_AWS_RESOURCE_NOT_FOUND,
+    LB_AWS_RESOURCE_EXISTS,
+    LB_AWS_LIMIT_EXCEEDED,
+    LB_AWS_INVALID_EVENT_PATTERN,
+    LB_AWS_CONCURRENT_MODIFICATION,
+    LB_AWS_ILLEGAL_STATUS,
+    LB_AWS_INTERNAL,
+    LB_AWS_UNSUPPORTED_MEDIA,
+    LB_AWS_NOT_IMPLEMENTED,
+} lb_aws_error_t;
+
+typedef struct lb_call lb_call_t;
+
+/* Store work for the writer thread: must only touch the store and its own arg. */
+typedef int (*lb_call_txn_fn)(lb_store_t *store, void *arg);
+/* Runs on the loop thread once the store work's transaction committed (txn_rc 0) or failed. */
+typedef void (*lb_call_finish_fn)(lb_call_t *call, int txn_rc);
+
+struct lb_call {
+    /* Request context, filled by the daemon before lb_api_handle(). */
+    char region[32];
+    const char *account_id;
+    char request_id[37];
+    int64_t now_ms;
+
+    /* Response. */
+    int status;
+    lb_buf_t body;
+
+    /* Deferred store work; NULL txn means the response is complete. */
+    lb_call_txn_fn txn;
+    lb_call_finish_fn finish;
+    void *arg;
+    void (*arg_free)(void *arg);
+    void *api; /* the lb_api_t that began the call */
+};
+
+/* Replaces the response with an AWS error: {"__type": ..., "message": ...} and its status. */
+void lb_call_error(lb_call_t *call, lb_aws_error_t err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps an internal error code (LB_E*, -errno) to an AWS error. */
+void lb_call_error_code(lb_call_t *call, int code, const char *what);
+/* Sets a 200 response with the given JSON text. */
+void lb_call_ok_json(lb_call_t *call, const char *json);
+/* Defers store work; ownership of arg passes to the call (freed with arg_free). */
+void lb_call_defer(lb_call_t *call, lb_call_txn_fn txn, lb_call_finish_fn finish, void *arg,
+                   void (*arg_free)(void *));
+/* After the daemon ran txn: finish the response. */
+void lb_call_complete(lb_call_t *call, int txn_rc);
+/* Frees what the call owns (not the struct itself). */
+void lb_call_clear(lb_call_t *call);
+const char *lb_aws_error_type(lb_aws_error_t err);
+
+#endif

@@ -1,0 +1,364 @@
+#include "lb_ops_bus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_validate.h"
+
+void lb_bus_arn(const lb_call_t *call, const char *name, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "arn:aws:events:%s:%s:event-bus/%s", call->region, call->account_id,
+             name);
+}
+
+const lb_bus_record_t *lb_bus_resolve(lb_engine_t *engine, lb_call_t *call, const char *name)
+{
+    if (!name) name = "default";
+    const lb_bus_record_t *bus = lb_engine_bus_find(engine, call->region, name);
+    if (bus) return bus;
+    if (strcmp(name, "default") == 0) {
+        /* Every region has a default bus; one first touched in a region that was never
+         * configured is created in memory on demand, and persisted when it is updated. */
+        lb_bus_record_t rec = {.region = call->region,
+                               .name = "default",
+                               .created_ms = call->now_ms,
+                               .modified_ms = call->now_ms};
+        lb_engine_bus_put(engine, &rec);
+        return lb_engine_bus_find(engine, call->region, name);
+    }
+    lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.", name);
+    return NULL;
+}
+
+typedef enum { BUS_CREATE, BUS_UPDATE, BUS_DELETE } bus_change_t;
+
+typedef struct {
+    lb_engine_t *engine;
+    bus_change_t change;
+    lb_bus_record_t rec;
+} bus_job_t;
+
+static void bus_job_free(void *arg)
+{
+    bus_job_t *job = arg;
+    lb_bus_record_clear(&job->rec);
+    free(job);
+}
+
+static int bus_job_txn(lb_store_t *store, void *arg)
+{
+    bus_job_t *job = arg;
+    switch (job->change) {
+    case BUS_CREATE: return lb_store_bus_insert(store, &job->rec);
+    case BUS_DELETE: return lb_store_bus_delete(store, job->rec.region, job->rec.name);
+    case BUS_UPDATE: {
+        int rc = lb_store_bus_update(store, &job->rec);
+        /* The default bus of a region may live only in memory until its first update. */
+        if (rc == LB_ENOTFOUND && strcmp(job->rec.name, "default") == 0)
+            rc = lb_store_bus_insert(store, &job->rec);
+        return rc;
+    }
+    }
+    return -1;
+}
+
+static void put_dlq(lb_buf_t *b, const char *dlq_arn)
+{
+    if (!dlq_arn) return;
+    lb_buf_puts(b, ",\"DeadLetterConfig\":{\"Arn\":");
+    lb_buf_json_string(b, dlq_arn, strlen(dlq_arn));
+    lb_buf_puts(b, "}");
+}
+
+/* The optional fields every bus response shares, after the caller's first member. */
+static void put_bus_details(lb_buf_t *b, const lb_bus_record_t *bus)
+{
+    if (bus->description) lb_json_put_str(b, "Description", bus->description);
+    if (bus->kms_key) lb_json_put_str(b, "KmsKeyIdentifier", bus->kms_key);
+    put_dlq(b, bus->dlq_arn);
+}
+
+static void bus_job_finish(lb_call_t *call, int rc)
+{
+    bus_job_t *job = call->arg;
+    const lb_bus_record_t *bus = &job->rec;
+    char arn[2048];
+    if (rc) {
+        char what[512];
+        snprintf(what, sizeof what, "Event bus %s", bus->name);
+        lb_call_error_code(call, rc, what);
+        return;
+    }
+    lb_bus_arn(call, bus->name, arn, sizeof arn);
+    lb_buf_t *b = &call->body;
+    call->status = 200;
+    b->len = 0;
+    switch (job->change) {
+    case BUS_CREATE:
+        lb_engine_bus_put(job->engine, bus);
+        lb_buf_puts(b, "{\"EventBusArn\":");
+        lb_buf_json_string(b, arn, strlen(arn));
+        put_bus_details(b, bus);
+        break;
+    case BUS_UPDATE:
+        lb_engine_bus_put(job->engine, bus);
+        lb_buf_puts(b, "{\"Arn\":");
+        lb_buf_json_string(b, arn, strlen(arn));
+        lb_json_put_str(b, "Name", bus->name);
+        put_bus_details(b, bus);
+        break;
+    case BUS_DELETE:
+        lb_engine_bus_remove(job->engine, bus->region, bus->name);
+        lb_buf_puts(b, "{");
+        break;
+    }
+    lb_buf_puts(b, "}");
+}
+
+static void defer_bus_job(lb_engine_t *engine, lb_call_t *call, bus_change_t change,
+                          lb_bus_record_t *rec)
+{
+    bus_job_t *job = lb_xcalloc(1, sizeof *job);
+    job->engine = engine;
+    job->change = change;
+    job->rec = *rec; /* takes ownership of the strings */
+    memset(rec, 0, sizeof *rec);
+    lb_call_defer(call, bus_job_txn, bus_job_finish, job, bus_job_free);
+}
+
+/* Description, KmsKeyIdentifier and DeadLetterConfig, shared by Create and Update. */
+static int read_bus_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v,
+                             lb_bus_record_t *rec)
+{
+    const char *desc, *kms, *dlq_arn = NULL;
+    const cJSON *dlq;
+    if (lb_get_string(req, "Description", &desc, call) ||
+        lb_get_string(req, "KmsKeyIdentifier", &kms, call) ||
+        lb_get_object(req, "DeadLetterConfig", &dlq, call) ||
+        (dlq && lb_get_string(dlq, "Arn", &dlq_arn, call)))
+        return -1;
+    if (desc && lb_utf8_length(desc) > 512)
+        lb_verr_add(v, desc, "description", "Member must have length less than or equal to 512");
+    if (kms && lb_utf8_length(kms) > 2048)
+        lb_verr_add(v, kms, "kmsKeyIdentifier",
+                    "Member must have length less than or equal to 2048");
+    if (dlq_arn && (lb_utf8_length(dlq_arn) < 1 || lb_utf8_length(dlq_arn) > 1600))
+        lb_verr_add(v, dlq_arn, "deadLetterConfig.arn",
+                    "Member must have length less than or equal to 1600");
+    rec->description = lb_strdup(desc);
+    rec->kms_key = lb_strdup(kms);
+    rec->dlq_arn = lb_strdup(dlq_arn);
+    return 0;
+}
+
+void lb_op_create_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name, *source;
+    lb_verrs_t v = {0};
+    lb_bus_record_t rec = {0};
+    if (lb_get_string(req, "Name", &name, call) ||
+        lb_get_string(req, "EventSourceName", &source, call))
+        return;
+    if (!name) {
+        lb_verr_add(&v, NULL, "name", "Member must not be null");
+    } else {
+        size_t len = lb_utf8_length(name);
+        if (len < 1 || len > 256)
+            lb_verr_add(&v, name, "name",
+                        len < 1 ? "Member must have length greater than or equal to 1"
+                                : "Member must have length less than or equal to 256");
+        if (!lb_chars_only(name, "/.-_"))
+            lb_verr_add(&v, name, "name",
+                        "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
+    }
+    if (read_bus_settings(req, call, &v, &rec)) goto out;
+    if (lb_verr_emit(&v, call)) goto out;
+    if (strcmp(name, "default") == 0 || lb_engine_bus_find(engine, call->region, name)) {
+        lb_call_error(call, LB_AWS_RESOURCE_EXISTS, "Event bus %s already exists.", name);
+        goto out;
+    }
+    if (strncmp(name, "aws.", 4) == 0 && !source) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Event bus name must not start with 'aws.' unless it is a partner event "
+                      "source name.");
+        goto out;
+    }
+    if (strchr(name, '/') && !source) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Event bus name must not contain '/' unless it is a partner event source "
+                      "name.");
+        goto out;
+    }
+    if (lb_read_tags(req, "Tags", &rec.tags_json, call)) goto out;
+    rec.region = lb_strdup(call->region);
+    rec.name = lb_strdup(name);
+    rec.created_ms = rec.modified_ms = call->now_ms;
+    defer_bus_job(engine, call, BUS_CREATE, &rec);
+out:
+    lb_buf_free(&v.text);
+    lb_bus_record_clear(&rec);
+}
+
+/* Reads the optional Name (name or ARN) of Describe/Update; NULL means the default bus. */
+static int read_bus_name(const cJSON *req, lb_call_t *call, const char **name)
+{
+    const char *given;
+    lb_verrs_t v = {0};
+    *name = NULL;
+    if (lb_get_string(req, "Name", &given, call)) return -1;
+    if (given && lb_check_bus_name_or_arn(given, "name", &v, name)) {
+        lb_verr_emit(&v, call);
+        return -1;
+    }
+    lb_buf_free(&v.text);
+    return 0;
+}
+
+void lb_op_describe_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name;
+    if (read_bus_name(req, call, &name)) return;
+    const lb_bus_record_t *bus = lb_bus_resolve(engine, call, name);
+    if (!bus) return;
+    char arn[2048];
+    lb_bus_arn(call, bus->name, arn, sizeof arn);
+    lb_buf_t *b = &call->body;
+    call->status = 200;
+    b->len = 0;
+    lb_buf_puts(b, "{\"Name\":");
+    lb_buf_json_string(b, bus->name, strlen(bus->name));
+    lb_json_put_str(b, "Arn", arn);
+    put_bus_details(b, bus);
+    lb_json_put_time(b, "CreationTime", bus->created_ms);
+    lb_json_put_time(b, "LastModifiedTime", bus->modified_ms);
+    lb_buf_puts(b, "}");
+}
+
+void lb_op_update_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name;
+    lb_verrs_t v = {0};
+    lb_bus_record_t rec = {0};
+    if (read_bus_name(req, call, &name)) return;
+    const lb_bus_record_t *bus = lb_bus_resolve(engine, call, name);
+    if (!bus) return;
+    if (read_bus_settings(req, call, &v, &rec) || lb_verr_emit(&v, call)) {
+        lb_bus_record_clear(&rec);
+        lb_buf_free(&v.text);
+        return;
+    }
+    rec.region = lb_strdup(bus->region);
+    rec.name = lb_strdup(bus->name);
+    rec.tags_json = lb_strdup(bus->tags_json);
+    rec.created_ms = bus->created_ms;
+    rec.modified_ms = call->now_ms;
+    defer_bus_job(engine, call, BUS_UPDATE, &rec);
+}
+
+void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *given, *name;
+    lb_verrs_t v = {0};
+    if (lb_get_string(req, "Name", &given, call)) return;
+    if (!given) {
+        lb_verr_add(&v, NULL, "name", "Member must not be null");
+        lb_verr_emit(&v, call);
+        return;
+    }
+    if (lb_check_bus_name_or_arn(given, "name", &v, &name)) {
+        lb_verr_emit(&v, call);
+        return;
+    }
+    lb_buf_free(&v.text);
+    if (strcmp(name, "default") == 0) {
+        lb_call_error(call, LB_AWS_VALIDATION, "Cannot delete event bus default.");
+        return;
+    }
+    if (!lb_engine_bus_find(engine, call->region, name)) {
+        lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.", name);
+        return;
+    }
+    lb_bus_record_t rec = {.region = lb_strdup(call->region), .name = lb_strdup(name)};
+    defer_bus_job(engine, call, BUS_DELETE, &rec);
+}
+
+/* NextToken is the name to resume at, hex-encoded so it is opaque and safe to echo. */
+static void encode_token(const char *name, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; name[i] && 2 * i + 2 < outlen; i++) snprintf(out + 2 * i, 3, "%02x", (unsigned char)name[i]);
+    out[2 * i] = '\0';
+}
+
+static int decode_token(const char *tok, char *out, size_t outlen)
+{
+    size_t n = strlen(tok);
+    if (n == 0 || n % 2 || n / 2 >= outlen) return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(tok + 2 * i, "%2x", &v) != 1 || !v) return -1;
+        out[i] = (char)v;
+    }
+    out[n / 2] = '\0';
+    return 0;
+}
+
+void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *prefix, *token;
+    int64_t limit = 100;
+    int has_limit;
+    lb_verrs_t v = {0};
+    if (lb_get_string(req, "NamePrefix", &prefix, call) ||
+        lb_get_string(req, "NextToken", &token, call) ||
+        lb_get_int(req, "Limit", &limit, &has_limit, call))
+        return;
+    if (prefix && (lb_utf8_length(prefix) < 1 || lb_utf8_length(prefix) > 256 ||
+                   !lb_chars_only(prefix, "/.-_")))
+        lb_verr_add(&v, prefix, "namePrefix",
+                    "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
+    if (has_limit && (limit < 1 || limit > 100)) {
+        char lim[32];
+        snprintf(lim, sizeof lim, "%lld", (long long)limit);
+        lb_verr_add(&v, lim, "limit",
+                    limit < 1 ? "Member must have value greater than or equal to 1"
+                              : "Member must have value less than or equal to 100");
+    }
+    if (lb_verr_emit(&v, call)) return;
+    char start[1024] = "";
+    if (token && decode_token(token, start, sizeof start)) {
+        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
+        return;
+    }
+    lb_bus_resolve(engine, call, NULL); /* make sure the region's default bus is listed */
+    const char *from = start[0] ? start : (prefix ? prefix : "");
+    size_t i = lb_engine_bus_lower_bound(engine, call->region, from);
+    lb_buf_t *b = &call->body;
+    call->status = 200;
+    b->len = 0;
+    lb_buf_puts(b, "{\"EventBuses\":[");
+    int64_t n = 0;
+    const lb_bus_record_t *bus;
+    for (; (bus = lb_engine_bus_at(engine, i)) != NULL; i++) {
+        if (strcmp(bus->region, call->region) != 0) break;
+        if (prefix && strncmp(bus->name, prefix, strlen(prefix)) != 0) break;
+        if (n == limit) {
+            char tok[2100];
+            encode_token(bus->name, tok, sizeof tok);
+            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            return;
+        }
+        char arn[2048];
+        lb_bus_arn(call, bus->name, arn, sizeof arn);
+        lb_buf_puts(b, n ? ",{\"Name\":" : "{\"Name\":");
+        lb_buf_json_string(b, bus->name, strlen(bus->name));
+        lb_json_put_str(b, "Arn", arn);
+        put_bus_details(b, bus);
+        lb_json_put_time(b, "CreationTime", bus->created_ms);
+        lb_json_put_time(b, "LastModifiedTime", bus->modified_ms);
+        lb_buf_puts(b, "}");
+        n++;
+    }
+    lb_buf_puts(b, "]}");
+}

@@ -1,0 +1,302 @@
+#include "lb_ops_events.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_ops_bus.h"
+#include "lb_validate.h"
+
+#define MAX_ENTRIES 10
+
+void lb_envelope_build(lb_buf_t *b, const char *id, const char *detail_type, const char *source,
+                       const char *account, int64_t time_ms, const char *region,
+                       const cJSON *resources, const cJSON *detail)
+{
+    char when[32];
+    lb_format_time_iso(time_ms, when);
+    lb_buf_puts(b, "{\"version\":\"0\",\"id\":");
+    lb_buf_json_string(b, id, strlen(id));
+    lb_json_put_str(b, "detail-type", detail_type);
+    lb_json_put_str(b, "source", source);
+    lb_json_put_str(b, "account", account);
+    lb_json_put_str(b, "time", when);
+    lb_json_put_str(b, "region", region);
+    lb_buf_puts(b, ",\"resources\":[");
+    const cJSON *r;
+    int first = 1;
+    if (resources) cJSON_ArrayForEach(r, resources)
+        {
+            if (!first) lb_buf_puts(b, ",");
+            lb_buf_json_string(b, r->valuestring, strlen(r->valuestring));
+            first = 0;
+        }
+    lb_buf_puts(b, "],\"detail\":");
+    char *d = cJSON_PrintUnformatted(detail);
+    lb_buf_puts(b, d ? d : "{}");
+    cJSON_free(d);
+    lb_buf_puts(b, "}");
+}
+
+/* One entry's outcome: an accepted event or a per-entry error. */
+typedef struct {
+    char id[37];
+    char *bus;
+    char *envelope;
+    size_t envelope_len;
+    const char *error_code;
+    char *error_message;
+} entry_result_t;
+
+typedef struct {
+    lb_engine_t *engine;
+    char region[32];
+    int64_t ingested_ms;
+    size_t n;
+    entry_result_t entries[MAX_ENTRIES];
+} put_events_job_t;
+
+static void put_events_job_free(void *arg)
+{
+    put_events_job_t *job = arg;
+    for (size_t i = 0; i < job->n; i++) {
+        free(job->entries[i].bus);
+        free(job->entries[i].envelope);
+        free(job->entries[i].error_message);
+    }
+    free(job);
+}
+
+static int put_events_txn(lb_store_t *store, void *arg)
+{
+    put_events_job_t *job = arg;
+    for (size_t i = 0; i < job->n; i++) {
+        entry_result_t *e = &job->entries[i];
+        if (e->error_code) continue;
+        lb_event_record_t rec = {.id = e->id,
+                                 .region = job->region,
+                                 .bus = e->bus,
+                                 .ingested_ms = job->ingested_ms,
+                                 .envelope = e->envelope,
+                                 .envelope_len = e->envelope_len};
+        int rc = lb_store_event_insert(store, &rec);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void put_events_render(lb_call_t *call, put_events_job_t *job)
+{
+    lb_buf_t *b = &call->body;
+    int failed = 0;
+    call->status = 200;
+    b->len = 0;
+    lb_buf_puts(b, "{\"Entries\":[");
+    for (size_t i = 0; i < job->n; i++) {
+        entry_result_t *e = &job->entries[i];
+        if (i) lb_buf_puts(b, ",");
+        if (e->error_code) {
+            failed++;
+            lb_buf_puts(b, "{\"ErrorCode\":");
+            lb_buf_json_string(b, e->error_code, strlen(e->error_code));
+            lb_json_put_str(b, "ErrorMessage", e->error_message);
+            lb_buf_puts(b, "}");
+        } else {
+            lb_buf_printf(b, "{\"EventId\":\"%s\"}", e->id);
+        }
+    }
+    lb_buf_printf(b, "],\"FailedEntryCount\":%d}", failed);
+}
+
+static void put_events_finish(lb_call_t *call, int rc)
+{
+    if (rc) {
+        lb_call_error_code(call, rc, "PutEvents");
+        return;
+    }
+    put_events_render(call, call->arg);
+}
+
+static void entry_fail(entry_result_t *e, const char *code, const char *message)
+{
+    e->error_code = code;
+    e->error_message = lb_strdup(message);
+}
+
+/* AWS's rendering of a request entry inside its "Value '[...]'" validation messages. */
+static void describe_entries(lb_buf_t *b, const cJSON *entries)
+{
+    const cJSON *e;
+    int first = 1;
+    lb_buf_puts(b, "[");
+    cJSON_ArrayForEach(e, entries)
+    {
+        const char *keys[] = {"Source", "DetailType", "Detail", "EventBusName", "TraceHeader"};
+        const char *vals[5];
+        for (int i = 0; i < 5; i++) {
+            const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, keys[i]);
+            vals[i] = cJSON_IsString(f) ? f->valuestring : "null";
+        }
+        lb_buf_printf(b,
+                      "%sPutEventsRequestEntry(time=null, source=%s, resources=null, "
+                      "detailType=%s, detail=%s, eventBusName=%s, traceHeader=%s, "
+                      "kmsKeyIdentifier=null, internalMetadata=null)",
+                      first ? "" : ", ", vals[0], vals[1], vals[2], vals[3], vals[4]);
+        first = 0;
+    }
+    lb_buf_puts(b, "]");
+}
+
+/* Time: epoch seconds (what botocore sends) or an ISO-8601 string. */
+static int entry_time(const cJSON *t, int64_t *ms)
+{
+    if (cJSON_IsNumber(t)) {
+        if (!isfinite(t->valuedouble) || fabs(t->valuedouble) > 253402300799.0) return -1;
+        *ms = (int64_t)llround(t->valuedouble * 1000.0);
+        return 0;
+    }
+    if (cJSON_IsString(t)) return lb_parse_time_iso(t->valuestring, ms) ? -1 : 0;
+    return -1;
+}
+
+/* Validates one entry and, if good, builds its envelope. Whole-request errors (wrong JSON types,
+ * unknown bus) are set on the call and return -1; per-entry problems are recorded in e. */
+static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entry,
+                         entry_result_t *e, int64_t *size)
+{
+    const char *source, *detail_type, *detail_text, *bus_name, *trace;
+    const cJSON *resources, *r, *time_field;
+    if (!cJSON_IsObject(entry)) {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Entries must be a list of structures.");
+        return -1;
+    }
+    if (lb_get_string(entry, "Source", &source, call) ||
+        lb_get_string(entry, "DetailType", &detail_type, call) ||
+        lb_get_string(entry, "Detail", &detail_text, call) ||
+        lb_get_string(entry, "EventBusName", &bus_name, call) ||
+        lb_get_string(entry, "TraceHeader", &trace, call) ||
+        lb_get_array(entry, "Resources", &resources, call))
+        return -1;
+    if (resources) cJSON_ArrayForEach(r, resources)
+        {
+            if (!cJSON_IsString(r)) {
+                lb_call_error(call, LB_AWS_SERIALIZATION, "Resources must be a list of strings.");
+                return -1;
+            }
+            *size += (int64_t)strlen(r->valuestring);
+        }
+    time_field = cJSON_GetObjectItemCaseSensitive(entry, "Time");
+    if (time_field && cJSON_IsNull(time_field)) time_field = NULL;
+    if (time_field) *size += 14;
+    if (source) *size += (int64_t)strlen(source);
+    if (detail_type) *size += (int64_t)strlen(detail_type);
+    if (detail_text) *size += (int64_t)strlen(detail_text);
+
+    const char *name = NULL;
+    if (bus_name) {
+        lb_verrs_t v = {0};
+        if (lb_check_bus_name_or_arn(bus_name, "entries.member.eventBusName", &v, &name)) {
+            lb_verr_emit(&v, call);
+            return -1;
+        }
+        lb_buf_free(&v.text);
+    }
+    const lb_bus_record_t *bus = lb_bus_resolve(engine, call, name);
+    if (!bus) return -1;
+    e->bus = lb_strdup(bus->name);
+
+    if (!source || !*source) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter Source is not valid. Reason: Source is a required argument.");
+        return 0;
+    }
+    if (!detail_type || !*detail_type) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter DetailType is not valid. Reason: DetailType is a required "
+                   "argument.");
+        return 0;
+    }
+    if (!detail_text || !*detail_text) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter Detail is not valid. Reason: Detail is a required argument.");
+        return 0;
+    }
+    if (trace && lb_utf8_length(trace) > 500) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter TraceHeader is not valid. Reason: TraceHeader must be at most 500 "
+                   "characters.");
+        return 0;
+    }
+    int64_t time_ms = call->now_ms;
+    if (time_field && entry_time(time_field, &time_ms)) {
+        entry_fail(e, "InvalidArgument", "Parameter Time is not valid.");
+        return 0;
+    }
+    cJSON *detail = cJSON_ParseWithOpts(detail_text, NULL, 1);
+    if (!detail || !cJSON_IsObject(detail)) {
+        cJSON_Delete(detail);
+        entry_fail(e, "MalformedDetail", "Detail is malformed.");
+        return 0;
+    }
+    if (lb_uuid_v4(e->id)) {
+        cJSON_Delete(detail);
+        lb_call_error(call, LB_AWS_INTERNAL, "Could not generate an event id.");
+        return -1;
+    }
+    lb_buf_t env = {0};
+    lb_envelope_build(&env, e->id, detail_type, source, call->account_id, time_ms, call->region,
+                      resources, detail);
+    cJSON_Delete(detail);
+    e->envelope = lb_buf_steal(&env, &e->envelope_len);
+    return 0;
+}
+
+void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const cJSON *entries, *entry;
+    if (lb_get_array(req, "Entries", &entries, call)) return;
+    int n = entries ? cJSON_GetArraySize(entries) : 0;
+    if (!entries || n < 1 || n > MAX_ENTRIES) {
+        lb_verrs_t v = {0};
+        if (!entries) {
+            lb_verr_add(&v, NULL, "entries", "Member must not be null");
+        } else {
+            lb_buf_t desc = {0};
+            describe_entries(&desc, entries);
+            lb_verr_add(&v, desc.data, "entries",
+                        n < 1 ? "Member must have length greater than or equal to 1"
+                              : "Member must have length less than or equal to 10");
+            lb_buf_free(&desc);
+        }
+        lb_verr_emit(&v, call);
+        return;
+    }
+    put_events_job_t *job = lb_xcalloc(1, sizeof *job);
+    job->engine = engine;
+    snprintf(job->region, sizeof job->region, "%s", call->region);
+    job->ingested_ms = call->now_ms;
+    int64_t size = 0;
+    cJSON_ArrayForEach(entry, entries)
+    {
+        if (prepare_entry(engine, call, entry, &job->entries[job->n++], &size)) {
+            put_events_job_free(job);
+            return;
+        }
+    }
+    if (size > LB_PUT_EVENTS_MAX_BYTES) {
+        put_events_job_free(job);
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Total size of the entries in the request is over the limit.");
+        return;
+    }
+    int accepted = 0;
+    for (size_t i = 0; i < job->n; i++) accepted += job->entries[i].error_code == NULL;
+    if (!accepted) {
+        /* Nothing to store: answer now. */
+        put_events_render(call, job);
+        put_events_job_free(job);
+        return;
+    }
+    lb_call_defer(call, put_events_txn, put_events_finish, job, put_events_job_free);
+}

@@ -1,0 +1,22 @@
+/* PutEvents: validates entries as AWS does, builds each event's envelope exactly as EventBridge
+ * delivers it, and defers the durable insert; the response goes out only after the commit. */
+#ifndef LB_OPS_EVENTS_H
+#define LB_OPS_EVENTS_H
+
+#include <cjson/cJSON.h>
+
+#include "lb_call.h"
+#include "lb_engine.h"
+
+/* AWS's limit on the summed size of a PutEvents request's entries. */
+#define LB_PUT_EVENTS_MAX_BYTES (256 * 1024)
+
+void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+
+/* Builds the envelope {"version":"0","id",...,"detail"} into out. detail must be a JSON object;
+ * resources a JSON array of strings (or NULL for []). */
+void lb_envelope_build(lb_buf_t *out, const char *id, const char *detail_type, const char *source,
+                       const char *account, int64_t time_ms, const char *region,
+                       const cJSON *resources, const cJSON *detail);
+
+#endif

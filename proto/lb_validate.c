@@ -1,0 +1,210 @@
+#include "lb_validate.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void lb_verr_add(lb_verrs_t *v, const char *value, const char *member, const char *constraint)
+{
+    if (v->count++) lb_buf_puts(&v->text, "; ");
+    if (value)
+        lb_buf_printf(&v->text, "Value '%s' at '%s' failed to satisfy constraint: %s", value,
+                      member, constraint);
+    else
+        lb_buf_printf(&v->text, "Value null at '%s' failed to satisfy constraint: %s", member,
+                      constraint);
+}
+
+int lb_verr_emit(lb_verrs_t *v, lb_call_t *call)
+{
+    int failed = v->count > 0;
+    if (failed)
+        lb_call_error(call, LB_AWS_VALIDATION, "%d validation error%s detected: %s", v->count,
+                      v->count == 1 ? "" : "s", v->text.data);
+    lb_buf_free(&v->text);
+    v->count = 0;
+    return failed;
+}
+
+static const cJSON *field(const cJSON *obj, const char *key)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return f && !cJSON_IsNull(f) ? f : NULL;
+}
+
+static int wrong_type(lb_call_t *call, const char *key, const char *want)
+{
+    lb_call_error(call, LB_AWS_SERIALIZATION, "Field '%s' must be %s.", key, want);
+    return -1;
+}
+
+int lb_get_string(const cJSON *obj, const char *key, const char **out, lb_call_t *call)
+{
+    const cJSON *f = field(obj, key);
+    *out = NULL;
+    if (!f) return 0;
+    if (!cJSON_IsString(f)) return wrong_type(call, key, "a string");
+    *out = f->valuestring;
+    return 0;
+}
+
+int lb_get_int(const cJSON *obj, const char *key, int64_t *out, int *present, lb_call_t *call)
+{
+    const cJSON *f = field(obj, key);
+    if (present) *present = 0;
+    if (!f) return 0;
+    if (!cJSON_IsNumber(f) || f->valuedouble != floor(f->valuedouble) ||
+        fabs(f->valuedouble) > 9.2e18)
+        return wrong_type(call, key, "an integer");
+    *out = (int64_t)f->valuedouble;
+    if (present) *present = 1;
+    return 0;
+}
+
+int lb_get_bool(const cJSON *obj, const char *key, int *out, int *present, lb_call_t *call)
+{
+    const cJSON *f = field(obj, key);
+    if (present) *present = 0;
+    if (!f) return 0;
+    if (!cJSON_IsBool(f)) return wrong_type(call, key, "a boolean");
+    *out = cJSON_IsTrue(f);
+    if (present) *present = 1;
+    return 0;
+}
+
+int lb_get_array(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call)
+{
+    const cJSON *f = field(obj, key);
+    *out = NULL;
+    if (!f) return 0;
+    if (!cJSON_IsArray(f)) return wrong_type(call, key, "a list");
+    *out = f;
+    return 0;
+}
+
+int lb_get_object(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call)
+{
+    const cJSON *f = field(obj, key);
+    *out = NULL;
+    if (!f) return 0;
+    if (!cJSON_IsObject(f)) return wrong_type(call, key, "a structure");
+    *out = f;
+    return 0;
+}
+
+int lb_chars_only(const char *s, const char *extra)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr(extra, *s)) return 0;
+    return 1;
+}
+
+size_t lb_utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80) n++;
+    return n;
+}
+
+/* arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus/ */
+static const char *bus_arn_name(const char *s)
+{
+    if (strncmp(s, "arn:aws", 7) != 0) return NULL;
+    const char *p = strchr(s + 7, ':');
+    if (!p || strncmp(p, ":events:", 8) != 0) return NULL;
+    p += 8;
+    const char *region_end = strchr(p, ':');
+    if (!region_end || region_end == p) return NULL;
+    const char *acct = region_end + 1;
+    for (int i = 0; i < 12; i++)
+        if (!isdigit((unsigned char)acct[i])) return NULL;
+    if (strncmp(acct + 12, ":event-bus/", 11) != 0) return NULL;
+    return acct + 23;
+}
+
+int lb_check_bus_name_or_arn(const char *s, const char *member, lb_verrs_t *v, const char **name)
+{
+    size_t len = lb_utf8_length(s);
+    const char *bare = bus_arn_name(s);
+    int ok = 1;
+    if (len < 1) {
+        lb_verr_add(v, s, member, "Member must have length greater than or equal to 1");
+        ok = 0;
+    } else if (len > 1600) {
+        lb_verr_add(v, s, member, "Member must have length less than or equal to 1600");
+        ok = 0;
+    }
+    if (ok && !(bare ? *bare && lb_chars_only(bare, "/.-_") : lb_chars_only(s, "/.-_"))) {
+        lb_verr_add(v, s, member,
+                    "Member must satisfy regular expression pattern: " LB_BUS_NAME_OR_ARN_PATTERN);
+        ok = 0;
+    }
+    if (!ok) return -1;
+    *name = bare ? bare : s;
+    return 0;
+}
+
+int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call)
+{
+    const cJSON *tags;
+    *json = NULL;
+    if (lb_get_array(req, key, &tags, call)) return -1;
+    if (!tags) return 0;
+    lb_verrs_t v = {0};
+    cJSON *out = cJSON_CreateArray();
+    int i = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        char member[64];
+        i++;
+        const char *k = NULL, *val = NULL;
+        if (!cJSON_IsObject(t)) {
+            cJSON_Delete(out);
+            lb_buf_free(&v.text);
+            return wrong_type(call, key, "a list of Tag structures");
+        }
+        if (lb_get_string(t, "Key", &k, call) || lb_get_string(t, "Value", &val, call)) {
+            cJSON_Delete(out);
+            lb_buf_free(&v.text);
+            return -1;
+        }
+        snprintf(member, sizeof member, "tags.%d.member.key", i);
+        if (!k)
+            lb_verr_add(&v, NULL, member, "Member must not be null");
+        else if (lb_utf8_length(k) < 1 || lb_utf8_length(k) > 128)
+            lb_verr_add(&v, k, member,
+                        "Member must have length less than or equal to 128 and greater than 0");
+        snprintf(member, sizeof member, "tags.%d.member.value", i);
+        if (!val)
+            lb_verr_add(&v, NULL, member, "Member must not be null");
+        else if (lb_utf8_length(val) > 256)
+            lb_verr_add(&v, val, member, "Member must have length less than or equal to 256");
+        if (k && val) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "Key", k);
+            cJSON_AddStringToObject(o, "Value", val);
+            cJSON_AddItemToArray(out, o);
+        }
+    }
+    if (lb_verr_emit(&v, call)) {
+        cJSON_Delete(out);
+        return -1;
+    }
+    *json = cJSON_PrintUnformatted(out);
+    cJSON_Delete(out);
+    return 0;
+}
+
+void lb_json_put_time(lb_buf_t *b, const char *key, int64_t ms)
+{
+    lb_buf_printf(b, ",\"%s\":%.3f", key, (double)ms / 1000.0);
+}
+
+void lb_json_put_str(lb_buf_t *b, const char *key, const char *value)
+{
+    lb_buf_printf(b, ",\"%s\":", key);
+    lb_buf_json_string(b, value, strlen(value));
+}

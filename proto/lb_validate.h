@@ -1,0 +1,55 @@
+/* Request field access and validation in AWS's words. Validation failures are collected the way
+ * AWS reports them ("2 validation errors detected: Value 'x' at 'name' failed to satisfy
+ * constraint: ...; ...") and emitted once as a ValidationException. */
+#ifndef LB_VALIDATE_H
+#define LB_VALIDATE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "lb_call.h"
+
+typedef struct {
+    lb_buf_t text;
+    int count;
+} lb_verrs_t;
+
+/* Adds "Value 'value' at 'member' failed to satisfy constraint: constraint". value NULL is
+ * written as null. */
+void lb_verr_add(lb_verrs_t *v, const char *value, const char *member, const char *constraint);
+/* If errors were collected, turns them into the call's ValidationException and returns 1. Always
+ * releases v's memory. */
+int lb_verr_emit(lb_verrs_t *v, lb_call_t *call);
+
+/* Typed getters. Absent (or JSON null) fields give 0 and *out untouched-to-NULL/default. A field
+ * of the wrong type sets a SerializationException on the call (what AWS's JSON protocol answers)
+ * and returns -1. */
+int lb_get_string(const cJSON *obj, const char *key, const char **out, lb_call_t *call);
+int lb_get_int(const cJSON *obj, const char *key, int64_t *out, int *present, lb_call_t *call);
+int lb_get_bool(const cJSON *obj, const char *key, int *out, int *present, lb_call_t *call);
+int lb_get_array(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call);
+int lb_get_object(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call);
+
+/* 1 if every byte of s is alphanumeric or one of extra. */
+int lb_chars_only(const char *s, const char *extra);
+/* UTF-8 code points in s (AWS's lengths count characters, not bytes). */
+size_t lb_utf8_length(const char *s);
+
+/* Event bus names and ARNs. */
+#define LB_BUS_NAME_PATTERN "[/\\.\\-_A-Za-z0-9]+"
+#define LB_BUS_NAME_OR_ARN_PATTERN                                                                 \
+    "(arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+"
+/* Validates a bus name or bus ARN given at member; on success *name points into s at the bare
+ * name. Adds to v and returns -1 on failure. */
+int lb_check_bus_name_or_arn(const char *s, const char *member, lb_verrs_t *v, const char **name);
+
+/* Resource tags [{Key, Value}] as AWS validates them; on success *json is a malloc'd normalized
+ * JSON array text (NULL when absent). Returns -1 with an error on the call. */
+int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call);
+
+/* Appends ,"key":<epoch seconds> as AWS's JSON protocol writes timestamps. */
+void lb_json_put_time(lb_buf_t *b, const char *key, int64_t ms);
+/* Appends ,"key":"value" (escaped). */
+void lb_json_put_str(lb_buf_t *b, const char *key, const char *value);
+
+#endif

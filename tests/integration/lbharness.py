@@ -1,0 +1,157 @@
+"""Black-box harness: starts the real localbridge binary on a free port with a temp data dir and
+drives it with real clients (boto3, the AWS CLI, raw HTTP)."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import boto3
+from botocore.config import Config
+
+BINARY = os.environ.get("LB_BINARY", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                  "build", "localbridge"))
+CONFORMANCE_DIR = os.environ.get("LB_CONFORMANCE_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "conformance"))
+# Debian's AWS CLI, as the deps script installs it; a user-level shim may shadow it on PATH.
+AWS_CLI = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
+
+
+class Daemon:
+    def __init__(self, data_dir=None, args=(), env=None):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="lb-test-")
+        self.args = list(args)
+        self.env = env or {}
+        self.proc = None
+        self.url = None
+        self.log_path = os.path.join(self.data_dir, "daemon.log")
+
+    def start(self, timeout=10):
+        env = dict(os.environ)
+        env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [BINARY, "serve", "--listen", "127.0.0.1:0", "--data-dir",
+             os.path.join(self.data_dir, "var"), "--config", ""] + self.args,
+            stdout=subprocess.PIPE, stderr=self.log, env=env)
+        deadline = time.time() + timeout
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.startswith("http://"):
+            raise RuntimeError("daemon did not print its URL: %r\n%s" % (line, self.logs()))
+        self.url = line
+        self.host, self.port = line[len("http://"):].rsplit(":", 1)
+        self.port = int(self.port)
+        while time.time() < deadline:
+            try:
+                status, _, _ = self.request("GET", "/health")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError("daemon not healthy:\n" + self.logs())
+
+    def logs(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def client(self, region="us-east-1"):
+        return boto3.client(
+            "events", endpoint_url=self.url, region_name=region, aws_access_key_id="AKIDTEST",
+            aws_secret_access_key="secret",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30))
+
+    def aws(self, *args, region="us-east-1"):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDTEST", AWS_SECRET_ACCESS_KEY="secret",
+                   AWS_DEFAULT_REGION=region, AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
+        p = subprocess.run([AWS_CLI, "events"] + list(args) + ["--endpoint-url", self.url,
+                                                               "--output", "json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+                           timeout=60)
+        out = json.loads(p.stdout) if p.stdout.strip() else None
+        return p.returncode, out, p.stderr
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, dict(resp.getheaders()), data
+        finally:
+            conn.close()
+
+    def api(self, operation, payload, headers=None):
+        """One raw AWS JSON 1.1 call; returns (status, parsed body, headers)."""
+        h = {"X-Amz-Target": "AWSEvents." + operation,
+             "Content-Type": "application/x-amz-json-1.1"}
+        h.update(headers or {})
+        body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+        status, hdrs, data = self.request("POST", "/", body, h)
+        return status, (json.loads(data) if data else None), hdrs
+
+    def events(self, bus=None, limit=100):
+        q = "?limit=%d" % limit + ("&bus=%s" % bus if bus else "")
+        status, _, data = self.request("GET", "/_localbridge/events" + q)
+        assert status == 200, data
+        return json.loads(data)["Events"]
+
+    def raw_socket(self):
+        return socket.create_connection((self.host, self.port), timeout=10)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if not self.proc:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+        self.proc = None
+        return rc
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        if self.proc:
+            self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class DaemonTestCase(unittest.TestCase):
+    """One daemon per test class (started in milliseconds), torn down with a SIGTERM that must
+    exit 0."""
+    daemon_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon(args=cls.daemon_args).start()
+        cls.events_client = cls.daemon.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.daemon.stop()
+        logs = cls.daemon.logs()
+        cls.daemon.cleanup()
+        if rc != 0:
+            raise AssertionError("daemon exited %r on SIGTERM\n%s" % (rc, logs))
+
+    def assertAwsError(self, ctx, code, message=None):
+        err = ctx.exception.response["Error"]
+        self.assertEqual(err["Code"], code, err)
+        if message is not None:
+            self.assertEqual(err["Message"], message)

@@ -1,0 +1,215 @@
+/* lb_store, lb_engine and lb_util: schema, migrations, bus CRUD, events, transactions. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lb_engine.h"
+#include "lb_store.h"
+#include "lb_util.h"
+
+static char db_path[256];
+
+static void setup(void)
+{
+    snprintf(db_path, sizeof db_path, "/tmp/lb-test-store-%d.db", getpid());
+    unlink(db_path);
+}
+
+static void teardown(void)
+{
+    char p[300];
+    unlink(db_path);
+    snprintf(p, sizeof p, "%s-wal", db_path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", db_path);
+    unlink(p);
+}
+
+START_TEST(test_open_migrates_to_latest)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
+    lb_store_close(&s);
+    ck_assert_ptr_null(s);
+    /* Re-opening an up-to-date database runs no migration and keeps the version. */
+    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
+    lb_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_refuses_newer_schema)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    lb_store_close(&s);
+    /* Pretend a newer LocalBridge wrote it. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "sqlite3 %s 'PRAGMA user_version=999' 2>/dev/null", db_path);
+    if (system(cmd) != 0) return; /* no sqlite3 shell: nothing to check */
+    ck_assert_int_ne(lb_store_open(db_path, NULL, &s), 0);
+}
+END_TEST
+
+START_TEST(test_garbage_file_is_refused)
+{
+    FILE *f = fopen(db_path, "w");
+    fputs("this is not a database, just text that is long enough to look like a header......",
+          f);
+    fclose(f);
+    lb_store_t *s = NULL;
+    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), LB_ESTORE);
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(test_bus_crud)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    lb_bus_record_t b = {.region = "us-east-1", .name = "orders", .description = "d",
+                         .created_ms = 1000, .modified_ms = 1000};
+    ck_assert_int_eq(lb_store_bus_insert(s, &b), 0);
+    ck_assert_int_eq(lb_store_bus_insert(s, &b), LB_EEXISTS);
+    b.region = "eu-west-1";
+    ck_assert_int_eq(lb_store_bus_insert(s, &b), 0); /* same name, other region */
+    b.description = "changed";
+    b.modified_ms = 2000;
+    ck_assert_int_eq(lb_store_bus_update(s, &b), 0);
+    b.name = "missing";
+    ck_assert_int_eq(lb_store_bus_update(s, &b), LB_ENOTFOUND);
+    ck_assert_int_eq(lb_store_bus_delete(s, "us-east-1", "missing"), LB_ENOTFOUND);
+
+    lb_engine_t *e;
+    lb_engine_new(&e);
+    ck_assert_int_eq(lb_engine_load(e, s), 0);
+    ck_assert_uint_eq(lb_engine_bus_count(e), 2);
+    const lb_bus_record_t *got = lb_engine_bus_find(e, "eu-west-1", "orders");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got->description, "changed");
+    ck_assert_int_eq(got->modified_ms, 2000);
+    ck_assert_int_eq(got->created_ms, 1000);
+    ck_assert_ptr_null(lb_engine_bus_find(e, "us-west-2", "orders"));
+    ck_assert_int_eq(lb_engine_bus_remove(e, "eu-west-1", "orders"), 0);
+    ck_assert_int_eq(lb_engine_bus_remove(e, "eu-west-1", "orders"), LB_ENOTFOUND);
+    lb_engine_free(&e);
+
+    ck_assert_int_eq(lb_store_bus_delete(s, "us-east-1", "orders"), 0);
+    lb_store_close(&s);
+}
+END_TEST
+
+static int count_event(const lb_event_record_t *ev, void *ctx)
+{
+    int *n = ctx;
+    /* Newest first. */
+    char want[16];
+    snprintf(want, sizeof want, "e%d", 4 - *n);
+    ck_assert_str_eq(ev->id, want);
+    (*n)++;
+    return 0;
+}
+
+START_TEST(test_events_and_savepoints)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_begin(s), 0);
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "e%d", i);
+        lb_event_record_t ev = {.id = id, .region = "us-east-1", .bus = "default",
+                                .ingested_ms = i, .envelope = "{}", .envelope_len = 2};
+        ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
+    }
+    /* A failing job inside a savepoint rolls back alone. */
+    ck_assert_int_eq(lb_store_savepoint(s), 0);
+    lb_event_record_t dup = {.id = "e0", .region = "us-east-1", .bus = "default",
+                             .envelope = "{}", .envelope_len = 2};
+    ck_assert_int_eq(lb_store_event_insert(s, &dup), LB_EEXISTS);
+    ck_assert_int_eq(lb_store_savepoint_rollback(s), 0);
+    ck_assert_int_eq(lb_store_commit(s), 0);
+    int64_t count = 0;
+    ck_assert_int_eq(lb_store_event_count(s, &count), 0);
+    ck_assert_int_eq(count, 5);
+    int n = 0;
+    ck_assert_int_eq(lb_store_events_each(s, "us-east-1", "default", 100, count_event, &n), 0);
+    ck_assert_int_eq(n, 5);
+    n = 0;
+    ck_assert_int_eq(lb_store_events_each(s, "us-east-1", "other", 100, count_event, &n), 0);
+    ck_assert_int_eq(n, 0);
+    /* Rolled back transactions leave nothing. */
+    ck_assert_int_eq(lb_store_begin(s), 0);
+    lb_event_record_t ev = {.id = "gone", .region = "us-east-1", .bus = "default",
+                            .envelope = "{}", .envelope_len = 2};
+    ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
+    ck_assert_int_eq(lb_store_rollback(s), 0);
+    ck_assert_int_eq(lb_store_event_count(s, &count), 0);
+    ck_assert_int_eq(count, 5);
+    lb_store_close(&s);
+
+    /* A read-only connection sees the committed rows. */
+    lb_store_options_t ro = {.read_only = 1, .synchronous = LB_SYNC_FULL};
+    ck_assert_int_eq(lb_store_open(db_path, &ro, &s), 0);
+    ck_assert_int_eq(lb_store_event_count(s, &count), 0);
+    ck_assert_int_eq(count, 5);
+    lb_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_util_time_uuid_utf8_buf)
+{
+    char out[32];
+    lb_format_time_iso(1715000000123, out);
+    ck_assert_str_eq(out, "2024-05-06T12:53:20Z");
+    int64_t ms;
+    ck_assert_int_eq(lb_parse_time_iso("2024-05-06T12:53:20Z", &ms), 0);
+    ck_assert_int_eq(ms, 1715000000000);
+    ck_assert_int_eq(lb_parse_time_iso("2024-05-06T14:53:20.5+02:00", &ms), 0);
+    ck_assert_int_eq(ms, 1715000000500);
+    ck_assert_int_ne(lb_parse_time_iso("yesterday", &ms), 0);
+    ck_assert_int_ne(lb_parse_time_iso("2024-13-01T00:00:00Z", &ms), 0);
+
+    char a[37], b[37];
+    ck_assert_int_eq(lb_uuid_v4(a), 0);
+    ck_assert_int_eq(lb_uuid_v4(b), 0);
+    ck_assert_uint_eq(strlen(a), 36);
+    ck_assert_int_eq(a[14], '4');
+    ck_assert_str_ne(a, b);
+
+    ck_assert(lb_utf8_valid("plain", 5));
+    ck_assert(lb_utf8_valid("Zo\xc3\xab \xe2\x9c\x93", 8));
+    ck_assert(!lb_utf8_valid("\xff", 1));
+    ck_assert(!lb_utf8_valid("\xc3", 1));           /* truncated */
+    ck_assert(!lb_utf8_valid("\xc0\xaf", 2));       /* overlong */
+    ck_assert(!lb_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+
+    lb_buf_t buf = {0};
+    lb_buf_json_string(&buf, "a\"b\\c\n\x01", 7);
+    ck_assert_str_eq(buf.data, "\"a\\\"b\\\\c\\n\\u0001\"");
+    lb_buf_free(&buf);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_open_migrates_to_latest);
+    tcase_add_test(tc, test_refuses_newer_schema);
+    tcase_add_test(tc, test_garbage_file_is_refused);
+    tcase_add_test(tc, test_bus_crud);
+    tcase_add_test(tc, test_events_and_savepoints);
+    tcase_add_test(tc, test_util_time_uuid_utf8_buf);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,252 @@
+/* proto/: the operation table, framing errors, validation messages, bus operations and PutEvents
+ * driven through lb_api_handle() exactly as the daemon drives it, with a real store. Expected
+ * messages are AWS's (shared/conformance/aws-snapshots/test_events.snapshot.json). */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lb_api.h"
+#include "lb_ops_events.h"
+#include "lb_validate.h"
+
+static lb_engine_t *engine;
+static lb_api_t *api;
+static lb_store_t *store;
+static char db_path[256];
+
+static void setup(void)
+{
+    snprintf(db_path, sizeof db_path, "/tmp/lb-test-api-%d.db", getpid());
+    unlink(db_path);
+    ck_assert_int_eq(lb_store_open(db_path, NULL, &store), 0);
+    lb_engine_new(&engine);
+    lb_api_new(engine, &api);
+}
+
+static void teardown(void)
+{
+    char p[300];
+    lb_api_free(&api);
+    lb_engine_free(&engine);
+    lb_store_close(&store);
+    unlink(db_path);
+    snprintf(p, sizeof p, "%s-wal", db_path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", db_path);
+    unlink(p);
+}
+
+/* Runs one call to completion (committing deferred work) and returns the parsed body. */
+static cJSON *call_api(const char *op, const char *body, int *status)
+{
+    lb_call_t call = {0};
+    char target[128];
+    snprintf(call.region, sizeof call.region, "us-east-1");
+    call.account_id = "123456789012";
+    call.now_ms = 1700000000000;
+    snprintf(target, sizeof target, "AWSEvents.%s", op);
+    lb_api_handle(api, &call, target, "application/x-amz-json-1.1", body, strlen(body));
+    if (call.txn) {
+        ck_assert_int_eq(lb_store_begin(store), 0);
+        int rc = call.txn(store, call.arg);
+        if (rc == 0)
+            ck_assert_int_eq(lb_store_commit(store), 0);
+        else
+            lb_store_rollback(store);
+        lb_call_complete(&call, rc);
+    }
+    *status = call.status;
+    cJSON *json = cJSON_Parse(call.body.data);
+    ck_assert_msg(json != NULL, "response is not JSON: %s", call.body.data);
+    lb_call_clear(&call);
+    return json;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(f) ? f->valuestring : "";
+}
+
+static void expect_error(const char *op, const char *body, int status, const char *type,
+                         const char *message)
+{
+    int got;
+    cJSON *r = call_api(op, body, &got);
+    ck_assert_int_eq(got, status);
+    ck_assert_str_eq(str(r, "__type"), type);
+    if (message) ck_assert_str_eq(str(r, "message"), message);
+    cJSON_Delete(r);
+}
+
+START_TEST(test_framing_errors)
+{
+    expect_error("NoSuchThing", "{}", 400, "UnknownOperationException", NULL);
+    expect_error("ListEventBuses", "{oops", 400, "SerializationException", NULL);
+    expect_error("ListEventBuses", "[]", 400, "SerializationException", NULL);
+    expect_error("ListEventBuses", "{} {}", 400, "SerializationException", NULL);
+    expect_error("CreateEventBus", "{\"Name\": 5}", 400, "SerializationException", NULL);
+
+    lb_call_t call = {0};
+    snprintf(call.region, sizeof call.region, "us-east-1");
+    call.account_id = "123456789012";
+    lb_api_handle(api, &call, NULL, NULL, "{}", 2);
+    ck_assert_int_eq(call.status, 400);
+    ck_assert_ptr_nonnull(strstr(call.body.data, "UnknownOperationException"));
+    lb_call_clear(&call);
+
+    char deep[300];
+    memset(deep, '[', 150);
+    memset(deep + 150, ']', 150);
+    deep[299] = '\0';
+    deep[149] = '[';
+    lb_call_t c2 = {0};
+    snprintf(c2.region, sizeof c2.region, "us-east-1");
+    lb_api_handle(api, &c2, "AWSEvents.ListEventBuses", NULL, deep, strlen(deep));
+    ck_assert_ptr_nonnull(strstr(c2.body.data, "nested deeper"));
+    lb_call_clear(&c2);
+}
+END_TEST
+
+START_TEST(test_operation_table_sorted)
+{
+    /* find_operation() bisects the table. */
+    for (size_t i = 1; i < lb_api_operation_count(); i++)
+        ck_assert_int_lt(strcmp(lb_api_operation_name(i - 1), lb_api_operation_name(i)), 0);
+}
+END_TEST
+
+START_TEST(test_bus_operations)
+{
+    int status;
+    cJSON *r = call_api("CreateEventBus", "{\"Name\":\"orders\",\"Description\":\"d\"}", &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(str(r, "EventBusArn"), "arn:aws:events:us-east-1:123456789012:event-bus/orders");
+    ck_assert_str_eq(str(r, "Description"), "d");
+    cJSON_Delete(r);
+    expect_error("CreateEventBus", "{\"Name\":\"orders\"}", 400, "ResourceAlreadyExistsException",
+                 "Event bus orders already exists.");
+    expect_error("CreateEventBus", "{\"Name\":\"a b\"}", 400, "ValidationException",
+                 "1 validation error detected: Value 'a b' at 'name' failed to satisfy "
+                 "constraint: Member must satisfy regular expression pattern: "
+                 "[/\\.\\-_A-Za-z0-9]+");
+    expect_error("CreateEventBus", "{}", 400, "ValidationException",
+                 "1 validation error detected: Value null at 'name' failed to satisfy "
+                 "constraint: Member must not be null");
+    expect_error("DeleteEventBus", "{\"Name\":\"default\"}", 400, "ValidationException",
+                 "Cannot delete event bus default.");
+    expect_error("DescribeEventBus", "{\"Name\":\"nope\"}", 400, "ResourceNotFoundException",
+                 "Event bus nope does not exist.");
+
+    r = call_api("DescribeEventBus",
+                 "{\"Name\":\"arn:aws:events:us-east-1:123456789012:event-bus/orders\"}", &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(str(r, "Name"), "orders");
+    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(r, "CreationTime")));
+    cJSON_Delete(r);
+
+    r = call_api("ListEventBuses", "{\"Limit\":1}", &status);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "EventBuses")), 1);
+    ck_assert_str_ne(str(r, "NextToken"), "");
+    cJSON_Delete(r);
+
+    r = call_api("DeleteEventBus", "{\"Name\":\"orders\"}", &status);
+    ck_assert_int_eq(status, 200);
+    cJSON_Delete(r);
+    expect_error("DeleteEventBus", "{\"Name\":\"orders\"}", 400, "ResourceNotFoundException",
+                 NULL);
+}
+END_TEST
+
+START_TEST(test_put_events)
+{
+    int status;
+    cJSON *r = call_api("PutEvents",
+                        "{\"Entries\":[{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":"
+                        "\"{\\\"a\\\":1}\",\"Time\":1715000000},{\"Source\":\"s\",\"Detail\":"
+                        "\"{}\"},{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"[1]\"}]}",
+                        &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_int_eq(cJSON_GetObjectItem(r, "FailedEntryCount")->valueint, 2);
+    cJSON *entries = cJSON_GetObjectItem(r, "Entries");
+    ck_assert_uint_eq(strlen(str(cJSON_GetArrayItem(entries, 0), "EventId")), 36);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(entries, 1), "ErrorCode"), "InvalidArgument");
+    ck_assert_str_eq(str(cJSON_GetArrayItem(entries, 2), "ErrorCode"), "MalformedDetail");
+    cJSON_Delete(r);
+    expect_error("PutEvents", "{\"Entries\":[]}", 400, "ValidationException", NULL);
+    expect_error("PutEvents",
+                 "{\"Entries\":[{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"{}\","
+                 "\"EventBusName\":\"ghost\"}]}",
+                 400, "ResourceNotFoundException", "Event bus ghost does not exist.");
+}
+END_TEST
+
+START_TEST(test_envelope_exact)
+{
+    lb_buf_t b = {0};
+    cJSON *detail = cJSON_Parse("{\"x\": [1, 2.5, \"y\"]}");
+    cJSON *res = cJSON_Parse("[\"arn:1\"]");
+    lb_envelope_build(&b, "id-1", "T", "S", "123456789012", 1715000000000, "eu-west-1", res,
+                      detail);
+    ck_assert_str_eq(b.data, "{\"version\":\"0\",\"id\":\"id-1\",\"detail-type\":\"T\","
+                             "\"source\":\"S\",\"account\":\"123456789012\",\"time\":"
+                             "\"2024-05-06T12:53:20Z\",\"region\":\"eu-west-1\",\"resources\":"
+                             "[\"arn:1\"],\"detail\":{\"x\":[1,2.5,\"y\"]}}");
+    lb_buf_free(&b);
+    cJSON_Delete(detail);
+    cJSON_Delete(res);
+}
+END_TEST
+
+START_TEST(test_region_from_auth)
+{
+    char region[32];
+    ck_assert_int_eq(lb_api_region_from_auth(
+                         "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/events/"
+                         "aws4_request, SignedHeaders=host, Signature=abc",
+                         region, sizeof region),
+                     0);
+    ck_assert_str_eq(region, "eu-west-1");
+    ck_assert_int_ne(lb_api_region_from_auth("Bearer x", region, sizeof region), 0);
+    ck_assert_int_ne(lb_api_region_from_auth(NULL, region, sizeof region), 0);
+    ck_assert_int_ne(lb_api_region_from_auth("Credential=A/B/../events/x", region, sizeof region),
+                     0);
+}
+END_TEST
+
+START_TEST(test_verr_plural)
+{
+    lb_verrs_t v = {0};
+    lb_call_t call = {0};
+    lb_verr_add(&v, "x", "a", "c1");
+    lb_verr_add(&v, NULL, "b", "c2");
+    ck_assert_int_eq(lb_verr_emit(&v, &call), 1);
+    ck_assert_ptr_nonnull(strstr(call.body.data,
+                                 "2 validation errors detected: Value 'x' at 'a' failed to "
+                                 "satisfy constraint: c1; Value null at 'b'"));
+    lb_call_clear(&call);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("api");
+    TCase *tc = tcase_create("api");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_framing_errors);
+    tcase_add_test(tc, test_operation_table_sorted);
+    tcase_add_test(tc, test_bus_operations);
+    tcase_add_test(tc, test_put_events);
+    tcase_add_test(tc, test_envelope_exact);
+    tcase_add_test(tc, test_region_from_auth);
+    tcase_add_test(tc, test_verr_plural);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
