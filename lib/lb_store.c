@@ -28,6 +28,30 @@ static const char *const migrations[] = {
     "  region TEXT NOT NULL, bus TEXT NOT NULL, ingested_ms INTEGER NOT NULL,"
     "  envelope TEXT NOT NULL);"
     "CREATE INDEX events_by_bus ON events (region, bus, seq);",
+    /* 1 -> 2: rules, targets, connections, API destinations, deliveries. Rules, targets,
+     * connections and destinations keep their full definition as a JSON document beside the key
+     * columns, so adding an API field needs no migration. */
+    "CREATE TABLE rules ("
+    "  region TEXT NOT NULL, bus TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL, PRIMARY KEY (region, bus, name));"
+    "CREATE TABLE targets ("
+    "  region TEXT NOT NULL, bus TEXT NOT NULL, rule TEXT NOT NULL, id TEXT NOT NULL,"
+    "  json TEXT NOT NULL, PRIMARY KEY (region, bus, rule, id));"
+    "CREATE TABLE connections ("
+    "  region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL, PRIMARY KEY (region, name));"
+    "CREATE TABLE api_destinations ("
+    "  region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL, PRIMARY KEY (region, name));"
+    /* One row per (event, rule, target) still to deliver (state 0) or dead-lettered (state 2);
+     * delivered rows are deleted. */
+    "CREATE TABLE deliveries ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, region TEXT NOT NULL,"
+    "  bus TEXT NOT NULL, rule TEXT NOT NULL, target_id TEXT NOT NULL, target_arn TEXT NOT NULL,"
+    "  target_json TEXT NOT NULL, body TEXT NOT NULL, ingested_ms INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, state INTEGER NOT NULL"
+    "  DEFAULT 0, error_code TEXT, error_message TEXT, exhausted TEXT, dead_ms INTEGER);"
+    "CREATE INDEX deliveries_due ON deliveries (state, next_ms);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -51,6 +75,11 @@ const char *lb_store_errmsg(lb_store_t *s)
 static int exec_sql(lb_store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : LB_ESTORE;
+}
+
+struct sqlite3 *lb_store_db(lb_store_t *s)
+{
+    return s->db;
 }
 
 int lb_store_latest_schema_version(void)

@@ -39,6 +39,10 @@ void lb_bus_record_clear(lb_bus_record_t *b);
 /* Opens (creating if needed) the database at path and migrates it to the current schema. */
 int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out);
 void lb_store_close(lb_store_t **s);
+/* The connection itself, for sibling store modules (lb_connections, rules, deliveries) that keep
+ * their SQL beside their own model. Only valid on the thread that owns the store. */
+struct sqlite3 *lb_store_db(lb_store_t *s);
+
 /* The latest schema version this build knows, and the one the open database has. */
 int lb_store_schema_version(lb_store_t *s);
 int lb_store_latest_schema_version(void);

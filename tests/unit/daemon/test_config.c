@@ -134,7 +134,8 @@ static const struct {
 } file_errors[] = {
     {"listen = 127.0.0.1:1\n\nbogus = 1\n", "test.conf:3: unknown option 'bogus'"},
     {"# c\nlisten 127.0.0.1:1\n", "test.conf:2: expected 'key = value', got 'listen 127.0.0.1:1'"},
-    {"max_connections = 0\n", "test.conf:1: max_connections: '0' is out of range; allowed 1..1048576"},
+    {"max_connections = 0\n",
+     "test.conf:1: max_connections: '0' is out of range; allowed 1..1048576"},
     {"\n\nmax_body_size = 2x\n", "test.conf:3: max_body_size: '2x' is malformed; allowed 1k..1g"},
     {"idle_timeout = 1d\n", "test.conf:1: idle_timeout: '1d' is malformed; allowed 100ms..24h"},
     {"log_level = verbose\n",
