@@ -57,7 +57,9 @@ static void on_committed(void *data, int rc)
     respond_call(pc);
 }
 
-static void handle_api(lb_server_t *s, lb_http_request_t *req)
+/* admin_target: NULL for the AWS API (the X-Amz-Target header decides), or the LocalBridge
+ * operation an admin endpoint maps to. */
+static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target)
 {
     const struct lb_settings *cfg = lb_config_settings(s->config);
     pending_call_t *pc = lb_xcalloc(1, sizeof *pc);
@@ -72,8 +74,10 @@ static void handle_api(lb_server_t *s, lb_http_request_t *req)
     if (lb_uuid_v4(call->request_id)) snprintf(call->request_id, 37, "unknown");
     size_t len;
     const char *body = lb_http_request_body(req, &len);
-    lb_api_handle(s->api, call, lb_http_request_header(req, "X-Amz-Target"),
-                  lb_http_request_header(req, "Content-Type"), body, len);
+    call->admin = admin_target != NULL;
+    lb_api_handle(s->api, call,
+                  admin_target ? admin_target : lb_http_request_header(req, "X-Amz-Target"),
+                  admin_target ? NULL : lb_http_request_header(req, "Content-Type"), body, len);
     if (!call->txn) {
         respond_call(pc);
         return;
@@ -150,7 +154,10 @@ static void handle_request(lb_http_request_t *req, void *ctx)
     const char *method = lb_http_request_method(req);
     const char *path = lb_http_request_path(req);
     if (strcmp(path, "/") == 0 && strcmp(method, "POST") == 0) {
-        handle_api(s, req);
+        handle_api(s, req, NULL);
+    } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 &&
+               strcmp(method, "POST") == 0) {
+        handle_api(s, req, "AWSEvents.ExplainEventPattern");
     } else if (strcmp(path, "/health") == 0 && strcmp(method, "GET") == 0) {
         handle_health(s, req);
     } else if (strcmp(path, "/_localbridge/events") == 0 && strcmp(method, "GET") == 0) {
@@ -238,11 +245,15 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     lb_engine_new(&s->engine);
-    if ((rc = lb_engine_load(s->engine, store)) ||
+    size_t skipped = 0;
+    if ((rc = lb_engine_load(s->engine, store, &skipped)) ||
         (rc = ensure_default_bus(store, s->engine, cfg->region))) {
         *err = format_error("cannot load store %s: %s", s->db_path, lb_store_errmsg(store));
         goto fail;
     }
+    if (skipped)
+        lb_log_warn(&s->log, "stored rules or targets no longer valid; skipped", "count=%zu",
+                    skipped);
     opts.read_only = 1;
     if ((rc = lb_store_open(s->db_path, &opts, &s->reader))) {
         *err = format_error("cannot open store %s for reading", s->db_path);

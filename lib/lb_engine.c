@@ -7,13 +7,16 @@
 #include "lb_util.h"
 
 struct lb_engine {
+    lb_rules_t *rules;
     lb_bus_record_t *buses;
     size_t n_buses, cap_buses;
 };
 
 int lb_engine_new(lb_engine_t **out)
 {
-    *out = lb_xcalloc(1, sizeof **out);
+    lb_engine_t *e = lb_xcalloc(1, sizeof *e);
+    lb_rules_new(&e->rules);
+    *out = e;
     return 0;
 }
 
@@ -23,6 +26,7 @@ void lb_engine_free(lb_engine_t **ep)
     if (!e) return;
     for (size_t i = 0; i < e->n_buses; i++) lb_bus_record_clear(&e->buses[i]);
     free(e->buses);
+    lb_rules_free(&e->rules);
     free(e);
     *ep = NULL;
 }
@@ -112,7 +116,15 @@ static int load_bus(const lb_bus_record_t *bus, void *ctx)
     return lb_engine_bus_put(ctx, bus);
 }
 
-int lb_engine_load(lb_engine_t *e, lb_store_t *s)
+int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
 {
-    return lb_store_buses_each(s, load_bus, e);
+    size_t ignored;
+    int rc = lb_store_buses_each(s, load_bus, e);
+    if (rc) return rc;
+    return lb_rules_load(e->rules, s, skipped ? skipped : &ignored);
+}
+
+lb_rules_t *lb_engine_rules(lb_engine_t *e)
+{
+    return e->rules;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_rules.h"
 #include "lb_store.h"
 
 typedef struct lb_engine lb_engine_t;
@@ -24,7 +25,11 @@ int lb_engine_bus_remove(lb_engine_t *e, const char *region, const char *name);
 size_t lb_engine_bus_lower_bound(const lb_engine_t *e, const char *region, const char *name);
 size_t lb_engine_bus_count(const lb_engine_t *e);
 const lb_bus_record_t *lb_engine_bus_at(const lb_engine_t *e, size_t i);
-/* Loads every bus from the store (start-up). */
-int lb_engine_load(lb_engine_t *e, lb_store_t *s);
+/* Loads every bus, rule and target from the store (start-up). Rules or targets whose stored
+ * definition no longer compiles are skipped and counted in *skipped (may be NULL). */
+int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped);
+
+/* The rules and targets of every bus. */
+lb_rules_t *lb_engine_rules(lb_engine_t *e);
 
 #endif

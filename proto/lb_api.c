@@ -9,6 +9,9 @@
 
 #include "lb_ops_bus.h"
 #include "lb_ops_events.h"
+#include "lb_ops_pattern.h"
+#include "lb_ops_rule.h"
+#include "lb_ops_target.h"
 
 #define TARGET_PREFIX "AWSEvents."
 /* JSON nesting deeper than this is refused before any operation sees it. */
@@ -22,9 +25,23 @@ static const struct {
 } operations[] = {
     {"CreateEventBus", lb_op_create_event_bus},
     {"DeleteEventBus", lb_op_delete_event_bus},
+    {"DeleteRule", lb_op_delete_rule},
     {"DescribeEventBus", lb_op_describe_event_bus},
+    {"DescribeRule", lb_op_describe_rule},
+    {"DisableRule", lb_op_disable_rule},
+    {"EnableRule", lb_op_enable_rule},
     {"ListEventBuses", lb_op_list_event_buses},
+    {"ListRuleNamesByTarget", lb_op_list_rule_names_by_target},
+    {"ListRules", lb_op_list_rules},
+    {"ListTagsForResource", lb_op_list_tags_for_resource},
+    {"ListTargetsByRule", lb_op_list_targets_by_rule},
     {"PutEvents", lb_op_put_events},
+    {"PutRule", lb_op_put_rule},
+    {"PutTargets", lb_op_put_targets},
+    {"RemoveTargets", lb_op_remove_targets},
+    {"TagResource", lb_op_tag_resource},
+    {"TestEventPattern", lb_op_test_event_pattern},
+    {"UntagResource", lb_op_untag_resource},
     {"UpdateEventBus", lb_op_update_event_bus},
 };
 
@@ -106,6 +123,11 @@ static int content_type_ok(const char *ct)
            (n == 16 && strncasecmp(ct, "application/json", n) == 0);
 }
 
+static lb_op_fn find_admin_operation(const char *name)
+{
+    return strcmp(name, "ExplainEventPattern") == 0 ? lb_op_explain_event_pattern : NULL;
+}
+
 void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const char *content_type,
                    const char *body, size_t len)
 {
@@ -117,7 +139,7 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
         return;
     }
     const char *name = target + strlen(TARGET_PREFIX);
-    lb_op_fn fn = find_operation(name);
+    lb_op_fn fn = call->admin ? find_admin_operation(name) : find_operation(name);
     if (!fn) {
         lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.100s is not supported.", name);
         return;

@@ -38,6 +38,9 @@ struct lb_call {
     const char *account_id;
     char request_id[37];
     int64_t now_ms;
+    /* Set by the daemon for its admin endpoints: selects LocalBridge's own operations
+     * (AWSEvents.ExplainEventPattern) instead of the AWS table. */
+    int admin;
 
     /* Response. */
     int status;

@@ -31,7 +31,8 @@ const lb_bus_record_t *lb_bus_resolve(lb_engine_t *engine, lb_call_t *call, cons
     return NULL;
 }
 
-typedef enum { BUS_CREATE, BUS_UPDATE, BUS_DELETE } bus_change_t;
+/* BUS_RETAG rewrites the bus like BUS_UPDATE but answers with an empty object. */
+typedef enum { BUS_CREATE, BUS_UPDATE, BUS_DELETE, BUS_RETAG } bus_change_t;
 
 typedef struct {
     lb_engine_t *engine;
@@ -52,6 +53,7 @@ static int bus_job_txn(lb_store_t *store, void *arg)
     switch (job->change) {
     case BUS_CREATE: return lb_store_bus_insert(store, &job->rec);
     case BUS_DELETE: return lb_store_bus_delete(store, job->rec.region, job->rec.name);
+    case BUS_RETAG:
     case BUS_UPDATE: {
         int rc = lb_store_bus_update(store, &job->rec);
         /* The default bus of a region may live only in memory until its first update. */
@@ -112,6 +114,10 @@ static void bus_job_finish(lb_call_t *call, int rc)
         lb_engine_bus_remove(job->engine, bus->region, bus->name);
         lb_buf_puts(b, "{");
         break;
+    case BUS_RETAG:
+        lb_engine_bus_put(job->engine, bus);
+        lb_buf_puts(b, "{");
+        break;
     }
     lb_buf_puts(b, "}");
 }
@@ -125,6 +131,22 @@ static void defer_bus_job(lb_engine_t *engine, lb_call_t *call, bus_change_t cha
     job->rec = *rec; /* takes ownership of the strings */
     memset(rec, 0, sizeof *rec);
     lb_call_defer(call, bus_job_txn, bus_job_finish, job, bus_job_free);
+}
+
+void lb_bus_defer_retag(lb_engine_t *engine, lb_call_t *call, const lb_bus_record_t *bus,
+                        const char *tags_json)
+{
+    lb_bus_record_t rec = {
+        .region = lb_strdup(bus->region),
+        .name = lb_strdup(bus->name),
+        .description = lb_strdup(bus->description),
+        .kms_key = lb_strdup(bus->kms_key),
+        .dlq_arn = lb_strdup(bus->dlq_arn),
+        .tags_json = lb_strdup(tags_json),
+        .created_ms = bus->created_ms,
+        .modified_ms = bus->modified_ms,
+    };
+    defer_bus_job(engine, call, BUS_RETAG, &rec);
 }
 
 /* Description, KmsKeyIdentifier and DeadLetterConfig, shared by Create and Update. */
@@ -283,27 +305,6 @@ void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
     defer_bus_job(engine, call, BUS_DELETE, &rec);
 }
 
-/* NextToken is the name to resume at, hex-encoded so it is opaque and safe to echo. */
-static void encode_token(const char *name, char *out, size_t outlen)
-{
-    size_t i = 0;
-    for (; name[i] && 2 * i + 2 < outlen; i++) snprintf(out + 2 * i, 3, "%02x", (unsigned char)name[i]);
-    out[2 * i] = '\0';
-}
-
-static int decode_token(const char *tok, char *out, size_t outlen)
-{
-    size_t n = strlen(tok);
-    if (n == 0 || n % 2 || n / 2 >= outlen) return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        if (sscanf(tok + 2 * i, "%2x", &v) != 1 || !v) return -1;
-        out[i] = (char)v;
-    }
-    out[n / 2] = '\0';
-    return 0;
-}
-
 void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
 {
     const char *prefix, *token;
@@ -327,7 +328,7 @@ void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
     }
     if (lb_verr_emit(&v, call)) return;
     char start[1024] = "";
-    if (token && decode_token(token, start, sizeof start)) {
+    if (token && lb_token_decode(token, start, sizeof start)) {
         lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
         return;
     }
@@ -345,7 +346,7 @@ void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
         if (prefix && strncmp(bus->name, prefix, strlen(prefix)) != 0) break;
         if (n == limit) {
             char tok[2100];
-            encode_token(bus->name, tok, sizeof tok);
+            lb_token_encode(bus->name, tok, sizeof tok);
             lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
             return;
         }

@@ -17,6 +17,9 @@ void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
 /* The bus a request names (name or ARN, NULL = "default") in the call's region, or NULL with
  * ResourceNotFoundException set on the call. The default bus always exists. */
 const lb_bus_record_t *lb_bus_resolve(lb_engine_t *engine, lb_call_t *call, const char *name);
+/* Rewrites a bus with new tags and answers {} once committed. */
+void lb_bus_defer_retag(lb_engine_t *engine, lb_call_t *call, const lb_bus_record_t *bus,
+                        const char *tags_json);
 /* Writes the bus ARN for the call's region/account into out. */
 void lb_bus_arn(const lb_call_t *call, const char *name, char *out, size_t outlen);
 

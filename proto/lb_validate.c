@@ -208,3 +208,26 @@ void lb_json_put_str(lb_buf_t *b, const char *key, const char *value)
     lb_buf_printf(b, ",\"%s\":", key);
     lb_buf_json_string(b, value, strlen(value));
 }
+
+void lb_token_encode(const char *name, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; name[i] && 2 * i + 2 < outlen; i++)
+        snprintf(out + 2 * i, 3, "%02x", (unsigned char)name[i]);
+    out[2 * i] = '\0';
+}
+
+int lb_token_decode(const char *tok, char *out, size_t outlen)
+{
+    size_t n = strlen(tok);
+    if (n == 0 || n % 2 || n / 2 >= outlen) return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (!isxdigit((unsigned char)tok[2 * i]) || !isxdigit((unsigned char)tok[2 * i + 1]) ||
+            sscanf(tok + 2 * i, "%2x", &v) != 1 || !v)
+            return -1;
+        out[i] = (char)v;
+    }
+    out[n / 2] = '\0';
+    return 0;
+}

@@ -47,6 +47,11 @@ int lb_check_bus_name_or_arn(const char *s, const char *member, lb_verrs_t *v, c
  * JSON array text (NULL when absent). Returns -1 with an error on the call. */
 int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call);
 
+/* List pagination: a NextToken is the name to resume at, hex-encoded so it is opaque and safe to
+ * echo. decode returns -1 for a token this server did not make. */
+void lb_token_encode(const char *name, char *out, size_t outlen);
+int lb_token_decode(const char *token, char *out, size_t outlen);
+
 /* Appends ,"key":<epoch seconds> as AWS's JSON protocol writes timestamps. */
 void lb_json_put_time(lb_buf_t *b, const char *key, int64_t ms);
 /* Appends ,"key":"value" (escaped). */

@@ -86,7 +86,7 @@ START_TEST(test_bus_crud)
 
     lb_engine_t *e;
     lb_engine_new(&e);
-    ck_assert_int_eq(lb_engine_load(e, s), 0);
+    ck_assert_int_eq(lb_engine_load(e, s, NULL), 0);
     ck_assert_uint_eq(lb_engine_bus_count(e), 2);
     const lb_bus_record_t *got = lb_engine_bus_find(e, "eu-west-1", "orders");
     ck_assert_ptr_nonnull(got);

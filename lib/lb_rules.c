@@ -1,0 +1,461 @@
+#include "lb_rules.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_util.h"
+
+typedef struct {
+    char *region, *bus;
+    lb_matcher_t *matcher;
+} bus_index_t;
+
+struct lb_rules {
+    lb_rule_t **rules; /* sorted by (region, bus, name) */
+    size_t n, cap;
+    lb_rule_t **by_uid; /* uid -> rule; uids are never reused */
+    size_t n_uid;
+    bus_index_t *buses;
+    size_t n_buses;
+};
+
+int lb_rules_new(lb_rules_t **out)
+{
+    lb_rules_t *r = lb_xcalloc(1, sizeof *r);
+    r->n_uid = 1; /* uid 0 means "none" */
+    r->by_uid = lb_xcalloc(1, sizeof *r->by_uid);
+    *out = r;
+    return 0;
+}
+
+void lb_target_clear(lb_target_t *t)
+{
+    free(t->id);
+    free(t->arn);
+    free(t->json);
+    free(t->dlq_arn);
+    lb_input_free(&t->input);
+    memset(t, 0, sizeof *t);
+}
+
+void lb_rule_clear(lb_rule_t *rule)
+{
+    free(rule->region);
+    free(rule->bus);
+    free(rule->name);
+    free(rule->event_pattern);
+    free(rule->schedule);
+    free(rule->state);
+    free(rule->description);
+    free(rule->role_arn);
+    free(rule->managed_by);
+    free(rule->tags_json);
+    lb_pattern_free(&rule->pattern);
+    for (size_t i = 0; i < rule->n_targets; i++) lb_target_clear(&rule->targets[i]);
+    free(rule->targets);
+    memset(rule, 0, sizeof *rule);
+}
+
+void lb_rules_free(lb_rules_t **rp)
+{
+    lb_rules_t *r = *rp;
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        lb_rule_clear(r->rules[i]);
+        free(r->rules[i]);
+    }
+    for (size_t i = 0; i < r->n_buses; i++) {
+        free(r->buses[i].region);
+        free(r->buses[i].bus);
+        lb_matcher_free(&r->buses[i].matcher);
+    }
+    free(r->buses);
+    free(r->rules);
+    free(r->by_uid);
+    free(r);
+    *rp = NULL;
+}
+
+int lb_rule_init(lb_rule_t *rule, const char *region, const char *bus, const char *name,
+                 const char *event_pattern, const char *schedule, const char *state,
+                 const char *description, const char *role_arn, const char *managed_by,
+                 const char *tags_json, int64_t created_ms, char **errmsg)
+{
+    memset(rule, 0, sizeof *rule);
+    if (event_pattern) {
+        int rc = lb_pattern_compile(event_pattern, strlen(event_pattern), &rule->pattern, errmsg);
+        if (rc) return rc;
+    }
+    rule->region = lb_strdup(region);
+    rule->bus = lb_strdup(bus);
+    rule->name = lb_strdup(name);
+    rule->event_pattern = lb_strdup(event_pattern);
+    rule->schedule = lb_strdup(schedule);
+    rule->state = lb_strdup(state ? state : "ENABLED");
+    rule->description = lb_strdup(description);
+    rule->role_arn = lb_strdup(role_arn);
+    rule->managed_by = lb_strdup(managed_by);
+    rule->tags_json = lb_strdup(tags_json);
+    rule->created_ms = created_ms;
+    return 0;
+}
+
+int lb_rule_enabled(const lb_rule_t *rule)
+{
+    return strncmp(rule->state, "ENABLED", 7) == 0;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(f) ? f->valuestring : NULL;
+}
+
+int lb_target_init(lb_target_t *t, const char *target_json, char **errmsg)
+{
+    memset(t, 0, sizeof *t);
+    cJSON *o = cJSON_Parse(target_json);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        if (errmsg) *errmsg = lb_strdup("Target is not a JSON object.");
+        return -EINVAL;
+    }
+    const char *id = json_str(o, "Id"), *arn = json_str(o, "Arn");
+    const cJSON *xf = cJSON_GetObjectItemCaseSensitive(o, "InputTransformer");
+    char *paths = NULL;
+    const char *tmpl = NULL;
+    if (cJSON_IsObject(xf)) {
+        const cJSON *map = cJSON_GetObjectItemCaseSensitive(xf, "InputPathsMap");
+        if (map) paths = cJSON_PrintUnformatted(map);
+        tmpl = json_str(xf, "InputTemplate");
+        if (!tmpl) tmpl = "";
+    }
+    int rc = lb_input_compile_for_target(id ? id : "", json_str(o, "Input"),
+                                         json_str(o, "InputPath"), paths, tmpl, &t->input, errmsg);
+    cJSON_free(paths);
+    if (rc) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    t->id = lb_strdup(id ? id : "");
+    t->arn = lb_strdup(arn ? arn : "");
+    t->json = cJSON_PrintUnformatted(o);
+    const cJSON *dlq = cJSON_GetObjectItemCaseSensitive(o, "DeadLetterConfig");
+    t->dlq_arn = lb_strdup(json_str(dlq, "Arn"));
+    t->max_attempts = LB_RETRY_MAX_ATTEMPTS_DEFAULT;
+    t->max_age_s = LB_RETRY_MAX_AGE_S_DEFAULT;
+    const cJSON *retry = cJSON_GetObjectItemCaseSensitive(o, "RetryPolicy");
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(retry, "MaximumRetryAttempts");
+    if (cJSON_IsNumber(f)) t->max_attempts = f->valueint;
+    f = cJSON_GetObjectItemCaseSensitive(retry, "MaximumEventAgeInSeconds");
+    if (cJSON_IsNumber(f)) t->max_age_s = f->valueint;
+    cJSON_Delete(o);
+    return 0;
+}
+
+static int key_cmp(const lb_rule_t *a, const char *region, const char *bus, const char *name)
+{
+    int c = strcmp(a->region, region);
+    if (!c) c = strcmp(a->bus, bus);
+    if (!c) c = strcmp(a->name, name);
+    return c;
+}
+
+size_t lb_rules_lower_bound(const lb_rules_t *r, const char *region, const char *bus,
+                            const char *name)
+{
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(r->rules[mid], region, bus, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+lb_rule_t *lb_rules_find(const lb_rules_t *r, const char *region, const char *bus,
+                         const char *name)
+{
+    size_t i = lb_rules_lower_bound(r, region, bus, name);
+    return i < r->n && key_cmp(r->rules[i], region, bus, name) == 0 ? r->rules[i] : NULL;
+}
+
+lb_rule_t *lb_rules_at(const lb_rules_t *r, size_t i)
+{
+    return i < r->n ? r->rules[i] : NULL;
+}
+
+size_t lb_rules_count(const lb_rules_t *r)
+{
+    return r->n;
+}
+
+size_t lb_rules_count_on_bus(const lb_rules_t *r, const char *region, const char *bus)
+{
+    size_t n = 0;
+    for (size_t i = lb_rules_lower_bound(r, region, bus, ""); i < r->n; i++) {
+        if (strcmp(r->rules[i]->region, region) || strcmp(r->rules[i]->bus, bus)) break;
+        n++;
+    }
+    return n;
+}
+
+static bus_index_t *bus_index(lb_rules_t *r, const char *region, const char *bus, int create)
+{
+    for (size_t i = 0; i < r->n_buses; i++)
+        if (strcmp(r->buses[i].region, region) == 0 && strcmp(r->buses[i].bus, bus) == 0)
+            return &r->buses[i];
+    if (!create) return NULL;
+    r->buses = lb_xrealloc(r->buses, (r->n_buses + 1) * sizeof *r->buses);
+    bus_index_t *b = &r->buses[r->n_buses++];
+    b->region = lb_strdup(region);
+    b->bus = lb_strdup(bus);
+    lb_matcher_new(&b->matcher);
+    return b;
+}
+
+/* Keeps the bus's matcher in step with one rule: indexed iff enabled with a pattern. */
+static void index_rule(lb_rules_t *r, lb_rule_t *rule)
+{
+    bus_index_t *b = bus_index(r, rule->region, rule->bus, 1);
+    if (rule->pattern && lb_rule_enabled(rule))
+        lb_matcher_add(b->matcher, rule->uid, rule->pattern);
+    else
+        lb_matcher_remove(b->matcher, rule->uid);
+}
+
+static void unindex_rule(lb_rules_t *r, lb_rule_t *rule)
+{
+    bus_index_t *b = bus_index(r, rule->region, rule->bus, 0);
+    if (b) lb_matcher_remove(b->matcher, rule->uid);
+    r->by_uid[rule->uid] = NULL;
+}
+
+int lb_rules_put(lb_rules_t *r, lb_rule_t *rule)
+{
+    size_t i = lb_rules_lower_bound(r, rule->region, rule->bus, rule->name);
+    lb_rule_t *slot;
+    if (i < r->n && key_cmp(r->rules[i], rule->region, rule->bus, rule->name) == 0) {
+        slot = r->rules[i];
+        unindex_rule(r, slot);
+        lb_rule_clear(slot);
+    } else {
+        if (r->n == r->cap) {
+            r->cap = r->cap ? r->cap * 2 : 64;
+            r->rules = lb_xrealloc(r->rules, r->cap * sizeof *r->rules);
+        }
+        memmove(&r->rules[i + 1], &r->rules[i], (r->n - i) * sizeof *r->rules);
+        slot = lb_xcalloc(1, sizeof *slot);
+        r->rules[i] = slot;
+        r->n++;
+    }
+    *slot = *rule;
+    memset(rule, 0, sizeof *rule);
+    slot->uid = r->n_uid++;
+    r->by_uid = lb_xrealloc(r->by_uid, r->n_uid * sizeof *r->by_uid);
+    r->by_uid[slot->uid] = slot;
+    index_rule(r, slot);
+    return 0;
+}
+
+int lb_rules_remove(lb_rules_t *r, const char *region, const char *bus, const char *name)
+{
+    size_t i = lb_rules_lower_bound(r, region, bus, name);
+    if (i >= r->n || key_cmp(r->rules[i], region, bus, name) != 0) return LB_ENOTFOUND;
+    lb_rule_t *rule = r->rules[i];
+    unindex_rule(r, rule);
+    lb_rule_clear(rule);
+    free(rule);
+    memmove(&r->rules[i], &r->rules[i + 1], (r->n - i - 1) * sizeof *r->rules);
+    r->n--;
+    return 0;
+}
+
+int lb_rules_set_targets(lb_rules_t *r, lb_rule_t *rule, lb_target_t *targets, size_t n)
+{
+    (void)r;
+    for (size_t i = 0; i < rule->n_targets; i++) lb_target_clear(&rule->targets[i]);
+    free(rule->targets);
+    rule->targets = n ? lb_xcalloc(n, sizeof *rule->targets) : NULL;
+    memcpy(rule->targets, targets, n * sizeof *targets);
+    memset(targets, 0, n * sizeof *targets);
+    rule->n_targets = n;
+    return 0;
+}
+
+int lb_rules_match(const lb_rules_t *r, const char *region, const char *bus,
+                   const lb_event_t *event, lb_rule_t ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    bus_index_t *b = bus_index((lb_rules_t *)r, region, bus, 0);
+    if (!b) return 0;
+    uint64_t *ids;
+    size_t count;
+    int rc = lb_matcher_match(b->matcher, event, &ids, &count);
+    if (rc) return rc;
+    if (count) *out = lb_xcalloc(count, sizeof **out);
+    for (size_t i = 0; i < count; i++) {
+        lb_rule_t *rule = ids[i] < r->n_uid ? r->by_uid[ids[i]] : NULL;
+        if (rule) (*out)[(*n)++] = rule;
+    }
+    free(ids);
+    return 0;
+}
+
+void lb_rule_arn(const char *region, const char *account, const char *bus, const char *name,
+                 char *out, size_t outlen)
+{
+    if (strcmp(bus, "default") == 0)
+        snprintf(out, outlen, "arn:aws:events:%s:%s:rule/%s", region, account, name);
+    else
+        snprintf(out, outlen, "arn:aws:events:%s:%s:rule/%s/%s", region, account, bus, name);
+}
+
+/* ---- store ---- */
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+    if (v) cJSON_AddStringToObject(o, key, v);
+}
+
+int lb_store_rule_put(lb_store_t *s, const lb_rule_t *rule)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_str(o, "EventPattern", rule->event_pattern);
+    add_str(o, "ScheduleExpression", rule->schedule);
+    add_str(o, "State", rule->state);
+    add_str(o, "Description", rule->description);
+    add_str(o, "RoleArn", rule->role_arn);
+    add_str(o, "ManagedBy", rule->managed_by);
+    add_str(o, "Tags", rule->tags_json);
+    char *json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    sqlite3_stmt *st;
+    int rc = LB_ESTORE;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "INSERT INTO rules (region, bus, name, json, created_ms) VALUES"
+                           " (?,?,?,?,?) ON CONFLICT (region, bus, name) DO UPDATE SET"
+                           " json = excluded.json",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, rule->region, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, rule->bus, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, rule->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, rule->created_ms);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : LB_ESTORE;
+        sqlite3_finalize(st);
+    }
+    cJSON_free(json);
+    return rc;
+}
+
+static int exec_bound(lb_store_t *s, const char *sql, const char *a, const char *b,
+                      const char *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) return LB_ESTORE;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : LB_ESTORE;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lb_store_rule_delete(lb_store_t *s, const char *region, const char *bus, const char *name)
+{
+    int rc = exec_bound(s, "DELETE FROM targets WHERE region = ? AND bus = ? AND rule = ?",
+                        region, bus, name);
+    if (rc) return rc;
+    rc = exec_bound(s, "DELETE FROM rules WHERE region = ? AND bus = ? AND name = ?", region, bus,
+                    name);
+    if (rc == 0 && sqlite3_changes(lb_store_db(s)) == 0) return LB_ENOTFOUND;
+    return rc;
+}
+
+int lb_store_targets_replace(lb_store_t *s, const lb_rule_t *rule, const lb_target_t *targets,
+                             size_t n)
+{
+    int rc = exec_bound(s, "DELETE FROM targets WHERE region = ? AND bus = ? AND rule = ?",
+                        rule->region, rule->bus, rule->name);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "INSERT INTO targets (region, bus, rule, id, json) VALUES (?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_text(st, 1, rule->region, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, rule->bus, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, rule->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, targets[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, targets[i].json, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = LB_ESTORE;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int load_targets(lb_rules_t *r, lb_store_t *s, size_t *skipped)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT region, bus, rule, json FROM targets ORDER BY region, bus,"
+                           " rule, rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lb_rule_t *rule = lb_rules_find(r, (const char *)sqlite3_column_text(st, 0),
+                                        (const char *)sqlite3_column_text(st, 1),
+                                        (const char *)sqlite3_column_text(st, 2));
+        lb_target_t t;
+        if (!rule || lb_target_init(&t, (const char *)sqlite3_column_text(st, 3), NULL)) {
+            (*skipped)++;
+            continue;
+        }
+        rule->targets = lb_xrealloc(rule->targets, (rule->n_targets + 1) * sizeof t);
+        rule->targets[rule->n_targets++] = t;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : LB_ESTORE;
+}
+
+int lb_rules_load(lb_rules_t *r, lb_store_t *s, size_t *skipped)
+{
+    sqlite3_stmt *st;
+    *skipped = 0;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT region, bus, name, json, created_ms FROM rules", -1, &st,
+                           NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(st, 3));
+        lb_rule_t rule;
+        if (!o || lb_rule_init(&rule, (const char *)sqlite3_column_text(st, 0),
+                               (const char *)sqlite3_column_text(st, 1),
+                               (const char *)sqlite3_column_text(st, 2),
+                               json_str(o, "EventPattern"), json_str(o, "ScheduleExpression"),
+                               json_str(o, "State"), json_str(o, "Description"),
+                               json_str(o, "RoleArn"), json_str(o, "ManagedBy"),
+                               json_str(o, "Tags"), sqlite3_column_int64(st, 4), NULL)) {
+            (*skipped)++;
+            cJSON_Delete(o);
+            continue;
+        }
+        cJSON_Delete(o);
+        lb_rules_put(r, &rule);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return LB_ESTORE;
+    return load_targets(r, s, skipped);
+}

@@ -1,0 +1,420 @@
+#include "lb_ops_target.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_ops_bus.h"
+#include "lb_ops_rule.h"
+#include "lb_validate.h"
+
+#define TARGET_ID_PATTERN "[\\.\\-_A-Za-z0-9]+"
+
+typedef struct {
+    lb_engine_t *engine;
+    lb_rule_t key; /* region, bus, name only */
+    lb_target_t *targets;
+    size_t n;
+    const char *response; /* rendered after commit */
+    lb_buf_t failed;      /* FailedEntries members */
+    int failed_count;
+} targets_job_t;
+
+static void targets_job_free(void *arg)
+{
+    targets_job_t *job = arg;
+    lb_rule_clear(&job->key);
+    for (size_t i = 0; i < job->n; i++) lb_target_clear(&job->targets[i]);
+    free(job->targets);
+    lb_buf_free(&job->failed);
+    free(job);
+}
+
+static int targets_job_txn(lb_store_t *store, void *arg)
+{
+    targets_job_t *job = arg;
+    return lb_store_targets_replace(store, &job->key, job->targets, job->n);
+}
+
+static void targets_job_finish(lb_call_t *call, int rc)
+{
+    targets_job_t *job = call->arg;
+    lb_rule_t *rule = lb_rules_find(lb_engine_rules(job->engine), job->key.region, job->key.bus,
+                                    job->key.name);
+    if (rule) rule->targets_busy = 0;
+    if (rc) {
+        lb_call_error_code(call, rc, "Targets");
+        return;
+    }
+    if (rule) lb_rules_set_targets(lb_engine_rules(job->engine), rule, job->targets, job->n);
+    job->n = 0;
+    call->status = 200;
+    call->body.len = 0;
+    lb_buf_printf(&call->body, "{\"FailedEntryCount\":%d,\"FailedEntries\":[%s]}",
+                  job->failed_count, job->failed.data ? job->failed.data : "");
+}
+
+static targets_job_t *targets_job_new(lb_engine_t *engine, const lb_rule_t *rule)
+{
+    targets_job_t *job = lb_xcalloc(1, sizeof *job);
+    job->engine = engine;
+    job->key.region = lb_strdup(rule->region);
+    job->key.bus = lb_strdup(rule->bus);
+    job->key.name = lb_strdup(rule->name);
+    return job;
+}
+
+static void copy_target(lb_target_t *dst, const lb_target_t *src)
+{
+    /* Re-initialising from the JSON recompiles the input; targets are few and small. */
+    lb_target_init(dst, src->json, NULL);
+}
+
+static int busy_rule(const lb_rule_t *rule, lb_call_t *call)
+{
+    if (!rule->targets_busy) return 0;
+    lb_call_error(call, LB_AWS_CONCURRENT_MODIFICATION,
+                  "Targets of rule %s are being modified by another request; retry.", rule->name);
+    return 1;
+}
+
+/* Validates one Target as AWS's model does; fills t on success. index is 1-based for AWS's
+ * member paths ("targets.1.member.id"). */
+static int read_target(const cJSON *item, int index, lb_verrs_t *v, lb_call_t *call,
+                       lb_target_t *t, int *compiled)
+{
+    char member[96];
+    const char *id, *arn;
+    const cJSON *retry;
+    *compiled = 0;
+    if (!cJSON_IsObject(item)) {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Targets must be a list of Target structures.");
+        return -1;
+    }
+    if (lb_get_string(item, "Id", &id, call) || lb_get_string(item, "Arn", &arn, call) ||
+        lb_get_object(item, "RetryPolicy", &retry, call))
+        return -1;
+    snprintf(member, sizeof member, "targets.%d.member.id", index);
+    if (!id) {
+        lb_verr_add(v, NULL, member, "Member must not be null");
+    } else {
+        size_t len = lb_utf8_length(id);
+        if (len < 1)
+            lb_verr_add(v, id, member, "Member must have length greater than or equal to 1");
+        else if (len > 64)
+            lb_verr_add(v, id, member, "Member must have length less than or equal to 64");
+        else if (!lb_chars_only(id, ".-_"))
+            lb_verr_add(v, id, member,
+                        "Member must satisfy regular expression pattern: " TARGET_ID_PATTERN);
+    }
+    snprintf(member, sizeof member, "targets.%d.member.arn", index);
+    if (!arn)
+        lb_verr_add(v, NULL, member, "Member must not be null");
+    else if (lb_utf8_length(arn) < 1 || lb_utf8_length(arn) > 1600)
+        lb_verr_add(v, arn, member, "Member must have length less than or equal to 1600");
+    if (retry) {
+        int64_t attempts, age;
+        int has_attempts, has_age;
+        if (lb_get_int(retry, "MaximumRetryAttempts", &attempts, &has_attempts, call) ||
+            lb_get_int(retry, "MaximumEventAgeInSeconds", &age, &has_age, call))
+            return -1;
+        char text[32];
+        if (has_attempts && (attempts < 0 || attempts > 185)) {
+            snprintf(text, sizeof text, "%lld", (long long)attempts);
+            snprintf(member, sizeof member, "targets.%d.member.retryPolicy.maximumRetryAttempts",
+                     index);
+            lb_verr_add(v, text, member,
+                        attempts < 0 ? "Member must have value greater than or equal to 0"
+                                     : "Member must have value less than or equal to 185");
+        }
+        if (has_age && (age < 60 || age > 86400)) {
+            snprintf(text, sizeof text, "%lld", (long long)age);
+            snprintf(member, sizeof member,
+                     "targets.%d.member.retryPolicy.maximumEventAgeInSeconds", index);
+            lb_verr_add(v, text, member,
+                        age < 60 ? "Member must have value greater than or equal to 60"
+                                 : "Member must have value less than or equal to 86400");
+        }
+    }
+    if (v->count) return 0;
+    char *json = cJSON_PrintUnformatted(item), *err = NULL;
+    int rc = lb_target_init(t, json, &err);
+    cJSON_free(json);
+    if (rc) {
+        lb_call_error(call, LB_AWS_VALIDATION, "%s", err ? err : "Target input is not valid.");
+        free(err);
+        return -1;
+    }
+    *compiled = 1;
+    return 0;
+}
+
+void lb_op_put_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const cJSON *list, *item;
+    lb_verrs_t v = {0};
+    if (lb_get_array(req, "Targets", &list, call)) return;
+    int n = list ? cJSON_GetArraySize(list) : 0;
+    if (!list)
+        lb_verr_add(&v, NULL, "targets", "Member must not be null");
+    else if (n < 1 || n > 10)
+        lb_verr_add(&v, "[...]", "targets",
+                    n < 1 ? "Member must have length greater than or equal to 1"
+                          : "Member must have length less than or equal to 10");
+    if (lb_verr_emit(&v, call)) return;
+    lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
+    if (!rule || busy_rule(rule, call)) return;
+
+    lb_target_t *incoming = lb_xcalloc((size_t)n, sizeof *incoming);
+    int index = 0, ok = 1;
+    cJSON_ArrayForEach(item, list)
+    {
+        int compiled;
+        if (read_target(item, index + 1, &v, call, &incoming[index], &compiled)) {
+            ok = 0;
+            break;
+        }
+        if (compiled) index++;
+    }
+    if (ok && lb_verr_emit(&v, call)) ok = 0;
+    lb_buf_free(&v.text);
+    if (!ok) {
+        for (int i = 0; i < index; i++) lb_target_clear(&incoming[i]);
+        free(incoming);
+        return;
+    }
+    /* The new set: existing targets, each replaced by an incoming one with its Id, then the
+     * incoming ones that are new (a later duplicate Id in the request wins). */
+    targets_job_t *job = targets_job_new(engine, rule);
+    job->targets = lb_xcalloc(rule->n_targets + (size_t)n, sizeof *job->targets);
+    for (size_t i = 0; i < rule->n_targets; i++) copy_target(&job->targets[job->n++], &rule->targets[i]);
+    for (int i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < job->n && strcmp(job->targets[k].id, incoming[i].id) != 0) k++;
+        if (k < job->n) lb_target_clear(&job->targets[k]);
+        else job->n++;
+        job->targets[k] = incoming[i];
+    }
+    free(incoming);
+    if (job->n > LB_TARGETS_PER_RULE) {
+        targets_job_free(job);
+        lb_call_error(call, LB_AWS_LIMIT_EXCEEDED,
+                      "The requested resource exceeds the maximum number allowed.");
+        return;
+    }
+    rule->targets_busy = 1;
+    lb_call_defer(call, targets_job_txn, targets_job_finish, job, targets_job_free);
+}
+
+void lb_op_remove_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const cJSON *ids, *id;
+    int force = 0;
+    lb_verrs_t v = {0};
+    if (lb_get_array(req, "Ids", &ids, call) || lb_get_bool(req, "Force", &force, NULL, call))
+        return;
+    int n = ids ? cJSON_GetArraySize(ids) : 0;
+    if (!ids)
+        lb_verr_add(&v, NULL, "ids", "Member must not be null");
+    else if (n < 1 || n > 100)
+        lb_verr_add(&v, "[...]", "ids",
+                    n < 1 ? "Member must have length greater than or equal to 1"
+                          : "Member must have length less than or equal to 100");
+    if (lb_verr_emit(&v, call)) return;
+    cJSON_ArrayForEach(id, ids) if (!cJSON_IsString(id))
+    {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Ids must be a list of strings.");
+        return;
+    }
+    lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
+    if (!rule || busy_rule(rule, call)) return;
+    targets_job_t *job = targets_job_new(engine, rule);
+    job->targets = lb_xcalloc(rule->n_targets + 1, sizeof *job->targets);
+    for (size_t i = 0; i < rule->n_targets; i++) {
+        int removed = 0;
+        cJSON_ArrayForEach(id, ids) removed |= strcmp(id->valuestring, rule->targets[i].id) == 0;
+        if (!removed) copy_target(&job->targets[job->n++], &rule->targets[i]);
+    }
+    rule->targets_busy = 1;
+    lb_call_defer(call, targets_job_txn, targets_job_finish, job, targets_job_free);
+}
+
+void lb_op_list_targets_by_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *token;
+    int64_t limit = 100;
+    int has_limit;
+    if (lb_get_string(req, "NextToken", &token, call) ||
+        lb_get_int(req, "Limit", &limit, &has_limit, call))
+        return;
+    if (has_limit && (limit < 1 || limit > 100)) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "1 validation error detected: Value '%lld' at 'limit' failed to satisfy "
+                      "constraint: Member must have value %s",
+                      (long long)limit,
+                      limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+        return;
+    }
+    lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
+    if (!rule) return;
+    char start[128] = "";
+    if (token && lb_token_decode(token, start, sizeof start)) {
+        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
+        return;
+    }
+    lb_buf_t *b = &call->body;
+    call->status = 200;
+    b->len = 0;
+    lb_buf_puts(b, "{\"Targets\":[");
+    size_t i = 0;
+    if (start[0])
+        while (i < rule->n_targets && strcmp(rule->targets[i].id, start) != 0) i++;
+    for (int64_t n = 0; i < rule->n_targets; i++, n++) {
+        if (n == limit) {
+            char tok[300];
+            lb_token_encode(rule->targets[i].id, tok, sizeof tok);
+            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            return;
+        }
+        if (n) lb_buf_puts(b, ",");
+        lb_buf_puts(b, rule->targets[i].json);
+    }
+    lb_buf_puts(b, "]}");
+}
+
+/* ---- tags ---- */
+
+/* What a ResourceARN names: a bus, or a rule on a bus. Returns -1 with the error set. */
+static int resolve_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+                            const lb_bus_record_t **bus, lb_rule_t **rule)
+{
+    const char *arn;
+    *bus = NULL;
+    *rule = NULL;
+    if (lb_get_string(req, "ResourceARN", &arn, call)) return -1;
+    if (!arn) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "1 validation error detected: Value null at 'resourceARN' failed to "
+                      "satisfy constraint: Member must not be null");
+        return -1;
+    }
+    /* arn:aws:events:REGION:ACCOUNT:(event-bus/NAME | rule/NAME | rule/BUS/NAME) */
+    const char *p = arn;
+    for (int colons = 0; *p && colons < 5; p++) colons += *p == ':';
+    if (strncmp(arn, "arn:aws", 7) != 0 || !*p) {
+        lb_call_error(call, LB_AWS_VALIDATION, "Parameter ResourceARN is not valid.");
+        return -1;
+    }
+    if (strncmp(p, "event-bus/", 10) == 0) {
+        *bus = lb_engine_bus_find(engine, call->region, p + 10);
+        if (!*bus && strcmp(p + 10, "default") == 0) *bus = lb_bus_resolve(engine, call, NULL);
+        if (!*bus) {
+            lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
+                          p + 10);
+            return -1;
+        }
+        return 0;
+    }
+    if (strncmp(p, "rule/", 5) == 0) {
+        char bus_name[512] = "default";
+        const char *name = p + 5, *slash = strrchr(name, '/');
+        if (slash) {
+            snprintf(bus_name, sizeof bus_name, "%.*s", (int)(slash - name), name);
+            name = slash + 1;
+        }
+        *rule = lb_rules_find(lb_engine_rules(engine), call->region, bus_name, name);
+        if (!*rule) {
+            lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Rule %s does not exist on EventBus %s.",
+                          name, bus_name);
+            return -1;
+        }
+        return 0;
+    }
+    lb_call_error(call, LB_AWS_VALIDATION, "Parameter ResourceARN is not valid.");
+    return -1;
+}
+
+static void apply_tags(lb_engine_t *engine, lb_call_t *call, const lb_bus_record_t *bus,
+                       lb_rule_t *rule, cJSON *tags)
+{
+    char *json = cJSON_PrintUnformatted(tags);
+    if (bus)
+        lb_bus_defer_retag(engine, call, bus, json);
+    else
+        lb_rule_defer_replace(engine, call, rule, rule->state, json);
+    cJSON_free(json);
+}
+
+static cJSON *current_tags(const lb_bus_record_t *bus, const lb_rule_t *rule)
+{
+    const char *text = bus ? bus->tags_json : rule->tags_json;
+    cJSON *tags = text ? cJSON_Parse(text) : NULL;
+    return cJSON_IsArray(tags) ? tags : (cJSON_Delete(tags), cJSON_CreateArray());
+}
+
+static void remove_tag(cJSON *tags, const char *key)
+{
+    for (int i = cJSON_GetArraySize(tags) - 1; i >= 0; i--) {
+        const cJSON *k = cJSON_GetObjectItem(cJSON_GetArrayItem(tags, i), "Key");
+        if (cJSON_IsString(k) && strcmp(k->valuestring, key) == 0) cJSON_DeleteItemFromArray(tags, i);
+    }
+}
+
+void lb_op_tag_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const lb_bus_record_t *bus;
+    lb_rule_t *rule;
+    char *incoming_json;
+    if (resolve_resource(engine, req, call, &bus, &rule)) return;
+    if (lb_read_tags(req, "Tags", &incoming_json, call)) return;
+    if (!incoming_json) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "1 validation error detected: Value null at 'tags' failed to satisfy "
+                      "constraint: Member must not be null");
+        return;
+    }
+    cJSON *tags = current_tags(bus, rule), *incoming = cJSON_Parse(incoming_json), *t;
+    free(incoming_json);
+    cJSON_ArrayForEach(t, incoming)
+    {
+        remove_tag(tags, cJSON_GetObjectItem(t, "Key")->valuestring);
+        cJSON_AddItemToArray(tags, cJSON_Duplicate(t, 1));
+    }
+    cJSON_Delete(incoming);
+    if (cJSON_GetArraySize(tags) > 50)
+        lb_call_error(call, LB_AWS_LIMIT_EXCEEDED,
+                      "The requested resource exceeds the maximum number allowed.");
+    else
+        apply_tags(engine, call, bus, rule, tags);
+    cJSON_Delete(tags);
+}
+
+void lb_op_untag_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const lb_bus_record_t *bus;
+    lb_rule_t *rule;
+    const cJSON *keys, *k;
+    if (resolve_resource(engine, req, call, &bus, &rule)) return;
+    if (lb_get_array(req, "TagKeys", &keys, call)) return;
+    if (!keys) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
+                      "constraint: Member must not be null");
+        return;
+    }
+    cJSON *tags = current_tags(bus, rule);
+    cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k)) remove_tag(tags, k->valuestring);
+    apply_tags(engine, call, bus, rule, tags);
+    cJSON_Delete(tags);
+}
+
+void lb_op_list_tags_for_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const lb_bus_record_t *bus;
+    lb_rule_t *rule;
+    if (resolve_resource(engine, req, call, &bus, &rule)) return;
+    const char *tags = bus ? bus->tags_json : rule->tags_json;
+    call->status = 200;
+    call->body.len = 0;
+    lb_buf_printf(&call->body, "{\"Tags\":%s}", tags ? tags : "[]");
+}
