@@ -8,6 +8,9 @@
 
 struct lb_engine {
     lb_rules_t *rules;
+    lb_connections_t *connections;
+    lb_delivery_hook_fn delivery_hook;
+    void *delivery_hook_ctx;
     lb_bus_record_t *buses;
     size_t n_buses, cap_buses;
 };
@@ -16,6 +19,7 @@ int lb_engine_new(lb_engine_t **out)
 {
     lb_engine_t *e = lb_xcalloc(1, sizeof *e);
     lb_rules_new(&e->rules);
+    lb_connections_new(&e->connections);
     *out = e;
     return 0;
 }
@@ -27,6 +31,7 @@ void lb_engine_free(lb_engine_t **ep)
     for (size_t i = 0; i < e->n_buses; i++) lb_bus_record_clear(&e->buses[i]);
     free(e->buses);
     lb_rules_free(&e->rules);
+    lb_connections_free(&e->connections);
     free(e);
     *ep = NULL;
 }
@@ -121,10 +126,36 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
     size_t ignored;
     int rc = lb_store_buses_each(s, load_bus, e);
     if (rc) return rc;
-    return lb_rules_load(e->rules, s, skipped ? skipped : &ignored);
+    size_t *count = skipped ? skipped : &ignored, more = 0;
+    rc = lb_rules_load(e->rules, s, count);
+    if (rc) return rc;
+    rc = lb_connections_load(e->connections, s, &more);
+    *count += more;
+    return rc;
+}
+
+lb_connections_t *lb_engine_connections(lb_engine_t *e)
+{
+    return e->connections;
 }
 
 lb_rules_t *lb_engine_rules(lb_engine_t *e)
 {
     return e->rules;
+}
+
+void lb_engine_set_delivery_hook(lb_engine_t *e, lb_delivery_hook_fn fn, void *ctx)
+{
+    e->delivery_hook = fn;
+    e->delivery_hook_ctx = ctx;
+}
+
+void lb_engine_deliveries_committed(lb_engine_t *e, lb_delivery_t **ds, size_t n,
+                                    const lb_rule_hit_t *hits, size_t n_hits)
+{
+    if (e->delivery_hook) {
+        e->delivery_hook(e->delivery_hook_ctx, ds, n, hits, n_hits);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) lb_delivery_free(&ds[i]);
 }

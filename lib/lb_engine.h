@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_connections.h"
+#include "lb_delivery.h"
 #include "lb_rules.h"
 #include "lb_store.h"
 
@@ -31,5 +33,21 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped);
 
 /* The rules and targets of every bus. */
 lb_rules_t *lb_engine_rules(lb_engine_t *e);
+/* Connections and API destinations. */
+lb_connections_t *lb_engine_connections(lb_engine_t *e);
+
+/* Who receives deliveries once their event is committed: the daemon's dispatcher. The hook takes
+ * ownership of every delivery in ds (the array itself stays the caller's). hits lists every
+ * (event, rule) match of the batch, for the TriggeredRules and MatchedEvents metrics. */
+typedef struct {
+    const char *region, *bus, *rule;
+    int first_for_event; /* the event's first matching rule: counts one MatchedEvent */
+} lb_rule_hit_t;
+typedef void (*lb_delivery_hook_fn)(void *ctx, lb_delivery_t **ds, size_t n,
+                                    const lb_rule_hit_t *hits, size_t n_hits);
+void lb_engine_set_delivery_hook(lb_engine_t *e, lb_delivery_hook_fn fn, void *ctx);
+/* Hands committed deliveries to the hook (or frees them when there is none). */
+void lb_engine_deliveries_committed(lb_engine_t *e, lb_delivery_t **ds, size_t n,
+                                    const lb_rule_hit_t *hits, size_t n_hits);
 
 #endif

@@ -52,6 +52,13 @@ static const char *const migrations[] = {
     "  attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, state INTEGER NOT NULL"
     "  DEFAULT 0, error_code TEXT, error_message TEXT, exhausted TEXT, dead_ms INTEGER);"
     "CREATE INDEX deliveries_due ON deliveries (state, next_ms);",
+    /* 2 -> 3: each delivery carries its retry policy and dead-letter queue, and the time its
+     * event age counts from (the ingestion time, or the moment it was redriven). */
+    "ALTER TABLE deliveries ADD COLUMN max_retries INTEGER NOT NULL DEFAULT 185;"
+    "ALTER TABLE deliveries ADD COLUMN max_age_s INTEGER NOT NULL DEFAULT 86400;"
+    "ALTER TABLE deliveries ADD COLUMN dlq_arn TEXT;"
+    "ALTER TABLE deliveries ADD COLUMN age_base_ms INTEGER;"
+    "UPDATE deliveries SET age_base_ms = ingested_ms;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

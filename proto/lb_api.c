@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "lb_ops_bus.h"
+#include "lb_ops_conn.h"
 #include "lb_ops_events.h"
 #include "lb_ops_pattern.h"
 #include "lb_ops_rule.h"
@@ -23,13 +24,22 @@ static const struct {
     const char *name;
     lb_op_fn fn;
 } operations[] = {
+    {"CreateApiDestination", lb_op_create_api_destination},
+    {"CreateConnection", lb_op_create_connection},
     {"CreateEventBus", lb_op_create_event_bus},
+    {"DeauthorizeConnection", lb_op_deauthorize_connection},
+    {"DeleteApiDestination", lb_op_delete_api_destination},
+    {"DeleteConnection", lb_op_delete_connection},
     {"DeleteEventBus", lb_op_delete_event_bus},
     {"DeleteRule", lb_op_delete_rule},
+    {"DescribeApiDestination", lb_op_describe_api_destination},
+    {"DescribeConnection", lb_op_describe_connection},
     {"DescribeEventBus", lb_op_describe_event_bus},
     {"DescribeRule", lb_op_describe_rule},
     {"DisableRule", lb_op_disable_rule},
     {"EnableRule", lb_op_enable_rule},
+    {"ListApiDestinations", lb_op_list_api_destinations},
+    {"ListConnections", lb_op_list_connections},
     {"ListEventBuses", lb_op_list_event_buses},
     {"ListRuleNamesByTarget", lb_op_list_rule_names_by_target},
     {"ListRules", lb_op_list_rules},
@@ -42,6 +52,8 @@ static const struct {
     {"TagResource", lb_op_tag_resource},
     {"TestEventPattern", lb_op_test_event_pattern},
     {"UntagResource", lb_op_untag_resource},
+    {"UpdateApiDestination", lb_op_update_api_destination},
+    {"UpdateConnection", lb_op_update_connection},
     {"UpdateEventBus", lb_op_update_event_bus},
 };
 

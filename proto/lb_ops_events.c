@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lb_ops_bus.h"
+#include "lb_pattern.h"
 #include "lb_validate.h"
 
 #define MAX_ENTRIES 10
@@ -55,6 +56,12 @@ typedef struct {
     int64_t ingested_ms;
     size_t n;
     entry_result_t entries[MAX_ENTRIES];
+    /* What the accepted events matched: one delivery per (event, rule, target), committed
+     * with the events; rule hits and matched events feed the metrics. */
+    lb_delivery_t **deliveries;
+    size_t n_deliveries;
+    lb_rule_hit_t *hits;
+    size_t n_hits;
 } put_events_job_t;
 
 static void put_events_job_free(void *arg)
@@ -65,7 +72,71 @@ static void put_events_job_free(void *arg)
         free(job->entries[i].envelope);
         free(job->entries[i].error_message);
     }
+    for (size_t i = 0; i < job->n_deliveries; i++) lb_delivery_free(&job->deliveries[i]);
+    free(job->deliveries);
+    for (size_t i = 0; i < job->n_hits; i++) {
+        free((char *)job->hits[i].bus);
+        free((char *)job->hits[i].rule);
+    }
+    free(job->hits);
     free(job);
+}
+
+/* Matches one accepted event against its bus's rules and renders what each target receives.
+ * Runs on the loop thread at ingestion, so the writer only has rows to insert. */
+static void collect_deliveries(put_events_job_t *job, const lb_call_t *call,
+                               const entry_result_t *e)
+{
+    lb_event_t *event;
+    if (lb_event_parse(e->envelope, e->envelope_len, &event)) return;
+    lb_rule_t **rules;
+    size_t n_rules;
+    if (lb_rules_match(lb_engine_rules(job->engine), job->region, e->bus, event, &rules,
+                       &n_rules)) {
+        lb_event_free(&event);
+        return;
+    }
+    lb_event_free(&event);
+    char ingestion[32];
+    lb_format_time_iso(job->ingested_ms, ingestion);
+    for (size_t r = 0; r < n_rules; r++) {
+        lb_rule_t *rule = rules[r];
+        char arn[2048];
+        lb_rule_arn(rule->region, call->account_id, rule->bus, rule->name, arn, sizeof arn);
+        job->hits = lb_xrealloc(job->hits, (job->n_hits + 1) * sizeof *job->hits);
+        job->hits[job->n_hits++] = (lb_rule_hit_t){
+            .region = job->region, .bus = lb_strdup(rule->bus), .rule = lb_strdup(rule->name),
+            .first_for_event = r == 0};
+        lb_input_ctx_t ctx = {.rule_arn = arn, .rule_name = rule->name,
+                              .ingestion_time = ingestion};
+        for (size_t t = 0; t < rule->n_targets; t++) {
+            const lb_target_t *target = &rule->targets[t];
+            char *body;
+            size_t body_len;
+            /* -ENOENT: an InputPath that names nothing in this event delivers nothing. */
+            if (lb_input_render(target->input, e->envelope, e->envelope_len, &ctx, &body,
+                                &body_len))
+                continue;
+            lb_delivery_t *d = lb_xcalloc(1, sizeof *d);
+            memcpy(d->event_id, e->id, sizeof d->event_id);
+            d->region = lb_strdup(job->region);
+            d->bus = lb_strdup(rule->bus);
+            d->rule = lb_strdup(rule->name);
+            d->target_id = lb_strdup(target->id);
+            d->target_arn = lb_strdup(target->arn);
+            d->target_json = lb_strdup(target->json);
+            d->dlq_arn = lb_strdup(target->dlq_arn);
+            d->body = body;
+            d->body_len = body_len;
+            d->ingested_ms = d->age_base_ms = d->next_ms = job->ingested_ms;
+            d->max_retries = target->max_attempts;
+            d->max_age_s = target->max_age_s;
+            job->deliveries =
+                lb_xrealloc(job->deliveries, (job->n_deliveries + 1) * sizeof *job->deliveries);
+            job->deliveries[job->n_deliveries++] = d;
+        }
+    }
+    free(rules);
 }
 
 static int put_events_txn(lb_store_t *store, void *arg)
@@ -81,6 +152,10 @@ static int put_events_txn(lb_store_t *store, void *arg)
                                  .envelope = e->envelope,
                                  .envelope_len = e->envelope_len};
         int rc = lb_store_event_insert(store, &rec);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < job->n_deliveries; i++) {
+        int rc = lb_delivery_insert(store, job->deliveries[i]);
         if (rc) return rc;
     }
     return 0;
@@ -111,11 +186,15 @@ static void put_events_render(lb_call_t *call, put_events_job_t *job)
 
 static void put_events_finish(lb_call_t *call, int rc)
 {
+    put_events_job_t *job = call->arg;
     if (rc) {
         lb_call_error_code(call, rc, "PutEvents");
         return;
     }
-    put_events_render(call, call->arg);
+    lb_engine_deliveries_committed(job->engine, job->deliveries, job->n_deliveries, job->hits,
+                                   job->n_hits);
+    job->n_deliveries = 0; /* the hook owns them now */
+    put_events_render(call, job);
 }
 
 static void entry_fail(entry_result_t *e, const char *code, const char *message)
@@ -291,7 +370,11 @@ void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
         return;
     }
     int accepted = 0;
-    for (size_t i = 0; i < job->n; i++) accepted += job->entries[i].error_code == NULL;
+    for (size_t i = 0; i < job->n; i++) {
+        if (job->entries[i].error_code) continue;
+        accepted++;
+        collect_deliveries(job, call, &job->entries[i]);
+    }
     if (!accepted) {
         /* Nothing to store: answer now. */
         put_events_render(call, job);

@@ -1,0 +1,332 @@
+#include "lb_connections.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_connections_internal.h"
+#include "lb_util.h"
+
+struct lb_connections {
+    lb_conn_entry_t *v[2]; /* indexed by lb_conn_kind_t, sorted by (region, name) */
+    size_t n[2];
+    size_t cap[2];
+};
+
+/* EventBridge refreshes an OAuth token this long before it expires. */
+#define OAUTH_REFRESH_MARGIN_MS 60000
+
+int lb_connections_new(lb_connections_t **out)
+{
+    *out = lb_xcalloc(1, sizeof **out);
+    return 0;
+}
+
+static void entry_clear(lb_conn_entry_t *e)
+{
+    free(e->region);
+    free(e->name);
+    cJSON_Delete(e->doc);
+    if (e->token) {
+        /* Tokens are credentials: do not leave them in freed memory. */
+        memset(e->token, 0, strlen(e->token));
+        free(e->token);
+    }
+    memset(e, 0, sizeof *e);
+}
+
+void lb_connections_free(lb_connections_t **r)
+{
+    if (!r || !*r) return;
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < (*r)->n[k]; i++)
+            entry_clear(&(*r)->v[k][i]);
+        free((*r)->v[k]);
+    }
+    free(*r);
+    *r = NULL;
+}
+
+const char *lb_conn_doc_str(const cJSON *doc, const char *key)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
+    return cJSON_IsString(f) ? f->valuestring : NULL;
+}
+
+int64_t lb_conn_doc_int(const cJSON *doc, const char *key, int64_t dflt)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
+    return cJSON_IsNumber(f) ? (int64_t)f->valuedouble : dflt;
+}
+
+static int key_cmp(const lb_conn_entry_t *e, const char *region, const char *name)
+{
+    int c = strcmp(e->region, region);
+    return c ? c : strcmp(e->name, name);
+}
+
+size_t lb_conn_lower_bound(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
+                           const char *name)
+{
+    size_t lo = 0, hi = r->n[kind];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(&r->v[kind][mid], region, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+lb_conn_entry_t *lb_conn_entry_find(const lb_connections_t *r, lb_conn_kind_t kind,
+                                    const char *region, const char *name)
+{
+    if (!region || !name) return NULL;
+    size_t i = lb_conn_lower_bound(r, kind, region, name);
+    if (i < r->n[kind] && key_cmp(&r->v[kind][i], region, name) == 0) return &r->v[kind][i];
+    return NULL;
+}
+
+const cJSON *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
+                          const char *name)
+{
+    const lb_conn_entry_t *e = lb_conn_entry_find(r, kind, region, name);
+    return e ? e->doc : NULL;
+}
+
+const cJSON *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
+                        const char **region_out)
+{
+    if (i >= r->n[kind]) return NULL;
+    if (region_out) *region_out = r->v[kind][i].region;
+    return r->v[kind][i].doc;
+}
+
+int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const cJSON *doc)
+{
+    const char *name = lb_conn_doc_str(doc, "Name");
+    if (!region || !name) return -EINVAL;
+    cJSON *copy = cJSON_Duplicate(doc, 1);
+    if (!copy) return -ENOMEM;
+    lb_conn_entry_t *e = lb_conn_entry_find(r, kind, region, name);
+    if (e) {
+        cJSON_Delete(e->doc);
+        e->doc = copy;
+        if (kind == LB_CONN_CONNECTION) {
+            /* New auth parameters need a new token. */
+            if (e->token) memset(e->token, 0, strlen(e->token));
+            free(e->token);
+            e->token = NULL;
+            e->token_expires_ms = 0;
+            e->token_failed = 0;
+        }
+        return 0;
+    }
+    if (r->n[kind] == r->cap[kind]) {
+        r->cap[kind] = r->cap[kind] ? r->cap[kind] * 2 : 16;
+        r->v[kind] = lb_xrealloc(r->v[kind], r->cap[kind] * sizeof *r->v[kind]);
+    }
+    size_t i = lb_conn_lower_bound(r, kind, region, name);
+    memmove(&r->v[kind][i + 1], &r->v[kind][i], (r->n[kind] - i) * sizeof *r->v[kind]);
+    r->n[kind]++;
+    e = &r->v[kind][i];
+    memset(e, 0, sizeof *e);
+    e->region = lb_strdup(region);
+    e->name = lb_strdup(name);
+    e->doc = copy;
+    return 0;
+}
+
+int lb_conn_remove(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const char *name)
+{
+    lb_conn_entry_t *e = lb_conn_entry_find(r, kind, region, name);
+    if (!e) return LB_ENOTFOUND;
+    size_t i = (size_t)(e - r->v[kind]);
+    entry_clear(e);
+    memmove(&r->v[kind][i], &r->v[kind][i + 1], (r->n[kind] - i - 1) * sizeof *r->v[kind]);
+    r->n[kind]--;
+    return 0;
+}
+
+const char *lb_connection_state(const lb_connections_t *r, const char *region, const char *name)
+{
+    const lb_conn_entry_t *e = lb_conn_entry_find(r, LB_CONN_CONNECTION, region, name);
+    if (!e) return NULL;
+    const char *state = lb_conn_doc_str(e->doc, "ConnectionState");
+    const char *type = lb_conn_doc_str(e->doc, "AuthorizationType");
+    if (!state) return "AUTHORIZED";
+    if (strcmp(state, "AUTHORIZING") == 0 && type &&
+        strcmp(type, "OAUTH_CLIENT_CREDENTIALS") == 0) {
+        if (e->token_failed) return "DEAUTHORIZED";
+        if (e->token) return "AUTHORIZED";
+    }
+    return state;
+}
+
+int lb_connection_arn_name(const char *arn, char *out, size_t outlen)
+{
+    /* arn:aws...:events:REGION:ACCOUNT:connection/NAME/ID */
+    if (!arn || strncmp(arn, "arn:aws", 7) != 0) return -EINVAL;
+    const char *p = strstr(arn, ":connection/");
+    if (!p) return -EINVAL;
+    p += strlen(":connection/");
+    const char *slash = strchr(p, '/');
+    if (!slash || slash == p || !slash[1] || strchr(slash + 1, '/')) return -EINVAL;
+    size_t len = (size_t)(slash - p);
+    if (len >= outlen) return -EINVAL;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
+const char *lb_apidest_state(const lb_connections_t *r, const char *region, const char *name)
+{
+    const cJSON *doc = lb_conn_find(r, LB_CONN_API_DESTINATION, region, name);
+    if (!doc) return NULL;
+    const char *conn_arn = lb_conn_doc_str(doc, "ConnectionArn");
+    char conn_name[256];
+    if (!conn_arn || lb_connection_arn_name(conn_arn, conn_name, sizeof conn_name))
+        return "INACTIVE";
+    const cJSON *conn = lb_conn_find(r, LB_CONN_CONNECTION, region, conn_name);
+    const char *conn_state = lb_connection_state(r, region, conn_name);
+    const char *actual_arn = conn ? lb_conn_doc_str(conn, "ConnectionArn") : NULL;
+    if (!actual_arn || strcmp(actual_arn, conn_arn) != 0) return "INACTIVE";
+    return conn_state && strcmp(conn_state, "AUTHORIZED") == 0 ? "ACTIVE" : "INACTIVE";
+}
+
+/* ---- Store ---- */
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : LB_ESTORE;
+}
+
+int lb_conn_store_insert(lb_store_t *s, lb_conn_kind_t kind, const char *region, const char *name,
+                         const char *json, int64_t created_ms, int64_t modified_ms)
+{
+    sqlite3 *db = lb_store_db(s);
+    sqlite3_stmt *st;
+    const char *sql = kind == LB_CONN_CONNECTION
+                          ? "INSERT INTO connections (region, name, json, created_ms, "
+                            "modified_ms) VALUES (?, ?, ?, ?, ?)"
+                          : "INSERT INTO api_destinations (region, name, json, created_ms, "
+                            "modified_ms) VALUES (?, ?, ?, ?, ?)";
+    if (prepare(db, sql, &st)) return LB_ESTORE;
+    sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, created_ms);
+    sqlite3_bind_int64(st, 5, modified_ms);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return 0;
+    return (rc & 0xff) == SQLITE_CONSTRAINT ? LB_EEXISTS : LB_ESTORE;
+}
+
+int lb_conn_store_update(lb_store_t *s, lb_conn_kind_t kind, const char *region, const char *name,
+                         const char *json, int64_t modified_ms)
+{
+    sqlite3 *db = lb_store_db(s);
+    sqlite3_stmt *st;
+    const char *sql = kind == LB_CONN_CONNECTION
+                          ? "UPDATE connections SET json = ?, modified_ms = ? "
+                            "WHERE region = ? AND name = ?"
+                          : "UPDATE api_destinations SET json = ?, modified_ms = ? "
+                            "WHERE region = ? AND name = ?";
+    if (prepare(db, sql, &st)) return LB_ESTORE;
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, modified_ms);
+    sqlite3_bind_text(st, 3, region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return LB_ESTORE;
+    return sqlite3_changes(db) ? 0 : LB_ENOTFOUND;
+}
+
+int lb_conn_store_delete(lb_store_t *s, lb_conn_kind_t kind, const char *region, const char *name)
+{
+    sqlite3 *db = lb_store_db(s);
+    sqlite3_stmt *st;
+    const char *sql = kind == LB_CONN_CONNECTION
+                          ? "DELETE FROM connections WHERE region = ? AND name = ?"
+                          : "DELETE FROM api_destinations WHERE region = ? AND name = ?";
+    if (prepare(db, sql, &st)) return LB_ESTORE;
+    sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return LB_ESTORE;
+    return sqlite3_changes(db) ? 0 : LB_ENOTFOUND;
+}
+
+static int load_kind(lb_connections_t *r, lb_store_t *s, lb_conn_kind_t kind, size_t *skipped)
+{
+    sqlite3_stmt *st;
+    const char *sql = kind == LB_CONN_CONNECTION
+                          ? "SELECT region, name, json FROM connections ORDER BY region, name"
+                          : "SELECT region, name, json FROM api_destinations "
+                            "ORDER BY region, name";
+    if (prepare(lb_store_db(s), sql, &st)) return LB_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *region = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *json = (const char *)sqlite3_column_text(st, 2);
+        cJSON *doc = json ? cJSON_Parse(json) : NULL;
+        const char *doc_name = lb_conn_doc_str(doc, "Name");
+        if (!region || !name || !doc_name || strcmp(doc_name, name) != 0 ||
+            lb_conn_put(r, kind, region, doc)) {
+            if (skipped) (*skipped)++;
+        }
+        cJSON_Delete(doc);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : LB_ESTORE;
+}
+
+int lb_connections_load(lb_connections_t *r, lb_store_t *s, size_t *skipped)
+{
+    if (skipped) *skipped = 0;
+    int rc = load_kind(r, s, LB_CONN_CONNECTION, skipped);
+    return rc ? rc : load_kind(r, s, LB_CONN_API_DESTINATION, skipped);
+}
+
+/* ---- OAuth token state ---- */
+
+int lb_connections_oauth_set_token(lb_connections_t *r, const char *region,
+                                   const char *connection_name, const char *access_token,
+                                   int64_t expires_ms)
+{
+    lb_conn_entry_t *e = lb_conn_entry_find(r, LB_CONN_CONNECTION, region, connection_name);
+    if (!e) return -ENOENT;
+    const char *type = lb_conn_doc_str(e->doc, "AuthorizationType");
+    if (!type || strcmp(type, "OAUTH_CLIENT_CREDENTIALS") != 0) return -EINVAL;
+    if (e->token) memset(e->token, 0, strlen(e->token));
+    free(e->token);
+    e->token = access_token ? lb_strdup(access_token) : NULL;
+    e->token_expires_ms = access_token ? expires_ms : 0;
+    e->token_failed = access_token == NULL;
+    return 0;
+}
+
+int lb_connections_oauth_due(const lb_connections_t *r, int64_t now_ms, lb_oauth_due_cb cb,
+                             void *ctx)
+{
+    for (size_t i = 0; i < r->n[LB_CONN_CONNECTION]; i++) {
+        const lb_conn_entry_t *e = &r->v[LB_CONN_CONNECTION][i];
+        const char *type = lb_conn_doc_str(e->doc, "AuthorizationType");
+        const char *state = lb_conn_doc_str(e->doc, "ConnectionState");
+        if (!type || strcmp(type, "OAUTH_CLIENT_CREDENTIALS") != 0) continue;
+        if (state && strcmp(state, "DEAUTHORIZED") == 0) continue;
+        if (e->token_failed) continue;
+        if (e->token &&
+            (e->token_expires_ms <= 0 || e->token_expires_ms - OAUTH_REFRESH_MARGIN_MS > now_ms))
+            continue;
+        int rc = cb(e->region, e->name, ctx);
+        if (rc) return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* Shared between lb_connections.c (registry, store) and lb_apidest.c (delivery helpers): the
+ * registry's entry layout. Nothing outside those two files includes this. */
+#ifndef LB_CONNECTIONS_INTERNAL_H
+#define LB_CONNECTIONS_INTERNAL_H
+
+#include "lb_connections.h"
+
+typedef struct {
+    char *region;
+    char *name;
+    cJSON *doc; /* the definition document, owned */
+    /* Connections: the OAuth access token (memory only, never logged). */
+    char *token;
+    int64_t token_expires_ms;
+    int token_failed;
+    /* Destinations: the invocation rate token bucket. */
+    int bucket_started;
+    double bucket_tokens;
+    int64_t bucket_ms;
+} lb_conn_entry_t;
+
+/* The entry, or NULL. Mutating the runtime members through a const registry is how the
+ * read-mostly delivery helpers keep their caches. */
+lb_conn_entry_t *lb_conn_entry_find(const lb_connections_t *r, lb_conn_kind_t kind,
+                                    const char *region, const char *name);
+
+/* Member accessors that tolerate absence. */
+const char *lb_conn_doc_str(const cJSON *doc, const char *key);
+int64_t lb_conn_doc_int(const cJSON *doc, const char *key, int64_t dflt);
+
+#endif

@@ -1,0 +1,254 @@
+#include "lb_delivery.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_util.h"
+
+#define DELIVERY_COLUMNS                                                                           \
+    "seq, event_id, region, bus, rule, target_id, target_arn, target_json, body, ingested_ms,"    \
+    " attempts, next_ms, max_retries, max_age_s, dlq_arn, COALESCE(age_base_ms, ingested_ms)"
+
+void lb_delivery_free(lb_delivery_t **dp)
+{
+    lb_delivery_t *d = *dp;
+    if (!d) return;
+    free(d->region);
+    free(d->bus);
+    free(d->rule);
+    free(d->target_id);
+    free(d->target_arn);
+    free(d->target_json);
+    free(d->dlq_arn);
+    free(d->body);
+    free(d);
+    *dp = NULL;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(lb_store_db(s),
+                           "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
+                           " target_arn, target_json, body, ingested_ms, attempts, next_ms, state,"
+                           " max_retries, max_age_s, dlq_arn, age_base_ms)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_text(st, 1, d->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->bus, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, d->target_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, d->target_arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, d->target_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, d->body, (int)d->body_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, d->ingested_ms);
+    sqlite3_bind_int(st, 10, d->attempts);
+    sqlite3_bind_int64(st, 11, d->next_ms);
+    sqlite3_bind_int(st, 12, d->max_retries);
+    sqlite3_bind_int(st, 13, d->max_age_s);
+    bind_opt(st, 14, d->dlq_arn);
+    sqlite3_bind_int64(st, 15, d->age_base_ms);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return LB_ESTORE;
+    d->seq = sqlite3_last_insert_rowid(lb_store_db(s));
+    return 0;
+}
+
+static int run(lb_store_t *s, sqlite3_stmt *st)
+{
+    (void)s;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : LB_ESTORE;
+}
+
+int lb_delivery_delete(lb_store_t *s, int64_t seq)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s), "DELETE FROM deliveries WHERE seq = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_int64(st, 1, seq);
+    return run(s, st);
+}
+
+int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t next_ms,
+                           const char *error_code, const char *error_message)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "UPDATE deliveries SET attempts = ?, next_ms = ?, error_code = ?,"
+                           " error_message = ? WHERE seq = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_int(st, 1, attempts);
+    sqlite3_bind_int64(st, 2, next_ms);
+    bind_opt(st, 3, error_code);
+    bind_opt(st, 4, error_message);
+    sqlite3_bind_int64(st, 5, seq);
+    return run(s, st);
+}
+
+int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error_code,
+                     const char *error_message, const char *exhausted, int64_t now_ms)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "UPDATE deliveries SET state = 2, attempts = ?, error_code = ?,"
+                           " error_message = ?, exhausted = ?, dead_ms = ? WHERE seq = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_int(st, 1, attempts);
+    bind_opt(st, 2, error_code);
+    bind_opt(st, 3, error_message);
+    bind_opt(st, 4, exhausted);
+    sqlite3_bind_int64(st, 5, now_ms);
+    sqlite3_bind_int64(st, 6, seq);
+    return run(s, st);
+}
+
+static char *col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? lb_strdup((const char *)t) : NULL;
+}
+
+static lb_delivery_t *row_to_delivery(sqlite3_stmt *st)
+{
+    lb_delivery_t *d = lb_xcalloc(1, sizeof *d);
+    d->seq = sqlite3_column_int64(st, 0);
+    snprintf(d->event_id, sizeof d->event_id, "%s", (const char *)sqlite3_column_text(st, 1));
+    d->region = col(st, 2);
+    d->bus = col(st, 3);
+    d->rule = col(st, 4);
+    d->target_id = col(st, 5);
+    d->target_arn = col(st, 6);
+    d->target_json = col(st, 7);
+    d->body = col(st, 8);
+    d->body_len = (size_t)sqlite3_column_bytes(st, 8);
+    d->ingested_ms = sqlite3_column_int64(st, 9);
+    d->attempts = sqlite3_column_int(st, 10);
+    d->next_ms = sqlite3_column_int64(st, 11);
+    d->max_retries = sqlite3_column_int(st, 12);
+    d->max_age_s = sqlite3_column_int(st, 13);
+    d->dlq_arn = col(st, 14);
+    d->age_base_ms = sqlite3_column_int64(st, 15);
+    return d;
+}
+
+int lb_deliveries_pending(lb_store_t *s, lb_delivery_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT " DELIVERY_COLUMNS
+                           " FROM deliveries WHERE state = 0 ORDER BY next_ms, seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if ((ret = cb(row_to_delivery(st), ctx))) break;
+    if (!ret && rc != SQLITE_DONE) ret = LB_ESTORE;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int lb_dead_letters_each(lb_store_t *s, const char *region, const char *bus, const char *rule,
+                         int limit, lb_dead_letter_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT " DELIVERY_COLUMNS ", error_code, error_message, exhausted,"
+                           " dead_ms FROM deliveries WHERE state = 2 AND region = ?1"
+                           " AND (?2 IS NULL OR bus = ?2) AND (?3 IS NULL OR rule = ?3)"
+                           " ORDER BY dead_ms DESC, seq DESC LIMIT ?4",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+    bind_opt(st, 2, bus);
+    bind_opt(st, 3, rule);
+    sqlite3_bind_int(st, 4, limit);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lb_delivery_t *d = row_to_delivery(st);
+        lb_dead_letter_t dl = {
+            .delivery = d,
+            .error_code = (const char *)sqlite3_column_text(st, 16),
+            .error_message = (const char *)sqlite3_column_text(st, 17),
+            .exhausted = (const char *)sqlite3_column_text(st, 18),
+            .dead_ms = sqlite3_column_int64(st, 19),
+        };
+        ret = cb(&dl, ctx);
+        lb_delivery_free(&d);
+        if (ret) break;
+    }
+    if (!ret && rc != SQLITE_DONE) ret = LB_ESTORE;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus,
+                            const char *rule, const int64_t *seqs, size_t n_seqs,
+                            int64_t now_ms, lb_delivery_cb cb, void *ctx, size_t *count)
+{
+    sqlite3_stmt *sel, *upd;
+    *count = 0;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE state = 2"
+                           " AND region = ?1 AND (?2 IS NULL OR bus = ?2)"
+                           " AND (?3 IS NULL OR rule = ?3) AND (?4 IS NULL OR seq = ?4)",
+                           -1, &sel, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "UPDATE deliveries SET state = 0, attempts = 0, next_ms = ?1,"
+                           " age_base_ms = ?1, error_code = NULL, error_message = NULL,"
+                           " exhausted = NULL, dead_ms = NULL WHERE seq = ?2",
+                           -1, &upd, NULL) != SQLITE_OK) {
+        sqlite3_finalize(sel);
+        return LB_ESTORE;
+    }
+    int ret = 0;
+    size_t rounds = seqs ? n_seqs : 1;
+    for (size_t r = 0; r < rounds && !ret; r++) {
+        sqlite3_reset(sel);
+        sqlite3_bind_text(sel, 1, region, -1, SQLITE_STATIC);
+        bind_opt(sel, 2, bus);
+        bind_opt(sel, 3, rule);
+        if (seqs)
+            sqlite3_bind_int64(sel, 4, seqs[r]);
+        else
+            sqlite3_bind_null(sel, 4);
+        int rc;
+        while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+            lb_delivery_t *d = row_to_delivery(sel);
+            sqlite3_reset(upd);
+            sqlite3_bind_int64(upd, 1, now_ms);
+            sqlite3_bind_int64(upd, 2, d->seq);
+            if (sqlite3_step(upd) != SQLITE_DONE) {
+                lb_delivery_free(&d);
+                ret = LB_ESTORE;
+                break;
+            }
+            d->attempts = 0;
+            d->next_ms = d->age_base_ms = now_ms;
+            (*count)++;
+            if ((ret = cb(d, ctx))) break;
+        }
+        if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW) ret = LB_ESTORE;
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    return ret;
+}

@@ -1,0 +1,57 @@
+/* Deliveries: one per (event, matched rule, target), written in the same transaction as the
+ * event, so an accepted event's deliveries are as durable as the event itself. A delivery is
+ * pending (state 0) until it succeeds (row deleted) or is dead-lettered (state 2, with the
+ * attributes AWS puts on DLQ messages). */
+#ifndef LB_DELIVERY_H
+#define LB_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb_store.h"
+
+typedef struct {
+    int64_t seq; /* store id; 0 until inserted */
+    char event_id[37];
+    char *region, *bus, *rule, *target_id, *target_arn, *target_json, *dlq_arn;
+    char *body; /* what the target receives, rendered at ingestion */
+    size_t body_len;
+    int64_t ingested_ms, age_base_ms, next_ms;
+    int attempts, max_retries, max_age_s;
+} lb_delivery_t;
+
+void lb_delivery_free(lb_delivery_t **d);
+
+/* Inserts a pending delivery and fills d->seq. */
+int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d);
+/* Delivered: the row goes. */
+int lb_delivery_delete(lb_store_t *s, int64_t seq);
+/* A failed attempt with a retry ahead. */
+int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t next_ms,
+                           const char *error_code, const char *error_message);
+/* Retries exhausted or a permanent error. exhausted may be NULL. */
+int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error_code,
+                     const char *error_message, const char *exhausted, int64_t now_ms);
+
+/* Every pending delivery, oldest due first (start-up reload). cb takes ownership of d. */
+typedef int (*lb_delivery_cb)(lb_delivery_t *d, void *ctx);
+int lb_deliveries_pending(lb_store_t *s, lb_delivery_cb cb, void *ctx);
+
+/* A dead letter as listed by the admin endpoint. */
+typedef struct {
+    const lb_delivery_t *delivery;
+    const char *error_code, *error_message, *exhausted;
+    int64_t dead_ms;
+} lb_dead_letter_t;
+typedef int (*lb_dead_letter_cb)(const lb_dead_letter_t *dl, void *ctx);
+/* Newest first; bus/rule may be NULL (any). */
+int lb_dead_letters_each(lb_store_t *s, const char *region, const char *bus, const char *rule,
+                         int limit, lb_dead_letter_cb cb, void *ctx);
+/* Makes dead letters pending again, due now with a fresh retry budget. seqs NULL = every dead
+ * letter of region (bus/rule filters apply). The redriven deliveries are passed to cb (which
+ * takes ownership) so the dispatcher can schedule them. Returns the count through *count. */
+int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus,
+                            const char *rule, const int64_t *seqs, size_t n_seqs,
+                            int64_t now_ms, lb_delivery_cb cb, void *ctx, size_t *count);
+
+#endif

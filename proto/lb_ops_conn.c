@@ -1,0 +1,720 @@
+#include "lb_ops_conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- The deferred change shared with lb_ops_apidest.c ---- */
+
+typedef struct {
+    lb_connections_t *reg;
+    lb_conn_kind_t kind;
+    lb_conn_job_op_t op;
+    char *region;
+    cJSON *doc;
+    char *json; /* doc as stored */
+    lb_conn_render_fn render;
+} conn_job_t;
+
+static void conn_job_free(void *arg)
+{
+    conn_job_t *job = arg;
+    free(job->region);
+    cJSON_Delete(job->doc);
+    if (job->json) {
+        /* The stored document holds secrets. */
+        memset(job->json, 0, strlen(job->json));
+        cJSON_free(job->json);
+    }
+    free(job);
+}
+
+static const char *doc_str(const cJSON *doc, const char *key)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
+    return cJSON_IsString(f) ? f->valuestring : NULL;
+}
+
+static int64_t doc_ms(const cJSON *doc, const char *key)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
+    return cJSON_IsNumber(f) ? (int64_t)f->valuedouble : 0;
+}
+
+static int conn_job_txn(lb_store_t *store, void *arg)
+{
+    conn_job_t *job = arg;
+    const char *name = doc_str(job->doc, "Name");
+    switch (job->op) {
+    case LB_CONN_JOB_INSERT:
+        return lb_conn_store_insert(store, job->kind, job->region, name, job->json,
+                                    doc_ms(job->doc, "CreationTime"),
+                                    doc_ms(job->doc, "LastModifiedTime"));
+    case LB_CONN_JOB_UPDATE:
+        return lb_conn_store_update(store, job->kind, job->region, name, job->json,
+                                    doc_ms(job->doc, "LastModifiedTime"));
+    case LB_CONN_JOB_DELETE:
+        return lb_conn_store_delete(store, job->kind, job->region, name);
+    }
+    return -1;
+}
+
+void lb_conn_not_found(lb_call_t *call, const char *name)
+{
+    lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND,
+                  "Failed to describe the connection(s). Connection '%s' does not exist.", name);
+}
+
+static void conn_job_finish(lb_call_t *call, int rc)
+{
+    conn_job_t *job = call->arg;
+    const char *name = doc_str(job->doc, "Name");
+    int is_conn = job->kind == LB_CONN_CONNECTION;
+    if (rc == LB_EEXISTS) {
+        if (is_conn)
+            lb_call_error(call, LB_AWS_RESOURCE_EXISTS, "Connection %s already exists.", name);
+        else
+            lb_call_error(call, LB_AWS_RESOURCE_EXISTS, "An api-destination '%s' already exists.",
+                          name);
+        return;
+    }
+    if (rc == LB_ENOTFOUND) {
+        if (is_conn)
+            lb_conn_not_found(call, name);
+        else
+            lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND,
+                          "Failed to describe the api-destination(s). An api-destination '%s' "
+                          "does not exist.",
+                          name);
+        return;
+    }
+    if (rc) {
+        lb_call_error_code(call, rc, is_conn ? "Connection" : "API destination");
+        return;
+    }
+    call->status = 200;
+    call->body.len = 0;
+    if (job->op == LB_CONN_JOB_DELETE) {
+        job->render(call, job->reg, job->doc);
+        lb_conn_remove(job->reg, job->kind, job->region, name);
+        return;
+    }
+    if (lb_conn_put(job->reg, job->kind, job->region, job->doc)) {
+        lb_call_error_code(call, -ENOMEM, "Connection");
+        return;
+    }
+    job->render(call, job->reg, job->doc);
+}
+
+void lb_conn_defer(lb_engine_t *engine, lb_call_t *call, lb_conn_kind_t kind, lb_conn_job_op_t op,
+                   cJSON *doc, lb_conn_render_fn render)
+{
+    conn_job_t *job = lb_xcalloc(1, sizeof *job);
+    job->reg = lb_engine_connections(engine);
+    job->kind = kind;
+    job->op = op;
+    job->region = lb_strdup(call->region);
+    job->doc = doc;
+    job->render = render;
+    if (op != LB_CONN_JOB_DELETE) {
+        job->json = cJSON_PrintUnformatted(doc);
+        if (!job->json) {
+            conn_job_free(job);
+            lb_call_error_code(call, -ENOMEM, "Connection");
+            return;
+        }
+    }
+    lb_call_defer(call, conn_job_txn, conn_job_finish, job, conn_job_free);
+}
+
+/* ---- Shared validation ---- */
+
+void lb_conn_check_name(const char *name, lb_verrs_t *v)
+{
+    if (!name) {
+        lb_verr_add(v, NULL, "name", "Member must not be null");
+        return;
+    }
+    if (!*name || !lb_chars_only(name, ".-_"))
+        lb_verr_add(v, name, "name",
+                    "Member must satisfy regular expression pattern: " LB_CONN_NAME_PATTERN);
+    if (lb_utf8_length(name) > 64)
+        lb_verr_add(v, name, "name", "Member must have length less than or equal to 64");
+}
+
+int lb_conn_read_list_args(const cJSON *req, lb_call_t *call, const char **prefix, int64_t *limit,
+                           char *start, size_t startlen)
+{
+    const char *token;
+    int has_limit;
+    lb_verrs_t v = {0};
+    *limit = 100;
+    start[0] = '\0';
+    if (lb_get_string(req, "NamePrefix", prefix, call) ||
+        lb_get_string(req, "NextToken", &token, call) ||
+        lb_get_int(req, "Limit", limit, &has_limit, call))
+        return -1;
+    if (*prefix) {
+        if (!**prefix || !lb_chars_only(*prefix, ".-_"))
+            lb_verr_add(&v, *prefix, "namePrefix",
+                        "Member must satisfy regular expression pattern: " LB_CONN_NAME_PATTERN);
+        if (lb_utf8_length(*prefix) > 64)
+            lb_verr_add(&v, *prefix, "namePrefix",
+                        "Member must have length less than or equal to 64");
+    }
+    if (has_limit && (*limit < 1 || *limit > 100)) {
+        char lim[32];
+        snprintf(lim, sizeof lim, "%lld", (long long)*limit);
+        lb_verr_add(&v, lim, "limit",
+                    *limit < 1 ? "Member must have value greater than or equal to 1"
+                               : "Member must have value less than or equal to 100");
+    }
+    if (lb_verr_emit(&v, call)) return -1;
+    if (token && lb_token_decode(token, start, startlen)) {
+        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Connection documents ---- */
+
+static const char *const auth_types[] = {"BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY"};
+#define AUTH_TYPE_ENUM "[BASIC, OAUTH_CLIENT_CREDENTIALS, API_KEY]"
+
+static int is_auth_type(const char *t)
+{
+    for (size_t i = 0; i < sizeof auth_types / sizeof auth_types[0]; i++)
+        if (strcmp(t, auth_types[i]) == 0) return 1;
+    return 0;
+}
+
+/* The auth block each authorization type needs, with its secret member. */
+static const char *block_of(const char *type)
+{
+    if (strcmp(type, "BASIC") == 0) return "BasicAuthParameters";
+    if (strcmp(type, "API_KEY") == 0) return "ApiKeyAuthParameters";
+    return "OAuthParameters";
+}
+
+/* A parameter list [{Key, Value, IsValueSecret}] as rendered: secret values left out. */
+static cJSON *public_params(const cJSON *params)
+{
+    cJSON *out = cJSON_CreateObject();
+    static const char *const lists[] = {"HeaderParameters", "QueryStringParameters",
+                                        "BodyParameters"};
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(params, lists[i]);
+        if (!cJSON_IsArray(list)) continue;
+        cJSON *arr = cJSON_AddArrayToObject(out, lists[i]);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, list)
+        {
+            cJSON *o = cJSON_CreateObject();
+            const cJSON *secret = cJSON_GetObjectItemCaseSensitive(p, "IsValueSecret");
+            if (doc_str(p, "Key")) cJSON_AddStringToObject(o, "Key", doc_str(p, "Key"));
+            if (doc_str(p, "Value") && !cJSON_IsTrue(secret))
+                cJSON_AddStringToObject(o, "Value", doc_str(p, "Value"));
+            if (cJSON_IsBool(secret))
+                cJSON_AddBoolToObject(o, "IsValueSecret", cJSON_IsTrue(secret));
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    return out;
+}
+
+/* AuthParameters as DescribeConnection shows them: Password, ApiKeyValue and ClientSecret are
+ * never included, nor values marked IsValueSecret. */
+static cJSON *public_auth(const cJSON *auth)
+{
+    cJSON *out = cJSON_CreateObject();
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(auth, "BasicAuthParameters");
+    if (b) {
+        cJSON *o = cJSON_AddObjectToObject(out, "BasicAuthParameters");
+        if (doc_str(b, "Username")) cJSON_AddStringToObject(o, "Username", doc_str(b, "Username"));
+    }
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(auth, "ApiKeyAuthParameters");
+    if (k) {
+        cJSON *o = cJSON_AddObjectToObject(out, "ApiKeyAuthParameters");
+        if (doc_str(k, "ApiKeyName"))
+            cJSON_AddStringToObject(o, "ApiKeyName", doc_str(k, "ApiKeyName"));
+    }
+    const cJSON *oa = cJSON_GetObjectItemCaseSensitive(auth, "OAuthParameters");
+    if (oa) {
+        cJSON *o = cJSON_AddObjectToObject(out, "OAuthParameters");
+        const cJSON *client = cJSON_GetObjectItemCaseSensitive(oa, "ClientParameters");
+        if (doc_str(oa, "AuthorizationEndpoint"))
+            cJSON_AddStringToObject(o, "AuthorizationEndpoint",
+                                    doc_str(oa, "AuthorizationEndpoint"));
+        cJSON *c = cJSON_AddObjectToObject(o, "ClientParameters");
+        if (doc_str(client, "ClientID"))
+            cJSON_AddStringToObject(c, "ClientID", doc_str(client, "ClientID"));
+        if (doc_str(oa, "HttpMethod"))
+            cJSON_AddStringToObject(o, "HttpMethod", doc_str(oa, "HttpMethod"));
+        const cJSON *http = cJSON_GetObjectItemCaseSensitive(oa, "OAuthHttpParameters");
+        if (http) cJSON_AddItemToObject(o, "OAuthHttpParameters", public_params(http));
+    }
+    const cJSON *inv = cJSON_GetObjectItemCaseSensitive(auth, "InvocationHttpParameters");
+    if (inv) cJSON_AddItemToObject(out, "InvocationHttpParameters", public_params(inv));
+    return out;
+}
+
+static void put_json(lb_buf_t *b, const char *key, const cJSON *value)
+{
+    char *text = cJSON_PrintUnformatted(value);
+    lb_buf_printf(b, ",\"%s\":%s", key, text ? text : "{}");
+    cJSON_free(text);
+}
+
+/* {ConnectionArn, ConnectionState, CreationTime, LastModifiedTime[, LastAuthorizedTime]}, the
+ * shape of Create/Update/Delete/Deauthorize responses. */
+static void render_state(lb_call_t *call, const cJSON *doc, const char *state, int with_auth)
+{
+    lb_buf_t *b = &call->body;
+    lb_buf_puts(b, "{\"ConnectionArn\":");
+    const char *arn = doc_str(doc, "ConnectionArn");
+    lb_buf_json_string(b, arn, strlen(arn));
+    lb_json_put_str(b, "ConnectionState", state);
+    lb_json_put_time(b, "CreationTime", doc_ms(doc, "CreationTime"));
+    lb_json_put_time(b, "LastModifiedTime", doc_ms(doc, "LastModifiedTime"));
+    if (with_auth) lb_json_put_time(b, "LastAuthorizedTime", doc_ms(doc, "LastAuthorizedTime"));
+    lb_buf_puts(b, "}");
+}
+
+static const char *state_of(lb_connections_t *reg, lb_call_t *call, const cJSON *doc)
+{
+    const char *s = lb_connection_state(reg, call->region, doc_str(doc, "Name"));
+    return s ? s : doc_str(doc, "ConnectionState");
+}
+
+static void render_created(lb_call_t *call, lb_connections_t *reg, const cJSON *doc)
+{
+    render_state(call, doc, state_of(reg, call, doc), 0);
+}
+
+static void render_updated(lb_call_t *call, lb_connections_t *reg, const cJSON *doc)
+{
+    render_state(call, doc, state_of(reg, call, doc), 1);
+}
+
+static void render_deleting(lb_call_t *call, lb_connections_t *reg, const cJSON *doc)
+{
+    (void)reg;
+    render_state(call, doc, "DELETING", 1);
+}
+
+static void render_deauthorizing(lb_call_t *call, lb_connections_t *reg, const cJSON *doc)
+{
+    (void)reg;
+    render_state(call, doc, "DEAUTHORIZING", 1);
+}
+
+/* Checks a parameter list member of InvocationHttpParameters/OAuthHttpParameters and copies it
+ * into out. */
+static int copy_param_lists(const cJSON *in, cJSON *out, const char *member, lb_verrs_t *v,
+                            lb_call_t *call)
+{
+    static const char *const lists[] = {"HeaderParameters", "QueryStringParameters",
+                                        "BodyParameters"};
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *list;
+        if (lb_get_array(in, lists[i], &list, call)) return -1;
+        if (!list) continue;
+        cJSON *arr = cJSON_AddArrayToObject(out, lists[i]);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, list)
+        {
+            const char *k, *val;
+            int secret = 0, has_secret;
+            if (!cJSON_IsObject(p)) {
+                lb_call_error(call, LB_AWS_SERIALIZATION, "Field '%s' must be a list of %s.",
+                              lists[i], "structures");
+                return -1;
+            }
+            if (lb_get_string(p, "Key", &k, call) || lb_get_string(p, "Value", &val, call) ||
+                lb_get_bool(p, "IsValueSecret", &secret, &has_secret, call))
+                return -1;
+            if (!k) {
+                char m[128];
+                snprintf(m, sizeof m, "%s.%c%s.member.key", member, lists[i][0] + 32, lists[i] + 1);
+                lb_verr_add(v, NULL, m, "Member must not be null");
+                continue;
+            }
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "Key", k);
+            if (val) cJSON_AddStringToObject(o, "Value", val);
+            if (has_secret) cJSON_AddBoolToObject(o, "IsValueSecret", secret);
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    return 0;
+}
+
+/* Merges the request's AuthParameters (create, or the partial ones of update) into auth, which
+ * keeps only the block of type plus InvocationHttpParameters. Type errors set an error on the
+ * call (-1); missing required members are collected in v. */
+static int merge_auth(cJSON *auth, const cJSON *given, const char *type, lb_verrs_t *v,
+                      lb_call_t *call)
+{
+    static const char *const blocks[] = {"BasicAuthParameters", "ApiKeyAuthParameters",
+                                         "OAuthParameters"};
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(blocks[i], block_of(type)) != 0)
+            cJSON_DeleteItemFromObjectCaseSensitive(auth, blocks[i]);
+    const cJSON *in;
+    if (given) {
+        if (lb_get_object(given, block_of(type), &in, call)) return -1;
+        if (in) {
+            cJSON *blk = cJSON_GetObjectItemCaseSensitive(auth, block_of(type));
+            if (!blk) blk = cJSON_AddObjectToObject(auth, block_of(type));
+            static const char *const members[] = {
+                "Username",  "Password", "ApiKeyName", "ApiKeyValue", "AuthorizationEndpoint",
+                "HttpMethod"};
+            for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+                const char *s;
+                if (lb_get_string(in, members[i], &s, call)) return -1;
+                if (!s) continue;
+                cJSON_DeleteItemFromObjectCaseSensitive(blk, members[i]);
+                cJSON_AddStringToObject(blk, members[i], s);
+            }
+            const cJSON *client, *http;
+            if (lb_get_object(in, "ClientParameters", &client, call) ||
+                lb_get_object(in, "OAuthHttpParameters", &http, call))
+                return -1;
+            if (client) {
+                cJSON *c = cJSON_GetObjectItemCaseSensitive(blk, "ClientParameters");
+                if (!c) c = cJSON_AddObjectToObject(blk, "ClientParameters");
+                const char *id, *secret;
+                if (lb_get_string(client, "ClientID", &id, call) ||
+                    lb_get_string(client, "ClientSecret", &secret, call))
+                    return -1;
+                if (id) {
+                    cJSON_DeleteItemFromObjectCaseSensitive(c, "ClientID");
+                    cJSON_AddStringToObject(c, "ClientID", id);
+                }
+                if (secret) {
+                    cJSON_DeleteItemFromObjectCaseSensitive(c, "ClientSecret");
+                    cJSON_AddStringToObject(c, "ClientSecret", secret);
+                }
+            }
+            if (http) {
+                cJSON_DeleteItemFromObjectCaseSensitive(blk, "OAuthHttpParameters");
+                cJSON *o = cJSON_AddObjectToObject(blk, "OAuthHttpParameters");
+                if (copy_param_lists(http, o, "authParameters.oAuthParameters.oAuthHttpParameters",
+                                     v, call))
+                    return -1;
+            }
+        }
+        if (lb_get_object(given, "InvocationHttpParameters", &in, call)) return -1;
+        if (in) {
+            cJSON_DeleteItemFromObjectCaseSensitive(auth, "InvocationHttpParameters");
+            cJSON *o = cJSON_AddObjectToObject(auth, "InvocationHttpParameters");
+            if (copy_param_lists(in, o, "authParameters.invocationHttpParameters", v, call))
+                return -1;
+        }
+    }
+    /* What the type needs, once merged. */
+    const cJSON *blk = cJSON_GetObjectItemCaseSensitive(auth, block_of(type));
+    static const struct {
+        const char *type, *member, *path;
+    } required[] = {
+        {"BASIC", "Username", "authParameters.basicAuthParameters.username"},
+        {"BASIC", "Password", "authParameters.basicAuthParameters.password"},
+        {"API_KEY", "ApiKeyName", "authParameters.apiKeyAuthParameters.apiKeyName"},
+        {"API_KEY", "ApiKeyValue", "authParameters.apiKeyAuthParameters.apiKeyValue"},
+        {"OAUTH_CLIENT_CREDENTIALS", "AuthorizationEndpoint",
+         "authParameters.oAuthParameters.authorizationEndpoint"},
+        {"OAUTH_CLIENT_CREDENTIALS", "HttpMethod", "authParameters.oAuthParameters.httpMethod"},
+    };
+    if (!blk) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "AuthParameters.%s must be specified for authorization type %s.",
+                      block_of(type), type);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (strcmp(required[i].type, type) == 0 && !doc_str(blk, required[i].member))
+            lb_verr_add(v, NULL, required[i].path, "Member must not be null");
+    if (strcmp(type, "OAUTH_CLIENT_CREDENTIALS") == 0) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(blk, "ClientParameters");
+        if (!doc_str(c, "ClientID"))
+            lb_verr_add(v, NULL, "authParameters.oAuthParameters.clientParameters.clientID",
+                        "Member must not be null");
+        if (!doc_str(c, "ClientSecret"))
+            lb_verr_add(v, NULL, "authParameters.oAuthParameters.clientParameters.clientSecret",
+                        "Member must not be null");
+        const char *m = doc_str(blk, "HttpMethod");
+        if (m && strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0)
+            lb_verr_add(v, m, "authParameters.oAuthParameters.httpMethod",
+                        "Member must satisfy enum value set: [GET, POST, PUT]");
+        const char *ep = doc_str(blk, "AuthorizationEndpoint");
+        if (ep && (lb_utf8_length(ep) < 1 || lb_utf8_length(ep) > 2048))
+            lb_verr_add(v, ep, "authParameters.oAuthParameters.authorizationEndpoint",
+                        "Member must have length less than or equal to 2048");
+    }
+    return 0;
+}
+
+static void check_description(const char *desc, lb_verrs_t *v)
+{
+    if (desc && lb_utf8_length(desc) > 512)
+        lb_verr_add(v, desc, "description", "Member must have length less than or equal to 512");
+}
+
+static void check_auth_type(const char *type, lb_verrs_t *v, int required)
+{
+    if (!type) {
+        if (required) lb_verr_add(v, NULL, "authorizationType", "Member must not be null");
+        return;
+    }
+    if (!is_auth_type(type))
+        lb_verr_add(v, type, "authorizationType",
+                    "Member must satisfy enum value set: " AUTH_TYPE_ENUM);
+}
+
+/* Sets the connection state a fresh set of credentials gives: OAuth waits for its token. */
+static void set_authorizing(cJSON *doc, const char *type, int64_t now_ms)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "ConnectionState");
+    cJSON_AddStringToObject(doc, "ConnectionState",
+                            strcmp(type, "OAUTH_CLIENT_CREDENTIALS") == 0 ? "AUTHORIZING"
+                                                                          : "AUTHORIZED");
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "LastAuthorizedTime");
+    cJSON_AddNumberToObject(doc, "LastAuthorizedTime", (double)now_ms);
+}
+
+static void set_ms(cJSON *doc, const char *key, int64_t ms)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, key);
+    cJSON_AddNumberToObject(doc, key, (double)ms);
+}
+
+void lb_op_create_connection(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name, *desc, *type;
+    const cJSON *given;
+    lb_verrs_t v = {0};
+    if (lb_get_string(req, "Name", &name, call) || lb_get_string(req, "Description", &desc, call) ||
+        lb_get_string(req, "AuthorizationType", &type, call) ||
+        lb_get_object(req, "AuthParameters", &given, call))
+        return;
+    lb_conn_check_name(name, &v);
+    check_description(desc, &v);
+    check_auth_type(type, &v, 1);
+    if (!given) lb_verr_add(&v, NULL, "authParameters", "Member must not be null");
+    if (lb_verr_emit(&v, call)) return;
+    lb_connections_t *reg = lb_engine_connections(engine);
+    if (lb_conn_find(reg, LB_CONN_CONNECTION, call->region, name)) {
+        lb_call_error(call, LB_AWS_RESOURCE_EXISTS, "Connection %s already exists.", name);
+        return;
+    }
+    cJSON *auth = cJSON_CreateObject();
+    if (merge_auth(auth, given, type, &v, call)) {
+        lb_buf_free(&v.text);
+        cJSON_Delete(auth);
+        return;
+    }
+    if (lb_verr_emit(&v, call)) {
+        cJSON_Delete(auth);
+        return;
+    }
+    char id[37], secret_id[37], arn[512];
+    lb_uuid_v4(id);
+    lb_uuid_v4(secret_id);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "Name", name);
+    snprintf(arn, sizeof arn, "arn:aws:events:%s:%s:connection/%s/%s", call->region,
+             call->account_id, name, id);
+    cJSON_AddStringToObject(doc, "ConnectionArn", arn);
+    /* Secrets Manager names end in a 6-character suffix after the secret's own id. */
+    snprintf(arn, sizeof arn, "arn:aws:secretsmanager:%s:%s:secret:events!connection/%s/%s-%.6s",
+             call->region, call->account_id, name, id, secret_id);
+    cJSON_AddStringToObject(doc, "SecretArn", arn);
+    if (desc) cJSON_AddStringToObject(doc, "Description", desc);
+    cJSON_AddStringToObject(doc, "AuthorizationType", type);
+    cJSON_AddItemToObject(doc, "AuthParameters", auth);
+    set_authorizing(doc, type, call->now_ms);
+    set_ms(doc, "CreationTime", call->now_ms);
+    set_ms(doc, "LastModifiedTime", call->now_ms);
+    lb_conn_defer(engine, call, LB_CONN_CONNECTION, LB_CONN_JOB_INSERT, doc, render_created);
+}
+
+/* The connection a request's Name designates, or NULL with the error set. */
+static const cJSON *find_named(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+                               const char **name)
+{
+    lb_verrs_t v = {0};
+    if (lb_get_string(req, "Name", name, call)) return NULL;
+    lb_conn_check_name(*name, &v);
+    if (lb_verr_emit(&v, call)) return NULL;
+    const cJSON *doc =
+        lb_conn_find(lb_engine_connections(engine), LB_CONN_CONNECTION, call->region, *name);
+    if (!doc) lb_conn_not_found(call, *name);
+    return doc;
+}
+
+void lb_op_describe_connection(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name;
+    const cJSON *doc = find_named(engine, req, call, &name);
+    if (!doc) return;
+    lb_buf_t *b = &call->body;
+    call->status = 200;
+    b->len = 0;
+    lb_buf_puts(b, "{\"Name\":");
+    lb_buf_json_string(b, name, strlen(name));
+    lb_json_put_str(b, "ConnectionArn", doc_str(doc, "ConnectionArn"));
+    if (doc_str(doc, "Description")) lb_json_put_str(b, "Description", doc_str(doc, "Description"));
+    lb_json_put_str(b, "ConnectionState", state_of(lb_engine_connections(engine), call, doc));
+    lb_json_put_str(b, "AuthorizationType", doc_str(doc, "AuthorizationType"));
+    lb_json_put_str(b, "SecretArn", doc_str(doc, "SecretArn"));
+    cJSON *pub = public_auth(cJSON_GetObjectItemCaseSensitive(doc, "AuthParameters"));
+    put_json(b, "AuthParameters", pub);
+    cJSON_Delete(pub);
+    lb_json_put_time(b, "CreationTime", doc_ms(doc, "CreationTime"));
+    lb_json_put_time(b, "LastModifiedTime", doc_ms(doc, "LastModifiedTime"));
+    lb_json_put_time(b, "LastAuthorizedTime", doc_ms(doc, "LastAuthorizedTime"));
+    lb_buf_puts(b, "}");
+}
+
+void lb_op_list_connections(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *prefix, *state_filter;
+    int64_t limit;
+    char start[256];
+    static const char *const states[] = {"CREATING",      "UPDATING",     "DELETING",
+                                         "AUTHORIZED",    "DEAUTHORIZED", "AUTHORIZING",
+                                         "DEAUTHORIZING", "ACTIVE",       "FAILED_CONNECTIVITY"};
+    if (lb_get_string(req, "ConnectionState", &state_filter, call)) return;
+    if (state_filter) {
+        int ok = 0;
+        for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+            ok |= strcmp(states[i], state_filter) == 0;
+        if (!ok) {
+            lb_verrs_t v = {0};
+            lb_verr_add(&v, state_filter, "connectionState",
+                        "Member must satisfy enum value set: [CREATING, UPDATING, DELETING, "
+                        "AUTHORIZED, DEAUTHORIZED, AUTHORIZING, DEAUTHORIZING, ACTIVE, "
+                        "FAILED_CONNECTIVITY]");
+            lb_verr_emit(&v, call);
+            return;
+        }
+    }
+    if (lb_conn_read_list_args(req, call, &prefix, &limit, start, sizeof start)) return;
+    lb_connections_t *reg = lb_engine_connections(engine);
+    const char *from = start[0] ? start : (prefix ? prefix : "");
+    size_t i = lb_conn_lower_bound(reg, LB_CONN_CONNECTION, call->region, from);
+    lb_buf_t *b = &call->body;
+    call->status = 200;
+    b->len = 0;
+    lb_buf_puts(b, "{\"Connections\":[");
+    int64_t n = 0;
+    const cJSON *doc;
+    const char *region;
+    for (; (doc = lb_conn_at(reg, LB_CONN_CONNECTION, i, &region)) != NULL; i++) {
+        const char *name = doc_str(doc, "Name");
+        if (strcmp(region, call->region) != 0) break;
+        if (prefix && strncmp(name, prefix, strlen(prefix)) != 0) break;
+        const char *state = state_of(reg, call, doc);
+        if (state_filter && strcmp(state, state_filter) != 0) continue;
+        if (n == limit) {
+            char tok[600];
+            lb_token_encode(name, tok, sizeof tok);
+            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            return;
+        }
+        lb_buf_puts(b, n ? ",{\"Name\":" : "{\"Name\":");
+        lb_buf_json_string(b, name, strlen(name));
+        lb_json_put_str(b, "ConnectionArn", doc_str(doc, "ConnectionArn"));
+        lb_json_put_str(b, "ConnectionState", state);
+        lb_json_put_str(b, "AuthorizationType", doc_str(doc, "AuthorizationType"));
+        lb_json_put_time(b, "CreationTime", doc_ms(doc, "CreationTime"));
+        lb_json_put_time(b, "LastModifiedTime", doc_ms(doc, "LastModifiedTime"));
+        lb_json_put_time(b, "LastAuthorizedTime", doc_ms(doc, "LastAuthorizedTime"));
+        lb_buf_puts(b, "}");
+        n++;
+    }
+    lb_buf_puts(b, "]}");
+}
+
+void lb_op_update_connection(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name, *desc, *type;
+    const cJSON *given;
+    lb_verrs_t v = {0};
+    if (lb_get_string(req, "Name", &name, call) || lb_get_string(req, "Description", &desc, call) ||
+        lb_get_string(req, "AuthorizationType", &type, call) ||
+        lb_get_object(req, "AuthParameters", &given, call))
+        return;
+    lb_conn_check_name(name, &v);
+    check_description(desc, &v);
+    check_auth_type(type, &v, 0);
+    if (lb_verr_emit(&v, call)) return;
+    const cJSON *old =
+        lb_conn_find(lb_engine_connections(engine), LB_CONN_CONNECTION, call->region, name);
+    if (!old) {
+        lb_conn_not_found(call, name);
+        return;
+    }
+    cJSON *doc = cJSON_Duplicate(old, 1);
+    /* A deauthorized connection stays so until new credentials arrive; other members may
+     * still change. */
+    const char *stored_state = doc_str(old, "ConnectionState");
+    int reauthorize = given || type || !stored_state || strcmp(stored_state, "DEAUTHORIZED") != 0;
+    if (!type) type = doc_str(old, "AuthorizationType");
+    cJSON *auth = cJSON_GetObjectItemCaseSensitive(doc, "AuthParameters");
+    if (!auth) auth = cJSON_AddObjectToObject(doc, "AuthParameters");
+    if (reauthorize && merge_auth(auth, given, type, &v, call)) {
+        lb_buf_free(&v.text);
+        cJSON_Delete(doc);
+        return;
+    }
+    if (lb_verr_emit(&v, call)) {
+        cJSON_Delete(doc);
+        return;
+    }
+    if (desc) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "Description");
+        cJSON_AddStringToObject(doc, "Description", desc);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "AuthorizationType");
+    cJSON_AddStringToObject(doc, "AuthorizationType", type);
+    if (reauthorize) set_authorizing(doc, type, call->now_ms);
+    set_ms(doc, "LastModifiedTime", call->now_ms);
+    lb_conn_defer(engine, call, LB_CONN_CONNECTION, LB_CONN_JOB_UPDATE, doc, render_updated);
+}
+
+void lb_op_delete_connection(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name;
+    const cJSON *doc = find_named(engine, req, call, &name);
+    if (!doc) return;
+    cJSON *copy = cJSON_Duplicate(doc, 1);
+    set_ms(copy, "LastModifiedTime", call->now_ms);
+    lb_conn_defer(engine, call, LB_CONN_CONNECTION, LB_CONN_JOB_DELETE, copy, render_deleting);
+}
+
+/* Drops a secret member from an auth block. */
+static void forget(cJSON *blk, const char *member)
+{
+    if (blk) cJSON_DeleteItemFromObjectCaseSensitive(blk, member);
+}
+
+void lb_op_deauthorize_connection(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+{
+    const char *name;
+    const cJSON *old = find_named(engine, req, call, &name);
+    if (!old) return;
+    /* Deauthorizing removes the credentials; UpdateConnection with new ones authorizes again. */
+    cJSON *doc = cJSON_Duplicate(old, 1);
+    cJSON *auth = cJSON_GetObjectItemCaseSensitive(doc, "AuthParameters");
+    forget(cJSON_GetObjectItemCaseSensitive(auth, "BasicAuthParameters"), "Password");
+    forget(cJSON_GetObjectItemCaseSensitive(auth, "ApiKeyAuthParameters"), "ApiKeyValue");
+    cJSON *oauth = cJSON_GetObjectItemCaseSensitive(auth, "OAuthParameters");
+    forget(cJSON_GetObjectItemCaseSensitive(oauth, "ClientParameters"), "ClientSecret");
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "ConnectionState");
+    cJSON_AddStringToObject(doc, "ConnectionState", "DEAUTHORIZED");
+    set_ms(doc, "LastModifiedTime", call->now_ms);
+    lb_conn_defer(engine, call, LB_CONN_CONNECTION, LB_CONN_JOB_UPDATE, doc, render_deauthorizing);
+}
