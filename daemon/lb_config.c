@@ -10,17 +10,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lb_config_parse.h"
 #include "lb_util.h"
 
 #define MSG_MAX 512
 #define FILE_MAX_BYTES (1024 * 1024)
 #define ENV_PREFIX "LOCALBRIDGE_"
-#define KB ((uint64_t)1024)
-#define MB (KB * 1024)
-#define GB (MB * 1024)
-#define SEC ((uint64_t)1000)
-#define MIN (60 * SEC)
-#define HOUR (60 * MIN)
+#define KB LB_CFG_KB
+#define MB LB_CFG_MB
+#define GB LB_CFG_GB
+#define SEC LB_CFG_SEC
+#define MIN LB_CFG_MIN
+#define HOUR LB_CFG_HOUR
 
 enum opt_type { T_STRING, T_INT, T_BOOL, T_ENUM, T_SIZE, T_DURATION, T_LISTEN, T_TARGET_MAP };
 
@@ -37,26 +38,6 @@ struct option {
     bool reloadable;
     const char *help;
 };
-
-static bool is_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
-}
-
-static char *trim(char *s)
-{
-    while (is_space(*s)) s++;
-    size_t n = strlen(s);
-    while (n > 0 && is_space(s[n - 1])) s[--n] = '\0';
-    return s;
-}
-
-static bool has_space_or_control(const char *s)
-{
-    for (; *s; s++)
-        if (is_space(*s) || (unsigned char)*s < 0x20) return true;
-    return false;
-}
 
 /* [a-z]{2}(-gov)?-[a-z]+-[0-9], e.g. us-east-1, us-gov-west-1, ap-southeast-2. */
 static bool is_region(const char *p)
@@ -80,7 +61,7 @@ static bool is_http_url(const char *v)
     const char *rest = NULL;
     if (strncmp(v, "http://", 7) == 0) rest = v + 7;
     else if (strncmp(v, "https://", 8) == 0) rest = v + 8;
-    return rest && *rest && *rest != '/' && !has_space_or_control(v);
+    return rest && *rest && *rest != '/' && !lb_cfg_has_space_or_control(v);
 }
 
 static bool is_optional_url(const char *v)
@@ -127,6 +108,10 @@ static const struct option options[] = {
      NO_CHECK, "DURATION", true, "Time one delivery attempt may take before it counts as failed"},
     {"delivery_concurrency", T_INT, OFF(delivery_concurrency), "64", 1, 4096, NULL, NO_CHECK, "N",
      true, "Most deliveries in flight at once"},
+    {"retry_base_delay", T_DURATION, OFF(retry_base_delay_ms), "1s", 1, HOUR, NULL, NO_CHECK,
+     "DURATION", true, "First retry delay of a failed delivery; doubles per retry, with jitter"},
+    {"retry_max_delay", T_DURATION, OFF(retry_max_delay_ms), "5m", 1, 24 * HOUR, NULL, NO_CHECK,
+     "DURATION", true, "Longest single retry delay of a failed delivery"},
     {"delivery_enabled", T_BOOL, OFF(delivery_enabled), "true", NO_RANGE, NULL, NO_CHECK, "BOOL",
      true, "Set false to accept and store events but hold their deliveries until set true"},
     {"lambda_endpoint", T_STRING, OFF(lambda_endpoint), "", NO_RANGE, NULL, is_optional_url,
@@ -186,131 +171,7 @@ static const struct option *find_option(const char *name, size_t len)
 #define field(s, o) ((void *)((char *)(s) + (o)->offset))
 #define cfield(s, o) ((const void *)((const char *)(s) + (o)->offset))
 
-/* ---- value parsers ---- */
-
-/* Leading decimal digits of s into *out (no sign, no spaces); *rest points past them. */
-static int parse_digits(const char *s, uint64_t *out, const char **rest)
-{
-    uint64_t v = 0;
-    const char *p = s;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -ERANGE;
-        v = v * 10 + d;
-    }
-    if (p == s) return -EINVAL;
-    *out = v;
-    *rest = p;
-    return 0;
-}
-
-struct suffix {
-    const char *text;
-    uint64_t mult;
-};
-
-/* Largest unit first, so formatting picks the shortest exact spelling. */
-static const struct suffix size_suffixes[] = {
-    {"g", GB}, {"G", GB}, {"m", MB}, {"M", MB}, {"k", KB}, {"K", KB}, {"", 1}, {NULL, 0}};
-static const struct suffix duration_suffixes[] = {
-    {"h", HOUR}, {"m", MIN}, {"s", SEC}, {"ms", 1}, {"", 1}, {NULL, 0}};
-
-static void format_scaled(uint64_t v, const struct suffix *suffixes, char *out, size_t n)
-{
-    const struct suffix *sfx = suffixes;
-    while (sfx->mult > 1 && (v < sfx->mult || v % sfx->mult)) sfx++;
-    snprintf(out, n, "%" PRIu64 "%s", v / sfx->mult, sfx->text);
-}
-
-/* "256k", "30s", "500" (no suffix): -EINVAL if malformed, -ERANGE if it overflows. */
-static int parse_scaled(const char *v, const struct suffix *suffixes, uint64_t *out)
-{
-    uint64_t n;
-    const char *rest;
-    int rc = parse_digits(v, &n, &rest);
-    if (rc) return rc;
-    for (const struct suffix *sfx = suffixes; sfx->text; sfx++) {
-        if (strcmp(rest, sfx->text) != 0) continue;
-        if (n > UINT64_MAX / sfx->mult) return -ERANGE;
-        *out = n * sfx->mult;
-        return 0;
-    }
-    return -EINVAL;
-}
-
-static int parse_int(const char *v, int64_t *out)
-{
-    bool negative = v[0] == '-';
-    uint64_t u;
-    const char *rest;
-    int rc = parse_digits(v + negative, &u, &rest);
-    if (rc) return rc;
-    if (*rest) return -EINVAL;
-    if (u > INT64_MAX) return -ERANGE;
-    *out = negative ? -(int64_t)u : (int64_t)u;
-    return 0;
-}
-
-static int parse_bool(const char *v, bool *out)
-{
-    static const char *const words[] = {"false", "true", "no", "yes", "off", "on", "0", "1"};
-    for (size_t i = 0; i < 8; i++)
-        if (strcasecmp(v, words[i]) == 0) return *out = i % 2, 0;
-    return -EINVAL;
-}
-
-static int parse_listen(const char *v, struct lb_listen_addr *out)
-{
-    struct lb_listen_addr a = {0};
-    const char *host = v, *port;
-    unsigned char bin[16];
-    if (v[0] == '[') {
-        const char *close = strchr(v, ']');
-        if (!close || close[1] != ':') return -EINVAL;
-        host = v + 1;
-        port = close + 2;
-        a.ipv6 = true;
-    } else {
-        const char *colon = strrchr(v, ':');
-        if (!colon) return -EINVAL;
-        port = colon + 1;
-    }
-    size_t host_len = (size_t)(port - 1 - a.ipv6 - host);
-    if (host_len == 0 || host_len >= sizeof a.host) return -EINVAL;
-    memcpy(a.host, host, host_len);
-    if (inet_pton(a.ipv6 ? AF_INET6 : AF_INET, a.host, bin) != 1) return -EINVAL;
-    uint64_t p;
-    const char *rest;
-    if (parse_digits(port, &p, &rest) || *rest || p > 65535) return -EINVAL;
-    a.port = (uint16_t)p;
-    *out = a;
-    return 0;
-}
-
 /* ---- target maps ---- */
-
-/* '*' matches any run (including none), '?' one character; everything else is literal. Greedy
- * with one backtrack point, so the cost stays O(len(glob) * len(s)) whatever the input. */
-static bool glob_match(const char *g, const char *s)
-{
-    const char *star = NULL, *retry = NULL;
-    while (*s) {
-        if (*g == '*') {
-            star = ++g;
-            retry = s;
-        } else if (*g && (*g == '?' || *g == *s)) {
-            g++;
-            s++;
-        } else if (star) {
-            g = star;
-            s = ++retry;
-        } else {
-            return false;
-        }
-    }
-    while (*g == '*') g++;
-    return *g == '\0';
-}
 
 /* Inserts "GLOB -> URL" after the mappings from the same or a higher source, so flags come
  * before the environment, which comes before the file, and order within a source is kept. */
@@ -320,8 +181,8 @@ static int add_target_map(struct lb_settings *s, const char *v, enum lb_config_s
     if (!arrow) return -EINVAL;
     char *glob = lb_strdup(v), *url = lb_strdup(arrow + 2);
     glob[arrow - v] = '\0';
-    char *g = trim(glob), *u = trim(url);
-    if (!*g || has_space_or_control(g) || !is_http_url(u)) {
+    char *g = lb_cfg_trim(glob), *u = lb_cfg_trim(url);
+    if (!*g || lb_cfg_has_space_or_control(g) || !is_http_url(u)) {
         free(glob);
         free(url);
         return -EINVAL;
@@ -344,7 +205,7 @@ static int add_target_map(struct lb_settings *s, const char *v, enum lb_config_s
 static int set_value(struct lb_settings *s, const struct option *o, const char *v,
                      enum lb_config_source src, char *msg, size_t n)
 {
-    const struct suffix *units = o->type == T_SIZE ? size_suffixes : duration_suffixes;
+    const struct lb_cfg_suffix *units = o->type == T_SIZE ? lb_cfg_size_suffixes : lb_cfg_duration_suffixes;
     char lo[24], hi[24];
     uint64_t u = 0;
     int64_t i = 0;
@@ -359,14 +220,14 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
         *(char **)field(s, o) = lb_strdup(v);
         return 0;
     case T_INT:
-        rc = parse_int(v, &i);
+        rc = lb_cfg_parse_int(v, &i);
         if (rc == 0 && (i < o->min || i > o->max)) rc = -ERANGE;
         if (rc == 0) return *(int *)field(s, o) = (int)i, 0;
         snprintf(msg, n, "'%.80s' %s; allowed %" PRId64 "..%" PRId64, v,
                  rc == -ERANGE ? "is out of range" : "is not an integer", o->min, o->max);
         return -EINVAL;
     case T_BOOL:
-        if (parse_bool(v, (bool *)field(s, o)) == 0) return 0;
+        if (lb_cfg_parse_bool(v, (bool *)field(s, o)) == 0) return 0;
         snprintf(msg, n, "'%.80s' must be true or false (or yes/no, on/off, 1/0)", v);
         return -EINVAL;
     case T_ENUM:
@@ -378,19 +239,19 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
         return -EINVAL;
     case T_SIZE:
     case T_DURATION:
-        rc = parse_scaled(v, units, &u);
+        rc = lb_cfg_parse_scaled(v, units, &u);
         if (rc == 0 && (u < (uint64_t)o->min || u > (uint64_t)o->max)) rc = -ERANGE;
         if (rc == 0 && o->type == T_SIZE) return *(size_t *)field(s, o) = (size_t)u, 0;
         if (rc == 0) return *(uint64_t *)field(s, o) = u, 0;
-        format_scaled((uint64_t)o->min, units, lo, sizeof lo);
-        format_scaled((uint64_t)o->max, units, hi, sizeof hi);
+        lb_cfg_format_scaled((uint64_t)o->min, units, lo, sizeof lo);
+        lb_cfg_format_scaled((uint64_t)o->max, units, hi, sizeof hi);
         snprintf(msg, n, "'%.80s' %s; allowed %s..%s (%s)", v,
                  rc == -ERANGE ? "is out of range" : "is malformed", lo, hi,
                  o->type == T_SIZE ? "bytes, or with a k, m or g suffix"
                                    : "with a ms, s, m or h suffix; a bare number is milliseconds");
         return -EINVAL;
     case T_LISTEN:
-        if (parse_listen(v, (struct lb_listen_addr *)field(s, o)) == 0) return 0;
+        if (lb_cfg_parse_listen(v, (struct lb_listen_addr *)field(s, o)) == 0) return 0;
         snprintf(msg, n, "'%.80s' must be ADDR:PORT with a numeric IPv4 address or a bracketed "
                          "IPv6 one and a port 0..65535 (0 = any free port), e.g. 127.0.0.1:4010 "
                          "or [::1]:4010", v);
@@ -487,10 +348,10 @@ static int parse_line(struct lb_settings *s, char *line, const char *name, unsig
     char *eq = strchr(line, '=');
     if (!eq) return fail(err, "%s:%u: expected 'key = value', got '%.80s'", name, lineno, line);
     *eq = '\0';
-    char *key = trim(line), *value = trim(eq + 1);
+    char *key = lb_cfg_trim(line), *value = lb_cfg_trim(eq + 1);
     if (*value == '"') {
         char *close = strchr(value + 1, '"'), *after = close ? close + 1 : NULL;
-        while (after && is_space(*after)) after++;
+        while (after && lb_cfg_is_space(*after)) after++;
         if (!close || (*after && *after != '#'))
             return fail(err, "%s:%u: %.64s: unterminated quote or text after the closing quote",
                         name, lineno, key);
@@ -499,9 +360,9 @@ static int parse_line(struct lb_settings *s, char *line, const char *name, unsig
     } else {
         /* A '#' after whitespace starts a comment; one inside a word (a URL) does not. */
         for (char *p = value + 1; *value && *p; p++) {
-            if (*p == '#' && is_space(p[-1])) {
+            if (*p == '#' && lb_cfg_is_space(p[-1])) {
                 *p = '\0';
-                value = trim(value);
+                value = lb_cfg_trim(value);
                 break;
             }
         }
@@ -528,7 +389,7 @@ static int parse_text(struct lb_settings *s, const char *name, const char *text,
         char *copy = lb_xmalloc(line_len + 1);
         memcpy(copy, start, line_len);
         copy[line_len] = '\0';
-        char *line = trim(copy);
+        char *line = lb_cfg_trim(copy);
         int rc = (*line && *line != '#') ? parse_line(s, line, name, lineno, err) : 0;
         free(copy);
         if (rc) return rc;
@@ -578,7 +439,7 @@ static int apply_env(struct lb_settings *s, char *const *env, size_t count, char
             char *list = lb_strdup(eq + 1), *save = NULL;
             for (char *item = strtok_r(list, ";", &save); item && rc == 0;
                  item = strtok_r(NULL, ";", &save))
-                if (*trim(item)) rc = set_value(s, o, trim(item), LB_SOURCE_ENV, msg, sizeof msg);
+                if (*lb_cfg_trim(item)) rc = set_value(s, o, lb_cfg_trim(item), LB_SOURCE_ENV, msg, sizeof msg);
             free(list);
         } else {
             rc = set_value(s, o, eq + 1, LB_SOURCE_ENV, msg, sizeof msg);
@@ -768,7 +629,7 @@ int lb_config_reload(lb_config_t *c, char **needs_restart, char **err)
 int lb_config_map_target(const lb_config_t *c, const char *arn, const char **url)
 {
     for (size_t i = 0; i < c->s.target_maps.count; i++) {
-        if (glob_match(c->s.target_maps.items[i].glob, arn)) {
+        if (lb_cfg_glob_match(c->s.target_maps.items[i].glob, arn)) {
             *url = c->s.target_maps.items[i].url;
             return 0;
         }

@@ -7,12 +7,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "lb_api.h"
+#include "lb_dispatch.h"
+#include "lb_metrics.h"
 #include "lb_engine.h"
 #include "lb_http.h"
 #include "lb_log.h"
 #include "lb_notify.h"
 #include "lb_store.h"
+#include "lb_validate.h"
 #include "lb_writer.h"
 
 #define JSON_TYPE "application/x-amz-json-1.1"
@@ -26,6 +31,8 @@ struct lb_server {
     lb_engine_t *engine;
     lb_api_t *api;
     lb_http_server_t *http;
+    lb_dispatch_t *dispatch;
+    lb_metrics_t *metrics;
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
@@ -148,6 +155,147 @@ static void handle_list_events(lb_server_t *s, lb_http_request_t *req)
     lb_buf_free(&l.out);
 }
 
+static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
+{
+    lb_buf_t out = {0};
+    uint64_t commits, jobs;
+    lb_writer_stats(s->writer, &commits, &jobs);
+    lb_metrics_render(s->metrics, &out, lb_dispatch_pending(s->dispatch),
+                      lb_dispatch_inflight(s->dispatch), commits, jobs);
+    lb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
+    lb_buf_free(&out);
+}
+
+/* ---- dead letters ---- */
+
+static int append_dead_letter(const lb_dead_letter_t *dl, void *ctx)
+{
+    lb_buf_t *b = ctx;
+    const lb_delivery_t *d = dl->delivery;
+    if (b->data[b->len - 1] != '[') lb_buf_puts(b, ",");
+    lb_buf_printf(b, "{\"Id\":%lld,\"EventId\":\"%s\"", (long long)d->seq, d->event_id);
+    const char *fields[][2] = {{"EventBusName", d->bus},        {"RuleName", d->rule},
+                               {"TargetId", d->target_id},      {"TargetArn", d->target_arn},
+                               {"ERROR_CODE", dl->error_code},  {"ERROR_MESSAGE", dl->error_message},
+                               {"EXHAUSTED_RETRY_CONDITION", dl->exhausted}};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (fields[i][1]) lb_json_put_str(b, fields[i][0], fields[i][1]);
+    lb_buf_printf(b, ",\"RETRY_ATTEMPTS\":%d", d->attempts > 0 ? d->attempts - 1 : 0);
+    lb_buf_printf(b, ",\"DeadAt\":%.3f,\"Body\":", (double)dl->dead_ms / 1000.0);
+    lb_buf_json_string(b, d->body, d->body_len);
+    lb_buf_puts(b, "}");
+    return 0;
+}
+
+static void handle_dead_letters(lb_server_t *s, lb_http_request_t *req)
+{
+    const struct lb_settings *cfg = lb_config_settings(s->config);
+    const char *query = lb_http_request_query(req);
+    char bus[512], rule[128], region[32], limit_text[32];
+    int has_bus = lb_http_query_param(query, "bus", bus, sizeof bus) == 0;
+    int has_rule = lb_http_query_param(query, "rule", rule, sizeof rule) == 0;
+    int limit = 100;
+    if (lb_http_query_param(query, "limit", limit_text, sizeof limit_text) == 0)
+        limit = atoi(limit_text) > 0 ? atoi(limit_text) : 100;
+    if (lb_http_query_param(query, "region", region, sizeof region))
+        snprintf(region, sizeof region, "%s", cfg->region);
+    lb_buf_t out = {0};
+    lb_buf_puts(&out, "{\"DeadLetters\":[");
+    if (lb_dead_letters_each(s->reader, region, has_bus ? bus : NULL, has_rule ? rule : NULL,
+                             limit, append_dead_letter, &out)) {
+        lb_buf_free(&out);
+        respond_json(req, 500, "{\"__type\":\"InternalException\",\"message\":\"could not "
+                               "read dead letters\"}");
+        return;
+    }
+    lb_buf_puts(&out, "]}");
+    lb_http_respond(req, 200, "application/json", NULL, out.data, out.len);
+    lb_buf_free(&out);
+}
+
+typedef struct {
+    lb_server_t *server;
+    lb_http_request_t *req;
+    char region[32];
+    char *bus, *rule;
+    int64_t *ids;
+    size_t n_ids;
+    lb_delivery_t **redriven;
+    size_t n_redriven;
+    size_t count;
+    int64_t now_ms;
+} redrive_t;
+
+static int collect_redriven(lb_delivery_t *d, void *ctx)
+{
+    redrive_t *r = ctx;
+    r->redriven = lb_xrealloc(r->redriven, (r->n_redriven + 1) * sizeof *r->redriven);
+    r->redriven[r->n_redriven++] = d;
+    return 0;
+}
+
+static int redrive_txn(lb_store_t *store, void *arg)
+{
+    redrive_t *r = arg;
+    return lb_dead_letters_redrive(store, r->region, r->bus, r->rule, r->ids, r->n_ids,
+                                   r->now_ms, collect_redriven, r, &r->count);
+}
+
+static void redrive_done(void *data, int rc)
+{
+    redrive_t *r = data;
+    char body[128];
+    if (rc) {
+        for (size_t i = 0; i < r->n_redriven; i++) lb_delivery_free(&r->redriven[i]);
+        respond_json(r->req, 500, "{\"__type\":\"InternalException\",\"message\":\"redrive "
+                                  "could not be stored; nothing changed\"}");
+    } else {
+        for (size_t i = 0; i < r->n_redriven; i++) lb_dispatch_add(r->server->dispatch, r->redriven[i]);
+        snprintf(body, sizeof body, "{\"Redriven\":%zu}", r->count);
+        respond_json(r->req, 200, body);
+    }
+    free(r->redriven);
+    free(r->bus);
+    free(r->rule);
+    free(r->ids);
+    free(r);
+}
+
+/* Body: {} for every dead letter, {"Ids": [..]} for some, optionally "EventBusName",
+ * "RuleName" and "Region" to narrow "every". */
+static void handle_redrive(lb_server_t *s, lb_http_request_t *req)
+{
+    size_t len;
+    const char *body = lb_http_request_body(req, &len);
+    cJSON *json = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(json, "Ids"), *id;
+    if (!cJSON_IsObject(json) || (ids && !cJSON_IsArray(ids))) {
+        cJSON_Delete(json);
+        respond_json(req, 400, "{\"__type\":\"ValidationException\",\"message\":\"Body must "
+                               "be a JSON object; Ids a list of dead-letter ids\"}");
+        return;
+    }
+    redrive_t *r = lb_xcalloc(1, sizeof *r);
+    r->server = s;
+    r->req = req;
+    r->now_ms = lb_now_ms();
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(json, "Region");
+    snprintf(r->region, sizeof r->region, "%s",
+             cJSON_IsString(f) ? f->valuestring : lb_config_settings(s->config)->region);
+    f = cJSON_GetObjectItemCaseSensitive(json, "EventBusName");
+    r->bus = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
+    f = cJSON_GetObjectItemCaseSensitive(json, "RuleName");
+    r->rule = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
+    if (ids) {
+        r->ids = lb_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *r->ids);
+        cJSON_ArrayForEach(id, ids) if (cJSON_IsNumber(id)) r->ids[r->n_ids++] =
+            (int64_t)id->valuedouble;
+        if (!r->n_ids) r->ids[r->n_ids++] = -1; /* none valid: match nothing */
+    }
+    cJSON_Delete(json);
+    if (lb_writer_submit(s->writer, redrive_txn, r, redrive_done, r)) redrive_done(r, LB_ESTORE);
+}
+
 static void handle_request(lb_http_request_t *req, void *ctx)
 {
     lb_server_t *s = ctx;
@@ -162,6 +310,13 @@ static void handle_request(lb_http_request_t *req, void *ctx)
         handle_health(s, req);
     } else if (strcmp(path, "/_localbridge/events") == 0 && strcmp(method, "GET") == 0) {
         handle_list_events(s, req);
+    } else if (strcmp(path, "/metrics") == 0 && strcmp(method, "GET") == 0) {
+        handle_metrics(s, req);
+    } else if (strcmp(path, "/_localbridge/dead-letters") == 0 && strcmp(method, "GET") == 0) {
+        handle_dead_letters(s, req);
+    } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 &&
+               strcmp(method, "POST") == 0) {
+        handle_redrive(s, req);
     } else if (strcmp(path, "/") == 0) {
         respond_json(req, 405,
                      "{\"__type\":\"MethodNotAllowedException\",\"message\":\"The AWS API takes "
@@ -223,8 +378,25 @@ static lb_http_limits_t http_limits(const struct lb_settings *cfg)
     return l;
 }
 
+typedef struct {
+    lb_delivery_t **items;
+    size_t n, cap;
+} pending_list_t;
+
+static int collect_pending(lb_delivery_t *d, void *ctx)
+{
+    pending_list_t *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = lb_xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->n++] = d;
+    return 0;
+}
+
 int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, char **err)
 {
+    pending_list_t pending = {0};
     const struct lb_settings *cfg = lb_config_settings(config);
     lb_server_t *s = lb_xcalloc(1, sizeof *s);
     s->loop = loop;
@@ -254,6 +426,10 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     if (skipped)
         lb_log_warn(&s->log, "stored rules or targets no longer valid; skipped", "count=%zu",
                     skipped);
+    if ((rc = lb_deliveries_pending(store, collect_pending, &pending))) {
+        *err = format_error("cannot load pending deliveries: %s", lb_store_errmsg(store));
+        goto fail;
+    }
     opts.read_only = 1;
     if ((rc = lb_store_open(s->db_path, &opts, &s->reader))) {
         *err = format_error("cannot open store %s for reading", s->db_path);
@@ -265,6 +441,21 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     store = NULL; /* the writer owns it now */
+    lb_metrics_new(&s->metrics);
+    lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine, .api = s->api,
+                             .writer = s->writer, .metrics = s->metrics, .log = &s->log};
+    if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
+        *err = format_error("cannot start the delivery dispatcher");
+        lb_writer_stop(s->writer);
+        s->writer = NULL;
+        goto fail;
+    }
+    lb_engine_set_delivery_hook(s->engine, lb_dispatch_hook, s->dispatch);
+    for (size_t i = 0; i < pending.n; i++) lb_dispatch_add(s->dispatch, pending.items[i]);
+    if (pending.n) lb_log_info(&s->log, "resuming deliveries", "pending=%zu", pending.n);
+    free(pending.items);
+    pending.items = NULL;
+    pending.n = 0;
     lb_http_limits_t limits = http_limits(cfg);
     if ((rc = lb_http_server_start(loop, cfg->listen.host, cfg->listen.port, &limits,
                                    handle_request, s, &s->log, &s->http))) {
@@ -272,6 +463,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         snprintf(where, sizeof where, "%s%s%s:%u", cfg->listen.ipv6 ? "[" : "", cfg->listen.host,
                  cfg->listen.ipv6 ? "]" : "", cfg->listen.port);
         *err = format_error("cannot listen on %s: %s", where, uv_strerror(rc));
+        lb_dispatch_stop(s->dispatch);
         lb_writer_stop(s->writer);
         s->writer = NULL;
         goto fail;
@@ -283,6 +475,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     *out = s;
     return 0;
 fail:
+    for (size_t i = 0; i < pending.n; i++) lb_delivery_free(&pending.items[i]);
+    free(pending.items);
     lb_store_close(&store);
     lb_server_free(&s);
     return rc ? rc : -EINVAL;
@@ -301,6 +495,7 @@ static void drain_check(uv_timer_t *t)
     uv_close((uv_handle_t *)t, NULL);
     lb_writer_stop(s->writer);
     s->writer = NULL;
+    lb_dispatch_free(&s->dispatch);
     lb_store_close(&s->reader);
     lb_http_server_close(s->http);
     s->http = NULL;
@@ -315,6 +510,8 @@ void lb_server_shutdown(lb_server_t *s)
     lb_log_info(&s->log, "shutting down", "in_flight=%zu pending_writes=%zu",
                 lb_http_server_in_flight(s->http), lb_writer_pending(s->writer));
     lb_http_server_drain(s->http);
+    /* Sends under way are abandoned: their deliveries stay pending and go out after restart. */
+    lb_dispatch_stop(s->dispatch);
     uv_timer_init(s->loop, &s->drain_timer);
     s->drain_timer.data = s;
     uv_timer_start(&s->drain_timer, drain_check, 0, 10);
@@ -346,6 +543,8 @@ void lb_server_free(lb_server_t **sp)
     lb_server_t *s = *sp;
     if (!s) return;
     lb_store_close(&s->reader);
+    lb_dispatch_free(&s->dispatch);
+    lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);
     lb_engine_free(&s->engine);
     lb_config_free(&s->config);

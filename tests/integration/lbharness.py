@@ -155,3 +155,44 @@ class DaemonTestCase(unittest.TestCase):
         self.assertEqual(err["Code"], code, err)
         if message is not None:
             self.assertEqual(err["Message"], message)
+
+
+class Sink:
+    """The sink.py HTTP target in its own process."""
+
+    def __init__(self):
+        import sys
+        self.dir = tempfile.mkdtemp(prefix="lb-sink-")
+        portfile = os.path.join(self.dir, "port")
+        self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "sink.py"),
+                                      portfile])
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if os.path.exists(portfile) and open(portfile).read().strip():
+                break
+            time.sleep(0.01)
+        self.port = int(open(portfile).read())
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def requests(self, prefix=""):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", "/_requests")
+        data = json.loads(conn.getresponse().read())
+        conn.close()
+        # A path matches itself and what lies below it: "/ok/b" is not "/ok/bus2".
+        return [r for r in data if not prefix or r["path"] == prefix or
+                r["path"].startswith(prefix.rstrip("/") + "/") or r["path"].startswith(prefix + "?")]
+
+    def wait_for(self, prefix, count, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = self.requests(prefix)
+            if len(got) >= count:
+                return got
+            time.sleep(0.02)
+        return self.requests(prefix)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)

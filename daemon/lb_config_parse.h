@@ -1,0 +1,41 @@
+/* The config module's value parsers, shared by lb_config.c and its tests: numbers with unit
+ * suffixes, booleans, listen addresses, target-map globs, and whitespace handling. Pure
+ * functions, no state. */
+#ifndef LB_CONFIG_PARSE_H
+#define LB_CONFIG_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb_config.h"
+
+#define LB_CFG_KB ((uint64_t)1024)
+#define LB_CFG_MB (LB_CFG_KB * 1024)
+#define LB_CFG_GB (LB_CFG_MB * 1024)
+#define LB_CFG_SEC ((uint64_t)1000)
+#define LB_CFG_MIN (60 * LB_CFG_SEC)
+#define LB_CFG_HOUR (60 * LB_CFG_MIN)
+
+struct lb_cfg_suffix {
+    const char *text;
+    uint64_t mult;
+};
+
+/* Largest unit first, so formatting picks the shortest exact spelling; NULL-terminated. */
+extern const struct lb_cfg_suffix lb_cfg_size_suffixes[];
+extern const struct lb_cfg_suffix lb_cfg_duration_suffixes[];
+
+bool lb_cfg_is_space(char ch);
+/* Trims in place; returns the first non-space character. */
+char *lb_cfg_trim(char *s);
+bool lb_cfg_has_space_or_control(const char *s);
+int lb_cfg_parse_digits(const char *s, uint64_t *out, const char **rest);
+void lb_cfg_format_scaled(uint64_t v, const struct lb_cfg_suffix *suffixes, char *out, size_t n);
+int lb_cfg_parse_scaled(const char *v, const struct lb_cfg_suffix *suffixes, uint64_t *out);
+int lb_cfg_parse_int(const char *v, int64_t *out);
+int lb_cfg_parse_bool(const char *v, bool *out);
+int lb_cfg_parse_listen(const char *v, struct lb_listen_addr *out);
+bool lb_cfg_glob_match(const char *glob, const char *s);
+
+#endif
