@@ -308,24 +308,15 @@ void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
 void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
 {
     const char *prefix, *token;
-    int64_t limit = 100;
-    int has_limit;
+    int64_t limit;
     lb_verrs_t v = {0};
     if (lb_get_string(req, "NamePrefix", &prefix, call) ||
-        lb_get_string(req, "NextToken", &token, call) ||
-        lb_get_int(req, "Limit", &limit, &has_limit, call))
+        lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit))
         return;
     if (prefix && (lb_utf8_length(prefix) < 1 || lb_utf8_length(prefix) > 256 ||
                    !lb_chars_only(prefix, "/.-_")))
         lb_verr_add(&v, prefix, "namePrefix",
                     "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
-    if (has_limit && (limit < 1 || limit > 100)) {
-        char lim[32];
-        snprintf(lim, sizeof lim, "%lld", (long long)limit);
-        lb_verr_add(&v, lim, "limit",
-                    limit < 1 ? "Member must have value greater than or equal to 1"
-                              : "Member must have value less than or equal to 100");
-    }
     if (lb_verr_emit(&v, call)) return;
     char start[1024] = "";
     if (token && lb_token_decode(token, start, sizeof start)) {

@@ -252,30 +252,12 @@ void lb_op_describe_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     lb_buf_puts(&call->body, "}");
 }
 
-static int read_limit(const cJSON *req, lb_call_t *call, int64_t *limit)
-{
-    int has;
-    *limit = 100;
-    if (lb_get_int(req, "Limit", limit, &has, call)) return -1;
-    if (has && (*limit < 1 || *limit > 100)) {
-        lb_verrs_t v = {0};
-        char text[32];
-        snprintf(text, sizeof text, "%lld", (long long)*limit);
-        lb_verr_add(&v, text, "limit",
-                    *limit < 1 ? "Member must have value greater than or equal to 1"
-                               : "Member must have value less than or equal to 100");
-        lb_verr_emit(&v, call);
-        return -1;
-    }
-    return 0;
-}
-
 void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
 {
     const char *prefix, *token;
     int64_t limit;
     if (lb_get_string(req, "NamePrefix", &prefix, call) ||
-        lb_get_string(req, "NextToken", &token, call) || read_limit(req, call, &limit))
+        lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit))
         return;
     const lb_bus_record_t *bus = lb_rule_bus(engine, req, call);
     if (!bus) return;
@@ -390,7 +372,7 @@ void lb_op_list_rule_names_by_target(lb_engine_t *engine, const cJSON *req, lb_c
     int64_t limit;
     lb_verrs_t v = {0};
     if (lb_get_string(req, "TargetArn", &target_arn, call) ||
-        lb_get_string(req, "NextToken", &token, call) || read_limit(req, call, &limit))
+        lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit))
         return;
     if (!target_arn)
         lb_verr_add(&v, NULL, "targetArn", "Member must not be null");

@@ -242,19 +242,9 @@ void lb_op_remove_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call
 void lb_op_list_targets_by_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
 {
     const char *token;
-    int64_t limit = 100;
-    int has_limit;
-    if (lb_get_string(req, "NextToken", &token, call) ||
-        lb_get_int(req, "Limit", &limit, &has_limit, call))
+    int64_t limit;
+    if (lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit))
         return;
-    if (has_limit && (limit < 1 || limit > 100)) {
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "1 validation error detected: Value '%lld' at 'limit' failed to satisfy "
-                      "constraint: Member must have value %s",
-                      (long long)limit,
-                      limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
-        return;
-    }
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
     if (!rule) return;
     char start[128] = "";

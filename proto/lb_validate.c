@@ -231,3 +231,21 @@ int lb_token_decode(const char *tok, char *out, size_t outlen)
     out[n / 2] = '\0';
     return 0;
 }
+
+int lb_read_limit(const cJSON *req, lb_call_t *call, int64_t *limit)
+{
+    int has;
+    *limit = 100;
+    if (lb_get_int(req, "Limit", limit, &has, call)) return -1;
+    if (has && (*limit < 1 || *limit > 100)) {
+        lb_verrs_t v = {0};
+        char text[32];
+        snprintf(text, sizeof text, "%lld", (long long)*limit);
+        lb_verr_add(&v, text, "limit",
+                    *limit < 1 ? "Member must have value greater than or equal to 1"
+                               : "Member must have value less than or equal to 100");
+        lb_verr_emit(&v, call);
+        return -1;
+    }
+    return 0;
+}

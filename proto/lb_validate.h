@@ -47,6 +47,9 @@ int lb_check_bus_name_or_arn(const char *s, const char *member, lb_verrs_t *v, c
  * JSON array text (NULL when absent). Returns -1 with an error on the call. */
 int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call);
 
+/* The Limit of a List* request: 1..100, default 100. -1 with a ValidationException set. */
+int lb_read_limit(const cJSON *req, lb_call_t *call, int64_t *limit);
+
 /* List pagination: a NextToken is the name to resume at, hex-encoded so it is opaque and safe to
  * echo. decode returns -1 for a token this server did not make. */
 void lb_token_encode(const char *name, char *out, size_t outlen);

@@ -9,26 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lb_test.h"
 #include "lb_delivery.h"
 #include "lb_retry.h"
 #include "lb_util.h"
 
-static char db_path[256];
-
 static void setup(void)
 {
-    snprintf(db_path, sizeof db_path, "/tmp/lb-test-delivery-%d.db", getpid());
-    unlink(db_path);
+    lb_test_db_setup_named("delivery");
 }
 
 static void teardown(void)
 {
-    char p[300];
-    unlink(db_path);
-    snprintf(p, sizeof p, "%s-wal", db_path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db_path);
-    unlink(p);
+    lb_test_db_remove();
 }
 
 START_TEST(test_classify)
@@ -129,7 +122,7 @@ static int count_dead(const lb_dead_letter_t *dl, void *ctx)
 START_TEST(test_delivery_rows)
 {
     lb_store_t *s;
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_delivery_t *a = make("e1", 300), *b = make("e2", 200), *c = make("e3", 100);
     ck_assert_int_eq(lb_delivery_insert(s, a), 0);
     ck_assert_int_eq(lb_delivery_insert(s, b), 0);
@@ -171,7 +164,7 @@ END_TEST
 START_TEST(test_migrates_from_v1)
 {
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
     ck_assert_int_eq(
         sqlite3_exec(db,
                      "CREATE TABLE buses (region TEXT NOT NULL, name TEXT NOT NULL, description"
@@ -189,7 +182,7 @@ START_TEST(test_migrates_from_v1)
         SQLITE_OK);
     sqlite3_close(db);
     lb_store_t *s;
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     int64_t count;
     ck_assert_int_eq(lb_store_event_count(s, &count), 0);
@@ -212,9 +205,5 @@ int main(void)
     tcase_add_test(tc, test_delivery_rows);
     tcase_add_test(tc, test_migrates_from_v1);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lb_test_run(s);
 }

@@ -1,42 +1,36 @@
 /* lb_store, lb_engine and lb_util: schema, migrations, bus CRUD, events, transactions. */
 #include <check.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../lb_test.h"
 #include "lb_engine.h"
 #include "lb_store.h"
 #include "lb_util.h"
 
-static char db_path[256];
-
 static void setup(void)
 {
-    snprintf(db_path, sizeof db_path, "/tmp/lb-test-store-%d.db", getpid());
-    unlink(db_path);
+    lb_test_db_setup_named("store");
 }
 
 static void teardown(void)
 {
-    char p[300];
-    unlink(db_path);
-    snprintf(p, sizeof p, "%s-wal", db_path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db_path);
-    unlink(p);
+    lb_test_db_remove();
 }
 
 START_TEST(test_open_migrates_to_latest)
 {
     lb_store_t *s;
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     lb_store_close(&s);
     ck_assert_ptr_null(s);
     /* Re-opening an up-to-date database runs no migration and keeps the version. */
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     lb_store_close(&s);
 }
@@ -45,24 +39,25 @@ END_TEST
 START_TEST(test_refuses_newer_schema)
 {
     lb_store_t *s;
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_store_close(&s);
     /* Pretend a newer LocalBridge wrote it. */
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "sqlite3 %s 'PRAGMA user_version=999' 2>/dev/null", db_path);
-    if (system(cmd) != 0) return; /* no sqlite3 shell: nothing to check */
-    ck_assert_int_ne(lb_store_open(db_path, NULL, &s), 0);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), LB_ESTORE);
 }
 END_TEST
 
 START_TEST(test_garbage_file_is_refused)
 {
-    FILE *f = fopen(db_path, "w");
+    FILE *f = fopen(lb_test_db, "w");
     fputs("this is not a database, just text that is long enough to look like a header......",
           f);
     fclose(f);
     lb_store_t *s = NULL;
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), LB_ESTORE);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), LB_ESTORE);
     ck_assert_ptr_null(s);
 }
 END_TEST
@@ -70,7 +65,7 @@ END_TEST
 START_TEST(test_bus_crud)
 {
     lb_store_t *s;
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_bus_record_t b = {.region = "us-east-1", .name = "orders", .description = "d",
                          .created_ms = 1000, .modified_ms = 1000};
     ck_assert_int_eq(lb_store_bus_insert(s, &b), 0);
@@ -117,7 +112,7 @@ static int count_event(const lb_event_record_t *ev, void *ctx)
 START_TEST(test_events_and_savepoints)
 {
     lb_store_t *s;
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_begin(s), 0);
     for (int i = 0; i < 5; i++) {
         char id[16];
@@ -154,7 +149,7 @@ START_TEST(test_events_and_savepoints)
 
     /* A read-only connection sees the committed rows. */
     lb_store_options_t ro = {.read_only = 1, .synchronous = LB_SYNC_FULL};
-    ck_assert_int_eq(lb_store_open(db_path, &ro, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, &ro, &s), 0);
     ck_assert_int_eq(lb_store_event_count(s, &count), 0);
     ck_assert_int_eq(count, 5);
     lb_store_close(&s);
@@ -207,9 +202,5 @@ int main(void)
     tcase_add_test(tc, test_events_and_savepoints);
     tcase_add_test(tc, test_util_time_uuid_utf8_buf);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lb_test_run(s);
 }

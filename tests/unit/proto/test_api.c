@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lb_test.h"
 #include "lb_api.h"
 #include "lb_ops_events.h"
 #include "lb_validate.h"
@@ -15,28 +16,20 @@
 static lb_engine_t *engine;
 static lb_api_t *api;
 static lb_store_t *store;
-static char db_path[256];
-
 static void setup(void)
 {
-    snprintf(db_path, sizeof db_path, "/tmp/lb-test-api-%d.db", getpid());
-    unlink(db_path);
-    ck_assert_int_eq(lb_store_open(db_path, NULL, &store), 0);
+    lb_test_db_setup_named("api");
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &store), 0);
     lb_engine_new(&engine);
     lb_api_new(engine, &api);
 }
 
 static void teardown(void)
 {
-    char p[300];
     lb_api_free(&api);
     lb_engine_free(&engine);
     lb_store_close(&store);
-    unlink(db_path);
-    snprintf(p, sizeof p, "%s-wal", db_path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db_path);
-    unlink(p);
+    lb_test_db_remove();
 }
 
 /* Runs one call to completion (committing deferred work) and returns the parsed body. */
@@ -244,9 +237,5 @@ int main(void)
     tcase_add_test(tc, test_region_from_auth);
     tcase_add_test(tc, test_verr_plural);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lb_test_run(s);
 }

@@ -1,0 +1,40 @@
+/* Shared by the Check unit tests: a scratch database path per process (removed with its WAL
+ * files) and the runner every test binary ends with. Header-only: each test is one binary. */
+#ifndef LB_TEST_H
+#define LB_TEST_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char lb_test_db[256];
+
+static void lb_test_db_remove(void)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[300];
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        snprintf(p, sizeof p, "%s%s", lb_test_db, suffixes[i]);
+        unlink(p);
+    }
+}
+
+/* A fresh, absent database path named after the test binary and process. */
+static void lb_test_db_setup_named(const char *name)
+{
+    snprintf(lb_test_db, sizeof lb_test_db, "/tmp/lb-test-%s-%d.db", name, getpid());
+    lb_test_db_remove();
+}
+
+/* Runs every case of the suite; the exit status is what ctest reads. */
+static int lb_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#endif

@@ -1,0 +1,169 @@
+/* lb_rules and lb_engine: the rule registry, per-bus matching (enabled rules only), targets with
+ * compiled inputs, and the store round trip. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lb_test.h"
+#include "lb_engine.h"
+#include "lb_rules.h"
+#include "lb_util.h"
+
+static void setup(void)
+{
+    lb_test_db_setup_named("rules");
+}
+
+static void teardown(void)
+{
+    lb_test_db_remove();
+}
+
+static void put_rule(lb_rules_t *r, const char *bus, const char *name, const char *pattern,
+                     const char *state)
+{
+    lb_rule_t rule;
+    ck_assert_int_eq(lb_rule_init(&rule, "us-east-1", bus, name, pattern, NULL, state, NULL,
+                                  NULL, NULL, NULL, 1, NULL),
+                     0);
+    ck_assert_int_eq(lb_rules_put(r, &rule), 0);
+}
+
+static size_t count_matches(lb_rules_t *r, const char *bus, const char *event_json)
+{
+    lb_event_t *ev;
+    ck_assert_int_eq(lb_event_parse(event_json, strlen(event_json), &ev), 0);
+    lb_rule_t **hits;
+    size_t n;
+    ck_assert_int_eq(lb_rules_match(r, "us-east-1", bus, ev, &hits, &n), 0);
+    free(hits);
+    lb_event_free(&ev);
+    return n;
+}
+
+START_TEST(test_registry_and_matching)
+{
+    lb_rules_t *r;
+    lb_rules_new(&r);
+    const char *ev = "{\"source\":\"shop\",\"detail-type\":\"x\",\"detail\":{\"n\":5}}";
+    put_rule(r, "default", "a", "{\"source\":[\"shop\"]}", NULL);
+    put_rule(r, "default", "b", "{\"detail\":{\"n\":[{\"numeric\":[\">\",4]}]}}", NULL);
+    put_rule(r, "default", "c", "{\"source\":[\"other\"]}", NULL);
+    put_rule(r, "other", "d", "{\"source\":[\"shop\"]}", NULL);
+    ck_assert_uint_eq(count_matches(r, "default", ev), 2);
+    ck_assert_uint_eq(count_matches(r, "other", ev), 1);
+    ck_assert_uint_eq(count_matches(r, "nobus", ev), 0);
+    /* Disabling takes a rule out of matching; replacing keeps the registry sorted. */
+    put_rule(r, "default", "a", "{\"source\":[\"shop\"]}", "DISABLED");
+    ck_assert_uint_eq(count_matches(r, "default", ev), 1);
+    ck_assert_uint_eq(lb_rules_count_on_bus(r, "us-east-1", "default"), 3);
+    ck_assert_str_eq(lb_rules_at(r, lb_rules_lower_bound(r, "us-east-1", "default", ""))->name,
+                     "a");
+    ck_assert_int_eq(lb_rules_remove(r, "us-east-1", "default", "b"), 0);
+    ck_assert_int_eq(lb_rules_remove(r, "us-east-1", "default", "b"), LB_ENOTFOUND);
+    ck_assert_uint_eq(count_matches(r, "default", ev), 0);
+    ck_assert_ptr_null(lb_rules_find(r, "us-east-1", "default", "b"));
+    lb_rules_free(&r);
+}
+END_TEST
+
+START_TEST(test_invalid_pattern_and_target)
+{
+    lb_rule_t rule;
+    char *err = NULL;
+    ck_assert_int_ne(lb_rule_init(&rule, "us-east-1", "default", "x", "{\"source\":[]}", NULL,
+                                  NULL, NULL, NULL, NULL, NULL, 1, &err),
+                     0);
+    ck_assert_str_eq(err, "Event pattern is not valid. Reason: Empty arrays are not allowed");
+    free(err);
+    lb_target_t t;
+    err = NULL;
+    ck_assert_int_ne(lb_target_init(&t,
+                                    "{\"Id\":\"t1\",\"Arn\":\"a\",\"Input\":\"{}\","
+                                    "\"InputPath\":\"$.detail\"}",
+                                    &err),
+                     0);
+    ck_assert_str_eq(err, "Only one of Input, InputPath, or InputTransformer must be provided for "
+                          "target t1.");
+    free(err);
+    ck_assert_int_eq(lb_target_init(&t,
+                                    "{\"Id\":\"t1\",\"Arn\":\"a\",\"RetryPolicy\":{"
+                                    "\"MaximumRetryAttempts\":3,\"MaximumEventAgeInSeconds\":"
+                                    "120},\"DeadLetterConfig\":{\"Arn\":\"dlq\"}}",
+                                    NULL),
+                     0);
+    ck_assert_int_eq(t.max_attempts, 3);
+    ck_assert_int_eq(t.max_age_s, 120);
+    ck_assert_str_eq(t.dlq_arn, "dlq");
+    lb_target_clear(&t);
+    ck_assert_int_eq(lb_target_init(&t, "{\"Id\":\"t2\",\"Arn\":\"a\"}", NULL), 0);
+    ck_assert_int_eq(t.max_attempts, LB_RETRY_MAX_ATTEMPTS_DEFAULT);
+    ck_assert_int_eq(t.max_age_s, LB_RETRY_MAX_AGE_S_DEFAULT);
+    lb_target_clear(&t);
+}
+END_TEST
+
+START_TEST(test_rule_arn)
+{
+    char arn[256];
+    lb_rule_arn("eu-west-1", "123456789012", "default", "r", arn, sizeof arn);
+    ck_assert_str_eq(arn, "arn:aws:events:eu-west-1:123456789012:rule/r");
+    lb_rule_arn("eu-west-1", "123456789012", "orders", "r", arn, sizeof arn);
+    ck_assert_str_eq(arn, "arn:aws:events:eu-west-1:123456789012:rule/orders/r");
+}
+END_TEST
+
+START_TEST(test_store_round_trip)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    lb_rule_t rule;
+    ck_assert_int_eq(lb_rule_init(&rule, "us-east-1", "orders", "kept", "{\"source\":[\"a\"]}",
+                                  NULL, "DISABLED", "desc", NULL, NULL,
+                                  "[{\"Key\":\"k\",\"Value\":\"v\"}]", 42, NULL),
+                     0);
+    lb_target_t targets[2];
+    ck_assert_int_eq(lb_target_init(&targets[0], "{\"Id\":\"t1\",\"Arn\":\"arn:1\"}", NULL), 0);
+    ck_assert_int_eq(lb_target_init(&targets[1],
+                                    "{\"Id\":\"t2\",\"Arn\":\"arn:2\",\"InputPath\":\"$.detail\"}",
+                                    NULL),
+                     0);
+    ck_assert_int_eq(lb_store_rule_put(s, &rule), 0);
+    ck_assert_int_eq(lb_store_targets_replace(s, &rule, targets, 2), 0);
+    lb_engine_t *e;
+    lb_engine_new(&e);
+    size_t skipped = 99;
+    ck_assert_int_eq(lb_engine_load(e, s, &skipped), 0);
+    ck_assert_uint_eq(skipped, 0);
+    lb_rule_t *got = lb_rules_find(lb_engine_rules(e), "us-east-1", "orders", "kept");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got->state, "DISABLED");
+    ck_assert_str_eq(got->description, "desc");
+    ck_assert_int_eq(got->created_ms, 42);
+    ck_assert_uint_eq(got->n_targets, 2);
+    ck_assert_str_eq(got->targets[1].id, "t2");
+    ck_assert_ptr_nonnull(got->targets[1].input);
+    lb_engine_free(&e);
+    ck_assert_int_eq(lb_store_rule_delete(s, "us-east-1", "orders", "kept"), 0);
+    ck_assert_int_eq(lb_store_rule_delete(s, "us-east-1", "orders", "kept"), LB_ENOTFOUND);
+    lb_target_clear(&targets[0]);
+    lb_target_clear(&targets[1]);
+    lb_rule_clear(&rule);
+    lb_store_close(&s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("rules");
+    TCase *tc = tcase_create("rules");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_registry_and_matching);
+    tcase_add_test(tc, test_invalid_pattern_and_target);
+    tcase_add_test(tc, test_rule_arn);
+    tcase_add_test(tc, test_store_round_trip);
+    suite_add_tcase(s, tc);
+    return lb_test_run(s);
+}
