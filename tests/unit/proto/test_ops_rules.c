@@ -1,0 +1,166 @@
+/* proto/ rule, target, tag and TestEventPattern operations through lb_api_handle(). Messages are
+ * AWS's where recorded (shared/conformance/aws-snapshots/test_events.snapshot.json,
+ * test_events_tags.snapshot.json, test_events_patterns.snapshot.json). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_harness.h"
+
+static void ok(const char *op, const char *body)
+{
+    int status;
+    cJSON *r = call_api(op, body, &status);
+    char *text = cJSON_PrintUnformatted(r);
+    ck_assert_msg(status == 200, "%s: %d %s", op, status, text);
+    free(text);
+    cJSON_Delete(r);
+}
+
+START_TEST(test_rule_lifecycle)
+{
+    int status;
+    ok("CreateEventBus", "{\"Name\":\"b\"}");
+    cJSON *r = call_api("PutRule",
+                        "{\"Name\":\"r\",\"EventBusName\":\"b\",\"EventPattern\":"
+                        "\"{\\\"source\\\":[\\\"s\\\"]}\"}",
+                        &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(str(r, "RuleArn"), "arn:aws:events:us-east-1:123456789012:rule/b/r");
+    cJSON_Delete(r);
+    r = call_api("DescribeRule", "{\"Name\":\"r\",\"EventBusName\":\"b\"}", &status);
+    ck_assert_str_eq(str(r, "State"), "ENABLED");
+    ck_assert_str_eq(str(r, "CreatedBy"), "123456789012");
+    ck_assert_str_eq(str(r, "EventPattern"), "{\"source\":[\"s\"]}");
+    cJSON_Delete(r);
+    ok("DisableRule", "{\"Name\":\"r\",\"EventBusName\":\"b\"}");
+    r = call_api("ListRules", "{\"EventBusName\":\"b\"}", &status);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "Rules"), 0), "State"),
+                     "DISABLED");
+    cJSON_Delete(r);
+    expect_error("DescribeRule", "{\"Name\":\"nope\"}", 400, "ResourceNotFoundException",
+                 "Rule nope does not exist on EventBus default.");
+    expect_error("PutRule", "{\"Name\":\"r2\"}", 400, "ValidationException",
+                 "Parameter(s) EventPattern or ScheduleExpression must be specified.");
+    expect_error("PutRule", "{\"Name\":\"r2\",\"EventPattern\":\"{\\\"a\\\":[]}\"}", 400,
+                 "InvalidEventPatternException",
+                 "Event pattern is not valid. Reason: Empty arrays are not allowed");
+    expect_error("PutRule", "{\"Name\":\"r2\",\"ScheduleExpression\":\"rate(1 minutes)\"}", 400,
+                 "ValidationException", "Parameter ScheduleExpression is not valid.");
+    ok("PutRule", "{\"Name\":\"s1\",\"ScheduleExpression\":\"rate(1 minute)\"}");
+    ok("PutRule", "{\"Name\":\"s2\",\"ScheduleExpression\":\"cron(0/5 8-17 ? * MON-FRI *)\"}");
+    expect_error("PutRule",
+                 "{\"Name\":\"s3\",\"EventBusName\":\"b\",\"ScheduleExpression\":\"rate(5 "
+                 "minutes)\"}",
+                 400, "ValidationException",
+                 "ScheduleExpression is supported only on the default event bus.");
+    expect_error("PutRule", "{\"Name\":\"bad name\",\"EventPattern\":\"{}\"}", 400,
+                 "ValidationException", NULL);
+    /* Deleting a rule that does not exist succeeds, as in AWS. */
+    ok("DeleteRule", "{\"Name\":\"never\"}");
+    ok("DeleteRule", "{\"Name\":\"r\",\"EventBusName\":\"b\"}");
+    expect_error("DescribeRule", "{\"Name\":\"r\",\"EventBusName\":\"b\"}", 400,
+                 "ResourceNotFoundException", "Rule r does not exist on EventBus b.");
+}
+END_TEST
+
+START_TEST(test_targets)
+{
+    int status;
+    ok("PutRule", "{\"Name\":\"t\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}");
+    ok("PutTargets", "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:x\"},"
+                     "{\"Id\":\"b\",\"Arn\":\"arn:aws:sqs:y\",\"InputPath\":\"$.detail\"}]}");
+    /* Same Id again replaces; a sixth target is over AWS's per-rule limit of five. */
+    ok("PutTargets", "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:z\"}]}");
+    cJSON *r = call_api("ListTargetsByRule", "{\"Rule\":\"t\"}", &status);
+    cJSON *targets = cJSON_GetObjectItem(r, "Targets");
+    ck_assert_int_eq(cJSON_GetArraySize(targets), 2);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(targets, 0), "Arn"), "arn:aws:sqs:z");
+    cJSON_Delete(r);
+    expect_error("PutTargets",
+                 "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"c\",\"Arn\":\"1\"},{\"Id\":\"d\",\"Arn\":"
+                 "\"1\"},{\"Id\":\"e\",\"Arn\":\"1\"},{\"Id\":\"f\",\"Arn\":\"1\"}]}",
+                 400, "LimitExceededException",
+                 "The requested resource exceeds the maximum number allowed.");
+    expect_error("PutTargets",
+                 "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"second-invalid-target-id-that-is-far-"
+                 "too-long-for-aws-to-accept-at-all\",\"Arn\":\"1\"}]}",
+                 400, "ValidationException", NULL);
+    expect_error("PutTargets",
+                 "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"x\",\"Arn\":\"1\",\"RetryPolicy\":{"
+                 "\"MaximumRetryAttempts\":186}}]}",
+                 400, "ValidationException",
+                 "1 validation error detected: Value '186' at "
+                 "'targets.1.member.retryPolicy.maximumRetryAttempts' failed to satisfy "
+                 "constraint: Member must have value less than or equal to 185");
+    expect_error("PutTargets", "{\"Rule\":\"nope\",\"Targets\":[{\"Id\":\"x\",\"Arn\":\"1\"}]}",
+                 400, "ResourceNotFoundException", "Rule nope does not exist on EventBus default.");
+    expect_error("DeleteRule", "{\"Name\":\"t\"}", 400, "ValidationException",
+                 "Rule can't be deleted since it has targets.");
+    r = call_api("ListRuleNamesByTarget", "{\"TargetArn\":\"arn:aws:sqs:y\"}", &status);
+    ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "RuleNames"), 0)->valuestring, "t");
+    cJSON_Delete(r);
+    ok("RemoveTargets", "{\"Rule\":\"t\",\"Ids\":[\"a\",\"b\"]}");
+    ok("DeleteRule", "{\"Name\":\"t\"}");
+}
+END_TEST
+
+START_TEST(test_tags)
+{
+    int status;
+    ok("PutRule", "{\"Name\":\"g\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}");
+    const char *arn = "arn:aws:events:us-east-1:123456789012:rule/g";
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"ResourceARN\":\"%s\",\"Tags\":[{\"Key\":\"a\",\"Value\":\"1\"},{\"Key\":\"b\","
+             "\"Value\":\"2\"}]}",
+             arn);
+    ok("TagResource", body);
+    snprintf(body, sizeof body, "{\"ResourceARN\":\"%s\",\"TagKeys\":[\"a\"]}", arn);
+    ok("UntagResource", body);
+    snprintf(body, sizeof body, "{\"ResourceARN\":\"%s\"}", arn);
+    cJSON *r = call_api("ListTagsForResource", body, &status);
+    cJSON *tags = cJSON_GetObjectItem(r, "Tags");
+    ck_assert_int_eq(cJSON_GetArraySize(tags), 1);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(tags, 0), "Key"), "b");
+    cJSON_Delete(r);
+    expect_error("ListTagsForResource",
+                 "{\"ResourceARN\":\"arn:aws:events:us-east-1:123456789012:event-bus/ghost\"}", 400,
+                 "ResourceNotFoundException", "Event bus ghost does not exist.");
+}
+END_TEST
+
+START_TEST(test_test_event_pattern)
+{
+    int status;
+    const char *event = "{\\\"id\\\":\\\"1\\\",\\\"account\\\":\\\"1\\\",\\\"source\\\":\\\"s\\\","
+                        "\\\"time\\\":\\\"t\\\",\\\"region\\\":\\\"r\\\",\\\"detail-type\\\":"
+                        "\\\"d\\\",\\\"detail\\\":{\\\"n\\\":3}}";
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"EventPattern\":\"{\\\"detail\\\":{\\\"n\\\":[{\\\"numeric\\\":[\\\"<\\\",5]}]}}\","
+             "\"Event\":\"%s\"}",
+             event);
+    cJSON *r = call_api("TestEventPattern", body, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r, "Result")));
+    cJSON_Delete(r);
+    expect_error("TestEventPattern",
+                 "{\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\",\"Event\":\"[1]\"}", 400,
+                 "ValidationException", "Parameter Event is not valid.");
+    expect_error("TestEventPattern", "{\"EventPattern\":\"{}\"}", 400, "ValidationException", NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ops_rules");
+    TCase *tc = tcase_create("ops_rules");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_rule_lifecycle);
+    tcase_add_test(tc, test_targets);
+    tcase_add_test(tc, test_tags);
+    tcase_add_test(tc, test_test_event_pattern);
+    suite_add_tcase(s, tc);
+    return lb_test_run(s);
+}
