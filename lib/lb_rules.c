@@ -289,6 +289,12 @@ int lb_rules_set_targets(lb_rules_t *r, lb_rule_t *rule, lb_target_t *targets, s
     return 0;
 }
 
+int lb_rules_bus_has_patterns(const lb_rules_t *r, const char *region, const char *bus)
+{
+    bus_index_t *b = bus_index((lb_rules_t *)r, region, bus, 0);
+    return b && lb_matcher_count(b->matcher) > 0;
+}
+
 int lb_rules_match(const lb_rules_t *r, const char *region, const char *bus,
                    const lb_event_t *event, lb_rule_t ***out, size_t *n)
 {

@@ -78,6 +78,9 @@ lb_rule_t *lb_rules_at(const lb_rules_t *r, size_t i);
 size_t lb_rules_count(const lb_rules_t *r);
 size_t lb_rules_count_on_bus(const lb_rules_t *r, const char *region, const char *bus);
 
+/* 1 if the bus has at least one enabled rule with a pattern: events of other buses need not be
+ * parsed for matching at all. */
+int lb_rules_bus_has_patterns(const lb_rules_t *r, const char *region, const char *bus);
 /* The enabled rules of a bus whose pattern matches the event; *out malloc'd (caller frees the
  * array, not the rules). */
 int lb_rules_match(const lb_rules_t *r, const char *region, const char *bus,

@@ -88,6 +88,7 @@ static void collect_deliveries(put_events_job_t *job, const lb_call_t *call,
                                const entry_result_t *e)
 {
     lb_event_t *event;
+    if (!lb_rules_bus_has_patterns(lb_engine_rules(job->engine), job->region, e->bus)) return;
     if (lb_event_parse(e->envelope, e->envelope_len, &event)) return;
     lb_rule_t **rules;
     size_t n_rules;
