@@ -35,8 +35,17 @@ typedef struct {
     lb_dispatch_t *dispatch;
 } sock_ctx_t;
 
+/* Sends in flight to one target ARN: one slow or hung target may hold at most half the
+ * concurrency, so it never starves the others. */
+typedef struct {
+    char *arn;
+    size_t inflight;
+} target_load_t;
+
 struct lb_dispatch {
     lb_dispatch_env_t env;
+    target_load_t *loads;
+    size_t n_loads;
     CURLM *multi;
     struct xfer *xfers;
     uv_timer_t curl_timer;
@@ -103,6 +112,45 @@ static uint32_t random32(void)
 }
 
 static void pump(lb_dispatch_t *d);
+
+static target_load_t *target_load(lb_dispatch_t *d, const char *arn)
+{
+    for (size_t i = 0; i < d->n_loads; i++)
+        if (strcmp(d->loads[i].arn, arn) == 0) return &d->loads[i];
+    d->loads = lb_xrealloc(d->loads, (d->n_loads + 1) * sizeof *d->loads);
+    d->loads[d->n_loads] = (target_load_t){.arn = lb_strdup(arn), .inflight = 0};
+    return &d->loads[d->n_loads++];
+}
+
+/* Counts a send to x's target in (+1) or out (-1); idle targets are forgotten. */
+static void target_inflight(lb_dispatch_t *d, const lb_delivery_t *x, int delta)
+{
+    target_load_t *l = target_load(d, x->target_arn);
+    if (delta > 0) {
+        l->inflight++;
+        d->inflight++;
+        return;
+    }
+    l->inflight--;
+    d->inflight--;
+    if (l->inflight == 0) {
+        free(l->arn);
+        *l = d->loads[--d->n_loads];
+    }
+}
+
+static size_t target_inflight_of(const lb_dispatch_t *d, const char *arn)
+{
+    for (size_t i = 0; i < d->n_loads; i++)
+        if (strcmp(d->loads[i].arn, arn) == 0) return d->loads[i].inflight;
+    return 0;
+}
+
+static size_t per_target_cap(const lb_dispatch_t *d)
+{
+    size_t cap = (size_t)lb_config_settings(d->env.config)->delivery_concurrency / 2;
+    return cap ? cap : 1;
+}
 
 /* ---- recording outcomes ---- */
 
@@ -277,7 +325,7 @@ static void delivery_transfer_done(lb_dispatch_t *d, xfer_t *t, CURLcode result)
 {
     lb_delivery_t *x = t->delivery;
     t->delivery = NULL;
-    d->inflight--;
+    target_inflight(d, x, -1);
     long status = 0;
     char message[KEEP_RESPONSE + 128];
     const char *code;
@@ -468,7 +516,7 @@ typedef struct {
 
 static void bus_forward_finish(lb_dispatch_t *d, bus_forward_t *f)
 {
-    d->inflight--;
+    target_inflight(d, f->delivery, -1);
     lb_call_t *call = &f->call;
     lb_attempt_t outcome = LB_ATTEMPT_OK;
     char message[512] = "";
@@ -502,7 +550,7 @@ static void forward_to_bus(lb_dispatch_t *d, lb_delivery_t *x, const lb_route_t 
     bus_forward_t *f = lb_xcalloc(1, sizeof *f);
     f->dispatch = d;
     f->delivery = x;
-    d->inflight++;
+    target_inflight(d, x, +1);
     cJSON *event = cJSON_Parse(x->body);
     cJSON *req = cJSON_CreateObject(), *entries = cJSON_AddArrayToObject(req, "Entries");
     cJSON *entry = cJSON_CreateObject();
@@ -587,7 +635,7 @@ static void start_delivery(lb_dispatch_t *d, lb_delivery_t *x, int64_t now)
             break;
         }
         t->delivery = x;
-        d->inflight++;
+        target_inflight(d, x, +1);
         curl_multi_add_handle(d->multi, t->easy);
         break;
     }
@@ -610,9 +658,25 @@ static void pump(lb_dispatch_t *d)
     if (d->stopping) return;
     const struct lb_settings *cfg = settings(d);
     int64_t now = lb_now_ms();
+    lb_delivery_t **held = NULL;
+    size_t n_held = 0;
     while (cfg->delivery_enabled && d->n && d->inflight < (size_t)cfg->delivery_concurrency &&
-           d->heap[0]->next_ms <= now)
-        start_delivery(d, heap_pop(d), now);
+           d->heap[0]->next_ms <= now) {
+        lb_delivery_t *x = heap_pop(d);
+        if (target_inflight_of(d, x->target_arn) >= per_target_cap(d)) {
+            held = lb_xrealloc(held, (n_held + 1) * sizeof *held);
+            held[n_held++] = x;
+            continue;
+        }
+        start_delivery(d, x, now);
+    }
+    /* Deliveries of a saturated target wait a little, without counting an attempt, so the loop
+     * does not spin on them while their target's sends are under way. */
+    for (size_t i = 0; i < n_held; i++) {
+        held[i]->next_ms = now + 50;
+        heap_push(d, held[i]);
+    }
+    free(held);
     if (d->n && cfg->delivery_enabled) {
         int64_t wait = d->heap[0]->next_ms - now;
         /* When the concurrency limit holds deliveries back, a finishing transfer pumps again. */
@@ -692,7 +756,7 @@ void lb_dispatch_stop(lb_dispatch_t *d)
     while (d->xfers) {
         xfer_t *t = d->xfers;
         curl_multi_remove_handle(d->multi, t->easy);
-        if (t->kind == XFER_DELIVERY) d->inflight--;
+        if (t->kind == XFER_DELIVERY) target_inflight(d, t->delivery, -1);
         xfer_free(t);
         n++;
     }
@@ -716,6 +780,8 @@ static void dispatch_release(lb_dispatch_t *d)
     free(d->heap);
     for (size_t i = 0; i < d->n_oauth; i++) free(d->oauth_inflight[i]);
     free(d->oauth_inflight);
+    for (size_t i = 0; i < d->n_loads; i++) free(d->loads[i].arn);
+    free(d->loads);
     if (d->multi) curl_multi_cleanup(d->multi);
     free(d);
 }

@@ -34,13 +34,15 @@ class DeliveryBase(unittest.TestCase):
     def write_config(cls, sink_url):
         cls.conf = os.path.join(cls.daemon.data_dir, "lb.conf")
         with open(cls.conf, "w") as f:
-            f.write("retry_base_delay = 50ms\nretry_max_delay = 200ms\ndelivery_timeout = 1s\n")
+            f.write("retry_base_delay = 50ms\nretry_max_delay = 200ms\ndelivery_timeout = 1s\n"
+                    "delivery_concurrency = 4\n")
             f.write("lambda_endpoint = %s/lambda\n" % sink_url)
             # arn:aws:sqs:us-east-1:000000000000:<path with / as ->: each queue maps onto the
             # sink path of the same name.
             for path in ("ok/a", "ok/b", "ok/c", "ok/in", "ok/path", "ok/xf", "ok/bus2",
                          "flaky/2/k1", "status/500", "status/400", "hang", "reset", "ok/dlq",
-                         "flaky/2/redrive", "ok/disabled", "ok/conf", "ok/kill", "ok/metrics"):
+                         "flaky/2/redrive", "ok/disabled", "ok/conf", "ok/kill", "ok/metrics",
+                         "ok/beside-hang"):
                 f.write("target_map = arn:aws:sqs:*:*:%s -> %s/%s\n"
                         % (path.replace("/", "-"), sink_url, path))
             f.write(cls.extra_config)
@@ -166,6 +168,19 @@ class Delivery(DeliveryBase):
         self.assertLess(time.time() - t0, 1.0)
         dead = self.wait_dead(rule="hang")
         self.assertEqual(dead[0]["ERROR_CODE"], "TIMEOUT")
+
+    def test_hung_target_does_not_starve_others(self):
+        # delivery_concurrency is 4: the hanging target may hold at most 2 sends at a time.
+        self.rule_with_targets("starve", [
+            {"Id": "h", "Arn": self.queue("hang"), "RetryPolicy": {"MaximumRetryAttempts": 0}},
+            {"Id": "ok", "Arn": self.queue("ok/beside-hang")}],
+            pattern=json.dumps({"detail-type": ["Starve"]}))
+        t0 = time.time()
+        self.c.put_events(Entries=[entry(detail_type="Starve")] * 8)
+        got = self.sink.wait_for("/ok/beside-hang", 8, timeout=10)
+        self.assertEqual(len(got), 8)
+        # Without the per-target cap the hung sends would take every slot for a second at a time.
+        self.assertLess(max(r["time"] for r in got) - t0, 0.9)
 
     def test_connection_reset_is_retried(self):
         self.rule_with_targets("reset", [{"Id": "r", "Arn": self.queue("reset"),
