@@ -426,3 +426,50 @@ class ApiDestinations(DeliveryBase):
         self.assertGreater(times[-1] - times[0], 2.5)
         headers = {k.lower(): v for k, v in got[0]["headers"].items()}
         self.assertEqual(headers["authorization"], "Basic dTpw")
+
+
+class OAuthDestination(DeliveryBase):
+    def test_client_credentials_token_is_fetched_and_used(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        seen = []
+
+        class TokenHandler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                seen.append((self.path, dict(self.headers), body))
+                answer = json.dumps({"access_token": "tok-123", "expires_in": 3600}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), TokenHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            conn = self.c.create_connection(
+                Name="oauth", AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+                AuthParameters={"OAuthParameters": {
+                    "ClientParameters": {"ClientID": "cid", "ClientSecret": "csecret"},
+                    "AuthorizationEndpoint": "http://127.0.0.1:%d/token" % server.server_address[1],
+                    "HttpMethod": "POST"}})
+            dest = self.c.create_api_destination(
+                Name="oauth-dest", ConnectionArn=conn["ConnectionArn"],
+                InvocationEndpoint=self.sink.url + "/ok/oauth", HttpMethod="POST")
+            self.rule_with_targets("oauth", [{"Id": "o", "Arn": dest["ApiDestinationArn"]}],
+                                   pattern=json.dumps({"detail-type": ["OAuth"]}))
+            self.c.put_events(Entries=[entry(detail_type="OAuth")])
+            got = self.sink.wait_for("/ok/oauth", 1)
+            self.assertEqual(len(got), 1)
+            headers = {k.lower(): v for k, v in got[0]["headers"].items()}
+            self.assertEqual(headers["authorization"], "Bearer tok-123")
+            self.assertEqual(seen[0][0], "/token")
+            self.assertIn("grant_type=client_credentials", seen[0][2])
+            self.assertEqual(self.c.describe_connection(Name="oauth")["ConnectionState"], "AUTHORIZED")
+            self.assertNotIn("csecret", self.daemon.logs())
+        finally:
+            server.shutdown()
