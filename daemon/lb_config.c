@@ -1,8 +1,7 @@
-/* Configuration: the option table, value parsers, the file parser and the layering of file,
- * environment and flags. See lb_config.h for the rules users see. */
+/* Configuration: the option table, the file parser and the layering of file, environment and
+ * flags; the value parsers live in lb_config_parse.c. See lb_config.h for the rules users see. */
 #include "lb_config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,12 +15,12 @@
 #define MSG_MAX 512
 #define FILE_MAX_BYTES (1024 * 1024)
 #define ENV_PREFIX "LOCALBRIDGE_"
-#define KB LB_CFG_KB
-#define MB LB_CFG_MB
-#define GB LB_CFG_GB
-#define SEC LB_CFG_SEC
-#define MIN LB_CFG_MIN
-#define HOUR LB_CFG_HOUR
+#define KB LB_CONFIG_KB
+#define MB LB_CONFIG_MB
+#define GB LB_CONFIG_GB
+#define SEC LB_CONFIG_SEC
+#define MIN LB_CONFIG_MIN
+#define HOUR LB_CONFIG_HOUR
 
 enum opt_type { T_STRING, T_INT, T_BOOL, T_ENUM, T_SIZE, T_DURATION, T_LISTEN, T_TARGET_MAP };
 
@@ -61,7 +60,7 @@ static bool is_http_url(const char *v)
     const char *rest = NULL;
     if (strncmp(v, "http://", 7) == 0) rest = v + 7;
     else if (strncmp(v, "https://", 8) == 0) rest = v + 8;
-    return rest && *rest && *rest != '/' && !lb_cfg_has_space_or_control(v);
+    return rest && *rest && *rest != '/' && !lb_config_has_space_or_control(v);
 }
 
 static bool is_optional_url(const char *v)
@@ -181,8 +180,8 @@ static int add_target_map(struct lb_settings *s, const char *v, enum lb_config_s
     if (!arrow) return -EINVAL;
     char *glob = lb_strdup(v), *url = lb_strdup(arrow + 2);
     glob[arrow - v] = '\0';
-    char *g = lb_cfg_trim(glob), *u = lb_cfg_trim(url);
-    if (!*g || lb_cfg_has_space_or_control(g) || !is_http_url(u)) {
+    char *g = lb_config_trim(glob), *u = lb_config_trim(url);
+    if (!*g || lb_config_has_space_or_control(g) || !is_http_url(u)) {
         free(glob);
         free(url);
         return -EINVAL;
@@ -205,7 +204,8 @@ static int add_target_map(struct lb_settings *s, const char *v, enum lb_config_s
 static int set_value(struct lb_settings *s, const struct option *o, const char *v,
                      enum lb_config_source src, char *msg, size_t n)
 {
-    const struct lb_cfg_suffix *units = o->type == T_SIZE ? lb_cfg_size_suffixes : lb_cfg_duration_suffixes;
+    const struct lb_config_suffix *units =
+        o->type == T_SIZE ? lb_config_size_suffixes : lb_config_duration_suffixes;
     char lo[24], hi[24];
     uint64_t u = 0;
     int64_t i = 0;
@@ -220,14 +220,14 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
         *(char **)field(s, o) = lb_strdup(v);
         return 0;
     case T_INT:
-        rc = lb_cfg_parse_int(v, &i);
+        rc = lb_config_parse_int(v, &i);
         if (rc == 0 && (i < o->min || i > o->max)) rc = -ERANGE;
         if (rc == 0) return *(int *)field(s, o) = (int)i, 0;
         snprintf(msg, n, "'%.80s' %s; allowed %" PRId64 "..%" PRId64, v,
                  rc == -ERANGE ? "is out of range" : "is not an integer", o->min, o->max);
         return -EINVAL;
     case T_BOOL:
-        if (lb_cfg_parse_bool(v, (bool *)field(s, o)) == 0) return 0;
+        if (lb_config_parse_bool(v, (bool *)field(s, o)) == 0) return 0;
         snprintf(msg, n, "'%.80s' must be true or false (or yes/no, on/off, 1/0)", v);
         return -EINVAL;
     case T_ENUM:
@@ -239,19 +239,19 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
         return -EINVAL;
     case T_SIZE:
     case T_DURATION:
-        rc = lb_cfg_parse_scaled(v, units, &u);
+        rc = lb_config_parse_scaled(v, units, &u);
         if (rc == 0 && (u < (uint64_t)o->min || u > (uint64_t)o->max)) rc = -ERANGE;
         if (rc == 0 && o->type == T_SIZE) return *(size_t *)field(s, o) = (size_t)u, 0;
         if (rc == 0) return *(uint64_t *)field(s, o) = u, 0;
-        lb_cfg_format_scaled((uint64_t)o->min, units, lo, sizeof lo);
-        lb_cfg_format_scaled((uint64_t)o->max, units, hi, sizeof hi);
+        lb_config_format_scaled((uint64_t)o->min, units, lo, sizeof lo);
+        lb_config_format_scaled((uint64_t)o->max, units, hi, sizeof hi);
         snprintf(msg, n, "'%.80s' %s; allowed %s..%s (%s)", v,
                  rc == -ERANGE ? "is out of range" : "is malformed", lo, hi,
                  o->type == T_SIZE ? "bytes, or with a k, m or g suffix"
                                    : "with a ms, s, m or h suffix; a bare number is milliseconds");
         return -EINVAL;
     case T_LISTEN:
-        if (lb_cfg_parse_listen(v, (struct lb_listen_addr *)field(s, o)) == 0) return 0;
+        if (lb_config_parse_listen(v, (struct lb_listen_addr *)field(s, o)) == 0) return 0;
         snprintf(msg, n, "'%.80s' must be ADDR:PORT with a numeric IPv4 address or a bracketed "
                          "IPv6 one and a port 0..65535 (0 = any free port), e.g. 127.0.0.1:4010 "
                          "or [::1]:4010", v);
@@ -348,10 +348,10 @@ static int parse_line(struct lb_settings *s, char *line, const char *name, unsig
     char *eq = strchr(line, '=');
     if (!eq) return fail(err, "%s:%u: expected 'key = value', got '%.80s'", name, lineno, line);
     *eq = '\0';
-    char *key = lb_cfg_trim(line), *value = lb_cfg_trim(eq + 1);
+    char *key = lb_config_trim(line), *value = lb_config_trim(eq + 1);
     if (*value == '"') {
         char *close = strchr(value + 1, '"'), *after = close ? close + 1 : NULL;
-        while (after && lb_cfg_is_space(*after)) after++;
+        while (after && lb_config_is_space(*after)) after++;
         if (!close || (*after && *after != '#'))
             return fail(err, "%s:%u: %.64s: unterminated quote or text after the closing quote",
                         name, lineno, key);
@@ -360,9 +360,9 @@ static int parse_line(struct lb_settings *s, char *line, const char *name, unsig
     } else {
         /* A '#' after whitespace starts a comment; one inside a word (a URL) does not. */
         for (char *p = value + 1; *value && *p; p++) {
-            if (*p == '#' && lb_cfg_is_space(p[-1])) {
+            if (*p == '#' && lb_config_is_space(p[-1])) {
                 *p = '\0';
-                value = lb_cfg_trim(value);
+                value = lb_config_trim(value);
                 break;
             }
         }
@@ -389,7 +389,7 @@ static int parse_text(struct lb_settings *s, const char *name, const char *text,
         char *copy = lb_xmalloc(line_len + 1);
         memcpy(copy, start, line_len);
         copy[line_len] = '\0';
-        char *line = lb_cfg_trim(copy);
+        char *line = lb_config_trim(copy);
         int rc = (*line && *line != '#') ? parse_line(s, line, name, lineno, err) : 0;
         free(copy);
         if (rc) return rc;
@@ -439,7 +439,8 @@ static int apply_env(struct lb_settings *s, char *const *env, size_t count, char
             char *list = lb_strdup(eq + 1), *save = NULL;
             for (char *item = strtok_r(list, ";", &save); item && rc == 0;
                  item = strtok_r(NULL, ";", &save))
-                if (*lb_cfg_trim(item)) rc = set_value(s, o, lb_cfg_trim(item), LB_SOURCE_ENV, msg, sizeof msg);
+                if (*lb_config_trim(item))
+                    rc = set_value(s, o, lb_config_trim(item), LB_SOURCE_ENV, msg, sizeof msg);
             free(list);
         } else {
             rc = set_value(s, o, eq + 1, LB_SOURCE_ENV, msg, sizeof msg);
@@ -629,7 +630,7 @@ int lb_config_reload(lb_config_t *c, char **needs_restart, char **err)
 int lb_config_map_target(const lb_config_t *c, const char *arn, const char **url)
 {
     for (size_t i = 0; i < c->s.target_maps.count; i++) {
-        if (lb_cfg_glob_match(c->s.target_maps.items[i].glob, arn)) {
+        if (lb_config_glob_match(c->s.target_maps.items[i].glob, arn)) {
             *url = c->s.target_maps.items[i].url;
             return 0;
         }

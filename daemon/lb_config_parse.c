@@ -1,3 +1,4 @@
+/* Value parsers for lb_config.c; see lb_config_parse.h. */
 #include "lb_config_parse.h"
 
 #include <arpa/inet.h>
@@ -7,37 +8,37 @@
 #include <string.h>
 #include <strings.h>
 
-#define KB LB_CFG_KB
-#define MB LB_CFG_MB
-#define GB LB_CFG_GB
-#define SEC LB_CFG_SEC
-#define MIN LB_CFG_MIN
-#define HOUR LB_CFG_HOUR
+#define KB LB_CONFIG_KB
+#define MB LB_CONFIG_MB
+#define GB LB_CONFIG_GB
+#define SEC LB_CONFIG_SEC
+#define MIN LB_CONFIG_MIN
+#define HOUR LB_CONFIG_HOUR
 
-bool lb_cfg_is_space(char ch)
+bool lb_config_is_space(char ch)
 {
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
 }
 
-char *lb_cfg_trim(char *s)
+char *lb_config_trim(char *s)
 {
-    while (lb_cfg_is_space(*s)) s++;
+    while (lb_config_is_space(*s)) s++;
     size_t n = strlen(s);
-    while (n > 0 && lb_cfg_is_space(s[n - 1])) s[--n] = '\0';
+    while (n > 0 && lb_config_is_space(s[n - 1])) s[--n] = '\0';
     return s;
 }
 
-bool lb_cfg_has_space_or_control(const char *s)
+bool lb_config_has_space_or_control(const char *s)
 {
     for (; *s; s++)
-        if (lb_cfg_is_space(*s) || (unsigned char)*s < 0x20) return true;
+        if (lb_config_is_space(*s) || (unsigned char)*s < 0x20) return true;
     return false;
 }
 
 /* ---- value parsers ---- */
 
 /* Leading decimal digits of s into *out (no sign, no spaces); *rest points past them. */
-int lb_cfg_parse_digits(const char *s, uint64_t *out, const char **rest)
+int lb_config_parse_digits(const char *s, uint64_t *out, const char **rest)
 {
     uint64_t v = 0;
     const char *p = s;
@@ -53,26 +54,27 @@ int lb_cfg_parse_digits(const char *s, uint64_t *out, const char **rest)
 }
 
 /* Largest unit first, so formatting picks the shortest exact spelling. */
-const struct lb_cfg_suffix lb_cfg_size_suffixes[] = {
+const struct lb_config_suffix lb_config_size_suffixes[] = {
     {"g", GB}, {"G", GB}, {"m", MB}, {"M", MB}, {"k", KB}, {"K", KB}, {"", 1}, {NULL, 0}};
-const struct lb_cfg_suffix lb_cfg_duration_suffixes[] = {
+const struct lb_config_suffix lb_config_duration_suffixes[] = {
     {"h", HOUR}, {"m", MIN}, {"s", SEC}, {"ms", 1}, {"", 1}, {NULL, 0}};
 
-void lb_cfg_format_scaled(uint64_t v, const struct lb_cfg_suffix *suffixes, char *out, size_t n)
+void lb_config_format_scaled(uint64_t v, const struct lb_config_suffix *suffixes, char *out,
+                             size_t n)
 {
-    const struct lb_cfg_suffix *sfx = suffixes;
+    const struct lb_config_suffix *sfx = suffixes;
     while (sfx->mult > 1 && (v < sfx->mult || v % sfx->mult)) sfx++;
     snprintf(out, n, "%" PRIu64 "%s", v / sfx->mult, sfx->text);
 }
 
 /* "256k", "30s", "500" (no suffix): -EINVAL if malformed, -ERANGE if it overflows. */
-int lb_cfg_parse_scaled(const char *v, const struct lb_cfg_suffix *suffixes, uint64_t *out)
+int lb_config_parse_scaled(const char *v, const struct lb_config_suffix *suffixes, uint64_t *out)
 {
     uint64_t n;
     const char *rest;
-    int rc = lb_cfg_parse_digits(v, &n, &rest);
+    int rc = lb_config_parse_digits(v, &n, &rest);
     if (rc) return rc;
-    for (const struct lb_cfg_suffix *sfx = suffixes; sfx->text; sfx++) {
+    for (const struct lb_config_suffix *sfx = suffixes; sfx->text; sfx++) {
         if (strcmp(rest, sfx->text) != 0) continue;
         if (n > UINT64_MAX / sfx->mult) return -ERANGE;
         *out = n * sfx->mult;
@@ -81,12 +83,12 @@ int lb_cfg_parse_scaled(const char *v, const struct lb_cfg_suffix *suffixes, uin
     return -EINVAL;
 }
 
-int lb_cfg_parse_int(const char *v, int64_t *out)
+int lb_config_parse_int(const char *v, int64_t *out)
 {
     bool negative = v[0] == '-';
     uint64_t u;
     const char *rest;
-    int rc = lb_cfg_parse_digits(v + negative, &u, &rest);
+    int rc = lb_config_parse_digits(v + negative, &u, &rest);
     if (rc) return rc;
     if (*rest) return -EINVAL;
     if (u > INT64_MAX) return -ERANGE;
@@ -94,7 +96,7 @@ int lb_cfg_parse_int(const char *v, int64_t *out)
     return 0;
 }
 
-int lb_cfg_parse_bool(const char *v, bool *out)
+int lb_config_parse_bool(const char *v, bool *out)
 {
     static const char *const words[] = {"false", "true", "no", "yes", "off", "on", "0", "1"};
     for (size_t i = 0; i < 8; i++)
@@ -102,7 +104,7 @@ int lb_cfg_parse_bool(const char *v, bool *out)
     return -EINVAL;
 }
 
-int lb_cfg_parse_listen(const char *v, struct lb_listen_addr *out)
+int lb_config_parse_listen(const char *v, struct lb_listen_addr *out)
 {
     struct lb_listen_addr a = {0};
     const char *host = v, *port;
@@ -124,7 +126,7 @@ int lb_cfg_parse_listen(const char *v, struct lb_listen_addr *out)
     if (inet_pton(a.ipv6 ? AF_INET6 : AF_INET, a.host, bin) != 1) return -EINVAL;
     uint64_t p;
     const char *rest;
-    if (lb_cfg_parse_digits(port, &p, &rest) || *rest || p > 65535) return -EINVAL;
+    if (lb_config_parse_digits(port, &p, &rest) || *rest || p > 65535) return -EINVAL;
     a.port = (uint16_t)p;
     *out = a;
     return 0;
@@ -132,7 +134,7 @@ int lb_cfg_parse_listen(const char *v, struct lb_listen_addr *out)
 
 /* '*' matches any run (including none), '?' one character; everything else is literal. Greedy
  * with one backtrack point, so the cost stays O(len(glob) * len(s)) whatever the input. */
-bool lb_cfg_glob_match(const char *g, const char *s)
+bool lb_config_glob_match(const char *g, const char *s)
 {
     const char *star = NULL, *retry = NULL;
     while (*s) {

@@ -10,32 +10,33 @@
 
 #include "lb_config.h"
 
-#define LB_CFG_KB ((uint64_t)1024)
-#define LB_CFG_MB (LB_CFG_KB * 1024)
-#define LB_CFG_GB (LB_CFG_MB * 1024)
-#define LB_CFG_SEC ((uint64_t)1000)
-#define LB_CFG_MIN (60 * LB_CFG_SEC)
-#define LB_CFG_HOUR (60 * LB_CFG_MIN)
+#define LB_CONFIG_KB ((uint64_t)1024)
+#define LB_CONFIG_MB (LB_CONFIG_KB * 1024)
+#define LB_CONFIG_GB (LB_CONFIG_MB * 1024)
+#define LB_CONFIG_SEC ((uint64_t)1000)
+#define LB_CONFIG_MIN (60 * LB_CONFIG_SEC)
+#define LB_CONFIG_HOUR (60 * LB_CONFIG_MIN)
 
-struct lb_cfg_suffix {
+struct lb_config_suffix {
     const char *text;
     uint64_t mult;
 };
 
 /* Largest unit first, so formatting picks the shortest exact spelling; NULL-terminated. */
-extern const struct lb_cfg_suffix lb_cfg_size_suffixes[];
-extern const struct lb_cfg_suffix lb_cfg_duration_suffixes[];
+extern const struct lb_config_suffix lb_config_size_suffixes[];
+extern const struct lb_config_suffix lb_config_duration_suffixes[];
 
-bool lb_cfg_is_space(char ch);
+bool lb_config_is_space(char ch);
 /* Trims in place; returns the first non-space character. */
-char *lb_cfg_trim(char *s);
-bool lb_cfg_has_space_or_control(const char *s);
-int lb_cfg_parse_digits(const char *s, uint64_t *out, const char **rest);
-void lb_cfg_format_scaled(uint64_t v, const struct lb_cfg_suffix *suffixes, char *out, size_t n);
-int lb_cfg_parse_scaled(const char *v, const struct lb_cfg_suffix *suffixes, uint64_t *out);
-int lb_cfg_parse_int(const char *v, int64_t *out);
-int lb_cfg_parse_bool(const char *v, bool *out);
-int lb_cfg_parse_listen(const char *v, struct lb_listen_addr *out);
-bool lb_cfg_glob_match(const char *glob, const char *s);
+char *lb_config_trim(char *s);
+bool lb_config_has_space_or_control(const char *s);
+int lb_config_parse_digits(const char *s, uint64_t *out, const char **rest);
+void lb_config_format_scaled(uint64_t v, const struct lb_config_suffix *suffixes, char *out,
+                             size_t n);
+int lb_config_parse_scaled(const char *v, const struct lb_config_suffix *suffixes, uint64_t *out);
+int lb_config_parse_int(const char *v, int64_t *out);
+int lb_config_parse_bool(const char *v, bool *out);
+int lb_config_parse_listen(const char *v, struct lb_listen_addr *out);
+bool lb_config_glob_match(const char *glob, const char *s);
 
 #endif

@@ -81,6 +81,8 @@ START_TEST(defaults_without_any_input)
     ck_assert_uint_eq(s->sqlite_cache_size, 8 * 1024 * 1024);
     ck_assert_uint_eq(s->delivery_timeout_ms, 5000);
     ck_assert_int_eq(s->delivery_concurrency, 64);
+    ck_assert_uint_eq(s->retry_base_delay_ms, 1000);
+    ck_assert_uint_eq(s->retry_max_delay_ms, 5 * 60 * 1000);
     ck_assert(s->delivery_enabled);
     ck_assert_str_eq(s->lambda_endpoint, "");
     ck_assert_uint_eq(s->target_maps.count, 0);
@@ -289,6 +291,14 @@ static const struct {
     {"idle_timeout", "5 s", 0, "malformed"},
     {"delivery_timeout", "15m", 1, NULL},
     {"delivery_timeout", "901s", 0, "allowed 100ms..15m"},
+    {"retry_base_delay", "1ms", 1, NULL},
+    {"retry_base_delay", "0", 0, "out of range; allowed 1ms..1h"},
+    {"retry_base_delay", "1h", 1, NULL},
+    {"retry_base_delay", "3601s", 0, "allowed 1ms..1h"},
+    {"retry_max_delay", "1", 1, NULL},
+    {"retry_max_delay", "0ms", 0, "out of range; allowed 1ms..24h"},
+    {"retry_max_delay", "24h", 1, NULL},
+    {"retry_max_delay", "1441m", 0, "allowed 1ms..24h"},
     {"delivery_enabled", "off", 1, NULL},
     {"delivery_enabled", "YES", 1, NULL},
     {"delivery_enabled", "2", 0, "must be true or false"},
@@ -473,12 +483,15 @@ START_TEST(reload_applies_reloadable_and_reports_the_rest)
     ck_assert_ptr_null(restart);
 
     rewrite(path, "log_level = debug\nlisten = 127.0.0.1:5000\ndelivery_timeout = 9s\n"
+                  "retry_base_delay = 250ms\nretry_max_delay = 2h\n"
                   "region = eu-west-1\ndata_dir = /file\n"
                   "target_map = * -> http://127.0.0.1:9/x\nlambda_endpoint = http://l:1\n");
     ck_assert_int_eq(lb_config_reload(c, &restart, &err), 0);
     const struct lb_settings *s = lb_config_settings(c);
     ck_assert_int_eq(s->log_level, LB_LOG_DEBUG);
     ck_assert_uint_eq(s->delivery_timeout_ms, 9000);
+    ck_assert_uint_eq(s->retry_base_delay_ms, 250);
+    ck_assert_uint_eq(s->retry_max_delay_ms, 2 * 60 * 60 * 1000);
     ck_assert_str_eq(s->lambda_endpoint, "http://l:1");
     ck_assert_uint_eq(s->target_maps.count, 1);
     ck_assert_uint_eq(s->listen.port, 4010);     /* needs a restart */
@@ -501,6 +514,8 @@ START_TEST(reload_applies_reloadable_and_reports_the_rest)
     ck_assert_int_eq(lb_config_reload(c, &restart, &err), 0);
     ck_assert_int_eq(lb_config_settings(c)->log_level, LB_LOG_INFO);
     ck_assert_uint_eq(lb_config_settings(c)->target_maps.count, 0);
+    ck_assert_uint_eq(lb_config_settings(c)->retry_base_delay_ms, 1000);
+    ck_assert_uint_eq(lb_config_settings(c)->retry_max_delay_ms, 5 * 60 * 1000);
     ck_assert_ptr_null(restart); /* region and listen were never applied, so they match */
     lb_config_free(&c);
     unlink(path);
@@ -532,7 +547,7 @@ START_TEST(help_lists_options_with_defaults)
 {
     char names[64][64];
     size_t n = help_option_names(names, 64);
-    ck_assert_uint_ge(n, 17);
+    ck_assert_uint_ge(n, 19);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -541,6 +556,8 @@ START_TEST(help_lists_options_with_defaults)
     ck_assert_ptr_nonnull(strstr(buf, "--data-dir DIR"));
     ck_assert_ptr_nonnull(strstr(buf, "(default: 127.0.0.1:4010)"));
     ck_assert_ptr_nonnull(strstr(buf, "--config FILE"));
+    ck_assert_ptr_nonnull(strstr(buf, "--retry-base-delay DURATION"));
+    ck_assert_ptr_nonnull(strstr(buf, "--retry-max-delay DURATION"));
     ck_assert_ptr_nonnull(strstr(buf, "[reloads on SIGHUP]"));
     free(buf);
 }
@@ -597,9 +614,11 @@ START_TEST(shipped_conf_documents_every_option)
     ck_assert_uint_eq(a->sqlite_cache_size, b->sqlite_cache_size);
     ck_assert_uint_eq(a->delivery_timeout_ms, b->delivery_timeout_ms);
     ck_assert_int_eq(a->delivery_concurrency, b->delivery_concurrency);
+    ck_assert_uint_eq(a->retry_base_delay_ms, b->retry_base_delay_ms);
+    ck_assert_uint_eq(a->retry_max_delay_ms, b->retry_max_delay_ms);
     ck_assert_int_eq(a->delivery_enabled, b->delivery_enabled);
     ck_assert_str_eq(a->lambda_endpoint, b->lambda_endpoint);
-    /* Each documented default line was really there (17 options, target_map has none). */
+    /* Each documented default line was really there (20 options, target_map has none). */
     size_t lines = 0;
     for (const char *p = uncommented; (p = strchr(p, '\n')); p++) lines++;
     ck_assert_uint_eq(lines, n - 1);
