@@ -95,9 +95,13 @@ static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin
     }
 }
 
+/* Every response carries a request id, as AWS's do, admin endpoints included. */
 static void respond_json(lb_http_request_t *req, int status, const char *json)
 {
-    lb_http_respond(req, status, "application/json", NULL, json, strlen(json));
+    char id[37], headers[64];
+    if (lb_uuid_v4(id)) snprintf(id, sizeof id, "unknown");
+    snprintf(headers, sizeof headers, "x-amzn-RequestId: %s\r\n", id);
+    lb_http_respond(req, status, "application/json", headers, json, strlen(json));
 }
 
 static void handle_health(lb_server_t *s, lb_http_request_t *req)
@@ -151,7 +155,7 @@ static void handle_list_events(lb_server_t *s, lb_http_request_t *req)
         return;
     }
     lb_buf_puts(&l.out, "]}");
-    lb_http_respond(req, 200, "application/json", NULL, l.out.data, l.out.len);
+    respond_json(req, 200, l.out.data);
     lb_buf_free(&l.out);
 }
 
@@ -209,7 +213,7 @@ static void handle_dead_letters(lb_server_t *s, lb_http_request_t *req)
         return;
     }
     lb_buf_puts(&out, "]}");
-    lb_http_respond(req, 200, "application/json", NULL, out.data, out.len);
+    respond_json(req, 200, out.data);
     lb_buf_free(&out);
 }
 

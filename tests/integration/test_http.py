@@ -147,6 +147,7 @@ class HttpFraming(DaemonTestCase):
         self.assertEqual(self.daemon.request("GET", "/health")[0], 200)
 
     def test_unknown_path_404(self):
-        status, _, data = self.daemon.request("GET", "/nope")
+        status, headers, data = self.daemon.request("GET", "/nope")
         self.assertEqual(status, 404)
+        self.assertIn("x-amzn-RequestId", headers)
         self.assertIn("__type", json.loads(data))
