@@ -58,6 +58,7 @@ struct lb_http_server {
     llhttp_settings_t settings;
     conn_t *conns;
     size_t n_conns;
+    size_t n_alive; /* connections whose memory is not yet freed (closing ones included) */
     size_t in_flight;
     int port;
     int draining;
@@ -357,8 +358,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0) {
         lb_buf_append(&c->input, buf->base, (size_t)nread);
         free(buf->base);
-        if (!c->request_started && !c->busy)
-            arm_timer(c);
+        /* No timer re-arm here: bytes that start no request (blank lines the parser skips)
+         * must not renew the idle timeout, or a client trickling CRLFs holds the connection
+         * forever. A request's first byte arms the request timer in on_message_begin. */
         process_input(c);
         return;
     }
@@ -402,7 +404,8 @@ static void on_handle_closed(uv_handle_t *h)
     request_free(&c->req);
     lb_buf_free(&c->input);
     free(c);
-    if (s->closing && s->n_conns == 0 && !s->listener_open) free(s);
+    s->n_alive--;
+    if (s->closing && s->n_alive == 0 && !s->listener_open) free(s);
 }
 
 static void conn_close(conn_t *c)
@@ -421,8 +424,9 @@ static void conn_close(conn_t *c)
         if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = 0;
     }
-    /* A request still with the handler keeps the connection's memory alive. */
-    if (c->busy || c->handles_open != 2) return;
+    /* A request still with the handler keeps the connection's memory alive. Closing twice is
+     * a libuv assertion: a write cancelled by the first uv_close() comes back here. */
+    if (c->busy || c->handles_open != 2 || uv_is_closing((uv_handle_t *)&c->tcp)) return;
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
@@ -433,6 +437,7 @@ static void on_connection(uv_stream_t *listener, int status)
     if (status < 0) return;
     conn_t *c = lb_xcalloc(1, sizeof *c);
     c->server = s;
+    s->n_alive++;
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -527,7 +532,7 @@ static void on_listener_closed(uv_handle_t *h)
 {
     lb_http_server_t *s = h->data;
     s->listener_open = 0;
-    if (s->closing && s->n_conns == 0) free(s);
+    if (s->closing && s->n_alive == 0) free(s);
 }
 
 void lb_http_server_drain(lb_http_server_t *s)
@@ -558,6 +563,9 @@ void lb_http_server_close(lb_http_server_t *s)
         conn_close(c);
         c = next;
     }
+    /* After a drain the listener is already closed: with no connection left to close, no
+     * callback will come to free the server, so free it here. */
+    if (!s->listener_open && s->n_alive == 0) free(s);
 }
 
 /* ---- request accessors ---- */

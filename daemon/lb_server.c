@@ -422,6 +422,9 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     }
     lb_engine_new(&s->engine);
     size_t skipped = 0;
+    if (lb_store_read_only(store))
+        lb_log_warn(&s->log, "store is read-only; every write will fail until it is writable",
+                    "path=%s", s->db_path);
     if ((rc = lb_engine_load(s->engine, store, &skipped)) ||
         (rc = ensure_default_bus(store, s->engine, cfg->region))) {
         *err = format_error("cannot load store %s: %s", s->db_path, lb_store_errmsg(store));

@@ -60,7 +60,8 @@ static void queue_append(job_queue_t *q, job_queue_t *more)
 
 static void run_batch(lb_writer_t *w, job_t *batch)
 {
-    size_t n = 0;
+    size_t n = 0, failed = 0;
+    char first_error[256] = "";
     int rc = lb_store_begin(w->store);
     for (job_t *j = batch; j; j = j->next) {
         n++;
@@ -70,9 +71,15 @@ static void run_batch(lb_writer_t *w, job_t *batch)
         }
         if (lb_store_savepoint(w->store)) {
             j->rc = LB_ESTORE;
+            if (failed++ == 0)
+                snprintf(first_error, sizeof first_error, "%s", lb_store_errmsg(w->store));
             continue;
         }
         j->rc = j->txn(w->store, j->arg);
+        /* A job the store refused (read-only database, disk full, I/O error) is answered with
+         * an error even when the batch commits: say why, once per batch. */
+        if (j->rc == LB_ESTORE && failed++ == 0)
+            snprintf(first_error, sizeof first_error, "%s", lb_store_errmsg(w->store));
         if (j->rc == 0)
             j->rc = lb_store_savepoint_release(w->store);
         else if (lb_store_savepoint_rollback(w->store))
@@ -85,6 +92,9 @@ static void run_batch(lb_writer_t *w, job_t *batch)
         lb_store_rollback(w->store);
         for (job_t *j = batch; j; j = j->next) j->rc = LB_ESTORE;
     } else {
+        if (failed)
+            lb_log_error(w->log, "store refused a write; requests answered with errors",
+                         "jobs=%zu failed=%zu error=\"%s\"", n, failed, first_error);
         w->commits++;
         w->jobs_committed += n;
     }

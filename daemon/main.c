@@ -63,6 +63,9 @@ static int serve(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Under a file-size limit (ulimit -f, LimitFSIZE=) a write past it must fail with EFBIG and
+     * become a 500, not kill the daemon. */
+    signal(SIGXFSZ, SIG_IGN);
     uv_loop_t loop;
     uv_loop_init(&loop);
     lb_server_t *server;

@@ -282,9 +282,12 @@ int lb_rules_set_targets(lb_rules_t *r, lb_rule_t *rule, lb_target_t *targets, s
     (void)r;
     for (size_t i = 0; i < rule->n_targets; i++) lb_target_clear(&rule->targets[i]);
     free(rule->targets);
-    rule->targets = n ? lb_xcalloc(n, sizeof *rule->targets) : NULL;
-    memcpy(rule->targets, targets, n * sizeof *targets);
-    memset(targets, 0, n * sizeof *targets);
+    rule->targets = NULL;
+    if (n) { /* memcpy/memset with a NULL pointer are undefined even for 0 bytes */
+        rule->targets = lb_xcalloc(n, sizeof *rule->targets);
+        memcpy(rule->targets, targets, n * sizeof *targets);
+        memset(targets, 0, n * sizeof *targets);
+    }
     rule->n_targets = n;
     return 0;
 }

@@ -84,6 +84,11 @@ static int exec_sql(lb_store_t *s, const char *sql)
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : LB_ESTORE;
 }
 
+int lb_store_read_only(lb_store_t *s)
+{
+    return sqlite3_db_readonly(s->db, "main") == 1;
+}
+
 struct sqlite3 *lb_store_db(lb_store_t *s)
 {
     return s->db;

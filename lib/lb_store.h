@@ -46,6 +46,9 @@ struct sqlite3 *lb_store_db(lb_store_t *s);
 /* The latest schema version this build knows, and the one the open database has. */
 int lb_store_schema_version(lb_store_t *s);
 int lb_store_latest_schema_version(void);
+/* 1 if the database could only be opened read-only (a read-only data directory or file): writes
+ * will fail until that changes. */
+int lb_store_read_only(lb_store_t *s);
 /* The SQLite error text of the last failure on this connection (never NULL). */
 const char *lb_store_errmsg(lb_store_t *s);
 

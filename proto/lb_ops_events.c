@@ -13,7 +13,7 @@
 
 void lb_envelope_build(lb_buf_t *b, const char *id, const char *detail_type, const char *source,
                        const char *account, int64_t time_ms, const char *region,
-                       const cJSON *resources, const cJSON *detail)
+                       const cJSON *resources, const char *detail_json)
 {
     char when[32];
     lb_format_time_iso(time_ms, when);
@@ -34,9 +34,7 @@ void lb_envelope_build(lb_buf_t *b, const char *id, const char *detail_type, con
             first = 0;
         }
     lb_buf_puts(b, "],\"detail\":");
-    char *d = cJSON_PrintUnformatted(detail);
-    lb_buf_puts(b, d ? d : "{}");
-    cJSON_free(d);
+    lb_buf_puts(b, detail_json);
     lb_buf_puts(b, "}");
 }
 
@@ -314,20 +312,25 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
         return 0;
     }
     cJSON *detail = cJSON_ParseWithOpts(detail_text, NULL, 1);
-    if (!detail || !cJSON_IsObject(detail)) {
-        cJSON_Delete(detail);
+    int is_object = cJSON_IsObject(detail);
+    cJSON_Delete(detail);
+    if (!is_object) {
         entry_fail(e, "MalformedDetail", "Detail is malformed.");
         return 0;
     }
     if (lb_uuid_v4(e->id)) {
-        cJSON_Delete(detail);
         lb_call_error(call, LB_AWS_INTERNAL, "Could not generate an event id.");
         return -1;
     }
+    /* The detail goes into the envelope as the client wrote it, whitespace removed: numbers
+     * beyond a double's range or precision keep every digit instead of becoming null or
+     * rounded. */
+    char *minified = lb_strdup(detail_text);
+    cJSON_Minify(minified);
     lb_buf_t env = {0};
     lb_envelope_build(&env, e->id, detail_type, source, call->account_id, time_ms, call->region,
-                      resources, detail);
-    cJSON_Delete(detail);
+                      resources, minified);
+    free(minified);
     e->envelope = lb_buf_steal(&env, &e->envelope_len);
     return 0;
 }

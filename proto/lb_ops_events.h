@@ -13,10 +13,10 @@
 
 void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
 
-/* Builds the envelope {"version":"0","id",...,"detail"} into out. detail must be a JSON object;
- * resources a JSON array of strings (or NULL for []). */
+/* Builds the envelope {"version":"0","id",...,"detail"} into out. detail_json must be the text
+ * of a JSON object (inserted as is); resources a JSON array of strings (or NULL for []). */
 void lb_envelope_build(lb_buf_t *out, const char *id, const char *detail_type, const char *source,
                        const char *account, int64_t time_ms, const char *region,
-                       const cJSON *resources, const cJSON *detail);
+                       const cJSON *resources, const char *detail_json);
 
 #endif

@@ -87,6 +87,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # socketserver's default backlog of 5 drops connects when many deliveries arrive at once;
+    # a dropped SYN is retried only after a second, which a short delivery_timeout counts as a
+    # TIMEOUT.
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     with open(sys.argv[1], "w") as f:
