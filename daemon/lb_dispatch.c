@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lb_curl.h"
 #include "lb_retry.h"
 #include "lb_targets.h"
 
@@ -28,13 +29,6 @@ typedef struct xfer {
     char curl_error[CURL_ERROR_SIZE];
 } xfer_t;
 
-/* A socket curl asked us to watch. */
-typedef struct {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    lb_dispatch_t *dispatch;
-} sock_ctx_t;
-
 /* Sends in flight to one target ARN: one slow or hung target may hold at most half the
  * concurrency, so it never starves the others. */
 typedef struct {
@@ -46,9 +40,8 @@ struct lb_dispatch {
     lb_dispatch_env_t env;
     target_load_t *loads;
     size_t n_loads;
-    CURLM *multi;
+    lb_curl_t *curl;
     struct xfer *xfers;
-    uv_timer_t curl_timer;
     uv_timer_t wake_timer;
     uv_timer_t oauth_timer;
     lb_delivery_t **heap; /* min-heap on (next_ms, seq) */
@@ -259,7 +252,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t outc
     record(d, o);
 }
 
-/* ---- curl plumbing (curl's multi-uv example, in our terms) ---- */
+/* ---- transfers ---- */
 
 static size_t keep_response(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -379,23 +372,22 @@ static void oauth_transfer_done(lb_dispatch_t *d, xfer_t *t, CURLcode result)
     cJSON_Delete(answer);
 }
 
-static void check_multi_info(lb_dispatch_t *d)
+/* A curl transfer ended: hand it to its kind's completion. */
+static void on_transfer_done(CURL *easy, CURLcode result, void *ctx)
 {
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(d->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        xfer_t *t;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        CURLcode result = msg->data.result;
-        curl_multi_remove_handle(d->multi, t->easy);
-        if (t->kind == XFER_DELIVERY)
-            delivery_transfer_done(d, t, result);
-        else if (t->kind == XFER_OAUTH)
-            oauth_transfer_done(d, t, result);
-        xfer_free(t);
-    }
-    pump(d);
+    lb_dispatch_t *d = ctx;
+    xfer_t *t;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+    if (t->kind == XFER_DELIVERY)
+        delivery_transfer_done(d, t, result);
+    else if (t->kind == XFER_OAUTH)
+        oauth_transfer_done(d, t, result);
+    xfer_free(t);
+}
+
+static void on_transfers_done(void *ctx)
+{
+    pump(ctx);
 }
 
 static void dispatch_release(lb_dispatch_t *d);
@@ -404,73 +396,6 @@ static void on_handle_closed(uv_handle_t *h)
 {
     lb_dispatch_t *d = h->data;
     if (--d->handles_open == 0 && d->free_requested) dispatch_release(d);
-}
-
-static void on_sock_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void on_poll(uv_poll_t *p, int status, int events)
-{
-    sock_ctx_t *s = p->data;
-    int flags = 0, running;
-    if (status < 0) flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-    lb_dispatch_t *d = s->dispatch;
-    curl_multi_socket_action(d->multi, s->fd, flags, &running);
-    check_multi_info(d);
-}
-
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
-{
-    lb_dispatch_t *d = userp;
-    sock_ctx_t *s = socketp;
-    (void)easy;
-    if (action == CURL_POLL_REMOVE) {
-        if (s) {
-            uv_poll_stop(&s->poll);
-            uv_close((uv_handle_t *)&s->poll, on_sock_closed);
-            curl_multi_assign(d->multi, fd, NULL);
-        }
-        return 0;
-    }
-    if (!s) {
-        s = lb_xcalloc(1, sizeof *s);
-        s->fd = fd;
-        s->dispatch = d;
-        if (uv_poll_init_socket(d->env.loop, &s->poll, fd)) {
-            free(s);
-            return -1;
-        }
-        s->poll.data = s;
-        curl_multi_assign(d->multi, fd, s);
-    }
-    int events = 0;
-    if (action == CURL_POLL_IN || action == CURL_POLL_INOUT) events |= UV_READABLE;
-    if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT) events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, on_poll);
-    return 0;
-}
-
-static void on_curl_timer(uv_timer_t *timer)
-{
-    lb_dispatch_t *d = timer->data;
-    int running;
-    curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_multi_info(d);
-}
-
-static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
-{
-    lb_dispatch_t *d = userp;
-    (void)multi;
-    if (timeout_ms < 0)
-        uv_timer_stop(&d->curl_timer);
-    else
-        uv_timer_start(&d->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
-    return 0;
 }
 
 /* ---- OAuth tokens ---- */
@@ -492,7 +417,7 @@ static int start_oauth(const char *region, const char *name, void *ctx)
     t->oauth_connection = lb_strdup(name);
     d->oauth_inflight = lb_xrealloc(d->oauth_inflight, (d->n_oauth + 1) * sizeof(char *));
     d->oauth_inflight[d->n_oauth++] = lb_strdup(key);
-    curl_multi_add_handle(d->multi, t->easy);
+    lb_curl_add(d->curl, t->easy);
     return 0;
 }
 
@@ -613,7 +538,7 @@ static void send_to_dlq(lb_dispatch_t *d, const outcome_t *o)
     lb_http_call_t req = {.method = "POST", .url = (char *)url, .headers = headers,
                           .body = x->body};
     xfer_t *t = xfer_new(d, XFER_DLQ, &req);
-    if (t) curl_multi_add_handle(d->multi, t->easy);
+    if (t) lb_curl_add(d->curl, t->easy);
 }
 
 /* ---- scheduling ---- */
@@ -636,7 +561,7 @@ static void start_delivery(lb_dispatch_t *d, lb_delivery_t *x, int64_t now)
         }
         t->delivery = x;
         target_inflight(d, x, +1);
-        curl_multi_add_handle(d->multi, t->easy);
+        lb_curl_add(d->curl, t->easy);
         break;
     }
     case LB_ROUTE_BUS: forward_to_bus(d, x, &route); break;
@@ -716,21 +641,14 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
 {
     lb_dispatch_t *d = lb_xcalloc(1, sizeof *d);
     d->env = *env;
-    d->multi = curl_multi_init();
-    if (!d->multi) {
+    if (lb_curl_new(env->loop, on_transfer_done, on_transfers_done, d, &d->curl)) {
         free(d);
         return -1;
     }
-    curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
-    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
-    curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, 256L);
-    uv_timer_init(env->loop, &d->curl_timer);
     uv_timer_init(env->loop, &d->wake_timer);
     uv_timer_init(env->loop, &d->oauth_timer);
-    d->curl_timer.data = d->wake_timer.data = d->oauth_timer.data = d;
-    d->handles_open = 3;
+    d->wake_timer.data = d->oauth_timer.data = d;
+    d->handles_open = 2;
     uv_timer_start(&d->oauth_timer, on_oauth_timer, 0, 5000);
     *out = d;
     return 0;
@@ -750,22 +668,19 @@ void lb_dispatch_stop(lb_dispatch_t *d)
 {
     if (d->stopping) return;
     d->stopping = 1;
-    /* Abort transfers: their deliveries stay pending in the store. Removing the handles and
-     * cleaning up the multi handle makes curl release its sockets, which closes our polls. */
+    /* Abort transfers: their deliveries stay pending in the store. */
     size_t n = 0;
     while (d->xfers) {
         xfer_t *t = d->xfers;
-        curl_multi_remove_handle(d->multi, t->easy);
+        lb_curl_remove(d->curl, t->easy);
         if (t->kind == XFER_DELIVERY) target_inflight(d, t->delivery, -1);
         xfer_free(t);
         n++;
     }
-    curl_multi_cleanup(d->multi);
-    d->multi = NULL;
-    uv_timer_stop(&d->curl_timer);
+    lb_curl_close(d->curl);
+    d->curl = NULL;
     uv_timer_stop(&d->wake_timer);
     uv_timer_stop(&d->oauth_timer);
-    uv_close((uv_handle_t *)&d->curl_timer, on_handle_closed);
     uv_close((uv_handle_t *)&d->wake_timer, on_handle_closed);
     uv_close((uv_handle_t *)&d->oauth_timer, on_handle_closed);
     lb_log_info(d->env.log, "dispatcher stopped", "aborted=%zu pending=%zu", n, d->n);
@@ -782,7 +697,6 @@ static void dispatch_release(lb_dispatch_t *d)
     free(d->oauth_inflight);
     for (size_t i = 0; i < d->n_loads; i++) free(d->loads[i].arn);
     free(d->loads);
-    if (d->multi) curl_multi_cleanup(d->multi);
     free(d);
 }
 
