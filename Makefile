@@ -8,7 +8,8 @@ PYTHON  ?= /usr/bin/python3
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test unit integration bench fuzz install clean soak
+.PHONY: all deps build run test unit integration bench fuzz fuzz-build asan sanitize valgrind \
+        install clean soak
 
 all: build
 
@@ -36,6 +37,73 @@ integration: build
 
 bench: build
 	$(PYTHON) tests/bench/run_bench.py --build $(BUILD)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) in their own clang build, every library instrumented
+# for coverage, ASan and UBSan. Each runs FUZZ_SECONDS on a scratch copy of its seeds (the
+# checked-in corpora never grow); a crash, leak or timeout fails the target and leaves the
+# reproducer in $(FUZZ_BUILD)/artifacts/. FUZZERS picks a subset: make fuzz FUZZERS=fuzz_http
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZERS      ?= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz-build: deps
+	@test -f $(FUZZ_BUILD)/CMakeCache.txt || \
+	  CC=$(FUZZ_CC) cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLB_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; \
+	for f in $(FUZZERS); do \
+	  name=$${f#fuzz_}; seeds=tests/fuzz/$${name}_seeds; corpus=$(FUZZ_BUILD)/corpus/$$name; \
+	  rm -rf $$corpus; mkdir -p $$corpus; \
+	  if [ -d $$seeds ]; then cp -r $$seeds/. $$corpus/; fi; \
+	  echo "== $$f: $(FUZZ_SECONDS)s"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(FUZZ_BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$f- \
+	    $$corpus 2>$(FUZZ_BUILD)/$$f.log || { tail -n 60 $(FUZZ_BUILD)/$$f.log; exit 1; }; \
+	  grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done)' \
+	    $(FUZZ_BUILD)/$$f.log || true; \
+	done
+
+# The whole suite (unit + integration) against an ASan+UBSan build. Every sanitizer report,
+# including LeakSanitizer's at a process's exit, lands in $(ASAN_BUILD)/sanitizer-logs/ (and
+# makes that process fail); any report there fails the target even when the process that
+# wrote it was one whose exit status no test looks at. LB_SANITIZED tells tests that measure
+# memory (RSS bounds) that ASan's shadow memory and quarantine are in the numbers.
+ASAN_BUILD ?= build-asan
+SAN_LOGS    = $(abspath $(ASAN_BUILD))/sanitizer-logs
+SAN_ENV     = LB_SANITIZED=address,undefined \
+              ASAN_OPTIONS=detect_leaks=1:log_path=$(SAN_LOGS)/asan \
+              LSAN_OPTIONS=log_path=$(SAN_LOGS)/lsan \
+              UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOGS)/ubsan
+
+asan sanitize: deps
+	@test -f $(ASAN_BUILD)/CMakeCache.txt || \
+	  cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) -DLB_SANITIZE=address,undefined
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@rm -rf $(SAN_LOGS); mkdir -p $(SAN_LOGS)
+	@rc=0; $(SAN_ENV) $(PYTHON) tests/run_suite.py --build $(ASAN_BUILD) || rc=$$?; \
+	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
+	  for f in $(SAN_LOGS)/*; do echo "==== $$f"; cat "$$f"; done; \
+	  echo "sanitizer reports in $(SAN_LOGS)"; exit 1; \
+	fi; exit $$rc
+
+# Valgrind memcheck over every Check runner, unforked so the tests themselves are checked.
+valgrind: build
+	@set -e; failed=""; for t in $(BUILD)/test_*; do \
+	  case $$t in *.log) continue;; esac; echo "== valgrind $$t"; \
+	  CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
+	    --track-origins=yes $$t >$$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; failed="$$failed $$t"; }; \
+	done; \
+	if [ -n "$$failed" ]; then echo "valgrind failed:$$failed"; exit 1; fi
+
+# Longer crash runs than `make test` affords: kill -9 under load, SOAK_CYCLES times.
+SOAK_CYCLES ?= 300
+soak: build
+	LB_CRASH_CYCLES=$(SOAK_CYCLES) $(PYTHON) tests/run_suite.py --build $(BUILD) \
+	  --integration-only --pattern 'test_crash.py'
 
 install: build
 	cmake --install $(BUILD)
