@@ -30,16 +30,20 @@ typedef struct xfer {
 } xfer_t;
 
 /* Sends in flight to one target ARN: one slow or hung target may hold at most half the
- * concurrency, so it never starves the others. */
+ * concurrency, so it never starves the others. Its due deliveries beyond that wait parked here,
+ * in order, and go back to the heap one by one as its sends finish. */
 typedef struct {
     char *arn;
     size_t inflight;
+    lb_delivery_t **parked; /* FIFO: [head, n) */
+    size_t head, n, cap;
 } target_load_t;
 
 struct lb_dispatch {
     lb_dispatch_env_t env;
     target_load_t *loads;
     size_t n_loads;
+    size_t n_parked; /* over all targets */
     lb_curl_t *curl;
     struct xfer *xfers;
     uv_timer_t wake_timer;
@@ -106,16 +110,40 @@ static uint32_t random32(void)
 
 static void pump(lb_dispatch_t *d);
 
-static target_load_t *target_load(lb_dispatch_t *d, const char *arn)
+static target_load_t *find_load(lb_dispatch_t *d, const char *arn)
 {
     for (size_t i = 0; i < d->n_loads; i++)
         if (strcmp(d->loads[i].arn, arn) == 0) return &d->loads[i];
+    return NULL;
+}
+
+static target_load_t *target_load(lb_dispatch_t *d, const char *arn)
+{
+    target_load_t *l = find_load(d, arn);
+    if (l) return l;
     d->loads = lb_xrealloc(d->loads, (d->n_loads + 1) * sizeof *d->loads);
-    d->loads[d->n_loads] = (target_load_t){.arn = lb_strdup(arn), .inflight = 0};
+    d->loads[d->n_loads] = (target_load_t){.arn = lb_strdup(arn)};
     return &d->loads[d->n_loads++];
 }
 
-/* Counts a send to x's target in (+1) or out (-1); idle targets are forgotten. */
+static void park(lb_dispatch_t *d, target_load_t *l, lb_delivery_t *x)
+{
+    if (l->n == l->cap) {
+        /* Compact before growing: the FIFO's head moves forward as deliveries leave. */
+        memmove(l->parked, l->parked + l->head, (l->n - l->head) * sizeof *l->parked);
+        l->n -= l->head;
+        l->head = 0;
+        if (l->n == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 64;
+            l->parked = lb_xrealloc(l->parked, l->cap * sizeof *l->parked);
+        }
+    }
+    l->parked[l->n++] = x;
+    d->n_parked++;
+}
+
+/* Counts a send to x's target in (+1) or out (-1). A finished send lets one parked delivery of
+ * that target back into the heap; a target with nothing in flight or parked is forgotten. */
 static void target_inflight(lb_dispatch_t *d, const lb_delivery_t *x, int delta)
 {
     target_load_t *l = target_load(d, x->target_arn);
@@ -126,17 +154,15 @@ static void target_inflight(lb_dispatch_t *d, const lb_delivery_t *x, int delta)
     }
     l->inflight--;
     d->inflight--;
-    if (l->inflight == 0) {
+    if (l->head < l->n) {
+        heap_push(d, l->parked[l->head++]);
+        d->n_parked--;
+    }
+    if (l->inflight == 0 && l->head == l->n) {
         free(l->arn);
+        free(l->parked);
         *l = d->loads[--d->n_loads];
     }
-}
-
-static size_t target_inflight_of(const lb_dispatch_t *d, const char *arn)
-{
-    for (size_t i = 0; i < d->n_loads; i++)
-        if (strcmp(d->loads[i].arn, arn) == 0) return d->loads[i].inflight;
-    return 0;
 }
 
 static size_t per_target_cap(const lb_dispatch_t *d)
@@ -583,25 +609,16 @@ static void pump(lb_dispatch_t *d)
     if (d->stopping) return;
     const struct lb_settings *cfg = settings(d);
     int64_t now = lb_now_ms();
-    lb_delivery_t **held = NULL;
-    size_t n_held = 0;
     while (cfg->delivery_enabled && d->n && d->inflight < (size_t)cfg->delivery_concurrency &&
            d->heap[0]->next_ms <= now) {
         lb_delivery_t *x = heap_pop(d);
-        if (target_inflight_of(d, x->target_arn) >= per_target_cap(d)) {
-            held = lb_xrealloc(held, (n_held + 1) * sizeof *held);
-            held[n_held++] = x;
+        target_load_t *l = find_load(d, x->target_arn);
+        if (l && l->inflight >= per_target_cap(d)) {
+            park(d, l, x);
             continue;
         }
         start_delivery(d, x, now);
     }
-    /* Deliveries of a saturated target wait a little, without counting an attempt, so the loop
-     * does not spin on them while their target's sends are under way. */
-    for (size_t i = 0; i < n_held; i++) {
-        held[i]->next_ms = now + 50;
-        heap_push(d, held[i]);
-    }
-    free(held);
     if (d->n && cfg->delivery_enabled) {
         int64_t wait = d->heap[0]->next_ms - now;
         /* When the concurrency limit holds deliveries back, a finishing transfer pumps again. */
@@ -656,7 +673,7 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
 
 size_t lb_dispatch_pending(const lb_dispatch_t *d)
 {
-    return d->n;
+    return d->n + d->n_parked;
 }
 
 size_t lb_dispatch_inflight(const lb_dispatch_t *d)
@@ -695,7 +712,12 @@ static void dispatch_release(lb_dispatch_t *d)
     free(d->heap);
     for (size_t i = 0; i < d->n_oauth; i++) free(d->oauth_inflight[i]);
     free(d->oauth_inflight);
-    for (size_t i = 0; i < d->n_loads; i++) free(d->loads[i].arn);
+    for (size_t i = 0; i < d->n_loads; i++) {
+        target_load_t *l = &d->loads[i];
+        for (size_t k = l->head; k < l->n; k++) lb_delivery_free(&l->parked[k]);
+        free(l->parked);
+        free(l->arn);
+    }
     free(d->loads);
     free(d);
 }
