@@ -37,14 +37,12 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 
 int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(lb_store_db(s),
-                           "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
-                           " target_arn, target_json, body, ingested_ms, attempts, next_ms, state,"
-                           " max_retries, max_age_s, dlq_arn, age_base_ms)"
-                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?)",
-                           -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-        return LB_ESTORE;
+    sqlite3_stmt *st = lb_store_stmt(s, LB_STMT_DELIVERY_INSERT,
+                                     "INSERT INTO deliveries (event_id, region, bus, rule,"
+                                     " target_id, target_arn, target_json, body, ingested_ms,"
+                                     " attempts, next_ms, state, max_retries, max_age_s, dlq_arn,"
+                                     " age_base_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?)");
+    if (!st) return LB_ESTORE;
     sqlite3_bind_text(st, 1, d->event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, d->bus, -1, SQLITE_STATIC);
@@ -61,45 +59,49 @@ int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
     bind_opt(st, 14, d->dlq_arn);
     sqlite3_bind_int64(st, 15, d->age_base_ms);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE) return LB_ESTORE;
     d->seq = sqlite3_last_insert_rowid(lb_store_db(s));
     return 0;
 }
 
-static int run(lb_store_t *s, sqlite3_stmt *st)
+static int run(sqlite3_stmt *st)
 {
-    (void)s;
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : LB_ESTORE;
 }
 
+/* For cached statements: step and reset, keep it prepared. */
+static int run_cached(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : LB_ESTORE;
+}
+
 int lb_delivery_delete(lb_store_t *s, int64_t seq)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(lb_store_db(s), "DELETE FROM deliveries WHERE seq = ?", -1, &st,
-                           NULL) != SQLITE_OK)
-        return LB_ESTORE;
+    sqlite3_stmt *st =
+        lb_store_stmt(s, LB_STMT_DELIVERY_DELETE, "DELETE FROM deliveries WHERE seq = ?");
+    if (!st) return LB_ESTORE;
     sqlite3_bind_int64(st, 1, seq);
-    return run(s, st);
+    return run_cached(st);
 }
 
 int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t next_ms,
                            const char *error_code, const char *error_message)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(lb_store_db(s),
-                           "UPDATE deliveries SET attempts = ?, next_ms = ?, error_code = ?,"
-                           " error_message = ? WHERE seq = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return LB_ESTORE;
+    sqlite3_stmt *st = lb_store_stmt(s, LB_STMT_DELIVERY_RESCHEDULE,
+                                     "UPDATE deliveries SET attempts = ?, next_ms = ?,"
+                                     " error_code = ?, error_message = ? WHERE seq = ?");
+    if (!st) return LB_ESTORE;
     sqlite3_bind_int(st, 1, attempts);
     sqlite3_bind_int64(st, 2, next_ms);
     bind_opt(st, 3, error_code);
     bind_opt(st, 4, error_message);
     sqlite3_bind_int64(st, 5, seq);
-    return run(s, st);
+    return run_cached(st);
 }
 
 int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error_code,
@@ -117,7 +119,7 @@ int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error
     bind_opt(st, 4, exhausted);
     sqlite3_bind_int64(st, 5, now_ms);
     sqlite3_bind_int64(st, 6, seq);
-    return run(s, st);
+    return run(st);
 }
 
 static char *col(sqlite3_stmt *st, int i)

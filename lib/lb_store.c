@@ -13,6 +13,7 @@ struct lb_store {
     int read_only;
     /* Prepared once, reused for every call: the hot path must not re-parse SQL. */
     sqlite3_stmt *event_insert;
+    sqlite3_stmt *cached[LB_STMT_SLOTS];
 };
 
 /* Migrations, in order: migration i brings the schema from version i to i + 1. Never edit one
@@ -89,6 +90,21 @@ int lb_store_read_only(lb_store_t *s)
     return sqlite3_db_readonly(s->db, "main") == 1;
 }
 
+sqlite3_stmt *lb_store_stmt(lb_store_t *s, int slot, const char *sql)
+{
+    if (slot < 0 || slot >= LB_STMT_SLOTS) return NULL;
+    sqlite3_stmt *st = s->cached[slot];
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    s->cached[slot] = st;
+    return st;
+}
+
 struct sqlite3 *lb_store_db(lb_store_t *s)
 {
     return s->db;
@@ -163,6 +179,7 @@ void lb_store_close(lb_store_t **sp)
     lb_store_t *s = *sp;
     if (!s) return;
     sqlite3_finalize(s->event_insert);
+    for (int i = 0; i < LB_STMT_SLOTS; i++) sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
     free(s);
     *sp = NULL;

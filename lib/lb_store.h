@@ -43,6 +43,17 @@ void lb_store_close(lb_store_t **s);
  * their SQL beside their own model. Only valid on the thread that owns the store. */
 struct sqlite3 *lb_store_db(lb_store_t *s);
 
+/* Statements sibling modules run on every event or delivery, prepared once per connection and
+ * reused: lb_store_stmt() returns the statement for slot (preparing sql the first time), reset
+ * and with its bindings cleared. NULL if it cannot be prepared. */
+enum {
+    LB_STMT_DELIVERY_INSERT,
+    LB_STMT_DELIVERY_DELETE,
+    LB_STMT_DELIVERY_RESCHEDULE,
+    LB_STMT_SLOTS
+};
+struct sqlite3_stmt *lb_store_stmt(lb_store_t *s, int slot, const char *sql);
+
 /* The latest schema version this build knows, and the one the open database has. */
 int lb_store_schema_version(lb_store_t *s);
 int lb_store_latest_schema_version(void);
