@@ -84,6 +84,7 @@ struct lb_settings {
     size_t sqlite_cache_size;
     uint64_t delivery_timeout_ms;              /* reloadable */
     int delivery_concurrency;                  /* reloadable */
+    int delivery_resident_max;
     uint64_t retry_base_delay_ms;              /* reloadable */
     uint64_t retry_max_delay_ms;               /* reloadable */
     bool delivery_enabled;                     /* reloadable */

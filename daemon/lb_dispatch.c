@@ -44,6 +44,12 @@ struct lb_dispatch {
     target_load_t *loads;
     size_t n_loads;
     size_t n_parked; /* over all targets */
+    /* The backlog beyond delivery_resident_max stays in the store. Every pending delivery with
+     * seq <= paged_to is in memory or being recorded; while `spilled`, those above it are only
+     * in the store and are paged in, in seq order, as memory frees up. */
+    int64_t paged_to;
+    int spilled;
+    size_t paged_total;
     lb_curl_t *curl;
     struct xfer *xfers;
     uv_timer_t wake_timer;
@@ -109,6 +115,7 @@ static uint32_t random32(void)
 }
 
 static void pump(lb_dispatch_t *d);
+static void page_in(lb_dispatch_t *d);
 
 static target_load_t *find_load(lb_dispatch_t *d, const char *arn)
 {
@@ -607,6 +614,7 @@ static void start_delivery(lb_dispatch_t *d, lb_delivery_t *x, int64_t now)
 static void pump(lb_dispatch_t *d)
 {
     if (d->stopping) return;
+    page_in(d);
     const struct lb_settings *cfg = settings(d);
     int64_t now = lb_now_ms();
     while (cfg->delivery_enabled && d->n && d->inflight < (size_t)cfg->delivery_concurrency &&
@@ -641,6 +649,64 @@ void lb_dispatch_add(lb_dispatch_t *d, lb_delivery_t *x)
         uv_timer_start(&d->wake_timer, on_wake, 0, 0);
 }
 
+static size_t resident(const lb_dispatch_t *d)
+{
+    return d->n + d->n_parked + d->inflight;
+}
+
+static size_t resident_max(const lb_dispatch_t *d)
+{
+    return (size_t)settings(d)->delivery_resident_max;
+}
+
+/* A newly committed delivery: kept in memory unless the backlog is spilling to the store. */
+static void admit(lb_dispatch_t *d, lb_delivery_t *x)
+{
+    if (x->seq <= d->paged_to) {
+        /* Paging read it from the store before its commit was reported here. */
+        lb_delivery_free(&x);
+        return;
+    }
+    if (!d->spilled && resident(d) >= resident_max(d)) {
+        d->spilled = 1;
+        d->paged_to = x->seq - 1;
+        lb_log_warn(d->env.log, "delivery backlog exceeds delivery_resident_max; paging it",
+                    "resident=%zu", resident(d));
+    }
+    if (d->spilled) {
+        lb_delivery_free(&x); /* it is in the store; paged in later */
+        return;
+    }
+    lb_dispatch_add(d, x);
+}
+
+static int page_in_one(lb_delivery_t *x, void *ctx)
+{
+    lb_dispatch_t *d = ctx;
+    d->paged_to = x->seq;
+    d->paged_total++;
+    heap_push(d, x);
+    return 0;
+}
+
+/* Brings the next part of a spilled backlog into memory once half of it has room. */
+static void page_in(lb_dispatch_t *d)
+{
+    size_t max = resident_max(d), now_resident = resident(d);
+    if (!d->spilled || d->stopping || !d->env.reader || now_resident > max / 2) return;
+    int limit = (int)(max - now_resident);
+    size_t got = 0;
+    if (lb_deliveries_pending_after(d->env.reader, d->paged_to, limit, page_in_one, d, &got)) {
+        lb_log_error(d->env.log, "could not page in pending deliveries; will retry",
+                     "error=\"%s\"", lb_store_errmsg(d->env.reader));
+        return;
+    }
+    if (got)
+        lb_log_debug(d->env.log, "paged in pending deliveries", "count=%zu up_to_seq=%lld", got,
+                     (long long)d->paged_to);
+    if (got < (size_t)limit) d->spilled = 0; /* caught up: new ones stay in memory again */
+}
+
 void lb_dispatch_hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit_t *hits,
                       size_t n_hits)
 {
@@ -651,7 +717,7 @@ void lb_dispatch_hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit
         if (hits[i].first_for_event)
             lb_metrics_bus_matched(d->env.metrics, hits[i].region, hits[i].bus, 1);
     }
-    for (size_t i = 0; i < n; i++) lb_dispatch_add(d, ds[i]);
+    for (size_t i = 0; i < n; i++) admit(d, ds[i]);
 }
 
 int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
@@ -666,9 +732,18 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
     uv_timer_init(env->loop, &d->oauth_timer);
     d->wake_timer.data = d->oauth_timer.data = d;
     d->handles_open = 2;
+    /* Whatever the store holds pending (from before a restart) is a spilled backlog. */
+    d->spilled = 1;
+    d->paged_to = 0;
+    uv_timer_start(&d->wake_timer, on_wake, 0, 0);
     uv_timer_start(&d->oauth_timer, on_oauth_timer, 0, 5000);
     *out = d;
     return 0;
+}
+
+void lb_dispatch_kick(lb_dispatch_t *d)
+{
+    if (!d->stopping) uv_timer_start(&d->wake_timer, on_wake, 0, 0);
 }
 
 size_t lb_dispatch_pending(const lb_dispatch_t *d)

@@ -26,16 +26,21 @@ typedef struct {
     lb_engine_t *engine;
     lb_api_t *api; /* event-bus targets put events through the API, as a client would */
     lb_writer_t *writer;
+    lb_store_t *reader; /* read-only connection on the loop thread, for paging the backlog */
     lb_metrics_t *metrics;
     const lb_log_t *log;
 } lb_dispatch_env_t;
 
+/* Starts with the store's pending deliveries: they are paged in, oldest first, up to
+ * delivery_resident_max at a time. */
 int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out);
-/* Schedules a delivery (takes ownership). */
+/* Schedules a delivery (takes ownership), whatever the memory bound (redrive). */
 void lb_dispatch_add(lb_dispatch_t *d, lb_delivery_t *delivery);
 /* The engine's delivery hook: ctx is the dispatcher. */
 void lb_dispatch_hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit_t *hits,
                       size_t n_hits);
+/* Settings changed (SIGHUP): look at the queue again. */
+void lb_dispatch_kick(lb_dispatch_t *d);
 size_t lb_dispatch_pending(const lb_dispatch_t *d);
 size_t lb_dispatch_inflight(const lb_dispatch_t *d);
 /* Stops sending: aborts transfers (they stay pending in the store and are resent after the next

@@ -382,25 +382,8 @@ static lb_http_limits_t http_limits(const struct lb_settings *cfg)
     return l;
 }
 
-typedef struct {
-    lb_delivery_t **items;
-    size_t n, cap;
-} pending_list_t;
-
-static int collect_pending(lb_delivery_t *d, void *ctx)
-{
-    pending_list_t *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->items = lb_xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    l->items[l->n++] = d;
-    return 0;
-}
-
 int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, char **err)
 {
-    pending_list_t pending = {0};
     const struct lb_settings *cfg = lb_config_settings(config);
     lb_server_t *s = lb_xcalloc(1, sizeof *s);
     s->loop = loop;
@@ -433,10 +416,6 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     if (skipped)
         lb_log_warn(&s->log, "stored rules or targets no longer valid; skipped", "count=%zu",
                     skipped);
-    if ((rc = lb_deliveries_pending(store, collect_pending, &pending))) {
-        *err = format_error("cannot load pending deliveries: %s", lb_store_errmsg(store));
-        goto fail;
-    }
     opts.read_only = 1;
     if ((rc = lb_store_open(s->db_path, &opts, &s->reader))) {
         *err = format_error("cannot open store %s for reading", s->db_path);
@@ -450,7 +429,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     store = NULL; /* the writer owns it now */
     lb_metrics_new(&s->metrics);
     lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine, .api = s->api,
-                             .writer = s->writer, .metrics = s->metrics, .log = &s->log};
+                             .writer = s->writer, .reader = s->reader, .metrics = s->metrics,
+                             .log = &s->log};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);
@@ -458,11 +438,6 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     lb_engine_set_delivery_hook(s->engine, lb_dispatch_hook, s->dispatch);
-    for (size_t i = 0; i < pending.n; i++) lb_dispatch_add(s->dispatch, pending.items[i]);
-    if (pending.n) lb_log_info(&s->log, "resuming deliveries", "pending=%zu", pending.n);
-    free(pending.items);
-    pending.items = NULL;
-    pending.n = 0;
     lb_http_limits_t limits = http_limits(cfg);
     if ((rc = lb_http_server_start(loop, cfg->listen.host, cfg->listen.port, &limits,
                                    handle_request, s, &s->log, &s->http))) {
@@ -482,8 +457,6 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     *out = s;
     return 0;
 fail:
-    for (size_t i = 0; i < pending.n; i++) lb_delivery_free(&pending.items[i]);
-    free(pending.items);
     lb_store_close(&store);
     lb_server_free(&s);
     return rc ? rc : -EINVAL;
@@ -534,6 +507,7 @@ void lb_server_reload(lb_server_t *s)
     } else {
         const struct lb_settings *cfg = lb_config_settings(s->config);
         s->log.level = cfg->log_level;
+        lb_dispatch_kick(s->dispatch);
         lb_log_info(&s->log, "configuration reloaded", "log_level=%s",
                     lb_log_level_name(cfg->log_level));
         if (restart)

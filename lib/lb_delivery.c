@@ -167,6 +167,28 @@ int lb_deliveries_pending(lb_store_t *s, lb_delivery_cb cb, void *ctx)
     return ret;
 }
 
+int lb_deliveries_pending_after(lb_store_t *s, int64_t after_seq, int limit, lb_delivery_cb cb,
+                                void *ctx, size_t *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT " DELIVERY_COLUMNS
+                           " FROM deliveries WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_int64(st, 1, after_seq);
+    sqlite3_bind_int(st, 2, limit);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        (*n)++;
+        if ((ret = cb(row_to_delivery(st), ctx))) break;
+    }
+    if (!ret && rc != SQLITE_DONE) ret = LB_ESTORE;
+    sqlite3_finalize(st);
+    return ret;
+}
+
 int lb_dead_letters_each(lb_store_t *s, const char *region, const char *bus, const char *rule,
                          int limit, lb_dead_letter_cb cb, void *ctx)
 {

@@ -33,9 +33,13 @@ int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t nex
 int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error_code,
                      const char *error_message, const char *exhausted, int64_t now_ms);
 
-/* Every pending delivery, oldest due first (start-up reload). cb takes ownership of d. */
+/* Every pending delivery, oldest due first. cb takes ownership of d. */
 typedef int (*lb_delivery_cb)(lb_delivery_t *d, void *ctx);
 int lb_deliveries_pending(lb_store_t *s, lb_delivery_cb cb, void *ctx);
+/* At most limit pending deliveries with seq > after_seq, in seq order: how the dispatcher pages
+ * a backlog larger than it keeps in memory. Returns the count through *n. */
+int lb_deliveries_pending_after(lb_store_t *s, int64_t after_seq, int limit, lb_delivery_cb cb,
+                                void *ctx, size_t *n);
 
 /* A dead letter as listed by the admin endpoint. */
 typedef struct {

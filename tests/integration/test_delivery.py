@@ -340,6 +340,37 @@ def same(e, g):
 
 
 class Durability(unittest.TestCase):
+    def test_backlog_beyond_memory_bound_is_paged_and_all_delivered(self):
+        sink = Sink()
+        d = Daemon()
+        try:
+            conf = os.path.join(d.data_dir, "lb.conf")
+            base = ("delivery_resident_max = 10\n"
+                    "target_map = arn:aws:sqs:*:*:page -> %s/ok/page\n" % sink.url)
+            with open(conf, "w") as f:
+                f.write(base + "delivery_enabled = false\n")
+            d.args = ["--config", conf]
+            d.start()
+            c = d.client()
+            c.put_rule(Name="p", EventPattern=PATTERN)
+            c.put_targets(Rule="p", Targets=[{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:000000000000:page"}])
+            ids = []
+            for _ in range(30):
+                r = c.put_events(Entries=[entry()] * 10)
+                ids += [e["EventId"] for e in r["Entries"]]
+            _, _, metrics = d.request("GET", "/metrics")
+            pending = int(re.search(rb"localbridge_deliveries_pending (\d+)", metrics).group(1))
+            self.assertLessEqual(pending, 10)  # the other 290 wait in the store
+            with open(conf, "w") as f:
+                f.write(base + "delivery_enabled = true\n")
+            d.proc.send_signal(__import__("signal").SIGHUP)
+            got = sink.wait_for("/ok/page", 300, timeout=30)
+            self.assertEqual(set(ids) - {json.loads(r["body"])["id"] for r in got}, set())
+            self.assertEqual(d.stop(), 0)
+        finally:
+            d.cleanup()
+            sink.close()
+
     def test_kill9_with_deliveries_pending_then_restart(self):
         sink = Sink()
         d = Daemon()
