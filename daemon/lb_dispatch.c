@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "lb_curl.h"
+#include "lb_dqueue.h"
 #include "lb_retry.h"
 #include "lb_targets.h"
 
@@ -23,27 +24,15 @@ typedef struct xfer {
     lb_dispatch_t *dispatch;
     CURL *easy;
     struct curl_slist *headers;
-    lb_delivery_t *delivery; /* XFER_DELIVERY */
+    lb_delivery_t *delivery;               /* XFER_DELIVERY */
     char *oauth_region, *oauth_connection; /* XFER_OAUTH */
     lb_buf_t response;
     char curl_error[CURL_ERROR_SIZE];
 } xfer_t;
 
-/* Sends in flight to one target ARN: one slow or hung target may hold at most half the
- * concurrency, so it never starves the others. Its due deliveries beyond that wait parked here,
- * in order, and go back to the heap one by one as its sends finish. */
-typedef struct {
-    char *arn;
-    size_t inflight;
-    lb_delivery_t **parked; /* FIFO: [head, n) */
-    size_t head, n, cap;
-} target_load_t;
-
 struct lb_dispatch {
     lb_dispatch_env_t env;
-    target_load_t *loads;
-    size_t n_loads;
-    size_t n_parked; /* over all targets */
+    lb_dqueue_t *queue; /* scheduled, parked and in-flight accounting */
     /* The backlog beyond delivery_resident_max stays in the store. Every pending delivery with
      * seq <= paged_to is in memory or being recorded; while `spilled`, those above it are only
      * in the store and are paged in, in seq order, as memory frees up. */
@@ -54,9 +43,6 @@ struct lb_dispatch {
     struct xfer *xfers;
     uv_timer_t wake_timer;
     uv_timer_t oauth_timer;
-    lb_delivery_t **heap; /* min-heap on (next_ms, seq) */
-    size_t n, cap;
-    size_t inflight;
     size_t outcomes_pending; /* writer jobs still to complete */
     char **oauth_inflight;   /* "region\nname" of token requests under way */
     size_t n_oauth;
@@ -64,43 +50,6 @@ struct lb_dispatch {
     int handles_open;
     int free_requested; /* freed once its timers are closed */
 };
-
-/* ---- heap ---- */
-
-static int before(const lb_delivery_t *a, const lb_delivery_t *b)
-{
-    return a->next_ms < b->next_ms || (a->next_ms == b->next_ms && a->seq < b->seq);
-}
-
-static void heap_push(lb_dispatch_t *d, lb_delivery_t *x)
-{
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 256;
-        d->heap = lb_xrealloc(d->heap, d->cap * sizeof *d->heap);
-    }
-    size_t i = d->n++;
-    while (i > 0 && before(x, d->heap[(i - 1) / 2])) {
-        d->heap[i] = d->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    d->heap[i] = x;
-}
-
-static lb_delivery_t *heap_pop(lb_dispatch_t *d)
-{
-    lb_delivery_t *top = d->heap[0], *last = d->heap[--d->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= d->n) break;
-        if (c + 1 < d->n && before(d->heap[c + 1], d->heap[c])) c++;
-        if (!before(d->heap[c], last)) break;
-        d->heap[i] = d->heap[c];
-        i = c;
-    }
-    if (d->n) d->heap[i] = last;
-    return top;
-}
 
 static const struct lb_settings *settings(const lb_dispatch_t *d)
 {
@@ -117,59 +66,13 @@ static uint32_t random32(void)
 static void pump(lb_dispatch_t *d);
 static void page_in(lb_dispatch_t *d);
 
-static target_load_t *find_load(lb_dispatch_t *d, const char *arn)
-{
-    for (size_t i = 0; i < d->n_loads; i++)
-        if (strcmp(d->loads[i].arn, arn) == 0) return &d->loads[i];
-    return NULL;
-}
-
-static target_load_t *target_load(lb_dispatch_t *d, const char *arn)
-{
-    target_load_t *l = find_load(d, arn);
-    if (l) return l;
-    d->loads = lb_xrealloc(d->loads, (d->n_loads + 1) * sizeof *d->loads);
-    d->loads[d->n_loads] = (target_load_t){.arn = lb_strdup(arn)};
-    return &d->loads[d->n_loads++];
-}
-
-static void park(lb_dispatch_t *d, target_load_t *l, lb_delivery_t *x)
-{
-    if (l->n == l->cap) {
-        /* Compact before growing: the FIFO's head moves forward as deliveries leave. */
-        memmove(l->parked, l->parked + l->head, (l->n - l->head) * sizeof *l->parked);
-        l->n -= l->head;
-        l->head = 0;
-        if (l->n == l->cap) {
-            l->cap = l->cap ? l->cap * 2 : 64;
-            l->parked = lb_xrealloc(l->parked, l->cap * sizeof *l->parked);
-        }
-    }
-    l->parked[l->n++] = x;
-    d->n_parked++;
-}
-
-/* Counts a send to x's target in (+1) or out (-1). A finished send lets one parked delivery of
- * that target back into the heap; a target with nothing in flight or parked is forgotten. */
+/* Counts a send to x's target in (+1) or out (-1). */
 static void target_inflight(lb_dispatch_t *d, const lb_delivery_t *x, int delta)
 {
-    target_load_t *l = target_load(d, x->target_arn);
-    if (delta > 0) {
-        l->inflight++;
-        d->inflight++;
-        return;
-    }
-    l->inflight--;
-    d->inflight--;
-    if (l->head < l->n) {
-        heap_push(d, l->parked[l->head++]);
-        d->n_parked--;
-    }
-    if (l->inflight == 0 && l->head == l->n) {
-        free(l->arn);
-        free(l->parked);
-        *l = d->loads[--d->n_loads];
-    }
+    if (delta > 0)
+        lb_dqueue_started(d->queue, x);
+    else
+        lb_dqueue_finished(d->queue, x->target_arn);
 }
 
 static size_t per_target_cap(const lb_dispatch_t *d)
@@ -197,7 +100,8 @@ static int outcome_txn(lb_store_t *store, void *arg)
 {
     outcome_t *o = arg;
     switch (o->op) {
-    case OUT_DELETE: return lb_delivery_delete(store, o->seq);
+    case OUT_DELETE:
+        return lb_delivery_delete(store, o->seq);
     case OUT_RESCHEDULE:
         return lb_delivery_reschedule(store, o->seq, o->attempts, o->next_ms, o->error_code,
                                       o->error_message);
@@ -249,16 +153,16 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t outc
         lb_metrics_rule_add(m, x->region, x->bus, x->rule, LB_M_INVOCATIONS, 1);
         lb_metrics_latency(m, (double)(now - x->ingested_ms) / 1000.0);
         o->op = OUT_DELETE;
-        lb_log_debug(d->env.log, "delivered", "event=%s rule=%s target=%s attempts=%d",
-                     x->event_id, x->rule, x->target_id, x->attempts);
+        lb_log_debug(d->env.log, "delivered", "event=%s rule=%s target=%s attempts=%d", x->event_id,
+                     x->rule, x->target_id, x->attempts);
         lb_delivery_free(&x);
         record(d, o);
         return;
     }
     lb_retry_decision_t dec;
     lb_retry_decide(outcome, x->attempts, x->max_retries, x->age_base_ms, x->max_age_s, now,
-                    (int64_t)cfg->retry_base_delay_ms, (int64_t)cfg->retry_max_delay_ms,
-                    random32(), &dec);
+                    (int64_t)cfg->retry_base_delay_ms, (int64_t)cfg->retry_max_delay_ms, random32(),
+                    &dec);
     o->error_code = lb_strdup(code);
     o->error_message = lb_strdup(message);
     if (!dec.dead) {
@@ -268,7 +172,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t outc
         lb_log_debug(d->env.log, "delivery failed; will retry",
                      "event=%s rule=%s target=%s attempts=%d in_ms=%lld error=%s", x->event_id,
                      x->rule, x->target_id, x->attempts, (long long)(dec.next_ms - now), code);
-        heap_push(d, x);
+        lb_dqueue_push(d->queue, x);
         record(d, o);
         return;
     }
@@ -277,8 +181,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t outc
     lb_metrics_rule_add(m, x->region, x->bus, x->rule, LB_M_DEAD_LETTER_INVOCATIONS, 1);
     lb_log_warn(d->env.log, "delivery dead-lettered",
                 "event=%s rule=%s target=%s attempts=%d error=%s exhausted=%s", x->event_id,
-                x->rule, x->target_id, x->attempts, code,
-                dec.exhausted ? dec.exhausted : "none");
+                x->rule, x->target_id, x->attempts, code, dec.exhausted ? dec.exhausted : "none");
     o->op = OUT_KILL;
     o->exhausted = dec.exhausted;
     o->dead = x;
@@ -324,7 +227,8 @@ static xfer_t *xfer_new(lb_dispatch_t *d, xfer_kind_t kind, const lb_http_call_t
         free(t);
         return NULL;
     }
-    for (char **h = req->headers; h && *h; h++) t->headers = curl_slist_append(t->headers, *h);
+    for (char **h = req->headers; h && *h; h++)
+        t->headers = curl_slist_append(t->headers, *h);
     /* curl adds "Expect: 100-continue" to large POSTs; targets should not wait a second. */
     t->headers = curl_slist_append(t->headers, "Expect:");
     curl_easy_setopt(t->easy, CURLOPT_URL, req->url);
@@ -359,15 +263,16 @@ static void delivery_transfer_done(lb_dispatch_t *d, xfer_t *t, CURLcode result)
     if (result == CURLE_OK) {
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
         outcome = lb_retry_classify_http(status);
-        code = status == 429 ? "THROTTLING" : status >= 500 ? "TARGET_SERVER_ERROR"
-                                                             : "TARGET_CLIENT_ERROR";
+        code = status == 429   ? "THROTTLING"
+               : status >= 500 ? "TARGET_SERVER_ERROR"
+                               : "TARGET_CLIENT_ERROR";
         snprintf(message, sizeof message, "Target answered HTTP %ld: %s", status,
                  t->response.data ? t->response.data : "");
     } else {
         outcome = LB_ATTEMPT_RETRYABLE;
         code = result == CURLE_OPERATION_TIMEDOUT ? "TIMEOUT" : "CONNECTION_ERROR";
-        snprintf(message, sizeof message, "%s", t->curl_error[0] ? t->curl_error
-                                                                  : curl_easy_strerror(result));
+        snprintf(message, sizeof message, "%s",
+                 t->curl_error[0] ? t->curl_error : curl_easy_strerror(result));
     }
     finish_attempt(d, x, outcome, code, message);
 }
@@ -384,16 +289,14 @@ static void oauth_transfer_done(lb_dispatch_t *d, xfer_t *t, CURLcode result)
             break;
         }
     if (result == CURLE_OK) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    cJSON *answer = status >= 200 && status < 300 && t->response.data
-                        ? cJSON_Parse(t->response.data)
-                        : NULL;
+    cJSON *answer =
+        status >= 200 && status < 300 && t->response.data ? cJSON_Parse(t->response.data) : NULL;
     const cJSON *token = cJSON_GetObjectItemCaseSensitive(answer, "access_token");
     const cJSON *expires = cJSON_GetObjectItemCaseSensitive(answer, "expires_in");
     lb_connections_t *conns = lb_engine_connections(d->env.engine);
     if (cJSON_IsString(token)) {
-        int64_t until = cJSON_IsNumber(expires)
-                            ? lb_now_ms() + (int64_t)(expires->valuedouble * 1000.0)
-                            : 0;
+        int64_t until =
+            cJSON_IsNumber(expires) ? lb_now_ms() + (int64_t)(expires->valuedouble * 1000.0) : 0;
         lb_connections_oauth_set_token(conns, t->oauth_region, t->oauth_connection,
                                        token->valuestring, until);
         lb_log_info(d->env.log, "OAuth token obtained", "connection=%s", t->oauth_connection);
@@ -566,10 +469,10 @@ static void send_to_dlq(lb_dispatch_t *d, const outcome_t *o)
     for (size_t i = 0; i < 6; i++)
         for (char *p = h[i]; *p; p++)
             if (*p == '\r' || *p == '\n') *p = ' ';
-    char *headers[] = {"Content-Type: application/json; charset=utf-8", h[0], h[1], h[2], h[3],
-                       h[4], h[5], NULL};
-    lb_http_call_t req = {.method = "POST", .url = (char *)url, .headers = headers,
-                          .body = x->body};
+    char *headers[] = {
+        "Content-Type: application/json; charset=utf-8", h[0], h[1], h[2], h[3], h[4], h[5], NULL};
+    lb_http_call_t req = {
+        .method = "POST", .url = (char *)url, .headers = headers, .body = x->body};
     xfer_t *t = xfer_new(d, XFER_DLQ, &req);
     if (t) lb_curl_add(d->curl, t->easy);
 }
@@ -597,11 +500,13 @@ static void start_delivery(lb_dispatch_t *d, lb_delivery_t *x, int64_t now)
         lb_curl_add(d->curl, t->easy);
         break;
     }
-    case LB_ROUTE_BUS: forward_to_bus(d, x, &route); break;
+    case LB_ROUTE_BUS:
+        forward_to_bus(d, x, &route);
+        break;
     case LB_ROUTE_WAIT:
         lb_metrics_rule_add(d->env.metrics, x->region, x->bus, x->rule, LB_M_THROTTLED_RULES, 1);
         x->next_ms = now + route.wait_ms;
-        heap_push(d, x);
+        lb_dqueue_push(d->queue, x);
         refresh_tokens(d);
         break;
     case LB_ROUTE_FAIL:
@@ -617,20 +522,16 @@ static void pump(lb_dispatch_t *d)
     page_in(d);
     const struct lb_settings *cfg = settings(d);
     int64_t now = lb_now_ms();
-    while (cfg->delivery_enabled && d->n && d->inflight < (size_t)cfg->delivery_concurrency &&
-           d->heap[0]->next_ms <= now) {
-        lb_delivery_t *x = heap_pop(d);
-        target_load_t *l = find_load(d, x->target_arn);
-        if (l && l->inflight >= per_target_cap(d)) {
-            park(d, l, x);
-            continue;
-        }
+    lb_delivery_t *x;
+    while (cfg->delivery_enabled &&
+           lb_dqueue_inflight(d->queue) < (size_t)cfg->delivery_concurrency &&
+           (x = lb_dqueue_pop_due(d->queue, now, per_target_cap(d))) != NULL)
         start_delivery(d, x, now);
-    }
-    if (d->n && cfg->delivery_enabled) {
-        int64_t wait = d->heap[0]->next_ms - now;
+    int64_t next = lb_dqueue_next_due(d->queue);
+    if (next >= 0 && cfg->delivery_enabled) {
+        int64_t wait = next - now;
         /* When the concurrency limit holds deliveries back, a finishing transfer pumps again. */
-        if (d->inflight >= (size_t)cfg->delivery_concurrency) return;
+        if (lb_dqueue_inflight(d->queue) >= (size_t)cfg->delivery_concurrency) return;
         uv_timer_start(&d->wake_timer, on_wake, wait > 0 ? (uint64_t)wait : 0, 0);
     } else {
         uv_timer_stop(&d->wake_timer);
@@ -643,15 +544,15 @@ void lb_dispatch_add(lb_dispatch_t *d, lb_delivery_t *x)
         lb_delivery_free(&x);
         return;
     }
-    heap_push(d, x);
+    lb_dqueue_push(d->queue, x);
     /* Batch the scheduling of a burst: one pump per loop turn is enough. */
-    if (!uv_is_active((uv_handle_t *)&d->wake_timer) || d->heap[0] == x)
+    if (!uv_is_active((uv_handle_t *)&d->wake_timer) || lb_dqueue_next_due(d->queue) == x->next_ms)
         uv_timer_start(&d->wake_timer, on_wake, 0, 0);
 }
 
 static size_t resident(const lb_dispatch_t *d)
 {
-    return d->n + d->n_parked + d->inflight;
+    return lb_dqueue_waiting(d->queue) + lb_dqueue_inflight(d->queue);
 }
 
 static size_t resident_max(const lb_dispatch_t *d)
@@ -685,7 +586,7 @@ static int page_in_one(lb_delivery_t *x, void *ctx)
     lb_dispatch_t *d = ctx;
     d->paged_to = x->seq;
     d->paged_total++;
-    heap_push(d, x);
+    lb_dqueue_push(d->queue, x);
     return 0;
 }
 
@@ -697,8 +598,8 @@ static void page_in(lb_dispatch_t *d)
     int limit = (int)(max - now_resident);
     size_t got = 0;
     if (lb_deliveries_pending_after(d->env.reader, d->paged_to, limit, page_in_one, d, &got)) {
-        lb_log_error(d->env.log, "could not page in pending deliveries; will retry",
-                     "error=\"%s\"", lb_store_errmsg(d->env.reader));
+        lb_log_error(d->env.log, "could not page in pending deliveries; will retry", "error=\"%s\"",
+                     lb_store_errmsg(d->env.reader));
         return;
     }
     if (got)
@@ -717,14 +618,17 @@ void lb_dispatch_hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit
         if (hits[i].first_for_event)
             lb_metrics_bus_matched(d->env.metrics, hits[i].region, hits[i].bus, 1);
     }
-    for (size_t i = 0; i < n; i++) admit(d, ds[i]);
+    for (size_t i = 0; i < n; i++)
+        admit(d, ds[i]);
 }
 
 int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
 {
     lb_dispatch_t *d = lb_xcalloc(1, sizeof *d);
     d->env = *env;
+    lb_dqueue_new(&d->queue);
     if (lb_curl_new(env->loop, on_transfer_done, on_transfers_done, d, &d->curl)) {
+        lb_dqueue_free(&d->queue);
         free(d);
         return -1;
     }
@@ -748,12 +652,12 @@ void lb_dispatch_kick(lb_dispatch_t *d)
 
 size_t lb_dispatch_pending(const lb_dispatch_t *d)
 {
-    return d->n + d->n_parked;
+    return lb_dqueue_waiting(d->queue);
 }
 
 size_t lb_dispatch_inflight(const lb_dispatch_t *d)
 {
-    return d->inflight;
+    return lb_dqueue_inflight(d->queue);
 }
 
 void lb_dispatch_stop(lb_dispatch_t *d)
@@ -775,25 +679,16 @@ void lb_dispatch_stop(lb_dispatch_t *d)
     uv_timer_stop(&d->oauth_timer);
     uv_close((uv_handle_t *)&d->wake_timer, on_handle_closed);
     uv_close((uv_handle_t *)&d->oauth_timer, on_handle_closed);
-    lb_log_info(d->env.log, "dispatcher stopped", "aborted=%zu pending=%zu", n, d->n);
+    lb_log_info(d->env.log, "dispatcher stopped", "aborted=%zu pending=%zu", n,
+                lb_dqueue_waiting(d->queue));
 }
 
 static void dispatch_release(lb_dispatch_t *d)
 {
-    while (d->n) {
-        lb_delivery_t *x = heap_pop(d);
-        lb_delivery_free(&x);
-    }
-    free(d->heap);
-    for (size_t i = 0; i < d->n_oauth; i++) free(d->oauth_inflight[i]);
+    lb_dqueue_free(&d->queue);
+    for (size_t i = 0; i < d->n_oauth; i++)
+        free(d->oauth_inflight[i]);
     free(d->oauth_inflight);
-    for (size_t i = 0; i < d->n_loads; i++) {
-        target_load_t *l = &d->loads[i];
-        for (size_t k = l->head; k < l->n; k++) lb_delivery_free(&l->parked[k]);
-        free(l->parked);
-        free(l->arn);
-    }
-    free(d->loads);
     free(d);
 }
 

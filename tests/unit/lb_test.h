@@ -10,7 +10,7 @@
 
 static char lb_test_db[256];
 
-static void lb_test_db_remove(void)
+static inline void lb_test_db_remove(void)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
     char p[300];
@@ -21,14 +21,14 @@ static void lb_test_db_remove(void)
 }
 
 /* A fresh, absent database path named after the test binary and process. */
-static void lb_test_db_setup_named(const char *name)
+static inline void lb_test_db_setup_named(const char *name)
 {
     snprintf(lb_test_db, sizeof lb_test_db, "/tmp/lb-test-%s-%d.db", name, getpid());
     lb_test_db_remove();
 }
 
 /* Runs every case of the suite; the exit status is what ctest reads. */
-static int lb_test_run(Suite *s)
+static inline int lb_test_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
