@@ -101,7 +101,7 @@ static void park(lb_dqueue_t *q, target_load_t *l, lb_delivery_t *x)
 {
     if (l->n == l->cap) {
         /* Compact before growing: the FIFO's head moves forward as deliveries leave. */
-        memmove(l->parked, l->parked + l->head, (l->n - l->head) * sizeof *l->parked);
+        if (l->head) memmove(l->parked, l->parked + l->head, (l->n - l->head) * sizeof *l->parked);
         l->n -= l->head;
         l->head = 0;
         if (l->n == l->cap) {
