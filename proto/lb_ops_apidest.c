@@ -261,14 +261,7 @@ void lb_op_create_api_destination(lb_engine_t *engine, const cJSON *req, lb_call
 static const cJSON *find_named(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
                                const char **name)
 {
-    lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", name, call)) return NULL;
-    lb_conn_check_name(*name, &v);
-    if (lb_verr_emit(&v, call)) return NULL;
-    const cJSON *doc =
-        lb_conn_find(lb_engine_connections(engine), LB_CONN_API_DESTINATION, call->region, *name);
-    if (!doc) not_found(call, *name);
-    return doc;
+    return lb_conn_find_named(engine, req, call, LB_CONN_API_DESTINATION, not_found, name);
 }
 
 void lb_op_describe_api_destination(lb_engine_t *engine, const cJSON *req, lb_call_t *call)

@@ -540,18 +540,25 @@ void lb_op_create_connection(lb_engine_t *engine, const cJSON *req, lb_call_t *c
     lb_conn_defer(engine, call, LB_CONN_CONNECTION, LB_CONN_JOB_INSERT, doc, render_created);
 }
 
-/* The connection a request's Name designates, or NULL with the error set. */
-static const cJSON *find_named(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
-                               const char **name)
+const cJSON *lb_conn_find_named(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+                                lb_conn_kind_t kind,
+                                void (*not_found)(lb_call_t *call, const char *name),
+                                const char **name)
 {
     lb_verrs_t v = {0};
     if (lb_get_string(req, "Name", name, call)) return NULL;
     lb_conn_check_name(*name, &v);
     if (lb_verr_emit(&v, call)) return NULL;
-    const cJSON *doc =
-        lb_conn_find(lb_engine_connections(engine), LB_CONN_CONNECTION, call->region, *name);
-    if (!doc) lb_conn_not_found(call, *name);
+    const cJSON *doc = lb_conn_find(lb_engine_connections(engine), kind, call->region, *name);
+    if (!doc) not_found(call, *name);
     return doc;
+}
+
+/* The connection a request's Name designates, or NULL with the error set. */
+static const cJSON *find_named(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+                               const char **name)
+{
+    return lb_conn_find_named(engine, req, call, LB_CONN_CONNECTION, lb_conn_not_found, name);
 }
 
 void lb_op_describe_connection(lb_engine_t *engine, const cJSON *req, lb_call_t *call)

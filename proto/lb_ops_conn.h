@@ -49,5 +49,11 @@ int lb_conn_read_list_args(const cJSON *req, lb_call_t *call, const char **prefi
                            char *start, size_t startlen);
 /* The not-found message AWS gives for a missing connection. */
 void lb_conn_not_found(lb_call_t *call, const char *name);
+/* The connection or destination a request's Name designates, or NULL with the error set
+ * (validation, or not_found's message). */
+const cJSON *lb_conn_find_named(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+                                lb_conn_kind_t kind,
+                                void (*not_found)(lb_call_t *call, const char *name),
+                                const char **name);
 
 #endif
