@@ -69,6 +69,7 @@ struct lb_http_server {
 static void process_input(conn_t *c);
 static void conn_close(conn_t *c);
 static void arm_timer(conn_t *c);
+static void write_raw(conn_t *c, const char *data, size_t len);
 
 static const char *reason_phrase(int status)
 {
@@ -195,6 +196,14 @@ static int on_headers_complete(llhttp_t *p)
         c->error_status = 413;
         return -1;
     }
+    /* curl and some SDKs send "Expect: 100-continue" before a large body and wait up to a
+     * second for the go-ahead; give it at once (the size check above already passed). */
+    const char *expect = lb_http_request_header(r, "Expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0 && p->http_major == 1 &&
+        p->http_minor >= 1) {
+        static const char go_ahead[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        write_raw(c, go_ahead, sizeof go_ahead - 1);
+    }
     const char *url = r->url.data ? r->url.data : "/";
     const char *q = strchr(url, '?');
     r->path = q ? strndup(url, (size_t)(q - url)) : lb_strdup(url);
@@ -237,6 +246,21 @@ static void on_write(uv_write_t *w, int status)
     free(wr->data);
     free(wr);
     if (status < 0 || (c->closing && !c->busy)) conn_close(c);
+}
+
+static void write_raw(conn_t *c, const char *data, size_t len)
+{
+    if (c->closed) return;
+    write_req_t *wr = lb_xcalloc(1, sizeof *wr);
+    wr->conn = c;
+    wr->data = lb_xmalloc(len);
+    memcpy(wr->data, data, len);
+    uv_buf_t buf = uv_buf_init(wr->data, (unsigned)len);
+    if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write) < 0) {
+        free(wr->data);
+        free(wr);
+        conn_close(c);
+    }
 }
 
 static void send_response(conn_t *c, int status, const char *content_type,

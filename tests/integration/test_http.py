@@ -129,6 +129,24 @@ class HttpFraming(DaemonTestCase):
         self.assertEqual([stored[i] for i in ids], [str(i) for i in range(20)])
         s.close()
 
+    def test_expect_100_continue(self):
+        # curl sends this before bodies over 1 KiB and would otherwise wait a second.
+        body = json.dumps({"Entries": [{"Source": "s", "DetailType": "t",
+                                        "Detail": json.dumps({"pad": "x" * 2000})}]}).encode()
+        s = self.daemon.raw_socket()
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
+                  b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        s.settimeout(0.5)
+        interim = s.recv(64)
+        self.assertTrue(interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim)
+        s.sendall(body)
+        rest = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+        s.settimeout(10)
+        while b"\r\n\r\n" not in rest:
+            rest += s.recv(65536)
+        self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest)
+        s.close()
+
     def test_garbage_request_400(self):
         s = self.daemon.raw_socket()
         s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
