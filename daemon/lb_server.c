@@ -473,10 +473,12 @@ static void drain_check(uv_timer_t *t)
     if (lb_http_server_in_flight(s->http) > 0 || lb_writer_pending(s->writer) > 0) return;
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, NULL);
+    /* The read-only connection closes first so the writer's, closing last, can checkpoint and
+     * remove the WAL: a clean stop leaves just the database file. */
+    lb_store_close(&s->reader);
     lb_writer_stop(s->writer);
     s->writer = NULL;
     lb_dispatch_free(&s->dispatch);
-    lb_store_close(&s->reader);
     lb_http_server_close(s->http);
     s->http = NULL;
     lb_log_info(&s->log, "stopped", NULL);
