@@ -161,8 +161,14 @@ int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t *
     sqlite3_extended_result_codes(s->db, 1);
     if (!opts->read_only) {
         if (exec_sql(s, "PRAGMA journal_mode = WAL") || exec_sql(s, sync_sql[opts->synchronous]) ||
-            exec_sql(s, "PRAGMA foreign_keys = ON") || migrate(s))
+            exec_sql(s, "PRAGMA foreign_keys = ON"))
             goto fail;
+        if ((rc = migrate(s)) == -EPROTO) {
+            /* Written by a newer LocalBridge: say so rather than "cannot open". */
+            lb_store_close(&s);
+            return -EPROTO;
+        }
+        if (rc) goto fail;
     } else {
         int v = lb_store_schema_version(s);
         if (v != N_MIGRATIONS) goto fail;

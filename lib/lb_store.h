@@ -36,7 +36,9 @@ typedef struct {
 
 void lb_bus_record_clear(lb_bus_record_t *b);
 
-/* Opens (creating if needed) the database at path and migrates it to the current schema. */
+/* Opens (creating if needed) the database at path and migrates it to the current schema.
+ * -EPROTO: the database was written by a newer LocalBridge (a schema this build does not know);
+ * LB_ESTORE: any other failure. */
 int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out);
 void lb_store_close(lb_store_t **s);
 /* The connection itself, for sibling store modules (lb_connections, rules, deliveries) that keep

@@ -46,7 +46,7 @@ START_TEST(test_refuses_newer_schema)
     ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), LB_ESTORE);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), -EPROTO);
 }
 END_TEST
 
