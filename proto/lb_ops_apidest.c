@@ -304,9 +304,7 @@ void lb_op_list_api_destinations(lb_engine_t *engine, const cJSON *req, lb_call_
         if (prefix && strncmp(name, prefix, strlen(prefix)) != 0) break;
         if (conn_arn && strcmp(conn_arn, doc_str(doc, "ConnectionArn")) != 0) continue;
         if (n == limit) {
-            char tok[600];
-            lb_token_encode(name, tok, sizeof tok);
-            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            lb_json_close_page(b, name);
             return;
         }
         if (n) lb_buf_puts(b, ",");

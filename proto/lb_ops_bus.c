@@ -318,11 +318,8 @@ void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
         lb_verr_add(&v, prefix, "namePrefix",
                     "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
     if (lb_verr_emit(&v, call)) return;
-    char start[1024] = "";
-    if (token && lb_token_decode(token, start, sizeof start)) {
-        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
-        return;
-    }
+    char start[1024];
+    if (lb_read_next_token(token, call, start, sizeof start)) return;
     lb_bus_resolve(engine, call, NULL); /* make sure the region's default bus is listed */
     const char *from = start[0] ? start : (prefix ? prefix : "");
     size_t i = lb_engine_bus_lower_bound(engine, call->region, from);
@@ -336,9 +333,7 @@ void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
         if (strcmp(bus->region, call->region) != 0) break;
         if (prefix && strncmp(bus->name, prefix, strlen(prefix)) != 0) break;
         if (n == limit) {
-            char tok[2100];
-            lb_token_encode(bus->name, tok, sizeof tok);
-            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            lb_json_close_page(b, bus->name);
             return;
         }
         char arn[2048];

@@ -171,10 +171,7 @@ int lb_conn_read_list_args(const cJSON *req, lb_call_t *call, const char **prefi
                                : "Member must have value less than or equal to 100");
     }
     if (lb_verr_emit(&v, call)) return -1;
-    if (token && lb_token_decode(token, start, startlen)) {
-        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
-        return -1;
-    }
+    if (lb_read_next_token(token, call, start, startlen)) return -1;
     return 0;
 }
 
@@ -626,9 +623,7 @@ void lb_op_list_connections(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
         const char *state = state_of(reg, call, doc);
         if (state_filter && strcmp(state, state_filter) != 0) continue;
         if (n == limit) {
-            char tok[600];
-            lb_token_encode(name, tok, sizeof tok);
-            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            lb_json_close_page(b, name);
             return;
         }
         lb_buf_puts(b, n ? ",{\"Name\":" : "{\"Name\":");

@@ -261,11 +261,8 @@ void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
         return;
     const lb_bus_record_t *bus = lb_rule_bus(engine, req, call);
     if (!bus) return;
-    char start[256] = "";
-    if (token && lb_token_decode(token, start, sizeof start)) {
-        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
-        return;
-    }
+    char start[256];
+    if (lb_read_next_token(token, call, start, sizeof start)) return;
     lb_rules_t *rules = lb_engine_rules(engine);
     const char *from = start[0] ? start : (prefix ? prefix : "");
     lb_buf_t *b = &call->body;
@@ -279,9 +276,7 @@ void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
         if (strcmp(rule->region, call->region) || strcmp(rule->bus, bus->name)) break;
         if (prefix && strncmp(rule->name, prefix, strlen(prefix)) != 0) break;
         if (n == limit) {
-            char tok[300];
-            lb_token_encode(rule->name, tok, sizeof tok);
-            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            lb_json_close_page(b, rule->name);
             return;
         }
         if (n++) lb_buf_puts(b, ",");
@@ -382,11 +377,8 @@ void lb_op_list_rule_names_by_target(lb_engine_t *engine, const cJSON *req, lb_c
     if (lb_verr_emit(&v, call)) return;
     const lb_bus_record_t *bus = lb_rule_bus(engine, req, call);
     if (!bus) return;
-    char start[256] = "";
-    if (token && lb_token_decode(token, start, sizeof start)) {
-        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
-        return;
-    }
+    char start[256];
+    if (lb_read_next_token(token, call, start, sizeof start)) return;
     lb_rules_t *rules = lb_engine_rules(engine);
     lb_buf_t *b = &call->body;
     call->status = 200;
@@ -402,9 +394,7 @@ void lb_op_list_rule_names_by_target(lb_engine_t *engine, const cJSON *req, lb_c
             hit = strcmp(rule->targets[t].arn, target_arn) == 0;
         if (!hit) continue;
         if (n == limit) {
-            char tok[300];
-            lb_token_encode(rule->name, tok, sizeof tok);
-            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            lb_json_close_page(b, rule->name);
             return;
         }
         if (n++) lb_buf_puts(b, ",");

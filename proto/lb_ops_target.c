@@ -247,11 +247,8 @@ void lb_op_list_targets_by_rule(lb_engine_t *engine, const cJSON *req, lb_call_t
         return;
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
     if (!rule) return;
-    char start[128] = "";
-    if (token && lb_token_decode(token, start, sizeof start)) {
-        lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
-        return;
-    }
+    char start[128];
+    if (lb_read_next_token(token, call, start, sizeof start)) return;
     lb_buf_t *b = &call->body;
     call->status = 200;
     b->len = 0;
@@ -261,9 +258,7 @@ void lb_op_list_targets_by_rule(lb_engine_t *engine, const cJSON *req, lb_call_t
         while (i < rule->n_targets && strcmp(rule->targets[i].id, start) != 0) i++;
     for (int64_t n = 0; i < rule->n_targets; i++, n++) {
         if (n == limit) {
-            char tok[300];
-            lb_token_encode(rule->targets[i].id, tok, sizeof tok);
-            lb_buf_printf(b, "],\"NextToken\":\"%s\"}", tok);
+            lb_json_close_page(b, rule->targets[i].id);
             return;
         }
         if (n) lb_buf_puts(b, ",");

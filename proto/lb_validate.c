@@ -209,15 +209,7 @@ void lb_json_put_str(lb_buf_t *b, const char *key, const char *value)
     lb_buf_json_string(b, value, strlen(value));
 }
 
-void lb_token_encode(const char *name, char *out, size_t outlen)
-{
-    size_t i = 0;
-    for (; name[i] && 2 * i + 2 < outlen; i++)
-        snprintf(out + 2 * i, 3, "%02x", (unsigned char)name[i]);
-    out[2 * i] = '\0';
-}
-
-int lb_token_decode(const char *tok, char *out, size_t outlen)
+static int token_decode(const char *tok, char *out, size_t outlen)
 {
     size_t n = strlen(tok);
     if (n == 0 || n % 2 || n / 2 >= outlen) return -1;
@@ -248,4 +240,20 @@ int lb_read_limit(const cJSON *req, lb_call_t *call, int64_t *limit)
         return -1;
     }
     return 0;
+}
+
+int lb_read_next_token(const char *token, lb_call_t *call, char *start, size_t startlen)
+{
+    start[0] = '\0';
+    if (!token || token_decode(token, start, startlen) == 0) return 0;
+    lb_call_error(call, LB_AWS_VALIDATION, "The NextToken '%s' is not valid.", token);
+    return -1;
+}
+
+void lb_json_close_page(lb_buf_t *b, const char *resume_at)
+{
+    lb_buf_puts(b, "],\"NextToken\":\"");
+    for (const unsigned char *p = (const unsigned char *)resume_at; *p; p++)
+        lb_buf_printf(b, "%02x", *p);
+    lb_buf_puts(b, "\"}");
 }

@@ -51,9 +51,11 @@ int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call
 int lb_read_limit(const cJSON *req, lb_call_t *call, int64_t *limit);
 
 /* List pagination: a NextToken is the name to resume at, hex-encoded so it is opaque and safe to
- * echo. decode returns -1 for a token this server did not make. */
-void lb_token_encode(const char *name, char *out, size_t outlen);
-int lb_token_decode(const char *token, char *out, size_t outlen);
+ * echo. The name a request's NextToken (NULL: none) resumes at, into start ("" for the first page);
+ * -1 with AWS's ValidationException set for a token this server did not make. */
+int lb_read_next_token(const char *token, lb_call_t *call, char *start, size_t startlen);
+/* Closes a page of a List response whose next item is resume_at: `],"NextToken":"..."}`. */
+void lb_json_close_page(lb_buf_t *b, const char *resume_at);
 
 /* Appends ,"key":<epoch seconds> as AWS's JSON protocol writes timestamps. */
 void lb_json_put_time(lb_buf_t *b, const char *key, int64_t ms);
