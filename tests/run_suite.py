@@ -28,8 +28,7 @@ def run_unit(build):
 
 def run_integration(build, pattern):
     os.environ["LB_BINARY"] = os.path.join(os.path.abspath(build), "localbridge")
-    os.environ.setdefault("LB_CONFORMANCE_DIR",
-                          os.path.join(os.path.dirname(ROOT), "shared", "conformance"))
+    os.environ.setdefault("LB_CONFORMANCE_DIR", os.path.join(HERE, "conformance"))
     sys.path.insert(0, os.path.join(HERE, "integration"))
     suite = unittest.defaultTestLoader.discover(os.path.join(HERE, "integration"),
                                                 pattern=pattern, top_level_dir=os.path.join(HERE, "integration"))

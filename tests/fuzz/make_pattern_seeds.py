@@ -2,7 +2,7 @@
 """Writes one libFuzzer seed per conformance case into tests/fuzz/pattern_seeds/: the pattern
 text, a NUL byte, then the event text (the format fuzz_pattern.c expects).
 
-Source: ../shared/conformance/patterns.jsonl (AWS-validated cases from the LocalStack test suite,
+Source: tests/conformance/patterns.jsonl (AWS-validated cases from the LocalStack test suite,
 Apache-2.0). Usage: make_pattern_seeds.py [patterns.jsonl] [out_dir]"""
 import json
 import os
@@ -10,7 +10,7 @@ import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-    here, "..", "..", "..", "shared", "conformance", "patterns.jsonl")
+    here, "..", "conformance", "patterns.jsonl")
 out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "pattern_seeds")
 os.makedirs(out, exist_ok=True)
 with open(src, encoding="utf-8") as f:

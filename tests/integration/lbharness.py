@@ -16,8 +16,9 @@ from botocore.config import Config
 
 BINARY = os.environ.get("LB_BINARY", os.path.join(os.path.dirname(__file__), "..", "..",
                                                   "build", "localbridge"))
+# AWS's recorded answers, copied into the repository with their attribution.
 CONFORMANCE_DIR = os.environ.get("LB_CONFORMANCE_DIR", os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "conformance"))
+    os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
 # Debian's AWS CLI, as the deps script installs it; a user-level shim may shadow it on PATH.
 AWS_CLI = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lb_test.h"
+#include "lb_test.h"
 #include "lb_delivery.h"
 #include "lb_retry.h"
 #include "lb_util.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lb_test.h"
+#include "lb_test.h"
 #include "lb_engine.h"
 #include "lb_store.h"
 #include "lb_util.h"

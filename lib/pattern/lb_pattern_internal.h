@@ -2,6 +2,9 @@
  * compiler reads, the compiled pattern, the flattened event, and the single-branch evaluator the
  * matcher uses to confirm candidates, and the matcher's hash map. Nothing outside those files
  * includes this header. */
+#ifndef LB_FOLDER_PATTERN
+#error "lb_pattern_internal.h is private to lib/pattern"
+#endif
 #ifndef LB_PATTERN_INTERNAL_H
 #define LB_PATTERN_INTERNAL_H
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lb_test.h"
+#include "lb_test.h"
 #include "lb_dqueue.h"
 #include "lb_util.h"
 

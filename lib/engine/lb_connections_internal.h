@@ -1,5 +1,8 @@
 /* Shared between lb_connections.c (registry, store) and lb_apidest.c (delivery helpers): the
  * registry's entry layout. Nothing outside those two files includes this. */
+#ifndef LB_FOLDER_ENGINE
+#error "lb_connections_internal.h is private to lib/engine"
+#endif
 #ifndef LB_CONNECTIONS_INTERNAL_H
 #define LB_CONNECTIONS_INTERNAL_H
 

@@ -1,6 +1,6 @@
 /* Unit tests for the pattern engine (lib/lb_pattern*.c, lb_event.c, lb_matcher.c).
  *
- * The ground truth is /work/shared/conformance/patterns.jsonl: 168 TestEventPattern answers
+ * The ground truth is tests/conformance/patterns.jsonl: 168 TestEventPattern answers
  * recorded from real AWS (via LocalStack's AWS-validated suite, Apache-2.0). Every case there is
  * checked, and every valid conformance pattern is also loaded into one matcher, whose answer for
  * each conformance event must equal lb_pattern_matches for every pattern: 160 x 160 pairs.
@@ -13,10 +13,6 @@
 #include <string.h>
 
 #include "lb_pattern.h"
-
-#ifndef LB_CONFORMANCE_DIR
-#define LB_CONFORMANCE_DIR "/work/shared/conformance"
-#endif
 
 /* ---- helpers ---- */
 
