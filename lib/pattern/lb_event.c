@@ -8,12 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Deeper than any event AWS accepts (the API layer applies its own, smaller limit). */
-#define EVENT_MAX_DEPTH 512
+/* An envelope is one level above its Detail. */
+#define EVENT_MAX_DEPTH (LB_JSON_EVENT_MAX_DEPTH + 1)
 
 typedef struct {
     lb_event_t *e;
-    lbj_node_t *root;
     size_t leaves_cap, memb_cap;
     uint32_t next_array_id;
     uint32_t *stack; /* (array id, index) pairs of the arrays we are inside */
@@ -21,13 +20,14 @@ typedef struct {
     size_t *path_off; /* per leaf: offset of its path in e->text, fixed up at the end */
 } flattener_t;
 
-/* Leaf values point into the JSON tree, which the event keeps alive for that reason. */
+/* Leaf values point into the JSON tree. An event made by lb_event_parse owns its document; one
+ * made by lb_event_from_json borrows the caller's. */
 typedef struct {
     lb_event_t pub;
-    lbj_node_t *root;
+    lb_json_doc_t *doc;
 } event_impl_t;
 
-static void push_leaf(flattener_t *f, const lbj_node_t *n, size_t path_off, size_t path_len)
+static void push_leaf(flattener_t *f, const lb_json_t *n, size_t path_off, size_t path_len)
 {
     lb_event_t *e = f->e;
     if (e->n_leaves == f->leaves_cap) {
@@ -41,10 +41,10 @@ static void push_leaf(flattener_t *f, const lbj_node_t *n, size_t path_off, size
     l->path_len = path_len;
     l->order = (uint32_t)e->n_leaves;
     switch (n->type) {
-    case LBJ_STRING: l->type = LB_V_STRING; break;
-    case LBJ_NUMBER: l->type = LB_V_NUMBER; break;
-    case LBJ_TRUE: l->type = LB_V_TRUE; break;
-    case LBJ_FALSE: l->type = LB_V_FALSE; break;
+    case LB_JSON_STRING: l->type = LB_V_STRING; break;
+    case LB_JSON_NUMBER: l->type = LB_V_NUMBER; break;
+    case LB_JSON_TRUE: l->type = LB_V_TRUE; break;
+    case LB_JSON_FALSE: l->type = LB_V_FALSE; break;
     default: l->type = LB_V_NULL; break;
     }
     l->s = n->str ? n->str : "";
@@ -86,11 +86,11 @@ static void text_reserve(lb_buf_t *t, size_t extra)
 }
 
 /* The path of a value is stored once in e->text at path_off; children append ".key". */
-static void flatten(flattener_t *f, const lbj_node_t *n, size_t path_off, size_t path_len)
+static void flatten(flattener_t *f, const lb_json_t *n, size_t path_off, size_t path_len)
 {
     lb_buf_t *t = &f->e->text;
-    if (n->type == LBJ_OBJECT) {
-        for (const lbj_node_t *c = n->child; c; c = c->next) {
+    if (n->type == LB_JSON_OBJECT) {
+        for (const lb_json_t *c = n->child; c; c = c->next) {
             size_t off = t->len;
             text_reserve(t, path_len + 1 + c->key_len + 1);
             if (path_len) {
@@ -101,10 +101,10 @@ static void flatten(flattener_t *f, const lbj_node_t *n, size_t path_off, size_t
             lb_buf_append(t, "", 1); /* keep every path NUL-terminated */
             flatten(f, c, off, t->len - off - 1);
         }
-    } else if (n->type == LBJ_ARRAY) {
+    } else if (n->type == LB_JSON_ARRAY) {
         uint32_t id = f->next_array_id++;
         uint32_t idx = 0;
-        for (const lbj_node_t *c = n->child; c; c = c->next, idx++) {
+        for (const lb_json_t *c = n->child; c; c = c->next, idx++) {
             push_stack(f, id, idx);
             flatten(f, c, path_off, path_len);
             f->stack_n -= 2;
@@ -124,19 +124,12 @@ static int leaf_cmp(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-int lb_event_parse(const char *json, size_t len, lb_event_t **out)
+static lb_event_t *flatten_root(const lb_json_t *root, lb_json_doc_t *owned)
 {
-    *out = NULL;
-    lbj_node_t *root = NULL;
-    if (lbj_parse(json, len, EVENT_MAX_DEPTH, &root, NULL)) return -EINVAL;
-    if (root->type != LBJ_OBJECT) {
-        lbj_free(root);
-        return -EINVAL;
-    }
     event_impl_t *impl = lb_xcalloc(1, sizeof *impl);
-    impl->root = root;
+    impl->doc = owned;
     lb_event_t *e = &impl->pub;
-    flattener_t f = {.e = e, .root = root};
+    flattener_t f = {.e = e};
     lb_buf_append(&e->text, "", 1); /* offset 0: the empty path */
     flatten(&f, root, 0, 0);
     for (size_t i = 0; i < e->n_leaves; i++)
@@ -158,7 +151,28 @@ int lb_event_parse(const char *json, size_t len, lb_event_t **out)
         p->first = (uint32_t)i;
         p->count = 1;
     }
-    *out = e;
+    return e;
+}
+
+int lb_event_from_json(const lb_json_t *root, lb_event_t **out)
+{
+    *out = NULL;
+    if (!root || root->type != LB_JSON_OBJECT) return -EINVAL;
+    *out = flatten_root(root, NULL);
+    return 0;
+}
+
+int lb_event_parse(const char *json, size_t len, lb_event_t **out)
+{
+    *out = NULL;
+    lb_json_doc_t *doc;
+    if (lb_json_parse(json, len, EVENT_MAX_DEPTH, &doc, NULL)) return -EINVAL;
+    const lb_json_t *root = lb_json_doc_root(doc);
+    if (root->type != LB_JSON_OBJECT) {
+        lb_json_doc_free(&doc);
+        return -EINVAL;
+    }
+    *out = flatten_root(root, doc);
     return 0;
 }
 
@@ -171,7 +185,7 @@ void lb_event_free(lb_event_t **ep)
     free(e->paths);
     free(e->memb);
     lb_buf_free(&e->text);
-    lbj_free(impl->root);
+    lb_json_doc_free(&impl->doc);
     free(impl);
     *ep = NULL;
 }

@@ -113,7 +113,7 @@ static int validate_wildcard(compiler_t *c, const char *s, size_t len)
     return 0;
 }
 
-static void set_string(lb_cond_t *cd, const lbj_node_t *v, int fold)
+static void set_string(lb_cond_t *cd, const lb_json_t *v, int fold)
 {
     if (fold)
         cd->s = lb_fold_case(v->str, v->len, &cd->len);
@@ -123,7 +123,7 @@ static void set_string(lb_cond_t *cd, const lbj_node_t *v, int fold)
     }
 }
 
-static void add_str(lb_cond_t *cd, const lbj_node_t *v, int fold)
+static void add_str(lb_cond_t *cd, const lb_json_t *v, int fold)
 {
     cd->strs = lb_xrealloc(cd->strs, (cd->n_strs + 1) * sizeof *cd->strs);
     lb_str_t *s = &cd->strs[cd->n_strs++];
@@ -142,19 +142,19 @@ static void add_num(lb_cond_t *cd, double d)
 }
 
 /* prefix/suffix: a string, or {"equals-ignore-case": string}. */
-static int compile_affix(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v, int is_prefix)
+static int compile_affix(compiler_t *c, lb_cond_t *cd, const lb_json_t *v, int is_prefix)
 {
     const char *op = is_prefix ? "prefix" : "suffix";
-    if (v->type == LBJ_STRING) {
+    if (v->type == LB_JSON_STRING) {
         cd->kind = is_prefix ? LB_C_PREFIX : LB_C_SUFFIX;
         set_string(cd, v, 0);
         return 0;
     }
-    if (v->type == LBJ_OBJECT && v->child) {
-        const lbj_node_t *in = v->child;
+    if (v->type == LB_JSON_OBJECT && v->child) {
+        const lb_json_t *in = v->child;
         if (strcmp(in->key, "equals-ignore-case") != 0)
             return fail(c, "Unsupported %s pattern: %s", op, in->key);
-        if (in->type != LBJ_STRING)
+        if (in->type != LB_JSON_STRING)
             return fail(c, "equals-ignore-case match pattern must be a string");
         if (in->next) return fail(c, "Only one key allowed in match expression");
         cd->kind = is_prefix ? LB_C_PREFIX_EIC : LB_C_SUFFIX_EIC;
@@ -164,45 +164,45 @@ static int compile_affix(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v, int 
     return fail(c, "%s match pattern must be a string", op);
 }
 
-static int compile_anything_but(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v)
+static int compile_anything_but(compiler_t *c, lb_cond_t *cd, const lb_json_t *v)
 {
     switch (v->type) {
-    case LBJ_STRING:
+    case LB_JSON_STRING:
         cd->kind = LB_C_AB_VALUES;
         add_str(cd, v, 0);
         return 0;
-    case LBJ_NUMBER:
+    case LB_JSON_NUMBER:
         cd->kind = LB_C_AB_VALUES;
         add_num(cd, v->num);
         return 0;
-    case LBJ_ARRAY:
+    case LB_JSON_ARRAY:
         if (!v->child) return fail(c, "Empty arrays are not allowed");
         cd->kind = LB_C_AB_VALUES;
-        for (const lbj_node_t *e = v->child; e; e = e->next) {
-            if (e->type == LBJ_STRING)
+        for (const lb_json_t *e = v->child; e; e = e->next) {
+            if (e->type == LB_JSON_STRING)
                 add_str(cd, e, 0);
-            else if (e->type == LBJ_NUMBER)
+            else if (e->type == LB_JSON_NUMBER)
                 add_num(cd, e->num);
             else
                 return fail(c, "Inside anything but list, start|null|boolean is not supported.");
         }
         return 0;
-    case LBJ_OBJECT: {
-        const lbj_node_t *in = v->child;
+    case LB_JSON_OBJECT: {
+        const lb_json_t *in = v->child;
         if (!in) return fail(c, "Empty objects are not allowed");
         const char *op = in->key;
         int affix = !strcmp(op, "prefix") || !strcmp(op, "suffix");
         if (affix) {
             cd->kind = !strcmp(op, "prefix") ? LB_C_AB_PREFIX : LB_C_AB_SUFFIX;
-            if (in->type == LBJ_OBJECT)
+            if (in->type == LB_JSON_OBJECT)
                 return fail(c, "Value of anything-but must be an array or single string/number "
                                "value.");
-            if (in->type == LBJ_STRING) {
+            if (in->type == LB_JSON_STRING) {
                 if (in->len == 0) return fail(c, "Null prefix/suffix not allowed");
                 add_str(cd, in, 0);
-            } else if (in->type == LBJ_ARRAY && in->child) {
-                for (const lbj_node_t *e = in->child; e; e = e->next) {
-                    if (e->type != LBJ_STRING)
+            } else if (in->type == LB_JSON_ARRAY && in->child) {
+                for (const lb_json_t *e = in->child; e; e = e->next) {
+                    if (e->type != LB_JSON_STRING)
                         return fail(c, "prefix/suffix match pattern must be a string");
                     if (e->len == 0) return fail(c, "Null prefix/suffix not allowed");
                     add_str(cd, e, 0);
@@ -212,11 +212,11 @@ static int compile_anything_but(compiler_t *c, lb_cond_t *cd, const lbj_node_t *
             }
         } else if (!strcmp(op, "equals-ignore-case")) {
             cd->kind = LB_C_AB_EIC;
-            if (in->type == LBJ_STRING) {
+            if (in->type == LB_JSON_STRING) {
                 add_str(cd, in, 1);
-            } else if (in->type == LBJ_ARRAY && in->child) {
-                for (const lbj_node_t *e = in->child; e; e = e->next) {
-                    if (e->type != LBJ_STRING)
+            } else if (in->type == LB_JSON_ARRAY && in->child) {
+                for (const lb_json_t *e = in->child; e; e = e->next) {
+                    if (e->type != LB_JSON_STRING)
                         return fail(c, "Inside anything-but/equals-ignore-case list, "
                                        "number|start|null|boolean is not supported.");
                     add_str(cd, e, 1);
@@ -227,12 +227,12 @@ static int compile_anything_but(compiler_t *c, lb_cond_t *cd, const lbj_node_t *
             }
         } else if (!strcmp(op, "wildcard")) {
             cd->kind = LB_C_AB_WILDCARD;
-            if (in->type == LBJ_STRING) {
+            if (in->type == LB_JSON_STRING) {
                 if (validate_wildcard(c, in->str, in->len)) return -EINVAL;
                 add_str(cd, in, 0);
-            } else if (in->type == LBJ_ARRAY && in->child) {
-                for (const lbj_node_t *e = in->child; e; e = e->next) {
-                    if (e->type != LBJ_STRING)
+            } else if (in->type == LB_JSON_ARRAY && in->child) {
+                for (const lb_json_t *e = in->child; e; e = e->next) {
+                    if (e->type != LB_JSON_STRING)
                         return fail(c, "wildcard match pattern must be a string");
                     if (validate_wildcard(c, e->str, e->len)) return -EINVAL;
                     add_str(cd, e, 0);
@@ -261,29 +261,29 @@ static int range_op(const char *s)
     return 0;
 }
 
-static int numeric_value(compiler_t *c, const lbj_node_t *v, const char *op, double *out)
+static int numeric_value(compiler_t *c, const lb_json_t *v, const char *op, double *out)
 {
-    if (!v || v->type != LBJ_NUMBER)
+    if (!v || v->type != LB_JSON_NUMBER)
         return fail(c, "Value of %s must be numeric", !strcmp(op, "=") ? "equals" : op);
     *out = v->num;
     return 0;
 }
 
-static void node_text(const lbj_node_t *v, char *out, size_t n)
+static void node_text(const lb_json_t *v, char *out, size_t n)
 {
     lb_buf_t b = {0};
-    lbj_write(&b, v);
-    snprintf(out, n, "%s", v->type == LBJ_STRING ? v->str : b.data);
+    lb_json_write(&b, v);
+    snprintf(out, n, "%s", v->type == LB_JSON_STRING ? v->str : b.data);
     lb_buf_free(&b);
 }
 
-static int compile_numeric(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v)
+static int compile_numeric(compiler_t *c, lb_cond_t *cd, const lb_json_t *v)
 {
-    if (v->type != LBJ_ARRAY) return fail(c, "Value of numeric must be an array.");
-    const lbj_node_t *e = v->child;
+    if (v->type != LB_JSON_ARRAY) return fail(c, "Value of numeric must be an array.");
+    const lb_json_t *e = v->child;
     char t[128];
     if (!e) return fail(c, "Invalid member in numeric match: ]");
-    if (e->type != LBJ_STRING) {
+    if (e->type != LB_JSON_STRING) {
         node_text(e, t, sizeof t);
         return fail(c, "Invalid member in numeric match: %s", t);
     }
@@ -291,7 +291,7 @@ static int compile_numeric(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v)
     if (!op) return fail(c, "Unrecognized numeric range operator: %s", e->str);
     double x = 0;
     if (numeric_value(c, e->next, e->str, &x)) return -EINVAL;
-    const lbj_node_t *rest = e->next->next;
+    const lb_json_t *rest = e->next->next;
     if (op == 5) {
         if (rest) return fail(c, "Too many elements in numeric expression");
         cd->kind = LB_C_NUMBER;
@@ -310,7 +310,7 @@ static int compile_numeric(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v)
     cd->lo = x;
     cd->lo_incl = op == 4;
     if (!rest) return 0;
-    if (rest->type != LBJ_STRING) {
+    if (rest->type != LB_JSON_STRING) {
         node_text(rest, t, sizeof t);
         return fail(c, "Bad value in numeric range: %s", t);
     }
@@ -326,9 +326,9 @@ static int compile_numeric(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v)
     return 0;
 }
 
-static int compile_cidr(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v)
+static int compile_cidr(compiler_t *c, lb_cond_t *cd, const lb_json_t *v)
 {
-    if (v->type != LBJ_STRING) return fail(c, "prefix match pattern must be a string");
+    if (v->type != LB_JSON_STRING) return fail(c, "prefix match pattern must be a string");
     const char *slash = memchr(v->str, '/', v->len);
     if (!slash || memchr(slash + 1, '/', v->len - (size_t)(slash + 1 - v->str)))
         return fail(c, "Malformed CIDR, one '/' required");
@@ -355,21 +355,21 @@ static int compile_cidr(compiler_t *c, lb_cond_t *cd, const lbj_node_t *v)
     return 0;
 }
 
-static int compile_expression(compiler_t *c, lb_cond_t *cd, const lbj_node_t *obj)
+static int compile_expression(compiler_t *c, lb_cond_t *cd, const lb_json_t *obj)
 {
-    const lbj_node_t *m = obj->child;
+    const lb_json_t *m = obj->child;
     if (!m) return fail(c, "Empty objects are not allowed");
     const char *op = m->key;
     int rc;
     if (!strcmp(op, "prefix") || !strcmp(op, "suffix")) {
         rc = compile_affix(c, cd, m, op[0] == 'p');
     } else if (!strcmp(op, "equals-ignore-case")) {
-        if (m->type != LBJ_STRING) return fail(c, "equals-ignore-case match pattern must be a string");
+        if (m->type != LB_JSON_STRING) return fail(c, "equals-ignore-case match pattern must be a string");
         cd->kind = LB_C_EIC;
         set_string(cd, m, 1);
         rc = 0;
     } else if (!strcmp(op, "wildcard")) {
-        if (m->type != LBJ_STRING) return fail(c, "wildcard match pattern must be a string");
+        if (m->type != LB_JSON_STRING) return fail(c, "wildcard match pattern must be a string");
         rc = validate_wildcard(c, m->str, m->len);
         if (!rc) {
             cd->kind = LB_C_WILDCARD;
@@ -382,9 +382,9 @@ static int compile_expression(compiler_t *c, lb_cond_t *cd, const lbj_node_t *ob
     } else if (!strcmp(op, "cidr")) {
         rc = compile_cidr(c, cd, m);
     } else if (!strcmp(op, "exists")) {
-        if (m->type != LBJ_TRUE && m->type != LBJ_FALSE)
+        if (m->type != LB_JSON_TRUE && m->type != LB_JSON_FALSE)
             return fail(c, "exists match pattern must be either true or false.");
-        cd->kind = m->type == LBJ_TRUE ? LB_C_EXISTS : LB_C_NOT_EXISTS;
+        cd->kind = m->type == LB_JSON_TRUE ? LB_C_EXISTS : LB_C_NOT_EXISTS;
         rc = 0;
     } else {
         return fail(c, "Unrecognized match type %s", op);
@@ -395,7 +395,7 @@ static int compile_expression(compiler_t *c, lb_cond_t *cd, const lbj_node_t *ob
 }
 
 /* Compiles one leaf array into a new field of the pattern; returns its index via *idx. */
-static int compile_field(compiler_t *c, const char *path, size_t path_len, const lbj_node_t *arr,
+static int compile_field(compiler_t *c, const char *path, size_t path_len, const lb_json_t *arr,
                          size_t *idx)
 {
     lb_pattern_t *p = c->p;
@@ -408,24 +408,24 @@ static int compile_field(compiler_t *c, const char *path, size_t path_len, const
     f->path = dup_mem(path, path_len);
     f->path_len = path_len;
     f->conds = lb_xcalloc(arr->n_children, sizeof *f->conds);
-    for (const lbj_node_t *e = arr->child; e; e = e->next) {
+    for (const lb_json_t *e = arr->child; e; e = e->next) {
         lb_cond_t *cd = &f->conds[f->n_conds++];
         switch (e->type) {
-        case LBJ_STRING:
+        case LB_JSON_STRING:
             cd->kind = LB_C_STRING;
             set_string(cd, e, 0);
             break;
-        case LBJ_NUMBER:
+        case LB_JSON_NUMBER:
             cd->kind = LB_C_NUMBER;
             cd->num = e->num;
             break;
-        case LBJ_TRUE: cd->kind = LB_C_TRUE; break;
-        case LBJ_FALSE: cd->kind = LB_C_FALSE; break;
-        case LBJ_NULL: cd->kind = LB_C_NULL; break;
-        case LBJ_OBJECT:
+        case LB_JSON_TRUE: cd->kind = LB_C_TRUE; break;
+        case LB_JSON_FALSE: cd->kind = LB_C_FALSE; break;
+        case LB_JSON_NULL: cd->kind = LB_C_NULL; break;
+        case LB_JSON_OBJECT:
             if (compile_expression(c, cd, e)) return -EINVAL;
             break;
-        case LBJ_ARRAY:
+        case LB_JSON_ARRAY:
             return fail(c, "Match value must be String, number, true, false, or null");
         }
         if (cd->kind == LB_C_NOT_EXISTS)
@@ -434,7 +434,7 @@ static int compile_field(compiler_t *c, const char *path, size_t path_len, const
             f->needs_leaf = true;
     }
     lb_buf_t b = {0};
-    lbj_write(&b, arr);
+    lb_json_write(&b, arr);
     f->wants = lb_buf_steal(&b, NULL);
     *idx = p->n_fields - 1;
     return 0;
@@ -481,21 +481,21 @@ static void bvec_push(bvec_t *b, const fvec_t *src)
     if (src->n) memcpy(d->idx, src->idx, src->n * sizeof *d->idx);
 }
 
-static int all_objects(const lbj_node_t *arr)
+static int all_objects(const lb_json_t *arr)
 {
-    for (const lbj_node_t *e = arr->child; e; e = e->next)
-        if (e->type != LBJ_OBJECT) return 0;
+    for (const lb_json_t *e = arr->child; e; e = e->next)
+        if (e->type != LB_JSON_OBJECT) return 0;
     return arr->child != NULL;
 }
 
-static int expand_object(compiler_t *c, const lbj_node_t *obj, const char *prefix, size_t plen,
+static int expand_object(compiler_t *c, const lb_json_t *obj, const char *prefix, size_t plen,
                          bvec_t *cur)
 {
     if (!obj->child) return fail(c, "Empty objects are not allowed");
-    for (const lbj_node_t *m = obj->child; m; m = m->next) {
-        if (!strcmp(m->key, "$or") && m->type == LBJ_ARRAY && all_objects(m)) {
+    for (const lb_json_t *m = obj->child; m; m = m->next) {
+        if (!strcmp(m->key, "$or") && m->type == LB_JSON_ARRAY && all_objects(m)) {
             bvec_t result = {0};
-            for (const lbj_node_t *alt = m->child; alt; alt = alt->next) {
+            for (const lb_json_t *alt = m->child; alt; alt = alt->next) {
                 bvec_t copy = {0};
                 for (size_t i = 0; i < cur->n; i++)
                     bvec_push(&copy, &cur->v[i]);
@@ -527,9 +527,9 @@ static int expand_object(compiler_t *c, const lbj_node_t *obj, const char *prefi
         }
         path[nlen] = '\0';
         int rc = 0;
-        if (m->type == LBJ_OBJECT) {
+        if (m->type == LB_JSON_OBJECT) {
             rc = expand_object(c, m, path, nlen, cur);
-        } else if (m->type == LBJ_ARRAY) {
+        } else if (m->type == LB_JSON_ARRAY) {
             size_t idx = 0;
             if (!m->child)
                 rc = fail(c, "Empty arrays are not allowed");
@@ -560,14 +560,16 @@ int lb_pattern_compile(const char *json, size_t len, lb_pattern_t **out, char **
     *out = NULL;
     if (errmsg) *errmsg = NULL;
     compiler_t c = {0};
-    lbj_node_t *root = NULL;
+    lb_json_doc_t *doc = NULL;
+    const lb_json_t *root;
     char *jerr = NULL;
     bvec_t br = {0};
-    if (lbj_parse(json, len, PATTERN_MAX_DEPTH, &root, &jerr)) {
+    if (lb_json_parse(json, len, PATTERN_MAX_DEPTH, &doc, &jerr)) {
         c.err = jerr;
         goto fail;
     }
-    if (root->type != LBJ_OBJECT) {
+    root = lb_json_doc_root(doc);
+    if (root->type != LB_JSON_OBJECT) {
         fail(&c, "Filter is not an object");
         goto fail;
     }
@@ -590,12 +592,12 @@ int lb_pattern_compile(const char *json, size_t len, lb_pattern_t **out, char **
     bvec_free(&br);
     p->source = dup_mem(json, len);
     p->source_len = len;
-    lbj_free(root);
+    lb_json_doc_free(&doc);
     *out = p;
     return 0;
 fail:
     bvec_free(&br);
-    lbj_free(root);
+    lb_json_doc_free(&doc);
     lb_pattern_free(&c.p);
     if (errmsg) {
         lb_buf_t b = {0};

@@ -35,6 +35,10 @@ void lb_pattern_free(lb_pattern_t **p);
 /* Parses an event (JSON object text) once; -EINVAL if it is not a JSON object. The lib does not
  * check the envelope (id, source, ...): the API layer does. */
 int lb_event_parse(const char *json, size_t len, lb_event_t **out);
+/* The same from a tree parsed already (lb_json.h): the event reads the tree's strings, so root's
+ * document must outlive it. -EINVAL if root is not an object. */
+struct lb_json;
+int lb_event_from_json(const struct lb_json *root, lb_event_t **out);
 void lb_event_free(lb_event_t **e);
 
 /* 1 match, 0 no match. */

@@ -1,7 +1,6 @@
-/* Private to the pattern engine (lb_pattern*.c, lb_event.c, lb_matcher.c): the JSON tree the
- * compiler reads, the compiled pattern, the flattened event, and the single-branch evaluator the
- * matcher uses to confirm candidates, and the matcher's hash map. Nothing outside those files
- * includes this header. */
+/* Private to the pattern engine (lb_pattern*.c, lb_event.c, lb_matcher.c): the compiled
+ * pattern, the flattened event, the single-branch evaluator the matcher uses to confirm
+ * candidates, and the matcher's hash map. Nothing outside lib/pattern includes this header. */
 #ifndef LB_FOLDER_PATTERN
 #error "lb_pattern_internal.h is private to lib/pattern"
 #endif
@@ -14,31 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_json.h"
 #include "lb_util.h"
-
-/* ---- A small JSON tree (lb_pattern_json.c) ----
- * Our own parser rather than cJSON because patterns need Jackson's error texts (AWS reports
- * them verbatim), repeated keys kept in order (AWS keeps the last), and an explicit depth limit. */
-typedef enum { LBJ_NULL, LBJ_FALSE, LBJ_TRUE, LBJ_NUMBER, LBJ_STRING, LBJ_ARRAY, LBJ_OBJECT } lbj_type_t;
-
-typedef struct lbj_node {
-    lbj_type_t type;
-    char *str;        /* decoded string, or the number's source text; NUL-terminated */
-    size_t len;
-    double num;       /* for LBJ_NUMBER */
-    char *key;        /* member name when the parent is an object */
-    size_t key_len;
-    struct lbj_node *child; /* first element or member */
-    struct lbj_node *next;  /* next sibling */
-    size_t n_children;
-} lbj_node_t;
-
-/* Parses exactly one JSON value (surrounding whitespace allowed). On error returns -EINVAL and,
- * if errmsg is not NULL, a malloc'd Jackson-style reason. */
-int lbj_parse(const char *text, size_t len, int max_depth, lbj_node_t **out, char **errmsg);
-void lbj_free(lbj_node_t *n);
-/* Appends the node as compact JSON. */
-void lbj_write(lb_buf_t *b, const lbj_node_t *n);
 
 /* ---- Compiled patterns (lb_pattern.c) ---- */
 typedef enum {
