@@ -147,54 +147,44 @@ int lb_jsonpath_compile(const char *text, lb_jsonpath_t **out, const char **why)
 }
 
 /* Members are matched case-sensitively: JSON keys are case-sensitive and so are AWS paths. */
-static const cJSON *child_of(const cJSON *node, const step_t *step)
+static const lb_json_t *child_of(const lb_json_t *node, const step_t *step)
 {
-    if (step->kind == STEP_MEMBER)
-        return cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, step->name) : NULL;
-    if (!cJSON_IsArray(node) || step->index > INT_MAX) return NULL;
-    return cJSON_GetArrayItem(node, (int)step->index);
+    if (step->kind == STEP_MEMBER) return lb_json_get(node, step->name);
+    return lb_json_at(node, step->index);
 }
 
-/* Collect every match of steps[i..] below `node` into the array `acc`. */
-static int collect(const lb_jsonpath_t *p, size_t i, const cJSON *node, cJSON *acc)
+/* Collect a copy of every match of steps[i..] below `node` into the array `acc`. */
+static void collect(const lb_jsonpath_t *p, size_t i, const lb_json_t *node,
+                    lb_json_doc_t *scratch, lb_json_t *acc)
 {
     if (i == p->nsteps) {
-        cJSON *copy = cJSON_Duplicate(node, 1);
-        if (copy == NULL) return -ENOMEM;
-        cJSON_AddItemToArray(acc, copy);
-        return 0;
+        lb_json_add(scratch, acc, NULL, lb_json_copy(scratch, node));
+        return;
     }
     const step_t *step = &p->steps[i];
     if (step->kind == STEP_WILDCARD) {
-        if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) return 0;
-        for (const cJSON *c = node->child; c != NULL; c = c->next) {
-            int rc = collect(p, i + 1, c, acc);
-            if (rc != 0) return rc;
-        }
-        return 0;
+        if (node->type == LB_JSON_OBJECT || node->type == LB_JSON_ARRAY)
+            for (const lb_json_t *c = node->child; c; c = c->next) collect(p, i + 1, c, scratch, acc);
+        return;
     }
-    const cJSON *c = child_of(node, step);
-    return c == NULL ? 0 : collect(p, i + 1, c, acc);
+    const lb_json_t *c = child_of(node, step);
+    if (c) collect(p, i + 1, c, scratch, acc);
 }
 
-int lb_jsonpath_eval(const lb_jsonpath_t *path, const cJSON *root, cJSON **out)
+int lb_jsonpath_eval(const lb_jsonpath_t *path, const lb_json_t *root, lb_json_doc_t *scratch,
+                     const lb_json_t **out)
 {
     *out = NULL;
     if (path->indefinite) {
-        cJSON *acc = cJSON_CreateArray();
-        if (acc == NULL) return -ENOMEM;
-        int rc = collect(path, 0, root, acc);
-        if (rc != 0) {
-            cJSON_Delete(acc);
-            return rc;
-        }
+        lb_json_t *acc = lb_json_new(scratch, LB_JSON_ARRAY);
+        collect(path, 0, root, scratch, acc);
         *out = acc;
         return 0;
     }
-    const cJSON *node = root;
+    const lb_json_t *node = root;
     for (size_t i = 0; i < path->nsteps && node != NULL; i++)
         node = child_of(node, &path->steps[i]);
     if (node == NULL) return -ENOENT;
-    *out = cJSON_Duplicate(node, 1);
-    return *out == NULL ? -ENOMEM : 0;
+    *out = node;
+    return 0;
 }

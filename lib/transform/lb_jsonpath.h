@@ -6,13 +6,14 @@
  * slashes. A path is compiled once (at PutTargets time) and evaluated against each event.
  *
  * Ownership: lb_jsonpath_compile allocates the path; the caller frees it with lb_jsonpath_free.
- * lb_jsonpath_eval returns a new cJSON tree the caller owns (cJSON_Delete).
+ * lb_jsonpath_eval reads an lb_json tree without copying what a definite path names.
  */
 #ifndef LB_JSONPATH_H
 #define LB_JSONPATH_H
 
-#include <cjson/cJSON.h>
 #include <stddef.h>
+
+#include "lb_json.h"
 
 /* AWS limits InputPath and each InputPathsMap value to 256 characters. */
 #define LB_JSONPATH_MAX_LEN 256
@@ -29,9 +30,10 @@ void lb_jsonpath_free(lb_jsonpath_t **path);
  * rather than a single value. */
 int lb_jsonpath_is_indefinite(const lb_jsonpath_t *path);
 
-/* Evaluate against `root`. A definite path yields a copy of the one value it names; an
- * indefinite path yields an array of copies of every match (possibly empty). Returns 0 with
- * *out set, -ENOENT when a definite path names nothing, or -ENOMEM. */
-int lb_jsonpath_eval(const lb_jsonpath_t *path, const cJSON *root, cJSON **out);
+/* Evaluate against `root`. A definite path yields the one value it names, borrowed from root's
+ * tree; an indefinite path yields an array of copies of every match (possibly empty), made in
+ * scratch. Returns 0 with *out set, or -ENOENT when a definite path names nothing. */
+int lb_jsonpath_eval(const lb_jsonpath_t *path, const lb_json_t *root, lb_json_doc_t *scratch,
+                     const lb_json_t **out);
 
 #endif

@@ -4,7 +4,6 @@
 
 #include "lb_jsonpath.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,15 +88,21 @@ __attribute__((format(printf, 2, 3))) static int fail(char **errmsg, const char 
 
 /* ---- output buffer ----------------------------------------------------------------------- */
 
+/* The body being rendered. Rendering stops as soon as it passes max: a small template over a
+ * large event must not build hundreds of megabytes before anyone checks. */
 typedef struct {
     char *p;
-    size_t len, cap;
-    int oom;
+    size_t len, cap, max;
+    int oom, too_big;
 } buf_t;
 
 static void buf_put(buf_t *b, const char *s, size_t n)
 {
-    if (b->oom) return;
+    if (b->oom || b->too_big) return;
+    if (b->max && n > b->max - b->len) {
+        b->too_big = 1;
+        return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t ncap = b->cap ? b->cap : 256;
         while (ncap < b->len + n + 1)
@@ -169,29 +174,52 @@ static void buf_put_text(buf_t *b, const char *s, size_t n, int escape)
     buf_put(b, s + start, n - start);
 }
 
-static void buf_put_json(buf_t *b, const cJSON *v)
+/* A value's JSON text: numbers keep the digits they arrived with. */
+static void buf_put_json(buf_t *b, const lb_json_t *v)
 {
-    char *s = cJSON_PrintUnformatted(v);
-    if (s == NULL) {
-        b->oom = 1;
+    if (b->oom || b->too_big) return;
+    switch (v->type) {
+    case LB_JSON_NULL: buf_put(b, "null", 4); return;
+    case LB_JSON_TRUE: buf_put(b, "true", 4); return;
+    case LB_JSON_FALSE: buf_put(b, "false", 5); return;
+    case LB_JSON_NUMBER: buf_put(b, v->str, v->len); return;
+    case LB_JSON_STRING:
+        buf_put(b, "\"", 1);
+        buf_put_text(b, v->str, v->len, 1);
+        buf_put(b, "\"", 1);
+        return;
+    case LB_JSON_ARRAY:
+    case LB_JSON_OBJECT: {
+        int obj = v->type == LB_JSON_OBJECT;
+        buf_put(b, obj ? "{" : "[", 1);
+        for (const lb_json_t *c = v->child; c != NULL; c = c->next) {
+            if (obj) {
+                buf_put(b, "\"", 1);
+                buf_put_text(b, c->key, c->key_len, 1);
+                buf_put(b, "\":", 2);
+            }
+            buf_put_json(b, c);
+            if (c->next != NULL) buf_put(b, ",", 1);
+        }
+        buf_put(b, obj ? "}" : "]", 1);
         return;
     }
-    buf_puts(b, s);
-    cJSON_free(s);
+    }
 }
 
 /* The text of a value as a string template shows it: strings without quotes, objects and
  * arrays as JSON with their internal quotes removed ({acc_id:0a787ecb-4015,sf_id:baz}). */
-static void buf_put_value_text(buf_t *b, const cJSON *v, int escape)
+static void buf_put_value_text(buf_t *b, const lb_json_t *v, int escape)
 {
-    if (cJSON_IsString(v)) {
-        buf_put_text(b, v->valuestring, strlen(v->valuestring), escape);
-    } else if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
-        int obj = cJSON_IsObject(v);
+    if (v->type == LB_JSON_STRING) {
+        buf_put_text(b, v->str, v->len, escape);
+    } else if (v->type == LB_JSON_OBJECT || v->type == LB_JSON_ARRAY) {
+        int obj = v->type == LB_JSON_OBJECT;
         buf_puts(b, obj ? "{" : "[");
-        for (const cJSON *c = v->child; c != NULL; c = c->next) {
+        for (const lb_json_t *c = v->child; c != NULL; c = c->next) {
+            if (b->oom || b->too_big) return;
             if (obj) {
-                buf_put_text(b, c->string, strlen(c->string), escape);
+                buf_put_text(b, c->key, c->key_len, escape);
                 buf_puts(b, ":");
             }
             buf_put_value_text(b, c, escape);
@@ -236,9 +264,8 @@ static int push_segment(lb_input_t *in, segment_t seg)
 }
 
 /* InputPathsMap keys: 1..256 characters of [A-Za-z0-9_-] (the API's InputTransformerPathKey). */
-static int valid_key(const char *k)
+static int valid_key(const char *k, size_t n)
 {
-    size_t n = strlen(k);
     if (n == 0 || n > 256) return 0;
     for (size_t i = 0; i < n; i++) {
         char c = k[i];
@@ -251,40 +278,43 @@ static int valid_key(const char *k)
 
 static int compile_paths_map(lb_input_t *in, const char *tid, const char *json, char **errmsg)
 {
-    cJSON *map = cJSON_Parse(json);
-    if (map == NULL || !cJSON_IsObject(map)) {
-        cJSON_Delete(map);
+    lb_json_doc_t *doc = NULL;
+    const lb_json_t *map = NULL;
+    if (lb_json_parse(json, strlen(json), LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL) == 0)
+        map = lb_json_doc_root(doc);
+    if (!lb_json_is(map, LB_JSON_OBJECT)) {
+        lb_json_doc_free(&doc);
         return fail(errmsg, "InputPathsMap for target %s must be a JSON object of strings.", tid);
     }
-    int n = cJSON_GetArraySize(map);
+    size_t n = map->n_children;
     if (n > LB_INPUT_MAX_PATHS) {
-        cJSON_Delete(map);
-        return fail(errmsg, "InputPathsMap for target %s has %d entries; at most %d are allowed.",
+        lb_json_doc_free(&doc);
+        return fail(errmsg, "InputPathsMap for target %s has %zu entries; at most %d are allowed.",
                     tid, n, LB_INPUT_MAX_PATHS);
     }
     int rc = 0;
-    in->vars = calloc(n > 0 ? (size_t)n : 1, sizeof(*in->vars));
+    in->vars = calloc(n > 0 ? n : 1, sizeof(*in->vars));
     if (in->vars == NULL) rc = -ENOMEM;
-    for (const cJSON *e = map->child; e != NULL && rc == 0; e = e->next) {
+    for (const lb_json_t *e = map->child; e != NULL && rc == 0; e = e->next) {
         const char *why = "";
-        if (!valid_key(e->string)) {
+        if (!valid_key(e->key, e->key_len)) {
             rc = fail(errmsg,
                       "InputPathsMap key '%s' for target %s must be 1 to 256 characters of "
                       "[A-Za-z0-9_-].",
-                      e->string, tid);
-        } else if (!cJSON_IsString(e)) {
+                      e->key, tid);
+        } else if (e->type != LB_JSON_STRING || lb_json_has_nul(e->str, e->len)) {
             rc = fail(errmsg, "InputPathsMap value for key '%s' of target %s must be a string.",
-                      e->string, tid);
+                      e->key, tid);
         } else {
             variable_t *v = &in->vars[in->nvars];
-            rc = lb_jsonpath_compile(e->valuestring, &v->path, &why);
+            rc = lb_jsonpath_compile(e->str, &v->path, &why);
             if (rc == -EINVAL)
                 rc = fail(errmsg,
                           "InputPathsMap value '%s' for key '%s' of target %s is not a valid "
                           "JSON path: it %s.",
-                          e->valuestring, e->string, tid, why);
+                          e->str, e->key, tid, why);
             if (rc == 0) {
-                v->name = strdup(e->string);
+                v->name = strdup(e->key);
                 if (v->name == NULL) {
                     lb_jsonpath_free(&v->path);
                     rc = -ENOMEM;
@@ -294,7 +324,7 @@ static int compile_paths_map(lb_input_t *in, const char *tid, const char *json, 
             }
         }
     }
-    cJSON_Delete(map);
+    lb_json_doc_free(&doc);
     return rc;
 }
 
@@ -377,13 +407,13 @@ int lb_input_compile_for_target(const char *target_id, const char *input, const 
     const char *why = "";
     if (input != NULL) {
         in->mode = INPUT_CONSTANT;
-        cJSON *parsed = cJSON_Parse(input);
+        lb_json_doc_t *parsed = NULL;
         if (strlen(input) > LB_INPUT_MAX_TEXT)
             rc = fail(errmsg, "Input for target %s must be at most %d characters.", tid,
                       LB_INPUT_MAX_TEXT);
-        else if (parsed == NULL)
+        else if (lb_json_parse(input, strlen(input), LB_JSON_REQUEST_MAX_DEPTH, &parsed, NULL))
             rc = fail(errmsg, "Input for target %s is not valid JSON text.", tid);
-        cJSON_Delete(parsed);
+        lb_json_doc_free(&parsed);
         if (rc == 0) {
             in->constant = strdup(input);
             in->constant_len = strlen(input);
@@ -436,52 +466,39 @@ int lb_input_compile(const char *input, const char *input_path, const char *path
 
 /* <aws.events.event>: the envelope without "detail", with "detail-type" renamed "detailType" and
  * "time" set to the ingestion time, keys in the order AWS delivered them (AWS:
- * test_input_transformer_predefined_variables). */
-static cJSON *event_without_detail(const cJSON *ev, const char *ingestion_time)
+ * test_input_transformer_predefined_variables). Built in scratch. */
+static const lb_json_t *event_without_detail(const lb_json_t *ev, const char *ingestion_time,
+                                             lb_json_doc_t *scratch)
 {
     static const char *const order[] = {"id",     "account", "detail-type", "time",
                                         "source", "region",  "resources",   "version"};
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL) return NULL;
+    lb_json_t *o = lb_json_new(scratch, LB_JSON_OBJECT);
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, order[i]);
+        const lb_json_t *v = lb_json_get(ev, order[i]);
         if (v == NULL) continue;
         const char *key = strcmp(order[i], "detail-type") == 0 ? "detailType" : order[i];
-        cJSON *c = strcmp(order[i], "time") == 0 && ingestion_time != NULL
-                       ? cJSON_CreateString(ingestion_time)
-                       : cJSON_Duplicate(v, 1);
-        if (c == NULL || !cJSON_AddItemToObject(o, key, c)) {
-            cJSON_Delete(c);
-            cJSON_Delete(o);
-            return NULL;
-        }
+        lb_json_t *c = strcmp(order[i], "time") == 0 && ingestion_time != NULL
+                           ? lb_json_new_str(scratch, ingestion_time)
+                           : lb_json_copy(scratch, v);
+        lb_json_add(scratch, o, key, c);
     }
-    for (const cJSON *v = ev->child; v != NULL; v = v->next) {
-        int known = strcmp(v->string, "detail") == 0;
+    for (const lb_json_t *v = ev->child; v != NULL; v = v->next) {
+        int known = strcmp(v->key, "detail") == 0;
         for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !known; i++)
-            known = strcmp(v->string, order[i]) == 0;
-        if (known) continue;
-        cJSON *c = cJSON_Duplicate(v, 1);
-        if (c == NULL || !cJSON_AddItemToObject(o, v->string, c)) {
-            cJSON_Delete(c);
-            cJSON_Delete(o);
-            return NULL;
-        }
+            known = strcmp(v->key, order[i]) == 0;
+        if (!known) lb_json_add(scratch, o, v->key, lb_json_copy(scratch, v));
     }
     return o;
 }
 
-static const char *ctx_string(const lb_input_ctx_t *ctx, predefined_t p, const cJSON *ev)
+static const char *ctx_string(const lb_input_ctx_t *ctx, predefined_t p, const lb_json_t *ev)
 {
     const char *s = NULL;
     if (ctx != NULL)
         s = p == PRE_RULE_ARN    ? ctx->rule_arn
             : p == PRE_RULE_NAME ? ctx->rule_name
                                  : ctx->ingestion_time;
-    if (s == NULL && p == PRE_INGESTION_TIME) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "time");
-        s = cJSON_IsString(t) ? t->valuestring : NULL;
-    }
+    if (s == NULL && p == PRE_INGESTION_TIME) s = lb_json_get_str(ev, "time");
     return s != NULL ? s : "";
 }
 
@@ -499,7 +516,7 @@ static void put_string_value(buf_t *b, const char *s, int json_context, int in_s
 /* One placeholder. `v` is the value (NULL: the path named nothing, which AWS renders as the
  * empty string). A JSON template outside quotes takes JSON text; everywhere else the value's
  * text goes in, escaped when it lands inside a JSON string. */
-static void put_value(buf_t *b, const cJSON *v, int json_template, int in_string)
+static void put_value(buf_t *b, const lb_json_t *v, int json_template, int in_string)
 {
     if (v == NULL) {
         put_string_value(b, "", json_template, in_string);
@@ -510,18 +527,16 @@ static void put_value(buf_t *b, const cJSON *v, int json_template, int in_string
     }
 }
 
-static int render_transformer(const lb_input_t *in, const cJSON *ev, const lb_input_ctx_t *ctx,
-                              buf_t *b)
+static int render_transformer(const lb_input_t *in, const lb_json_t *ev, const lb_input_ctx_t *ctx,
+                              lb_json_doc_t *scratch, buf_t *b)
 {
-    cJSON **values = calloc(in->nvars > 0 ? in->nvars : 1, sizeof(*values));
-    cJSON *event_obj = NULL;
-    int rc = values == NULL ? -ENOMEM : 0;
+    const lb_json_t **values = calloc(in->nvars > 0 ? in->nvars : 1, sizeof(*values));
+    const lb_json_t *event_obj = NULL;
+    if (values == NULL) return -ENOMEM;
     /* Every path is evaluated once per event, even when its placeholder repeats. */
-    for (size_t i = 0; i < in->nvars && rc == 0; i++) {
-        rc = lb_jsonpath_eval(in->vars[i].path, ev, &values[i]);
-        if (rc == -ENOENT) rc = 0;
-    }
-    for (size_t i = 0; i < in->nsegs && rc == 0; i++) {
+    for (size_t i = 0; i < in->nvars; i++)
+        if (lb_jsonpath_eval(in->vars[i].path, ev, scratch, &values[i])) values[i] = NULL;
+    for (size_t i = 0; i < in->nsegs && !b->oom && !b->too_big; i++) {
         const segment_t *s = &in->segs[i];
         if (!s->is_placeholder) {
             buf_put(b, in->template + s->lit_off, s->lit_len);
@@ -530,57 +545,51 @@ static int render_transformer(const lb_input_t *in, const cJSON *ev, const lb_in
         } else if (s->pre == PRE_EVENT_JSON) {
             put_value(b, ev, in->json_template, s->in_string);
         } else if (s->pre == PRE_EVENT) {
-            if (event_obj == NULL) {
-                const char *it = ctx != NULL ? ctx->ingestion_time : NULL;
-                event_obj = event_without_detail(ev, it);
-                if (event_obj == NULL) {
-                    rc = -ENOMEM;
-                    break;
-                }
-            }
+            if (event_obj == NULL)
+                event_obj = event_without_detail(ev, ctx != NULL ? ctx->ingestion_time : NULL,
+                                                 scratch);
             put_value(b, event_obj, in->json_template, s->in_string);
         } else {
             put_string_value(b, ctx_string(ctx, s->pre, ev), in->json_template, s->in_string);
         }
     }
-    for (size_t i = 0; values != NULL && i < in->nvars; i++)
-        cJSON_Delete(values[i]);
     free(values);
-    cJSON_Delete(event_obj);
-    return rc;
+    return 0;
 }
 
-int lb_input_render(const lb_input_t *in, const char *event_json, size_t event_len,
-                    const lb_input_ctx_t *ctx, char **out, size_t *outlen)
+int lb_input_is_whole_event(const lb_input_t *in)
+{
+    return in == NULL || in->mode == INPUT_WHOLE_EVENT;
+}
+
+int lb_input_render_tree(const lb_input_t *in, const lb_json_t *event, const char *event_text,
+                         size_t event_len, const lb_input_ctx_t *ctx, size_t max_len, char **out,
+                         size_t *outlen)
 {
     *out = NULL;
     *outlen = 0;
-    buf_t b = {0};
+    buf_t b = {.max = max_len};
     int rc = 0;
-    if (in->mode == INPUT_WHOLE_EVENT || in->mode == INPUT_CONSTANT) {
-        /* Delivered verbatim; no need to parse the event. */
-        if (in->mode == INPUT_WHOLE_EVENT)
-            buf_put(&b, event_json, event_len);
-        else
-            buf_put(&b, in->constant, in->constant_len);
-        if (b.p == NULL && !b.oom) buf_put(&b, "", 0);
+    if (in == NULL || in->mode == INPUT_WHOLE_EVENT) {
+        buf_put(&b, event_text, event_len);
+    } else if (in->mode == INPUT_CONSTANT) {
+        buf_put(&b, in->constant, in->constant_len);
+    } else if (!lb_json_is(event, LB_JSON_OBJECT)) {
+        rc = -EINVAL;
     } else {
-        cJSON *ev = cJSON_ParseWithLength(event_json, event_len);
-        if (ev == NULL || !cJSON_IsObject(ev)) {
-            cJSON_Delete(ev);
-            return -EINVAL;
-        }
+        /* Copies that paths and <aws.events.event> need live here and die with the call. */
+        lb_json_doc_t *scratch = lb_json_doc_new();
         if (in->mode == INPUT_PATH) {
-            cJSON *v = NULL;
-            rc = lb_jsonpath_eval(in->path, ev, &v);
+            const lb_json_t *v = NULL;
+            rc = lb_jsonpath_eval(in->path, event, scratch, &v);
             if (rc == 0) buf_put_json(&b, v);
-            cJSON_Delete(v);
         } else {
-            rc = render_transformer(in, ev, ctx, &b);
-            if (rc == 0 && b.p == NULL) buf_put(&b, "", 0);
+            rc = render_transformer(in, event, ctx, scratch, &b);
         }
-        cJSON_Delete(ev);
+        lb_json_doc_free(&scratch);
     }
+    if (rc == 0 && b.p == NULL) buf_put(&b, "", 0);
+    if (rc == 0 && b.too_big) rc = -E2BIG;
     if (rc == 0 && b.oom) rc = -ENOMEM;
     if (rc != 0) {
         free(b.p);
@@ -589,4 +598,22 @@ int lb_input_render(const lb_input_t *in, const char *event_json, size_t event_l
     *out = b.p;
     *outlen = b.len;
     return 0;
+}
+
+int lb_input_render(const lb_input_t *in, const char *event_json, size_t event_len,
+                    const lb_input_ctx_t *ctx, char **out, size_t *outlen)
+{
+    lb_json_doc_t *doc = NULL;
+    const lb_json_t *tree = NULL;
+    *out = NULL;
+    *outlen = 0;
+    if (!lb_input_is_whole_event(in) && in->mode != INPUT_CONSTANT) {
+        if (lb_json_parse(event_json, event_len, LB_JSON_EVENT_MAX_DEPTH + 1, &doc, NULL))
+            return -EINVAL;
+        tree = lb_json_doc_root(doc);
+    }
+    int rc = lb_input_render_tree(in, tree, event_json, event_len, ctx, LB_INPUT_MAX_BODY, out,
+                                  outlen);
+    lb_json_doc_free(&doc);
+    return rc;
 }

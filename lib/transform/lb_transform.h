@@ -33,10 +33,15 @@
 
 #include <stddef.h>
 
+#include "lb_json.h"
+
 /* AWS limits: InputPathsMap holds at most 100 entries; Input and InputTemplate are at most
  * 8192 characters. */
 #define LB_INPUT_MAX_PATHS 100
 #define LB_INPUT_MAX_TEXT 8192
+/* What one target may receive: AWS's event size limit, 256 KB. A body that would be larger is not
+ * delivered; the delivery fails with an error saying so. */
+#define LB_INPUT_MAX_BODY (256 * 1024)
 
 typedef struct lb_input lb_input_t; /* a target's compiled input configuration (opaque) */
 
@@ -64,12 +69,24 @@ typedef struct {
     const char *ingestion_time; /* <aws.events.event.ingestion-time>, ISO-8601 */
 } lb_input_ctx_t;
 
-/* Render the body the target receives for this event envelope (JSON object text). *out is
- * malloc'd, NUL-terminated, length in *outlen. Returns 0; -EINVAL when event_json is not a JSON
- * object; -ENOENT when an InputPath names nothing in this event, in which case nothing is to be
- * delivered to the target (LocalStack's reading; the recorded AWS data does not cover it);
- * -ENOMEM. ctx may be NULL or have NULL members: the predefined placeholders then render as
- * empty strings (ingestion time falls back to the event's "time"). */
+/* 1 when the target receives the event envelope unchanged (no Input, InputPath or
+ * InputTransformer): the caller can hand over the envelope text it has instead of rendering. */
+int lb_input_is_whole_event(const lb_input_t *in);
+
+/* Render the body the target receives for an event: event is the envelope as an lb_json tree
+ * (may be NULL for the whole-event and Input modes), event_text the envelope as delivered. *out is
+ * malloc'd, NUL-terminated, length in *outlen. Returns 0; -EINVAL when the mode needs a tree and
+ * event is not a JSON object; -ENOENT when an InputPath names nothing in this event, in which case
+ * nothing is to be delivered to the target (LocalStack's reading; the recorded AWS data does not
+ * cover it); -E2BIG when the body would be longer than max_len bytes (rendering stops there);
+ * -ENOMEM. ctx may be NULL or have NULL members: the predefined placeholders then render as empty
+ * strings (ingestion time falls back to the event's "time"). */
+int lb_input_render_tree(const lb_input_t *in, const lb_json_t *event, const char *event_text,
+                         size_t event_len, const lb_input_ctx_t *ctx, size_t max_len, char **out,
+                         size_t *outlen);
+
+/* The same from the envelope's text alone (parsed here; capped at LB_INPUT_MAX_BODY): for tests
+ * and tools. The daemon renders from the tree it parsed once at ingestion. */
 int lb_input_render(const lb_input_t *in, const char *event_json, size_t event_len,
                     const lb_input_ctx_t *ctx, char **out, size_t *outlen);
 
