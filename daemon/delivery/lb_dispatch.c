@@ -472,7 +472,7 @@ static void send_to_dlq(lb_dispatch_t *d, const outcome_t *o)
     char *headers[] = {
         "Content-Type: application/json; charset=utf-8", h[0], h[1], h[2], h[3], h[4], h[5], NULL};
     lb_http_call_t req = {
-        .method = "POST", .url = (char *)url, .headers = headers, .body = x->body};
+        .method = "POST", .url = (char *)url, .headers = headers, .body = (char *)x->body};
     xfer_t *t = xfer_new(d, XFER_DLQ, &req);
     if (t) lb_curl_add(d->curl, t->easy);
 }

@@ -22,9 +22,19 @@ void lb_delivery_free(lb_delivery_t **dp)
     free(d->target_arn);
     free(d->target_json);
     free(d->dlq_arn);
-    free(d->body);
+    free(d->dead_code);
+    free(d->dead_message);
+    lb_text_unref(&d->body_text);
     free(d);
     *dp = NULL;
+}
+
+void lb_delivery_set_body(lb_delivery_t *d, lb_text_t *text)
+{
+    lb_text_unref(&d->body_text);
+    d->body_text = lb_text_ref(text);
+    d->body = lb_text_data(text);
+    d->body_len = lb_text_len(text);
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
@@ -41,7 +51,8 @@ int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
                                      "INSERT INTO deliveries (event_id, region, bus, rule,"
                                      " target_id, target_arn, target_json, body, ingested_ms,"
                                      " attempts, next_ms, state, max_retries, max_age_s, dlq_arn,"
-                                     " age_base_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?)");
+                                     " age_base_ms, error_code, error_message, dead_ms)"
+                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) return LB_ESTORE;
     sqlite3_bind_text(st, 1, d->event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);
@@ -54,10 +65,17 @@ int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
     sqlite3_bind_int64(st, 9, d->ingested_ms);
     sqlite3_bind_int(st, 10, d->attempts);
     sqlite3_bind_int64(st, 11, d->next_ms);
-    sqlite3_bind_int(st, 12, d->max_retries);
-    sqlite3_bind_int(st, 13, d->max_age_s);
-    bind_opt(st, 14, d->dlq_arn);
-    sqlite3_bind_int64(st, 15, d->age_base_ms);
+    sqlite3_bind_int(st, 12, d->dead_code ? 2 : 0);
+    sqlite3_bind_int(st, 13, d->max_retries);
+    sqlite3_bind_int(st, 14, d->max_age_s);
+    bind_opt(st, 15, d->dlq_arn);
+    sqlite3_bind_int64(st, 16, d->age_base_ms);
+    bind_opt(st, 17, d->dead_code);
+    bind_opt(st, 18, d->dead_message);
+    if (d->dead_code)
+        sqlite3_bind_int64(st, 19, d->ingested_ms);
+    else
+        sqlite3_bind_null(st, 19);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return LB_ESTORE;
@@ -139,8 +157,10 @@ static lb_delivery_t *row_to_delivery(sqlite3_stmt *st)
     d->target_id = col(st, 5);
     d->target_arn = col(st, 6);
     d->target_json = col(st, 7);
-    d->body = col(st, 8);
-    d->body_len = (size_t)sqlite3_column_bytes(st, 8);
+    lb_text_t *body = lb_text_new((const char *)sqlite3_column_text(st, 8),
+                                  (size_t)sqlite3_column_bytes(st, 8));
+    lb_delivery_set_body(d, body);
+    lb_text_unref(&body);
     d->ingested_ms = sqlite3_column_int64(st, 9);
     d->attempts = sqlite3_column_int(st, 10);
     d->next_ms = sqlite3_column_int64(st, 11);

@@ -9,20 +9,29 @@
 #include <stdint.h>
 
 #include "lb_store.h"
+#include "lb_text.h"
 
 typedef struct {
     int64_t seq; /* store id; 0 until inserted */
     char event_id[37];
     char *region, *bus, *rule, *target_id, *target_arn, *target_json, *dlq_arn;
-    char *body; /* what the target receives, rendered at ingestion */
+    /* What the target receives, rendered at ingestion: the text of body_text, which the delivery
+     * holds a reference to (the envelope itself, shared, when the target takes the event as is). */
+    const char *body;
     size_t body_len;
+    lb_text_t *body_text;
     int64_t ingested_ms, age_base_ms, next_ms;
     int attempts, max_retries, max_age_s;
+    /* Failed for good before any attempt (e.g. its rendered body is over the size limit): stored
+     * as a dead letter with this error, never sent. */
+    char *dead_code, *dead_message;
 } lb_delivery_t;
 
 void lb_delivery_free(lb_delivery_t **d);
+/* Sets the body: takes a reference to text. */
+void lb_delivery_set_body(lb_delivery_t *d, lb_text_t *text);
 
-/* Inserts a pending delivery and fills d->seq. */
+/* Inserts a delivery (pending, or dead when dead_code is set) and fills d->seq. */
 int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d);
 /* Delivered: the row goes. */
 int lb_delivery_delete(lb_store_t *s, int64_t seq);

@@ -97,7 +97,7 @@ void lb_json_doc_set_root(lb_json_doc_t *d, lb_json_t *root)
 
 typedef struct {
     lb_json_doc_t *doc;
-    const char *p, *end;
+    const char *start, *p, *end;
     int max_depth;
     char *err;
     lb_buf_t scratch; /* decoding strings with escapes */
@@ -222,20 +222,23 @@ static int read_escape(parser_t *ps, lb_buf_t *b)
     case 'u': {
         uint32_t cp;
         if (read_hex4(ps, &cp)) return -1;
+        /* A surrogate must come as a high-low pair: alone it is no character, and no UTF-8 can
+         * carry it, so a text holding one is refused rather than silently altered. */
         if (cp >= 0xD800 && cp <= 0xDBFF && ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
             ps->p[1] == 'u') {
-            const char *save = ps->p;
             ps->p += 2;
             uint32_t lo;
             if (read_hex4(ps, &lo)) return -1;
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else {
-                ps->p = save;
-                cp = 0xFFFD;
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+                set_err(ps, "Invalid Unicode: surrogate \\u%04X not followed by a low surrogate "
+                            "in string value", (unsigned)cp);
+                return -1;
             }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-            cp = 0xFFFD; /* a lone surrogate cannot be written as UTF-8 */
+            set_err(ps, "Invalid Unicode: unpaired surrogate \\u%04X in string value",
+                    (unsigned)cp);
+            return -1;
         }
         put_utf8(b, cp);
         return 0;
@@ -464,9 +467,23 @@ static int match_literal(parser_t *ps, const char *lit, size_t l)
     return 0;
 }
 
+static lb_json_t *parse_token(parser_t *ps, int depth);
+
+/* One value, with the span of text it came from. */
 static lb_json_t *parse_value(parser_t *ps, int depth)
 {
     skip_ws(ps);
+    const char *begin = ps->p;
+    lb_json_t *n = parse_token(ps, depth);
+    if (n) {
+        n->src_off = (size_t)(begin - ps->start);
+        n->src_len = (size_t)(ps->p - begin);
+    }
+    return n;
+}
+
+static lb_json_t *parse_token(parser_t *ps, int depth)
+{
     if (ps->p >= ps->end) {
         set_err(ps, "Unexpected end-of-input: expected a value");
         return NULL;
@@ -496,7 +513,7 @@ static lb_json_t *parse_value(parser_t *ps, int depth)
 int lb_json_parse_into(lb_json_doc_t *doc, const char *text, size_t len, int max_depth,
                        lb_json_t **node, char **errmsg)
 {
-    parser_t ps = {.doc = doc, .p = text, .end = text + len, .max_depth = max_depth};
+    parser_t ps = {.doc = doc, .start = text, .p = text, .end = text + len, .max_depth = max_depth};
     *node = NULL;
     if (errmsg) *errmsg = NULL;
     skip_ws(&ps);

@@ -47,6 +47,9 @@ struct lb_json {
     lb_json_t *last;  /* ARRAY/OBJECT: last one, for appending */
     lb_json_t *next;  /* next sibling */
     size_t n_children;
+    /* Where a parsed value sits in the text it was parsed from (offset and length in bytes),
+     * so a caller holding that text can copy a value exactly as it arrived. 0/0 for built nodes. */
+    size_t src_off, src_len;
 };
 
 typedef struct lb_json_doc lb_json_doc_t;
@@ -54,9 +57,9 @@ typedef struct lb_json_doc lb_json_doc_t;
 /* Nesting of a JSON text that API requests may use (the request itself; a Detail inside it is
  * parsed on its own with LB_JSON_EVENT_MAX_DEPTH). */
 #define LB_JSON_REQUEST_MAX_DEPTH 64
-/* Nesting an event's Detail may use, counted from the Detail object itself. Its envelope adds one
- * level above it. */
-#define LB_JSON_EVENT_MAX_DEPTH 100
+/* Nesting an event's Detail may use, counted from the Detail object itself: AWS's PutEvents
+ * "will only process nested JSON up to 1000 levels deep". Its envelope adds one level above. */
+#define LB_JSON_EVENT_MAX_DEPTH 1000
 
 /* Parses exactly one JSON value (surrounding whitespace allowed) into a new document.
  * -EINVAL on invalid JSON, with *errmsg (if errmsg is not NULL) a malloc'd Jackson-style reason. */

@@ -5,159 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_ingest.h"
 #include "lb_ops_bus.h"
-#include "lb_pattern.h"
 #include "lb_validate.h"
 
 #define MAX_ENTRIES 10
 
-void lb_envelope_build(lb_buf_t *b, const char *id, const char *detail_type, const char *source,
-                       const char *account, int64_t time_ms, const char *region,
-                       const cJSON *resources, const char *detail_json)
-{
-    char when[32];
-    lb_format_time_iso(time_ms, when);
-    lb_buf_puts(b, "{\"version\":\"0\",\"id\":");
-    lb_buf_json_string(b, id, strlen(id));
-    lb_json_put_str(b, "detail-type", detail_type);
-    lb_json_put_str(b, "source", source);
-    lb_json_put_str(b, "account", account);
-    lb_json_put_str(b, "time", when);
-    lb_json_put_str(b, "region", region);
-    lb_buf_puts(b, ",\"resources\":[");
-    const cJSON *r;
-    int first = 1;
-    if (resources) cJSON_ArrayForEach(r, resources)
-        {
-            if (!first) lb_buf_puts(b, ",");
-            lb_buf_json_string(b, r->valuestring, strlen(r->valuestring));
-            first = 0;
-        }
-    lb_buf_puts(b, "],\"detail\":");
-    lb_buf_puts(b, detail_json);
-    lb_buf_puts(b, "}");
-}
-
-/* One entry's outcome: an accepted event or a per-entry error. */
+/* One entry's outcome: an accepted event's id or a per-entry error. */
 typedef struct {
     char id[37];
-    char *bus;
-    char *envelope;
-    size_t envelope_len;
     const char *error_code;
     char *error_message;
 } entry_result_t;
 
 typedef struct {
     lb_engine_t *engine;
-    char region[32];
-    int64_t ingested_ms;
     size_t n;
     entry_result_t entries[MAX_ENTRIES];
-    /* What the accepted events matched: one delivery per (event, rule, target), committed
-     * with the events; rule hits and matched events feed the metrics. */
-    lb_delivery_t **deliveries;
-    size_t n_deliveries;
-    lb_rule_hit_t *hits;
-    size_t n_hits;
+    lb_ingest_batch_t *batch; /* the accepted events, their deliveries and rule hits */
 } put_events_job_t;
 
 static void put_events_job_free(void *arg)
 {
     put_events_job_t *job = arg;
-    for (size_t i = 0; i < job->n; i++) {
-        free(job->entries[i].bus);
-        free(job->entries[i].envelope);
-        free(job->entries[i].error_message);
-    }
-    for (size_t i = 0; i < job->n_deliveries; i++) lb_delivery_free(&job->deliveries[i]);
-    free(job->deliveries);
-    for (size_t i = 0; i < job->n_hits; i++) {
-        free((char *)job->hits[i].bus);
-        free((char *)job->hits[i].rule);
-    }
-    free(job->hits);
+    for (size_t i = 0; i < job->n; i++) free(job->entries[i].error_message);
+    lb_ingest_batch_free(&job->batch);
     free(job);
-}
-
-/* Matches one accepted event against its bus's rules and renders what each target receives.
- * Runs on the loop thread at ingestion, so the writer only has rows to insert. */
-static void collect_deliveries(put_events_job_t *job, const lb_call_t *call,
-                               const entry_result_t *e)
-{
-    lb_event_t *event;
-    if (!lb_rules_bus_has_patterns(lb_engine_rules(job->engine), job->region, e->bus)) return;
-    if (lb_event_parse(e->envelope, e->envelope_len, &event)) return;
-    lb_rule_t **rules;
-    size_t n_rules;
-    if (lb_rules_match(lb_engine_rules(job->engine), job->region, e->bus, event, &rules,
-                       &n_rules)) {
-        lb_event_free(&event);
-        return;
-    }
-    lb_event_free(&event);
-    char ingestion[32];
-    lb_format_time_iso(job->ingested_ms, ingestion);
-    for (size_t r = 0; r < n_rules; r++) {
-        lb_rule_t *rule = rules[r];
-        char arn[2048];
-        lb_rule_arn(rule->region, call->account_id, rule->bus, rule->name, arn, sizeof arn);
-        job->hits = lb_xrealloc(job->hits, (job->n_hits + 1) * sizeof *job->hits);
-        job->hits[job->n_hits++] = (lb_rule_hit_t){
-            .region = job->region, .bus = lb_strdup(rule->bus), .rule = lb_strdup(rule->name),
-            .first_for_event = r == 0};
-        lb_input_ctx_t ctx = {.rule_arn = arn, .rule_name = rule->name,
-                              .ingestion_time = ingestion};
-        for (size_t t = 0; t < rule->n_targets; t++) {
-            const lb_target_t *target = &rule->targets[t];
-            char *body;
-            size_t body_len;
-            /* -ENOENT: an InputPath that names nothing in this event delivers nothing. */
-            if (lb_input_render(target->input, e->envelope, e->envelope_len, &ctx, &body,
-                                &body_len))
-                continue;
-            lb_delivery_t *d = lb_xcalloc(1, sizeof *d);
-            memcpy(d->event_id, e->id, sizeof d->event_id);
-            d->region = lb_strdup(job->region);
-            d->bus = lb_strdup(rule->bus);
-            d->rule = lb_strdup(rule->name);
-            d->target_id = lb_strdup(target->id);
-            d->target_arn = lb_strdup(target->arn);
-            d->target_json = lb_strdup(target->json);
-            d->dlq_arn = lb_strdup(target->dlq_arn);
-            d->body = body;
-            d->body_len = body_len;
-            d->ingested_ms = d->age_base_ms = d->next_ms = job->ingested_ms;
-            d->max_retries = target->max_attempts;
-            d->max_age_s = target->max_age_s;
-            job->deliveries =
-                lb_xrealloc(job->deliveries, (job->n_deliveries + 1) * sizeof *job->deliveries);
-            job->deliveries[job->n_deliveries++] = d;
-        }
-    }
-    free(rules);
 }
 
 static int put_events_txn(lb_store_t *store, void *arg)
 {
     put_events_job_t *job = arg;
-    for (size_t i = 0; i < job->n; i++) {
-        entry_result_t *e = &job->entries[i];
-        if (e->error_code) continue;
-        lb_event_record_t rec = {.id = e->id,
-                                 .region = job->region,
-                                 .bus = e->bus,
-                                 .ingested_ms = job->ingested_ms,
-                                 .envelope = e->envelope,
-                                 .envelope_len = e->envelope_len};
-        int rc = lb_store_event_insert(store, &rec);
-        if (rc) return rc;
-    }
-    for (size_t i = 0; i < job->n_deliveries; i++) {
-        int rc = lb_delivery_insert(store, job->deliveries[i]);
-        if (rc) return rc;
-    }
-    return 0;
+    return lb_ingest_batch_write(store, job->batch);
 }
 
 static void put_events_render(lb_call_t *call, put_events_job_t *job)
@@ -190,9 +69,7 @@ static void put_events_finish(lb_call_t *call, int rc)
         lb_call_error_code(call, rc, "PutEvents");
         return;
     }
-    lb_engine_deliveries_committed(job->engine, job->deliveries, job->n_deliveries, job->hits,
-                                   job->n_hits);
-    job->n_deliveries = 0; /* the hook owns them now */
+    lb_ingest_batch_committed(job->engine, job->batch);
     put_events_render(call, job);
 }
 
@@ -238,10 +115,11 @@ static int entry_time(const cJSON *t, int64_t *ms)
     return -1;
 }
 
-/* Validates one entry and, if good, builds its envelope. Whole-request errors (wrong JSON types,
- * unknown bus) are set on the call and return -1; per-entry problems are recorded in e. */
+/* Validates one entry and, if good, sends it down the ingest road into job->batch. Whole-request
+ * errors (wrong JSON types, unknown bus) are set on the call and return -1; per-entry problems are
+ * recorded in e. */
 static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entry,
-                         entry_result_t *e, int64_t *size)
+                         put_events_job_t *job, entry_result_t *e, int64_t *size)
 {
     const char *source, *detail_type, *detail_text, *bus_name, *trace;
     const cJSON *resources, *r, *time_field;
@@ -282,7 +160,6 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
     }
     const lb_bus_record_t *bus = lb_bus_resolve(engine, call, name);
     if (!bus) return -1;
-    e->bus = lb_strdup(bus->name);
 
     if (!source || !*source) {
         entry_fail(e, "InvalidArgument",
@@ -306,32 +183,38 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
                    "characters.");
         return 0;
     }
-    int64_t time_ms = call->now_ms;
-    if (time_field && entry_time(time_field, &time_ms)) {
+    /* Sources beginning with "aws." belong to AWS services: nobody else may put them. */
+    if (strncmp(source, "aws.", 4) == 0) {
+        entry_fail(e, "NotAuthorizedForSourceException", "Not authorized for the source.");
+        return 0;
+    }
+    lb_entry_t in = {.source = source,
+                     .detail_type = detail_type,
+                     .detail = detail_text,
+                     .detail_len = strlen(detail_text),
+                     .time_ms = call->now_ms};
+    if (time_field && entry_time(time_field, &in.time_ms)) {
         entry_fail(e, "InvalidArgument", "Parameter Time is not valid.");
         return 0;
     }
-    cJSON *detail = cJSON_ParseWithOpts(detail_text, NULL, 1);
-    int is_object = cJSON_IsObject(detail);
-    cJSON_Delete(detail);
-    if (!is_object) {
+    size_t n_res = resources ? (size_t)cJSON_GetArraySize(resources) : 0;
+    const char **res = lb_xcalloc(n_res + 1, sizeof *res);
+    n_res = 0;
+    if (resources) cJSON_ArrayForEach(r, resources) res[n_res++] = r->valuestring;
+    in.resources = res;
+    in.n_resources = n_res;
+    lb_ingest_ctx_t ctx = {.region = call->region,
+                           .account = call->account_id,
+                           .now_ms = call->now_ms,
+                           .origin = {.kind = LB_ORIGIN_API}};
+    int rc = lb_ingest_entry(engine, &ctx, bus->name, &in, job->batch, e->id);
+    free(res);
+    if (rc == LB_INGEST_EMALFORMED) {
         entry_fail(e, "MalformedDetail", "Detail is malformed.");
-        return 0;
-    }
-    if (lb_uuid_v4(e->id)) {
-        lb_call_error(call, LB_AWS_INTERNAL, "Could not generate an event id.");
+    } else if (rc) {
+        lb_call_error_code(call, rc, "PutEvents");
         return -1;
     }
-    /* The detail goes into the envelope as the client wrote it, whitespace removed: numbers
-     * beyond a double's range or precision keep every digit instead of becoming null or
-     * rounded. */
-    char *minified = lb_strdup(detail_text);
-    cJSON_Minify(minified);
-    lb_buf_t env = {0};
-    lb_envelope_build(&env, e->id, detail_type, source, call->account_id, time_ms, call->region,
-                      resources, minified);
-    free(minified);
-    e->envelope = lb_buf_steal(&env, &e->envelope_len);
     return 0;
 }
 
@@ -357,12 +240,11 @@ void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     }
     put_events_job_t *job = lb_xcalloc(1, sizeof *job);
     job->engine = engine;
-    snprintf(job->region, sizeof job->region, "%s", call->region);
-    job->ingested_ms = call->now_ms;
+    job->batch = lb_ingest_batch_new();
     int64_t size = 0;
     cJSON_ArrayForEach(entry, entries)
     {
-        if (prepare_entry(engine, call, entry, &job->entries[job->n++], &size)) {
+        if (prepare_entry(engine, call, entry, job, &job->entries[job->n++], &size)) {
             put_events_job_free(job);
             return;
         }
@@ -373,13 +255,7 @@ void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
                       "Total size of the entries in the request is over the limit.");
         return;
     }
-    int accepted = 0;
-    for (size_t i = 0; i < job->n; i++) {
-        if (job->entries[i].error_code) continue;
-        accepted++;
-        collect_deliveries(job, call, &job->entries[i]);
-    }
-    if (!accepted) {
+    if (lb_ingest_batch_events(job->batch) == 0) {
         /* Nothing to store: answer now. */
         put_events_render(call, job);
         put_events_job_free(job);

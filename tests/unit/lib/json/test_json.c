@@ -31,6 +31,7 @@ START_TEST(refuses_what_rfc8259_refuses)
         "[NaN]",          "[Infinity]",     "[-Infinity]",    "{} {}",         "",
         "   ",            "[\"\\x41\"]",    "[\"\\u12\"]",    "[tru]",         "{\"a\":1}x",
         "[\"\xff\"]",     "[\"\xc3\"]",     "[1e]",           "[-]",           "[--1]",
+        "[\"\\ud800\"]",  "[\"\\udc00x\"]", "[\"\\ud800\\u0041\"]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         ck_assert_msg(!ok(bad[i]), "accepted %s", bad[i]);
@@ -85,16 +86,16 @@ END_TEST
 START_TEST(strings_decode_and_reencode)
 {
     lb_json_doc_t *d;
-    const char *text = "[\"a\\u0000b\",\"\\u00e9\",\"\\ud800x\",\"q\\\"\\\\\"]";
+    const char *text = "[\"a\\u0000b\",\"\\u00e9\",\"\\ud83d\\ude00x\",\"q\\\"\\\\\"]";
     ck_assert_int_eq(lb_json_parse(text, strlen(text), 8, &d, NULL), 0);
     const lb_json_t *r = lb_json_doc_root(d);
     const lb_json_t *a = lb_json_at(r, 0);
     ck_assert_uint_eq(a->len, 3);
     ck_assert(lb_json_has_nul(a->str, a->len));
     ck_assert_str_eq(lb_json_at(r, 1)->str, "\xc3\xa9");
-    ck_assert_str_eq(lb_json_at(r, 2)->str, "\xef\xbf\xbdx"); /* lone surrogate: U+FFFD */
+    ck_assert_str_eq(lb_json_at(r, 2)->str, "\xf0\x9f\x98\x80x"); /* a surrogate pair */
     char *out = lb_json_print(r, NULL);
-    ck_assert_str_eq(out, "[\"a\\u0000b\",\"\xc3\xa9\",\"\xef\xbf\xbdx\",\"q\\\"\\\\\"]");
+    ck_assert_str_eq(out, "[\"a\\u0000b\",\"\xc3\xa9\",\"\xf0\x9f\x98\x80x\",\"q\\\"\\\\\"]");
     free(out);
     lb_json_doc_free(&d);
 }
