@@ -406,16 +406,16 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     lb_engine_new(&s->engine);
     size_t skipped = 0;
     if (lb_store_read_only(store))
-        lb_log_warn(&s->log, "store is read-only; every write will fail until it is writable",
-                    "path=%s", s->db_path);
+        lb_logf_warn(&s->log, "store is read-only; every write will fail until it is writable",
+                     LB_LOG_STR("path", s->db_path));
     if ((rc = lb_engine_load(s->engine, store, &skipped)) ||
         (rc = ensure_default_bus(store, s->engine, cfg->region))) {
         *err = format_error("cannot load store %s: %s", s->db_path, lb_store_errmsg(store));
         goto fail;
     }
     if (skipped)
-        lb_log_warn(&s->log, "stored rules or targets no longer valid; skipped", "count=%zu",
-                    skipped);
+        lb_logf_warn(&s->log, "stored rules or targets no longer valid; skipped",
+                     LB_LOG_UINT("count", skipped));
     opts.read_only = 1;
     if ((rc = lb_store_open(s->db_path, &opts, &s->reader))) {
         *err = format_error("cannot open store %s for reading", s->db_path);
@@ -452,8 +452,9 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     }
     snprintf(s->url, sizeof s->url, "http://%s%s%s:%d", cfg->listen.ipv6 ? "[" : "",
              cfg->listen.host, cfg->listen.ipv6 ? "]" : "", lb_http_server_port(s->http));
-    lb_log_info(&s->log, "listening", "url=%s data_dir=%s region=%s account=%s", s->url,
-                cfg->data_dir, cfg->region, cfg->account_id);
+    lb_logf_info(&s->log, "listening", LB_LOG_STR("url", s->url),
+                 LB_LOG_STR("data_dir", cfg->data_dir), LB_LOG_STR("region", cfg->region),
+                 LB_LOG_STR("account", cfg->account_id));
     *out = s;
     return 0;
 fail:
@@ -481,7 +482,7 @@ static void drain_check(uv_timer_t *t)
     lb_dispatch_free(&s->dispatch);
     lb_http_server_close(s->http);
     s->http = NULL;
-    lb_log_info(&s->log, "stopped", NULL);
+    lb_log_fields(&s->log, LB_LOG_INFO, "stopped", NULL, 0);
 }
 
 void lb_server_shutdown(lb_server_t *s)
@@ -489,8 +490,9 @@ void lb_server_shutdown(lb_server_t *s)
     if (s->shutting_down) return;
     s->shutting_down = 1;
     lb_notify("STOPPING=1");
-    lb_log_info(&s->log, "shutting down", "in_flight=%zu pending_writes=%zu",
-                lb_http_server_in_flight(s->http), lb_writer_pending(s->writer));
+    lb_logf_info(&s->log, "shutting down",
+                 LB_LOG_UINT("in_flight", lb_http_server_in_flight(s->http)),
+                 LB_LOG_UINT("pending_writes", lb_writer_pending(s->writer)));
     lb_http_server_drain(s->http);
     /* Sends under way are abandoned: their deliveries stay pending and go out after restart. */
     lb_dispatch_stop(s->dispatch);
@@ -504,17 +506,17 @@ void lb_server_reload(lb_server_t *s)
     char *restart = NULL, *err = NULL;
     lb_notify("RELOADING=1");
     if (lb_config_reload(s->config, &restart, &err)) {
-        lb_log_error(&s->log, "reload failed; keeping the current configuration", "error=\"%s\"",
-                     err ? err : "unknown");
+        lb_logf_error(&s->log, "reload failed; keeping the current configuration",
+                      LB_LOG_STR("error", err ? err : "unknown"));
     } else {
         const struct lb_settings *cfg = lb_config_settings(s->config);
         s->log.level = cfg->log_level;
         lb_dispatch_kick(s->dispatch);
-        lb_log_info(&s->log, "configuration reloaded", "log_level=%s",
-                    lb_log_level_name(cfg->log_level));
+        lb_logf_info(&s->log, "configuration reloaded",
+                     LB_LOG_STR("log_level", lb_log_level_name(cfg->log_level)));
         if (restart)
-            lb_log_warn(&s->log, "changed options take effect only after a restart",
-                        "options=\"%s\"", restart);
+            lb_logf_warn(&s->log, "changed options take effect only after a restart",
+                         LB_LOG_STR("options", restart));
     }
     free(restart);
     free(err);

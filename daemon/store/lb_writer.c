@@ -87,14 +87,15 @@ static void run_batch(lb_writer_t *w, job_t *batch)
     }
     if (rc == 0) rc = lb_store_commit(w->store);
     if (rc) {
-        lb_log_error(w->log, "store commit failed; requests answered with errors",
-                     "jobs=%zu error=\"%s\"", n, lb_store_errmsg(w->store));
+        lb_logf_error(w->log, "store commit failed; requests answered with errors",
+                      LB_LOG_UINT("jobs", n), LB_LOG_STR("error", lb_store_errmsg(w->store)));
         lb_store_rollback(w->store);
         for (job_t *j = batch; j; j = j->next) j->rc = LB_ESTORE;
     } else {
         if (failed)
-            lb_log_error(w->log, "store refused a write; requests answered with errors",
-                         "jobs=%zu failed=%zu error=\"%s\"", n, failed, first_error);
+            lb_logf_error(w->log, "store refused a write; requests answered with errors",
+                          LB_LOG_UINT("jobs", n), LB_LOG_UINT("failed", failed),
+                          LB_LOG_STR("error", first_error));
         w->commits++;
         w->jobs_committed += n;
     }
