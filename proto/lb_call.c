@@ -21,6 +21,13 @@ static const struct {
     [LB_AWS_INTERNAL] = {"InternalException", 500},
     [LB_AWS_UNSUPPORTED_MEDIA] = {"UnsupportedMediaTypeException", 415},
     [LB_AWS_NOT_IMPLEMENTED] = {"NotImplementedException", 501},
+    [LB_AWS_NOT_FOUND] = {"NotFoundException", 404},
+    [LB_AWS_METHOD_NOT_ALLOWED] = {"MethodNotAllowedException", 405},
+    [LB_AWS_BAD_REQUEST] = {"BadRequestException", 400},
+    [LB_AWS_REQUEST_TIMEOUT] = {"RequestTimeoutException", 408},
+    [LB_AWS_ENTITY_TOO_LARGE] = {"RequestEntityTooLargeException", 413},
+    [LB_AWS_HEADERS_TOO_LARGE] = {"RequestHeaderFieldsTooLargeException", 431},
+    [LB_AWS_SERVICE_UNAVAILABLE] = {"ServiceUnavailableException", 503},
 };
 
 const char *lb_aws_error_type(lb_aws_error_t err)
@@ -98,4 +105,16 @@ void lb_call_clear(lb_call_t *call)
     call->arg = NULL;
     call->arg_free = NULL;
     lb_buf_free(&call->body);
+}
+
+/* ---- Errors without a call ---- */
+
+int lb_aws_error_body(lb_buf_t *out, lb_aws_error_t err, const char *message)
+{
+    /* Through lb_call_error so the body is built in exactly one place. */
+    lb_call_t call = {0};
+    lb_call_error(&call, err, "%s", message);
+    lb_buf_free(out);
+    *out = call.body;
+    return call.status;
 }

@@ -23,6 +23,15 @@ typedef enum {
     LB_AWS_INTERNAL,
     LB_AWS_UNSUPPORTED_MEDIA,
     LB_AWS_NOT_IMPLEMENTED,
+    /* Answered by the daemon itself, outside any operation: unknown endpoints, wrong methods and
+     * HTTP-level failures. Same table, so every error body in the daemon has one shape. */
+    LB_AWS_NOT_FOUND,
+    LB_AWS_METHOD_NOT_ALLOWED,
+    LB_AWS_BAD_REQUEST,
+    LB_AWS_REQUEST_TIMEOUT,
+    LB_AWS_ENTITY_TOO_LARGE,
+    LB_AWS_HEADERS_TOO_LARGE,
+    LB_AWS_SERVICE_UNAVAILABLE,
 } lb_aws_error_t;
 
 typedef struct lb_call lb_call_t;
@@ -69,5 +78,11 @@ void lb_call_complete(lb_call_t *call, int txn_rc);
 /* Frees what the call owns (not the struct itself). */
 void lb_call_clear(lb_call_t *call);
 const char *lb_aws_error_type(lb_aws_error_t err);
+
+/* ---- Errors without a call (the daemon's HTTP-level answers) ---- */
+
+/* Fills out (which the caller owns and frees) with the AWS error body {"__type","message"} of
+ * err and returns its HTTP status: for responses no operation produced. */
+int lb_aws_error_body(lb_buf_t *out, lb_aws_error_t err, const char *message);
 
 #endif

@@ -104,6 +104,15 @@ static void respond_json(lb_http_request_t *req, int status, const char *json)
     lb_http_respond(req, status, "application/json", headers, json, strlen(json));
 }
 
+/* An error no operation produced, in the API's error shape from proto's one table. */
+static void respond_error(lb_http_request_t *req, lb_aws_error_t err, const char *message)
+{
+    lb_buf_t body = {0};
+    int status = lb_aws_error_body(&body, err, message);
+    respond_json(req, status, body.data);
+    lb_buf_free(&body);
+}
+
 static void handle_health(lb_server_t *s, lb_http_request_t *req)
 {
     char body[256];
@@ -322,12 +331,10 @@ static void handle_request(lb_http_request_t *req, void *ctx)
                strcmp(method, "POST") == 0) {
         handle_redrive(s, req);
     } else if (strcmp(path, "/") == 0) {
-        respond_json(req, 405,
-                     "{\"__type\":\"MethodNotAllowedException\",\"message\":\"The AWS API takes "
-                     "POST / with an X-Amz-Target header.\"}");
+        respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
+                      "The AWS API takes POST / with an X-Amz-Target header.");
     } else {
-        respond_json(req, 404,
-                     "{\"__type\":\"NotFoundException\",\"message\":\"No such endpoint.\"}");
+        respond_error(req, LB_AWS_NOT_FOUND, "No such endpoint.");
     }
 }
 

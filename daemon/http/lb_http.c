@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lb_call.h"
 #include "lb_util.h"
 
 #define MAX_HEADERS 100
@@ -305,14 +306,18 @@ void lb_http_respond(lb_http_request_t *req, int status, const char *content_typ
     }
 }
 
-static void respond_error_and_close(conn_t *c, int status, const char *message)
+/* An HTTP-level failure, answered in the API's error shape (proto's error table) with a request
+ * id like every other response, then the connection closes. */
+static void respond_error_and_close(conn_t *c, lb_aws_error_t err, const char *message)
 {
-    char body[256];
-    int n = snprintf(body, sizeof body, "{\"__type\":\"%s\",\"message\":\"%s\"}",
-                     status == 413 ? "RequestEntityTooLargeException" : "BadRequestException",
-                     message);
+    lb_buf_t body = {0};
+    char id[37], headers[64];
+    int status = lb_aws_error_body(&body, err, message);
+    if (lb_uuid_v4(id)) snprintf(id, sizeof id, "unknown");
+    snprintf(headers, sizeof headers, "x-amzn-RequestId: %s\r\n", id);
     c->closing = 1;
-    send_response(c, status, "application/x-amz-json-1.1", NULL, body, (size_t)n);
+    send_response(c, status, "application/x-amz-json-1.1", headers, body.data, body.len);
+    lb_buf_free(&body);
 }
 
 /* ---- reading ---- */
@@ -366,11 +371,13 @@ static void process_input(conn_t *c)
         }
         c->input.len = 0;
         if (c->error_status == 413)
-            respond_error_and_close(c, 413, "Request body exceeds the configured max_body_size.");
+            respond_error_and_close(c, LB_AWS_ENTITY_TOO_LARGE,
+                                    "Request body exceeds the configured max_body_size.");
         else if (c->error_status == 431)
-            respond_error_and_close(c, 431, "Request headers exceed the configured limits.");
+            respond_error_and_close(c, LB_AWS_HEADERS_TOO_LARGE,
+                                    "Request headers exceed the configured limits.");
         else
-            respond_error_and_close(c, 400, "Malformed HTTP request.");
+            respond_error_and_close(c, LB_AWS_BAD_REQUEST, "Malformed HTTP request.");
     }
     c->in_process = 0;
     update_reading(c);
@@ -405,7 +412,7 @@ static void on_timer(uv_timer_t *t)
     conn_t *c = t->data;
     if (c->busy) return;
     if (c->request_started) {
-        respond_error_and_close(c, 408, "Request was not received in time.");
+        respond_error_and_close(c, LB_AWS_REQUEST_TIMEOUT, "Request was not received in time.");
         return;
     }
     conn_close(c);
@@ -476,10 +483,7 @@ static void on_connection(uv_stream_t *listener, int status)
     s->conns = c;
     s->n_conns++;
     if (s->n_conns > (size_t)s->limits.max_connections || s->draining) {
-        const char *body = "{\"__type\":\"ServiceUnavailableException\","
-                           "\"message\":\"Too many connections.\"}";
-        c->closing = 1;
-        send_response(c, 503, "application/x-amz-json-1.1", NULL, body, strlen(body));
+        respond_error_and_close(c, LB_AWS_SERVICE_UNAVAILABLE, "Too many connections.");
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
