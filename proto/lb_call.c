@@ -95,6 +95,7 @@ void lb_call_defer(lb_call_t *call, lb_call_txn_fn txn, lb_call_finish_fn finish
 void lb_call_complete(lb_call_t *call, int txn_rc)
 {
     call->txn = NULL;
+    call->read = NULL;
     if (call->finish) call->finish(call, txn_rc);
     call->finish = NULL;
 }
@@ -105,6 +106,18 @@ void lb_call_clear(lb_call_t *call)
     call->arg = NULL;
     call->arg_free = NULL;
     lb_buf_free(&call->body);
+}
+
+/* ---- Deferred reads ---- */
+
+void lb_call_defer_read(lb_call_t *call, lb_call_read_fn read, lb_call_finish_fn finish,
+                        void *arg, void (*arg_free)(void *))
+{
+    call->txn = NULL;
+    call->read = read;
+    call->finish = finish;
+    call->arg = arg;
+    call->arg_free = arg_free;
 }
 
 /* ---- Errors without a call ---- */

@@ -7,17 +7,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
 #include "lb_api.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
 #include "lb_engine.h"
 #include "lb_http.h"
+#include "lb_json.h"
 #include "lb_log.h"
 #include "lb_notify.h"
+#include "lb_reader.h"
 #include "lb_store.h"
-#include "lb_validate.h"
 #include "lb_writer.h"
 
 #define JSON_TYPE "application/x-amz-json-1.1"
@@ -26,7 +25,8 @@ struct lb_server {
     uv_loop_t *loop;
     lb_config_t *config;
     lb_log_t log;
-    lb_store_t *reader;
+    lb_reader_t *reader;     /* listings read here, off the loop thread */
+    lb_store_t *dispatch_db; /* read-only, for the dispatcher's paging on the loop thread */
     lb_writer_t *writer;
     lb_engine_t *engine;
     lb_api_t *api;
@@ -40,10 +40,11 @@ struct lb_server {
     char db_path[4096];
 };
 
-/* One API request waiting for its commit. */
+/* One API or admin request waiting for its store work (a commit or a read). */
 typedef struct {
     lb_server_t *server;
     lb_http_request_t *req;
+    const char *content_type;
     lb_call_t call;
 } pending_call_t;
 
@@ -51,27 +52,27 @@ static void respond_call(pending_call_t *pc)
 {
     char headers[128];
     snprintf(headers, sizeof headers, "x-amzn-RequestId: %s\r\n", pc->call.request_id);
-    lb_http_respond(pc->req, pc->call.status, JSON_TYPE, headers, pc->call.body.data,
+    lb_http_respond(pc->req, pc->call.status, pc->content_type, headers, pc->call.body.data,
                     pc->call.body.len);
     lb_call_clear(&pc->call);
     free(pc);
 }
 
-static void on_committed(void *data, int rc)
+static void on_store_work_done(void *data, int rc)
 {
     pending_call_t *pc = data;
     lb_call_complete(&pc->call, rc);
     respond_call(pc);
 }
 
-/* admin_target: NULL for the AWS API (the X-Amz-Target header decides), or the LocalBridge
- * operation an admin endpoint maps to. */
-static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target)
+/* A call with its request context (region, account, request id, now) filled in. */
+static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const char *type)
 {
     const struct lb_settings *cfg = lb_config_settings(s->config);
     pending_call_t *pc = lb_xcalloc(1, sizeof *pc);
     pc->server = s;
     pc->req = req;
+    pc->content_type = type;
     lb_call_t *call = &pc->call;
     if (lb_api_region_from_auth(lb_http_request_header(req, "Authorization"), call->region,
                                 sizeof call->region))
@@ -79,20 +80,77 @@ static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin
     call->account_id = cfg->account_id;
     call->now_ms = lb_now_ms();
     if (lb_uuid_v4(call->request_id)) snprintf(call->request_id, 37, "unknown");
+    return pc;
+}
+
+/* Answers at once, or runs the call's deferred store work first: reads on the reader thread,
+ * writes on the writer thread. The loop thread never waits on SQLite. */
+static void run_call(lb_server_t *s, pending_call_t *pc)
+{
+    lb_call_t *call = &pc->call;
+    int rc = 0;
+    if (call->read)
+        rc = lb_reader_submit(s->reader, call->read, call->arg, on_store_work_done, pc);
+    else if (call->txn)
+        rc = lb_writer_submit(s->writer, call->txn, call->arg, on_store_work_done, pc);
+    else {
+        respond_call(pc);
+        return;
+    }
+    if (rc) {
+        lb_call_complete(call, LB_ESTORE);
+        respond_call(pc);
+    }
+}
+
+/* admin_target: NULL for the AWS API (the X-Amz-Target header decides), or the LocalBridge
+ * operation an admin endpoint maps to. */
+static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target)
+{
+    pending_call_t *pc = begin_call(s, req, JSON_TYPE);
+    lb_call_t *call = &pc->call;
     size_t len;
     const char *body = lb_http_request_body(req, &len);
     call->admin = admin_target != NULL;
     lb_api_handle(s->api, call,
                   admin_target ? admin_target : lb_http_request_header(req, "X-Amz-Target"),
                   admin_target ? NULL : lb_http_request_header(req, "Content-Type"), body, len);
-    if (!call->txn) {
-        respond_call(pc);
-        return;
-    }
-    if (lb_writer_submit(s->writer, call->txn, call->arg, on_committed, pc)) {
-        lb_call_complete(call, LB_ESTORE);
-        respond_call(pc);
-    }
+    run_call(s, pc);
+}
+
+/* How a GET admin endpoint's query parameters name the operation's request members. */
+static const struct {
+    const char *param, *member;
+} query_members[] = {
+    {"bus", "EventBusName"}, {"rule", "RuleName"},        {"region", "Region"},
+    {"limit", "Limit"},      {"next_token", "NextToken"},
+};
+
+/* A GET admin endpoint: its query string becomes the request object of operation op. */
+static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char *op)
+{
+    pending_call_t *pc = begin_call(s, req, "application/json");
+    const char *query = lb_http_request_query(req);
+    lb_json_doc_t *doc = lb_json_doc_new();
+    lb_json_t *obj = lb_json_new(doc, LB_JSON_OBJECT);
+    lb_json_doc_set_root(doc, obj);
+    char value[2048];
+    for (size_t i = 0; i < sizeof query_members / sizeof *query_members; i++)
+        if (lb_http_query_param(query, query_members[i].param, value, sizeof value) == 0)
+            lb_json_add(doc, obj, query_members[i].member, lb_json_new_str(doc, value));
+    lb_api_handle_admin(s->api, &pc->call, op, obj);
+    lb_json_doc_free(&doc);
+    run_call(s, pc);
+}
+
+/* A POST admin endpoint: its JSON body is the request of operation op. */
+static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char *op)
+{
+    pending_call_t *pc = begin_call(s, req, "application/json");
+    size_t len;
+    const char *body = lb_http_request_body(req, &len);
+    lb_api_handle_admin_body(s->api, &pc->call, op, body, len);
+    run_call(s, pc);
 }
 
 /* Every response carries a request id, as AWS's do, admin endpoints included. */
@@ -122,52 +180,6 @@ static void handle_health(lb_server_t *s, lb_http_request_t *req)
     respond_json(req, 200, body);
 }
 
-typedef struct {
-    lb_buf_t out;
-    int n;
-} event_list_t;
-
-static int append_event(const lb_event_record_t *ev, void *ctx)
-{
-    event_list_t *l = ctx;
-    lb_buf_puts(&l->out, l->n++ ? "," : "");
-    lb_buf_append(&l->out, ev->envelope, ev->envelope_len);
-    return 0;
-}
-
-static void handle_list_events(lb_server_t *s, lb_http_request_t *req)
-{
-    const struct lb_settings *cfg = lb_config_settings(s->config);
-    const char *query = lb_http_request_query(req);
-    char bus[512], limit_text[32], region[32];
-    int has_bus = lb_http_query_param(query, "bus", bus, sizeof bus) == 0;
-    int limit = 100;
-    if (lb_http_query_param(query, "limit", limit_text, sizeof limit_text) == 0) {
-        char *end;
-        long v = strtol(limit_text, &end, 10);
-        if (*end || v < 1 || v > 1000000) {
-            respond_json(req, 400,
-                         "{\"__type\":\"ValidationException\",\"message\":\"limit must be an "
-                         "integer from 1 to 1000000\"}");
-            return;
-        }
-        limit = (int)v;
-    }
-    if (lb_http_query_param(query, "region", region, sizeof region))
-        snprintf(region, sizeof region, "%s", cfg->region);
-    event_list_t l = {0};
-    lb_buf_puts(&l.out, "{\"Events\":[");
-    if (lb_store_events_each(s->reader, region, has_bus ? bus : NULL, limit, append_event, &l)) {
-        lb_buf_free(&l.out);
-        respond_json(req, 500,
-                     "{\"__type\":\"InternalException\",\"message\":\"could not read events\"}");
-        return;
-    }
-    lb_buf_puts(&l.out, "]}");
-    respond_json(req, 200, l.out.data);
-    lb_buf_free(&l.out);
-}
-
 static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
 {
     lb_buf_t out = {0};
@@ -179,157 +191,26 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_buf_free(&out);
 }
 
-/* ---- dead letters ---- */
-
-static int append_dead_letter(const lb_dead_letter_t *dl, void *ctx)
-{
-    lb_buf_t *b = ctx;
-    const lb_delivery_t *d = dl->delivery;
-    if (b->data[b->len - 1] != '[') lb_buf_puts(b, ",");
-    lb_buf_printf(b, "{\"Id\":%lld,\"EventId\":\"%s\"", (long long)d->seq, d->event_id);
-    const char *fields[][2] = {{"EventBusName", d->bus},        {"RuleName", d->rule},
-                               {"TargetId", d->target_id},      {"TargetArn", d->target_arn},
-                               {"ERROR_CODE", dl->error_code},  {"ERROR_MESSAGE", dl->error_message},
-                               {"EXHAUSTED_RETRY_CONDITION", dl->exhausted}};
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        if (fields[i][1]) lb_json_put_str(b, fields[i][0], fields[i][1]);
-    lb_buf_printf(b, ",\"RETRY_ATTEMPTS\":%d", d->attempts > 0 ? d->attempts - 1 : 0);
-    lb_buf_printf(b, ",\"DeadAt\":%.3f,\"Body\":", (double)dl->dead_ms / 1000.0);
-    lb_buf_json_string(b, d->body, d->body_len);
-    lb_buf_puts(b, "}");
-    return 0;
-}
-
-static void handle_dead_letters(lb_server_t *s, lb_http_request_t *req)
-{
-    const struct lb_settings *cfg = lb_config_settings(s->config);
-    const char *query = lb_http_request_query(req);
-    char bus[512], rule[128], region[32], limit_text[32];
-    int has_bus = lb_http_query_param(query, "bus", bus, sizeof bus) == 0;
-    int has_rule = lb_http_query_param(query, "rule", rule, sizeof rule) == 0;
-    int limit = 100;
-    if (lb_http_query_param(query, "limit", limit_text, sizeof limit_text) == 0)
-        limit = atoi(limit_text) > 0 ? atoi(limit_text) : 100;
-    if (lb_http_query_param(query, "region", region, sizeof region))
-        snprintf(region, sizeof region, "%s", cfg->region);
-    lb_buf_t out = {0};
-    lb_buf_puts(&out, "{\"DeadLetters\":[");
-    if (lb_dead_letters_each(s->reader, region, has_bus ? bus : NULL, has_rule ? rule : NULL,
-                             limit, append_dead_letter, &out)) {
-        lb_buf_free(&out);
-        respond_json(req, 500, "{\"__type\":\"InternalException\",\"message\":\"could not "
-                               "read dead letters\"}");
-        return;
-    }
-    lb_buf_puts(&out, "]}");
-    respond_json(req, 200, out.data);
-    lb_buf_free(&out);
-}
-
-typedef struct {
-    lb_server_t *server;
-    lb_http_request_t *req;
-    char region[32];
-    char *bus, *rule;
-    int64_t *ids;
-    size_t n_ids;
-    lb_delivery_t **redriven;
-    size_t n_redriven;
-    size_t count;
-    int64_t now_ms;
-} redrive_t;
-
-static int collect_redriven(lb_delivery_t *d, void *ctx)
-{
-    redrive_t *r = ctx;
-    r->redriven = lb_xrealloc(r->redriven, (r->n_redriven + 1) * sizeof *r->redriven);
-    r->redriven[r->n_redriven++] = d;
-    return 0;
-}
-
-static int redrive_txn(lb_store_t *store, void *arg)
-{
-    redrive_t *r = arg;
-    return lb_dead_letters_redrive(store, r->region, r->bus, r->rule, r->ids, r->n_ids,
-                                   r->now_ms, collect_redriven, r, &r->count);
-}
-
-static void redrive_done(void *data, int rc)
-{
-    redrive_t *r = data;
-    char body[128];
-    if (rc) {
-        for (size_t i = 0; i < r->n_redriven; i++) lb_delivery_free(&r->redriven[i]);
-        respond_json(r->req, 500, "{\"__type\":\"InternalException\",\"message\":\"redrive "
-                                  "could not be stored; nothing changed\"}");
-    } else {
-        for (size_t i = 0; i < r->n_redriven; i++) lb_dispatch_add(r->server->dispatch, r->redriven[i]);
-        snprintf(body, sizeof body, "{\"Redriven\":%zu}", r->count);
-        respond_json(r->req, 200, body);
-    }
-    free(r->redriven);
-    free(r->bus);
-    free(r->rule);
-    free(r->ids);
-    free(r);
-}
-
-/* Body: {} for every dead letter, {"Ids": [..]} for some, optionally "EventBusName",
- * "RuleName" and "Region" to narrow "every". */
-static void handle_redrive(lb_server_t *s, lb_http_request_t *req)
-{
-    size_t len;
-    const char *body = lb_http_request_body(req, &len);
-    cJSON *json = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(json, "Ids"), *id;
-    if (!cJSON_IsObject(json) || (ids && !cJSON_IsArray(ids))) {
-        cJSON_Delete(json);
-        respond_json(req, 400, "{\"__type\":\"ValidationException\",\"message\":\"Body must "
-                               "be a JSON object; Ids a list of dead-letter ids\"}");
-        return;
-    }
-    redrive_t *r = lb_xcalloc(1, sizeof *r);
-    r->server = s;
-    r->req = req;
-    r->now_ms = lb_now_ms();
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(json, "Region");
-    snprintf(r->region, sizeof r->region, "%s",
-             cJSON_IsString(f) ? f->valuestring : lb_config_settings(s->config)->region);
-    f = cJSON_GetObjectItemCaseSensitive(json, "EventBusName");
-    r->bus = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
-    f = cJSON_GetObjectItemCaseSensitive(json, "RuleName");
-    r->rule = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
-    if (ids) {
-        r->ids = lb_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *r->ids);
-        cJSON_ArrayForEach(id, ids) if (cJSON_IsNumber(id)) r->ids[r->n_ids++] =
-            (int64_t)id->valuedouble;
-        if (!r->n_ids) r->ids[r->n_ids++] = -1; /* none valid: match nothing */
-    }
-    cJSON_Delete(json);
-    if (lb_writer_submit(s->writer, redrive_txn, r, redrive_done, r)) redrive_done(r, LB_ESTORE);
-}
-
 static void handle_request(lb_http_request_t *req, void *ctx)
 {
     lb_server_t *s = ctx;
     const char *method = lb_http_request_method(req);
     const char *path = lb_http_request_path(req);
-    if (strcmp(path, "/") == 0 && strcmp(method, "POST") == 0) {
+    int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (strcmp(path, "/") == 0 && post) {
         handle_api(s, req, NULL);
-    } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 &&
-               strcmp(method, "POST") == 0) {
+    } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 && post) {
         handle_api(s, req, "AWSEvents.ExplainEventPattern");
-    } else if (strcmp(path, "/health") == 0 && strcmp(method, "GET") == 0) {
+    } else if (strcmp(path, "/health") == 0 && get) {
         handle_health(s, req);
-    } else if (strcmp(path, "/_localbridge/events") == 0 && strcmp(method, "GET") == 0) {
-        handle_list_events(s, req);
-    } else if (strcmp(path, "/metrics") == 0 && strcmp(method, "GET") == 0) {
+    } else if (strcmp(path, "/_localbridge/events") == 0 && get) {
+        handle_admin_get(s, req, "ListEvents");
+    } else if (strcmp(path, "/metrics") == 0 && get) {
         handle_metrics(s, req);
-    } else if (strcmp(path, "/_localbridge/dead-letters") == 0 && strcmp(method, "GET") == 0) {
-        handle_dead_letters(s, req);
-    } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 &&
-               strcmp(method, "POST") == 0) {
-        handle_redrive(s, req);
+    } else if (strcmp(path, "/_localbridge/dead-letters") == 0 && get) {
+        handle_admin_get(s, req, "ListDeadLetters");
+    } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 && post) {
+        handle_admin_post(s, req, "RedriveDeadLetters");
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");
@@ -423,9 +304,19 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     if (skipped)
         lb_logf_warn(&s->log, "stored rules or targets no longer valid; skipped",
                      LB_LOG_UINT("count", skipped));
+    /* Two read-only connections: the reader thread's, for listings, and one the dispatcher
+     * still pages pending deliveries through on the loop thread. */
     opts.read_only = 1;
-    if ((rc = lb_store_open(s->db_path, &opts, &s->reader))) {
+    lb_store_t *reader_db = NULL;
+    if ((rc = lb_store_open(s->db_path, &opts, &reader_db)) ||
+        (rc = lb_store_open(s->db_path, &opts, &s->dispatch_db))) {
+        lb_store_close(&reader_db);
         *err = format_error("cannot open store %s for reading", s->db_path);
+        goto fail;
+    }
+    if ((rc = lb_reader_start(loop, reader_db, &s->log, &s->reader))) {
+        s->reader = NULL;
+        *err = format_error("cannot start the reader thread: %s", uv_strerror(rc));
         goto fail;
     }
     lb_api_new(s->engine, &s->api);
@@ -436,8 +327,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     store = NULL; /* the writer owns it now */
     lb_metrics_new(&s->metrics);
     lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine, .api = s->api,
-                             .writer = s->writer, .reader = s->reader, .metrics = s->metrics,
-                             .log = &s->log};
+                             .writer = s->writer, .reader = s->dispatch_db,
+                             .metrics = s->metrics, .log = &s->log};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);
@@ -466,6 +357,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     return 0;
 fail:
     lb_store_close(&store);
+    if (s->reader) lb_reader_stop(s->reader);
+    s->reader = NULL;
     lb_server_free(&s);
     return rc ? rc : -EINVAL;
 }
@@ -478,12 +371,16 @@ const char *lb_server_url(const lb_server_t *s)
 static void drain_check(uv_timer_t *t)
 {
     lb_server_t *s = t->data;
-    if (lb_http_server_in_flight(s->http) > 0 || lb_writer_pending(s->writer) > 0) return;
+    if (lb_http_server_in_flight(s->http) > 0 || lb_writer_pending(s->writer) > 0 ||
+        lb_reader_pending(s->reader) > 0)
+        return;
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, NULL);
-    /* The read-only connection closes first so the writer's, closing last, can checkpoint and
+    /* The read-only connections close first so the writer's, closing last, can checkpoint and
      * remove the WAL: a clean stop leaves just the database file. */
-    lb_store_close(&s->reader);
+    lb_reader_stop(s->reader);
+    s->reader = NULL;
+    lb_store_close(&s->dispatch_db);
     lb_writer_stop(s->writer);
     s->writer = NULL;
     lb_dispatch_free(&s->dispatch);
@@ -534,7 +431,7 @@ void lb_server_free(lb_server_t **sp)
 {
     lb_server_t *s = *sp;
     if (!s) return;
-    lb_store_close(&s->reader);
+    lb_store_close(&s->dispatch_db);
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);

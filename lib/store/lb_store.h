@@ -41,6 +41,12 @@ void lb_bus_record_clear(lb_bus_record_t *b);
  * LB_ESTORE: any other failure. */
 int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out);
 void lb_store_close(lb_store_t **s);
+/* The path the store was opened with. */
+const char *lb_store_path(const lb_store_t *s);
+/* Closes the connection and opens it again on the same path with the same options (after another
+ * connection restored the file there). The lb_store_t stays the same object. */
+int lb_store_reopen(lb_store_t *s);
+
 /* The connection itself, for sibling store modules (lb_connections, rules, deliveries) that keep
  * their SQL beside their own model. Only valid on the thread that owns the store. */
 struct sqlite3 *lb_store_db(lb_store_t *s);
@@ -85,6 +91,7 @@ int lb_store_buses_each(lb_store_t *s, lb_store_bus_cb cb, void *ctx);
 
 /* Events. The envelope is the JSON text delivered to targets. */
 typedef struct {
+    int64_t seq; /* store order, filled when reading; ignored by insert */
     const char *id;
     const char *region;
     const char *bus;
@@ -98,6 +105,9 @@ typedef int (*lb_store_event_cb)(const lb_event_record_t *ev, void *ctx);
 /* Newest first; bus NULL means every bus of the region. */
 int lb_store_events_each(lb_store_t *s, const char *region, const char *bus, int limit,
                          lb_store_event_cb cb, void *ctx);
+/* The same, starting below seq before_seq (INT64_MAX: from the newest): how a listing pages. */
+int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, int64_t before_seq,
+                           int limit, lb_store_event_cb cb, void *ctx);
 int lb_store_event_count(lb_store_t *s, int64_t *count);
 
 #endif
