@@ -70,6 +70,14 @@ void lb_call_error_code(lb_call_t *call, int code, const char *what)
         lb_call_error(call, LB_AWS_INTERNAL,
                       "The request could not be stored durably; nothing was accepted. Retry later.");
         break;
+    case LB_ESTORELOST:
+        /* The database was deleted while running and writing it back failed: writes stop
+         * rather than be acknowledged into a file that no longer exists. */
+        lb_call_error(call, LB_AWS_INTERNAL,
+                      "The database file was deleted while LocalBridge was running and could not "
+                      "be restored; writes are refused and nothing was accepted. See the log, "
+                      "then restart LocalBridge.");
+        break;
     default:
         lb_call_error(call, LB_AWS_INTERNAL, "Internal error (code %d) while handling %s.", code,
                       what);

@@ -36,6 +36,9 @@ struct lb_server {
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
+    /* The database was deleted and could not be written back: writes refused, /health fails. */
+    int store_lost;
+    char store_lost_reason[4400];
     char url[128];
     char db_path[4096];
 };
@@ -92,13 +95,15 @@ static void run_call(lb_server_t *s, pending_call_t *pc)
     if (call->read)
         rc = lb_reader_submit(s->reader, call->read, call->arg, on_store_work_done, pc);
     else if (call->txn)
-        rc = lb_writer_submit(s->writer, call->txn, call->arg, on_store_work_done, pc);
+        rc = s->store_lost ? LB_ESTORELOST
+                           : lb_writer_submit(s->writer, call->txn, call->arg, on_store_work_done,
+                                              pc);
     else {
         respond_call(pc);
         return;
     }
     if (rc) {
-        lb_call_complete(call, LB_ESTORE);
+        lb_call_complete(call, rc == LB_ESTORELOST ? rc : LB_ESTORE);
         respond_call(pc);
     }
 }
@@ -173,11 +178,18 @@ static void respond_error(lb_http_request_t *req, lb_aws_error_t err, const char
 
 static void handle_health(lb_server_t *s, lb_http_request_t *req)
 {
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"pending_writes\":%zu}",
-             LB_VERSION, lb_store_latest_schema_version(), lb_writer_pending(s->writer));
-    respond_json(req, 200, body);
+    lb_buf_t body = {0};
+    lb_buf_printf(&body, "{\"status\":\"%s\",\"version\":\"%s\",\"schema\":%d,"
+                         "\"pending_writes\":%zu",
+                  s->store_lost ? "failing" : "ok", LB_VERSION, lb_store_latest_schema_version(),
+                  lb_writer_pending(s->writer));
+    if (s->store_lost) {
+        lb_buf_puts(&body, ",\"reason\":");
+        lb_buf_json_string(&body, s->store_lost_reason, strlen(s->store_lost_reason));
+    }
+    lb_buf_puts(&body, "}");
+    respond_json(req, s->store_lost ? 503 : 200, body.data);
+    lb_buf_free(&body);
 }
 
 static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
@@ -258,6 +270,27 @@ static int ensure_default_bus(lb_store_t *store, lb_engine_t *engine, const char
     return lb_engine_bus_put(engine, &rec);
 }
 
+/* The writer found the database file deleted (or replaced) under it and wrote it back (rc 0),
+ * or could not (writes are refused from now on). Runs on the loop thread. */
+static void on_store_restored(void *ctx, int rc)
+{
+    lb_server_t *s = ctx;
+    if (rc == 0) {
+        /* The read-only connections still read the deleted file: move them to the restored one. */
+        lb_reader_reopen(s->reader);
+        if (lb_store_reopen(s->dispatch_db))
+            lb_logf_error(&s->log, "could not reopen the dispatcher's store connection",
+                          LB_LOG_STR("path", s->db_path),
+                          LB_LOG_STR("error", lb_store_errmsg(s->dispatch_db)));
+        return;
+    }
+    s->store_lost = 1;
+    snprintf(s->store_lost_reason, sizeof s->store_lost_reason,
+             "database %s was deleted while running and could not be restored; writes are "
+             "refused until restart",
+             s->db_path);
+}
+
 static lb_http_limits_t http_limits(const struct lb_settings *cfg)
 {
     lb_http_limits_t l = {
@@ -325,6 +358,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     store = NULL; /* the writer owns it now */
+    lb_writer_on_restore(s->writer, on_store_restored, s);
     lb_metrics_new(&s->metrics);
     lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine, .api = s->api,
                              .writer = s->writer, .reader = s->dispatch_db,

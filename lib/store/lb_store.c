@@ -275,6 +275,107 @@ int lb_store_reopen(lb_store_t *s)
     return 0;
 }
 
+static int same_file(const file_id_t *a, const file_id_t *b)
+{
+    return a->known == b->known && (!a->known || (a->dev == b->dev && a->ino == b->ino));
+}
+
+int lb_store_file_changed(lb_store_t *s)
+{
+    char wal[4200];
+    file_id_t now;
+    int rc = file_id(s->path, &now);
+    if (rc) return rc;
+    if (!s->db_id.known || !same_file(&now, &s->db_id)) return 1;
+    wal_path(s, wal, sizeof wal);
+    if ((rc = file_id(wal, &now))) return rc;
+    /* The WAL appears with the first transaction if it was not there at open; from then on
+     * only this process's last connection closing removes it. */
+    if (!s->wal_id.known) {
+        s->wal_id = now;
+        return 0;
+    }
+    return same_file(&now, &s->wal_id) ? 0 : 1;
+}
+
+/* fsync of the directory holding path, so a rename into it is durable. */
+static int sync_parent_dir(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return -errno;
+    int rc = fsync(fd) ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Copies the database as this connection sees it (WAL included) into a new file at tmp. */
+static int backup_to(lb_store_t *s, const char *tmp)
+{
+    sqlite3 *dst = NULL;
+    int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_exec(dst, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+        sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
+        if (!b) {
+            rc = sqlite3_errcode(dst);
+        } else {
+            rc = sqlite3_backup_step(b, -1);
+            int fin = sqlite3_backup_finish(b);
+            rc = rc == SQLITE_DONE ? fin : rc;
+        }
+    }
+    if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) rc = SQLITE_IOERR;
+    return rc == SQLITE_OK ? 0 : LB_ESTORE;
+}
+
+int lb_store_restore(lb_store_t *s)
+{
+    if (s->read_only || !sqlite3_get_autocommit(s->db)) return -EINVAL;
+    char tmp[4200], wal[4200], shm[4200], journal[4300];
+    snprintf(tmp, sizeof tmp, "%s.restore", s->path);
+    snprintf(journal, sizeof journal, "%s-journal", tmp);
+    snprintf(shm, sizeof shm, "%s-shm", s->path);
+    wal_path(s, wal, sizeof wal);
+    unlink(tmp);
+    unlink(journal);
+    /* The data directory itself may have gone too: make it again (one level, as the daemon
+     * made it at start-up). */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", s->path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0750);
+    }
+    int rc = backup_to(s, tmp);
+    if (rc) {
+        unlink(tmp);
+        unlink(journal);
+        return rc;
+    }
+    /* WAL and shared-memory files left at the path belong to the old database (when only the
+     * main file was deleted): the restored file must not pick them up. This connection keeps
+     * using its own through the descriptors it holds. */
+    unlink(wal);
+    unlink(shm);
+    if (rename(tmp, s->path)) {
+        rc = -errno;
+        unlink(tmp);
+        return rc;
+    }
+    if ((rc = sync_parent_dir(s->path))) return rc;
+    return lb_store_reopen(s);
+}
+
 int lb_store_begin(lb_store_t *s)
 {
     return exec_sql(s, "BEGIN IMMEDIATE");

@@ -47,6 +47,17 @@ const char *lb_store_path(const lb_store_t *s);
  * connection restored the file there). The lb_store_t stays the same object. */
 int lb_store_reopen(lb_store_t *s);
 
+/* A database deleted (or replaced) while open goes on working through its open descriptors, and
+ * is gone at the next start. lb_store_file_changed: 1 if the path (or its WAL) no longer names
+ * the file this connection opened, 0 if it does, -errno if that cannot be told. Two stat()s.
+ * lb_store_restore: writes the database as this read-write connection sees it back to its path
+ * (backup API into a temporary file, then rename and directory fsync), removes WAL and
+ * shared-memory files at the path that belonged to the old file, and reopens the connection on
+ * the restored one. Call it outside any transaction. 0, or a negative code with the database
+ * still open (on the deleted file). */
+int lb_store_file_changed(lb_store_t *s);
+int lb_store_restore(lb_store_t *s);
+
 /* The connection itself, for sibling store modules (lb_connections, rules, deliveries) that keep
  * their SQL beside their own model. Only valid on the thread that owns the store. */
 struct sqlite3 *lb_store_db(lb_store_t *s);
