@@ -15,6 +15,7 @@
 #include "lb_json.h"
 #include "lb_log.h"
 #include "lb_notify.h"
+#include "lb_pidlock.h"
 #include "lb_reader.h"
 #include "lb_store.h"
 #include "lb_writer.h"
@@ -33,6 +34,7 @@ struct lb_server {
     lb_http_server_t *http;
     lb_dispatch_t *dispatch;
     lb_metrics_t *metrics;
+    lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
@@ -317,6 +319,26 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         *err = format_error("cannot create data dir %s: %s", cfg->data_dir, strerror(-rc));
         goto fail;
     }
+    pid_t holder = 0;
+    rc = lb_pidlock_acquire(cfg->data_dir, &s->pidlock, &holder);
+    if (rc == -EBUSY) {
+        *err = holder ? format_error("data dir %s is in use by another LocalBridge (pid %ld holds "
+                                     "%s/" LB_PIDLOCK_NAME "); stop it or choose another "
+                                     "--data-dir",
+                                     cfg->data_dir, (long)holder, cfg->data_dir)
+                      : format_error("data dir %s is in use by another LocalBridge (it holds "
+                                     "%s/" LB_PIDLOCK_NAME "); stop it or choose another "
+                                     "--data-dir",
+                                     cfg->data_dir, cfg->data_dir);
+        goto fail;
+    } else if (rc == -EROFS) {
+        /* Nothing can be written there, so a second daemon could not diverge either. */
+        lb_logf_warn(&s->log, "data dir is not writable; running without its lock file",
+                     LB_LOG_STR("data_dir", cfg->data_dir));
+    } else if (rc) {
+        *err = format_error("cannot lock data dir %s: %s", cfg->data_dir, strerror(-rc));
+        goto fail;
+    }
     snprintf(s->db_path, sizeof s->db_path, "%s/localbridge.db", cfg->data_dir);
     lb_store_options_t opts = {.read_only = 0, .synchronous = (lb_sync_mode_t)cfg->sqlite_synchronous};
     if ((rc = lb_store_open(s->db_path, &opts, &store))) {
@@ -471,6 +493,7 @@ void lb_server_free(lb_server_t **sp)
     lb_api_free(&s->api);
     lb_engine_free(&s->engine);
     lb_config_free(&s->config);
+    lb_pidlock_release(&s->pidlock);
     free(s);
     *sp = NULL;
 }

@@ -1,13 +1,15 @@
 """The database files on disk: deleting them while the daemon runs loses nothing acknowledged
-(B7), and one data dir serves one daemon at a time."""
+(B7), and one data dir serves one daemon at a time (a second `serve` used to start and silently
+diverge)."""
 import glob
 import json
 import os
+import subprocess
 import threading
 import time
 import unittest
 
-from lbharness import Daemon
+from lbharness import BINARY, Daemon
 
 
 def all_event_ids(d):
@@ -102,6 +104,44 @@ class DatabaseDeleted(unittest.TestCase):
         self.assertIn("could not be restored", health["reason"])
         self.d.stop()
         self.assertIn("could not restore the deleted database file", self.d.logs())
+
+
+class OneDaemonPerDataDir(unittest.TestCase):
+    def setUp(self):
+        self.d = Daemon()
+
+    def tearDown(self):
+        self.d.cleanup()
+
+    def second_serve(self):
+        """Runs a second `localbridge serve` on the same data dir; returns (exit code, stderr)."""
+        p = subprocess.run([BINARY, "serve", "--listen", "127.0.0.1:0", "--data-dir",
+                            os.path.join(self.d.data_dir, "var"), "--config", ""],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10, text=True)
+        return p.returncode, p.stderr
+
+    def test_second_daemon_on_same_data_dir_refuses_to_start(self):
+        self.d.start()
+        rc, err = self.second_serve()
+        self.assertNotEqual(rc, 0)
+        self.assertIn("in use by another LocalBridge (pid %d" % self.d.proc.pid, err)
+        self.assertIn("localbridge.lock", err)
+        # The first one is unaffected.
+        self.assertEqual(self.d.request("GET", "/health")[0], 200)
+        with open(os.path.join(self.d.data_dir, "var", "localbridge.lock")) as f:
+            self.assertEqual(f.read().strip(), str(self.d.proc.pid))
+        self.assertEqual(self.d.stop(), 0)
+
+    def test_lock_is_released_by_stop_and_by_kill9(self):
+        self.d.start()
+        self.d.kill9()
+        # The stale file is left behind, but the lock died with the process.
+        self.assertTrue(os.path.exists(os.path.join(self.d.data_dir, "var", "localbridge.lock")))
+        self.d.start()
+        self.assertEqual(self.d.stop(), 0)
+        self.assertFalse(os.path.exists(os.path.join(self.d.data_dir, "var", "localbridge.lock")))
+        self.d.start()
+        self.assertEqual(self.d.stop(), 0)
 
 
 if __name__ == "__main__":
