@@ -13,6 +13,11 @@
 #define MAX_HEADERS 100
 /* Stop reading from a client whose pipelined backlog grows past this while it waits. */
 #define MAX_PENDING_INPUT (4u << 20)
+/* Stop reading and dispatching a connection's next request while more than this many bytes of
+ * its responses wait to be written: a client that pipelines requests and never reads the
+ * answers would otherwise make the daemon hold every answer in memory (B6). One response may
+ * take it past the bound; the next request waits until the socket drains below it. */
+#define MAX_PENDING_OUTPUT (1u << 20)
 
 typedef struct lb_http_conn conn_t;
 
@@ -47,6 +52,7 @@ struct lb_http_conn {
     int reading;
     int request_started; /* first byte of a request seen, message not complete */
     int error_status;    /* parser-level failure to answer with, then close */
+    int output_full;     /* paused: responses not yet written exceed MAX_PENDING_OUTPUT */
 };
 
 struct lb_http_server {
@@ -240,13 +246,29 @@ typedef struct {
     char *data;
 } write_req_t;
 
+static int output_full(conn_t *c)
+{
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > MAX_PENDING_OUTPUT;
+}
+
 static void on_write(uv_write_t *w, int status)
 {
     write_req_t *wr = (write_req_t *)w;
     conn_t *c = wr->conn;
     free(wr->data);
     free(wr);
-    if (status < 0 || (c->closing && !c->busy)) conn_close(c);
+    if (status < 0 || (c->closing && !c->busy)) {
+        conn_close(c);
+        return;
+    }
+    /* The client is reading again: take its next request. */
+    if (c->output_full && !c->closed && !output_full(c)) {
+        c->output_full = 0;
+        lb_logf_debug(c->server->log, "connection drained its responses; reading again",
+                      LB_LOG_UINT("queued_bytes",
+                                  uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)));
+        process_input(c);
+    }
 }
 
 static void write_raw(conn_t *c, const char *data, size_t len)
@@ -333,7 +355,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 static void update_reading(conn_t *c)
 {
-    int want = !c->closed && !c->closing && c->input.len < MAX_PENDING_INPUT && !c->busy;
+    int want = !c->closed && !c->closing && c->input.len < MAX_PENDING_INPUT && !c->busy &&
+               !c->output_full;
     if (want && !c->reading) {
         if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read) == 0) c->reading = 1;
     } else if (!want && c->reading) {
@@ -357,6 +380,15 @@ static void process_input(conn_t *c)
     if (c->in_process) return;
     c->in_process = 1;
     while (!c->busy && !c->closing && !c->closed && c->input.len > 0) {
+        if (output_full(c)) {
+            if (!c->output_full)
+                lb_logf_debug(c->server->log,
+                              "client is not reading its responses; pausing its connection",
+                              LB_LOG_UINT("queued_bytes", uv_stream_get_write_queue_size(
+                                                              (uv_stream_t *)&c->tcp)));
+            c->output_full = 1;
+            break;
+        }
         llhttp_errno_t err = llhttp_execute(&c->parser, c->input.data, c->input.len);
         size_t consumed = c->input.len;
         if (err == HPE_PAUSED) {
