@@ -33,11 +33,21 @@ static void append_escaped(lb_buf_t *b, const char *v, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)v[i];
         switch (c) {
-        case '"': lb_buf_puts(b, "\\\""); break;
-        case '\\': lb_buf_puts(b, "\\\\"); break;
-        case '\n': lb_buf_puts(b, "\\n"); break;
-        case '\r': lb_buf_puts(b, "\\r"); break;
-        case '\t': lb_buf_puts(b, "\\t"); break;
+        case '"':
+            lb_buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            lb_buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            lb_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            lb_buf_puts(b, "\\r");
+            break;
+        case '\t':
+            lb_buf_puts(b, "\\t");
+            break;
         default:
             if (c < ' ' || c == 0x7f)
                 lb_buf_printf(b, "\\u%04x", c);
@@ -89,8 +99,7 @@ static void line_end(const lb_log_t *log, lb_buf_t *b)
     lb_buf_free(b);
 }
 
-void lb_log(const lb_log_t *log, enum lb_log_level level, const char *msg, const char *fields,
-            ...)
+void lb_log(const lb_log_t *log, enum lb_log_level level, const char *msg, const char *fields, ...)
 {
     if (log && level < log->level) return;
     lb_buf_t b = {0};

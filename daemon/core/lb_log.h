@@ -24,8 +24,8 @@ typedef struct {
 } lb_log_t;
 
 /* fields is a printf format for the key=value part (may be NULL). */
-void lb_log(const lb_log_t *log, enum lb_log_level level, const char *msg, const char *fields,
-            ...) __attribute__((format(printf, 4, 5)));
+void lb_log(const lb_log_t *log, enum lb_log_level level, const char *msg, const char *fields, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #define lb_log_debug(l, ...) lb_log((l), LB_LOG_DEBUG, __VA_ARGS__)
 #define lb_log_info(l, ...) lb_log((l), LB_LOG_INFO, __VA_ARGS__)
@@ -51,9 +51,9 @@ typedef struct {
 } lb_log_field_t;
 
 #define LB_LOG_STR(k, val) ((lb_log_field_t){.key = (k), .kind = LB_LOG_FIELD_STR, .v.s = (val)})
-#define LB_LOG_INT(k, val)                                                                        \
+#define LB_LOG_INT(k, val)                                                                         \
     ((lb_log_field_t){.key = (k), .kind = LB_LOG_FIELD_INT, .v.i = (long long)(val)})
-#define LB_LOG_UINT(k, val)                                                                       \
+#define LB_LOG_UINT(k, val)                                                                        \
     ((lb_log_field_t){.key = (k), .kind = LB_LOG_FIELD_UINT, .v.u = (unsigned long long)(val)})
 
 /* Writes one line with n fields (fields may be NULL when n is 0). */
@@ -62,8 +62,8 @@ void lb_log_fields(const lb_log_t *log, enum lb_log_level level, const char *msg
 
 /* lb_logf(log, LB_LOG_INFO, "listening", LB_LOG_STR("url", url), LB_LOG_INT("port", 80)):
  * at least one field; use lb_log_fields(log, level, msg, NULL, 0) for none. */
-#define lb_logf(l, level, msg, ...)                                                               \
-    lb_log_fields((l), (level), (msg), (const lb_log_field_t[]){__VA_ARGS__},                    \
+#define lb_logf(l, level, msg, ...)                                                                \
+    lb_log_fields((l), (level), (msg), (const lb_log_field_t[]){__VA_ARGS__},                      \
                   sizeof((const lb_log_field_t[]){__VA_ARGS__}) / sizeof(lb_log_field_t))
 #define lb_logf_debug(l, msg, ...) lb_logf((l), LB_LOG_DEBUG, (msg), __VA_ARGS__)
 #define lb_logf_info(l, msg, ...) lb_logf((l), LB_LOG_INFO, (msg), __VA_ARGS__)

@@ -69,7 +69,8 @@ static void reader_thread(void *arg)
     lb_reader_t *r = arg;
     uv_mutex_lock(&r->lock);
     for (;;) {
-        while (!r->todo.head && !r->reopen && !r->stopping) uv_cond_wait(&r->wake, &r->lock);
+        while (!r->todo.head && !r->reopen && !r->stopping)
+            uv_cond_wait(&r->wake, &r->lock);
         int reopen = r->reopen;
         r->reopen = 0;
         job_t *j = queue_pop(&r->todo);
@@ -140,8 +141,7 @@ fail_mutex:
     return rc;
 }
 
-int lb_reader_submit(lb_reader_t *r, lb_reader_fn fn, void *arg, lb_reader_done_fn done,
-                     void *data)
+int lb_reader_submit(lb_reader_t *r, lb_reader_fn fn, void *arg, lb_reader_done_fn done, void *data)
 {
     job_t *j = lb_xcalloc(1, sizeof *j);
     j->fn = fn;

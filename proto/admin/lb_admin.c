@@ -111,7 +111,8 @@ static int read_next_token(const lb_json_t *req, lb_call_t *call, char tag, int 
     for (int i = 0; ok && i < parts; i++) {
         size_t n = strcspn(p, ".");
         long long v;
-        ok = parse_integer(p, n, &v) == 0 && v >= 0 && (i == parts - 1 ? p[n] == '\0' : p[n] == '.');
+        ok =
+            parse_integer(p, n, &v) == 0 && v >= 0 && (i == parts - 1 ? p[n] == '\0' : p[n] == '.');
         if (ok) out[i] = v;
         p += n + (p[n] == '.');
     }
@@ -183,8 +184,8 @@ static int read_events(lb_store_t *store, void *arg)
     listing_t *l = arg;
     lb_buf_puts(&l->body, "{\"Events\":[");
     /* One row beyond the limit tells whether another page follows. */
-    int rc = lb_store_events_before(store, l->region, l->bus, l->before[0], l->limit + 1,
-                                    add_event, l);
+    int rc =
+        lb_store_events_before(store, l->region, l->bus, l->before[0], l->limit + 1, add_event, l);
     if (rc < 0) return rc;
     close_page(l, 'e', 1);
     return 0;
@@ -195,8 +196,8 @@ static void finish_listing(lb_call_t *call, int rc, const char *what)
     listing_t *l = call->arg;
     if (rc) {
         /* The store's error codes speak of writes; a read failure says what it could not read. */
-        lb_call_error(call, LB_AWS_INTERNAL, "Could not read %s from the store (code %d).",
-                      what, rc);
+        lb_call_error(call, LB_AWS_INTERNAL, "Could not read %s from the store (code %d).", what,
+                      rc);
         return;
     }
     lb_buf_free(&call->body);
@@ -273,8 +274,8 @@ static int read_dead_letters(lb_store_t *store, void *arg)
 {
     listing_t *l = arg;
     lb_buf_puts(&l->body, "{\"DeadLetters\":[");
-    int rc = lb_dead_letters_before(store, l->region, l->bus, l->rule, l->before[0],
-                                    l->before[1], l->limit + 1, add_dead_letter, l);
+    int rc = lb_dead_letters_before(store, l->region, l->bus, l->rule, l->before[0], l->before[1],
+                                    l->limit + 1, add_dead_letter, l);
     if (rc < 0) return rc;
     close_page(l, 'd', 2);
     return 0;
@@ -309,7 +310,8 @@ typedef struct {
 static void redrive_free(void *arg)
 {
     redrive_t *r = arg;
-    for (size_t i = 0; i < r->n_redriven; i++) lb_delivery_free(&r->redriven[i]);
+    for (size_t i = 0; i < r->n_redriven; i++)
+        lb_delivery_free(&r->redriven[i]);
     free(r->redriven);
     free(r->ids);
     free(r->bus);
@@ -328,8 +330,8 @@ static int collect_redriven(lb_delivery_t *d, void *ctx)
 static int redrive_txn(lb_store_t *store, void *arg)
 {
     redrive_t *r = arg;
-    return lb_dead_letters_redrive(store, r->region, r->bus, r->rule, r->ids, r->n_ids,
-                                   r->now_ms, collect_redriven, r, &r->count);
+    return lb_dead_letters_redrive(store, r->region, r->bus, r->rule, r->ids, r->n_ids, r->now_ms,
+                                   collect_redriven, r, &r->count);
 }
 
 static void finish_redrive(lb_call_t *call, int rc)

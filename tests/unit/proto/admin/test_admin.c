@@ -122,10 +122,10 @@ static void expect_validation(result_t r, const char *message_part)
 START_TEST(test_redrive_ids_must_be_integers_in_range)
 {
     static const char *const bodies[] = {
-        "{\"Ids\":[1e400]}",  "{\"Ids\":[-1e400]}", "{\"Ids\":[2.5]}",
-        "{\"Ids\":[1e3]}",    "{\"Ids\":[\"3\"]}",  "{\"Ids\":[0]}",
-        "{\"Ids\":[-7]}",     "{\"Ids\":[null]}",   "{\"Ids\":[9223372036854775808]}",
-        "{\"Ids\":[1,{}]}",   "{\"Ids\":[true]}",
+        "{\"Ids\":[1e400]}", "{\"Ids\":[-1e400]}", "{\"Ids\":[2.5]}",
+        "{\"Ids\":[1e3]}",   "{\"Ids\":[\"3\"]}",  "{\"Ids\":[0]}",
+        "{\"Ids\":[-7]}",    "{\"Ids\":[null]}",   "{\"Ids\":[9223372036854775808]}",
+        "{\"Ids\":[1,{}]}",  "{\"Ids\":[true]}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++)
         expect_validation(admin_body("RedriveDeadLetters", bodies[i]), "must be a dead-letter Id");
@@ -171,8 +171,12 @@ static void put_event(int n, size_t envelope_size)
     int head = snprintf(env, envelope_size + 1, "{\"id\":\"%s\",\"pad\":\"", id);
     memset(env + head, 'x', envelope_size - (size_t)head - 2);
     memcpy(env + envelope_size - 2, "\"}", 3);
-    lb_event_record_t ev = {.id = id, .region = "us-east-1", .bus = "default",
-                            .ingested_ms = n, .envelope = env, .envelope_len = envelope_size};
+    lb_event_record_t ev = {.id = id,
+                            .region = "us-east-1",
+                            .bus = "default",
+                            .ingested_ms = n,
+                            .envelope = env,
+                            .envelope_len = envelope_size};
     ck_assert_int_eq(lb_store_event_insert(store, &ev), 0);
     free(env);
 }
@@ -184,7 +188,8 @@ static const char *event_id_at(const result_t *r, size_t i)
 
 START_TEST(test_list_events_pages_by_count)
 {
-    for (int i = 1; i <= 5; i++) put_event(i, 64);
+    for (int i = 1; i <= 5; i++)
+        put_event(i, 64);
     const char *q1[] = {"Limit", "2", NULL};
     result_t r = admin_query("ListEvents", q1);
     ck_assert_int_eq(r.status, 200);
@@ -211,7 +216,8 @@ START_TEST(test_list_events_pages_by_bytes)
 {
     /* Five 1 MiB events: a page stops once it holds LB_ADMIN_PAGE_BYTES (4 MiB), whatever the
      * Limit, so one listing never holds the whole table. */
-    for (int i = 1; i <= 5; i++) put_event(i, 1u << 20);
+    for (int i = 1; i <= 5; i++)
+        put_event(i, 1u << 20);
     const char *q[] = {"Limit", "1000000", NULL};
     result_t r = admin_query("ListEvents", q);
     ck_assert_int_eq(r.status, 200);
@@ -232,11 +238,12 @@ END_TEST
 
 START_TEST(test_list_validation)
 {
-    static const char *const bad_limits[] = {"0", "-1", "abc", "1000001", "1.5", "", "1e3",
-                                             "99999999999999999999999"};
+    static const char *const bad_limits[] = {"0",   "-1", "abc", "1000001",
+                                             "1.5", "",   "1e3", "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad_limits / sizeof *bad_limits; i++) {
         const char *q[] = {"Limit", bad_limits[i], NULL};
-        expect_validation(admin_query("ListEvents", q), "Limit must be an integer from 1 to 1000000");
+        expect_validation(admin_query("ListEvents", q),
+                          "Limit must be an integer from 1 to 1000000");
         expect_validation(admin_query("ListDeadLetters", q), "Limit must be");
     }
     expect_validation(admin_body("ListEvents", "{\"Limit\":2.0}"), "got 2.0.");
