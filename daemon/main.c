@@ -1,5 +1,6 @@
 /* localbridge: a local Amazon EventBridge. This file only parses the command line, loads the
  * configuration and runs the loop; everything else lives in lb_server and below. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,12 @@ static int serve(int argc, char **argv)
         lb_config_free(&config);
         return 2;
     }
+    /* Large buffers (listing pages, big responses, request bodies) are mmapped and go back to
+     * the system when freed. glibc's default threshold adapts upwards after each such free, so
+     * after a burst of big responses they would come from the heap and stay resident (B6: RSS
+     * stayed at its peak after the clients had gone). A fixed threshold turns that off. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
     signal(SIGPIPE, SIG_IGN);
     /* Under a file-size limit (ulimit -f, LimitFSIZE=) a write past it must fail with EFBIG and
      * become a 500, not kill the daemon. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lb_admin.h"
 #include "lb_ops_bus.h"
 #include "lb_ops_conn.h"
 #include "lb_ops_events.h"
@@ -212,4 +213,56 @@ int lb_api_region_from_auth(const char *auth, char *out, size_t outlen)
     memcpy(out, p, n);
     out[n] = '\0';
     return 0;
+}
+
+/* ---- LocalBridge admin operations on lb_json requests ---- */
+
+typedef void (*lb_admin_op_fn)(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+
+static const struct {
+    const char *name;
+    lb_admin_op_fn fn;
+} admin_json_operations[] = {
+    {"ListDeadLetters", lb_admin_list_dead_letters},
+    {"ListEvents", lb_admin_list_events},
+    {"RedriveDeadLetters", lb_admin_redrive_dead_letters},
+};
+
+void lb_api_handle_admin(lb_api_t *api, lb_call_t *call, const char *name, const lb_json_t *req)
+{
+    call->api = api;
+    call->txn = NULL;
+    call->read = NULL;
+    lb_admin_op_fn fn = NULL;
+    for (size_t i = 0; i < sizeof admin_json_operations / sizeof *admin_json_operations; i++)
+        if (strcmp(admin_json_operations[i].name, name) == 0) fn = admin_json_operations[i].fn;
+    if (!fn) {
+        lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.100s is not supported.", name);
+        return;
+    }
+    if (!lb_json_is(req, LB_JSON_OBJECT)) {
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body must be a JSON object.");
+        return;
+    }
+    call->status = 200;
+    fn(api->engine, req, call);
+}
+
+void lb_api_handle_admin_body(lb_api_t *api, lb_call_t *call, const char *name, const char *body,
+                              size_t len)
+{
+    lb_json_doc_t *doc = NULL;
+    char *why = NULL;
+    if (len == 0) {
+        doc = lb_json_doc_new();
+        lb_json_doc_set_root(doc, lb_json_new(doc, LB_JSON_OBJECT));
+    } else if (lb_json_parse(body, len, LB_JSON_REQUEST_MAX_DEPTH, &doc, &why)) {
+        call->api = api;
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid JSON: %s",
+                      why ? why : "parse error");
+        free(why);
+        return;
+    }
+    lb_api_handle_admin(api, call, name, lb_json_doc_root(doc));
+    lb_json_doc_free(&doc);
 }

@@ -8,6 +8,7 @@
 
 #include "lb_call.h"
 #include "lb_engine.h"
+#include "lb_json.h"
 
 typedef struct lb_api lb_api_t;
 
@@ -24,6 +25,17 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
 /* The region named by a SigV4 Authorization header's credential scope
  * ("Credential=AKID/20240101/eu-west-1/events/aws4_request"). 0 and out filled, or -1. */
 int lb_api_region_from_auth(const char *authorization, char *out, size_t outlen);
+
+/* ---- LocalBridge admin operations on lb_json requests (proto/admin/lb_admin.h) ---- */
+
+/* Handles admin operation name (ListEvents, ListDeadLetters, RedriveDeadLetters) with a request
+ * object the daemon built (from a GET's query string). The call's context must be set. On return
+ * the response is complete, or the daemon must run call->read on its reader thread or call->txn
+ * on its writer, then call lb_call_complete(). */
+void lb_api_handle_admin(lb_api_t *api, lb_call_t *call, const char *name, const lb_json_t *req);
+/* The same with a POST's JSON body (empty means {}): invalid JSON is a SerializationException. */
+void lb_api_handle_admin_body(lb_api_t *api, lb_call_t *call, const char *name, const char *body,
+                              size_t len);
 
 /* Number of operations in the table and the i-th name (for docs and tests). */
 size_t lb_api_operation_count(void);

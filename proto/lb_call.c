@@ -21,6 +21,13 @@ static const struct {
     [LB_AWS_INTERNAL] = {"InternalException", 500},
     [LB_AWS_UNSUPPORTED_MEDIA] = {"UnsupportedMediaTypeException", 415},
     [LB_AWS_NOT_IMPLEMENTED] = {"NotImplementedException", 501},
+    [LB_AWS_NOT_FOUND] = {"NotFoundException", 404},
+    [LB_AWS_METHOD_NOT_ALLOWED] = {"MethodNotAllowedException", 405},
+    [LB_AWS_BAD_REQUEST] = {"BadRequestException", 400},
+    [LB_AWS_REQUEST_TIMEOUT] = {"RequestTimeoutException", 408},
+    [LB_AWS_ENTITY_TOO_LARGE] = {"RequestEntityTooLargeException", 413},
+    [LB_AWS_HEADERS_TOO_LARGE] = {"RequestHeaderFieldsTooLargeException", 431},
+    [LB_AWS_SERVICE_UNAVAILABLE] = {"ServiceUnavailableException", 503},
 };
 
 const char *lb_aws_error_type(lb_aws_error_t err)
@@ -63,6 +70,14 @@ void lb_call_error_code(lb_call_t *call, int code, const char *what)
         lb_call_error(call, LB_AWS_INTERNAL,
                       "The request could not be stored durably; nothing was accepted. Retry later.");
         break;
+    case LB_ESTORELOST:
+        /* The database was deleted while running and writing it back failed: writes stop
+         * rather than be acknowledged into a file that no longer exists. */
+        lb_call_error(call, LB_AWS_INTERNAL,
+                      "The database file was deleted while LocalBridge was running and could not "
+                      "be restored; writes are refused and nothing was accepted. See the log, "
+                      "then restart LocalBridge.");
+        break;
     default:
         lb_call_error(call, LB_AWS_INTERNAL, "Internal error (code %d) while handling %s.", code,
                       what);
@@ -88,6 +103,7 @@ void lb_call_defer(lb_call_t *call, lb_call_txn_fn txn, lb_call_finish_fn finish
 void lb_call_complete(lb_call_t *call, int txn_rc)
 {
     call->txn = NULL;
+    call->read = NULL;
     if (call->finish) call->finish(call, txn_rc);
     call->finish = NULL;
 }
@@ -98,4 +114,28 @@ void lb_call_clear(lb_call_t *call)
     call->arg = NULL;
     call->arg_free = NULL;
     lb_buf_free(&call->body);
+}
+
+/* ---- Deferred reads ---- */
+
+void lb_call_defer_read(lb_call_t *call, lb_call_read_fn read, lb_call_finish_fn finish,
+                        void *arg, void (*arg_free)(void *))
+{
+    call->txn = NULL;
+    call->read = read;
+    call->finish = finish;
+    call->arg = arg;
+    call->arg_free = arg_free;
+}
+
+/* ---- Errors without a call ---- */
+
+int lb_aws_error_body(lb_buf_t *out, lb_aws_error_t err, const char *message)
+{
+    /* Through lb_call_error so the body is built in exactly one place. */
+    lb_call_t call = {0};
+    lb_call_error(&call, err, "%s", message);
+    lb_buf_free(out);
+    *out = call.body;
+    return call.status;
 }

@@ -23,6 +23,15 @@ typedef enum {
     LB_AWS_INTERNAL,
     LB_AWS_UNSUPPORTED_MEDIA,
     LB_AWS_NOT_IMPLEMENTED,
+    /* Answered by the daemon itself, outside any operation: unknown endpoints, wrong methods and
+     * HTTP-level failures. Same table, so every error body in the daemon has one shape. */
+    LB_AWS_NOT_FOUND,
+    LB_AWS_METHOD_NOT_ALLOWED,
+    LB_AWS_BAD_REQUEST,
+    LB_AWS_REQUEST_TIMEOUT,
+    LB_AWS_ENTITY_TOO_LARGE,
+    LB_AWS_HEADERS_TOO_LARGE,
+    LB_AWS_SERVICE_UNAVAILABLE,
 } lb_aws_error_t;
 
 typedef struct lb_call lb_call_t;
@@ -52,6 +61,10 @@ struct lb_call {
     void *arg;
     void (*arg_free)(void *arg);
     void *api; /* the lb_api_t that began the call */
+
+    /* Deferred store reads (lb_call_defer_read): run on the daemon's reader thread, never the
+     * loop thread. At most one of txn and read is set. */
+    int (*read)(lb_store_t *store, void *arg);
 };
 
 /* Replaces the response with an AWS error: {"__type": ..., "message": ...} and its status. */
@@ -69,5 +82,21 @@ void lb_call_complete(lb_call_t *call, int txn_rc);
 /* Frees what the call owns (not the struct itself). */
 void lb_call_clear(lb_call_t *call);
 const char *lb_aws_error_type(lb_aws_error_t err);
+
+/* ---- Deferred reads ---- */
+
+/* Store reads for the daemon's reader thread: must only read the store and touch its own arg. */
+typedef int (*lb_call_read_fn)(lb_store_t *store, void *arg);
+/* Defers a read: the daemon runs read(store, arg) on its reader thread with a read-only
+ * connection, then lb_call_complete(call, rc) on the loop thread, which calls finish. Ownership
+ * of arg passes to the call (freed with arg_free). */
+void lb_call_defer_read(lb_call_t *call, lb_call_read_fn read, lb_call_finish_fn finish,
+                        void *arg, void (*arg_free)(void *));
+
+/* ---- Errors without a call (the daemon's HTTP-level answers) ---- */
+
+/* Fills out (which the caller owns and frees) with the AWS error body {"__type","message"} of
+ * err and returns its HTTP status: for responses no operation produced. */
+int lb_aws_error_body(lb_buf_t *out, lb_aws_error_t err, const char *message);
 
 #endif

@@ -7,17 +7,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
 #include "lb_api.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
 #include "lb_engine.h"
 #include "lb_http.h"
+#include "lb_json.h"
 #include "lb_log.h"
 #include "lb_notify.h"
+#include "lb_pidlock.h"
+#include "lb_reader.h"
 #include "lb_store.h"
-#include "lb_validate.h"
 #include "lb_writer.h"
 
 #define JSON_TYPE "application/x-amz-json-1.1"
@@ -26,24 +26,30 @@ struct lb_server {
     uv_loop_t *loop;
     lb_config_t *config;
     lb_log_t log;
-    lb_store_t *reader;
+    lb_reader_t *reader;     /* listings read here, off the loop thread */
+    lb_store_t *dispatch_db; /* read-only, for the dispatcher's paging on the loop thread */
     lb_writer_t *writer;
     lb_engine_t *engine;
     lb_api_t *api;
     lb_http_server_t *http;
     lb_dispatch_t *dispatch;
     lb_metrics_t *metrics;
+    lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
+    /* The database was deleted and could not be written back: writes refused, /health fails. */
+    int store_lost;
+    char store_lost_reason[4400];
     char url[128];
     char db_path[4096];
 };
 
-/* One API request waiting for its commit. */
+/* One API or admin request waiting for its store work (a commit or a read). */
 typedef struct {
     lb_server_t *server;
     lb_http_request_t *req;
+    const char *content_type;
     lb_call_t call;
 } pending_call_t;
 
@@ -51,27 +57,27 @@ static void respond_call(pending_call_t *pc)
 {
     char headers[128];
     snprintf(headers, sizeof headers, "x-amzn-RequestId: %s\r\n", pc->call.request_id);
-    lb_http_respond(pc->req, pc->call.status, JSON_TYPE, headers, pc->call.body.data,
+    lb_http_respond(pc->req, pc->call.status, pc->content_type, headers, pc->call.body.data,
                     pc->call.body.len);
     lb_call_clear(&pc->call);
     free(pc);
 }
 
-static void on_committed(void *data, int rc)
+static void on_store_work_done(void *data, int rc)
 {
     pending_call_t *pc = data;
     lb_call_complete(&pc->call, rc);
     respond_call(pc);
 }
 
-/* admin_target: NULL for the AWS API (the X-Amz-Target header decides), or the LocalBridge
- * operation an admin endpoint maps to. */
-static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target)
+/* A call with its request context (region, account, request id, now) filled in. */
+static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const char *type)
 {
     const struct lb_settings *cfg = lb_config_settings(s->config);
     pending_call_t *pc = lb_xcalloc(1, sizeof *pc);
     pc->server = s;
     pc->req = req;
+    pc->content_type = type;
     lb_call_t *call = &pc->call;
     if (lb_api_region_from_auth(lb_http_request_header(req, "Authorization"), call->region,
                                 sizeof call->region))
@@ -79,20 +85,79 @@ static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin
     call->account_id = cfg->account_id;
     call->now_ms = lb_now_ms();
     if (lb_uuid_v4(call->request_id)) snprintf(call->request_id, 37, "unknown");
+    return pc;
+}
+
+/* Answers at once, or runs the call's deferred store work first: reads on the reader thread,
+ * writes on the writer thread. The loop thread never waits on SQLite. */
+static void run_call(lb_server_t *s, pending_call_t *pc)
+{
+    lb_call_t *call = &pc->call;
+    int rc = 0;
+    if (call->read)
+        rc = lb_reader_submit(s->reader, call->read, call->arg, on_store_work_done, pc);
+    else if (call->txn)
+        rc = s->store_lost ? LB_ESTORELOST
+                           : lb_writer_submit(s->writer, call->txn, call->arg, on_store_work_done,
+                                              pc);
+    else {
+        respond_call(pc);
+        return;
+    }
+    if (rc) {
+        lb_call_complete(call, rc == LB_ESTORELOST ? rc : LB_ESTORE);
+        respond_call(pc);
+    }
+}
+
+/* admin_target: NULL for the AWS API (the X-Amz-Target header decides), or the LocalBridge
+ * operation an admin endpoint maps to. */
+static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target)
+{
+    pending_call_t *pc = begin_call(s, req, JSON_TYPE);
+    lb_call_t *call = &pc->call;
     size_t len;
     const char *body = lb_http_request_body(req, &len);
     call->admin = admin_target != NULL;
     lb_api_handle(s->api, call,
                   admin_target ? admin_target : lb_http_request_header(req, "X-Amz-Target"),
                   admin_target ? NULL : lb_http_request_header(req, "Content-Type"), body, len);
-    if (!call->txn) {
-        respond_call(pc);
-        return;
-    }
-    if (lb_writer_submit(s->writer, call->txn, call->arg, on_committed, pc)) {
-        lb_call_complete(call, LB_ESTORE);
-        respond_call(pc);
-    }
+    run_call(s, pc);
+}
+
+/* How a GET admin endpoint's query parameters name the operation's request members. */
+static const struct {
+    const char *param, *member;
+} query_members[] = {
+    {"bus", "EventBusName"}, {"rule", "RuleName"},        {"region", "Region"},
+    {"limit", "Limit"},      {"next_token", "NextToken"},
+};
+
+/* A GET admin endpoint: its query string becomes the request object of operation op. */
+static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char *op)
+{
+    pending_call_t *pc = begin_call(s, req, "application/json");
+    const char *query = lb_http_request_query(req);
+    lb_json_doc_t *doc = lb_json_doc_new();
+    lb_json_t *obj = lb_json_new(doc, LB_JSON_OBJECT);
+    lb_json_doc_set_root(doc, obj);
+    char value[2048];
+    for (size_t i = 0; i < sizeof query_members / sizeof *query_members; i++)
+        if (lb_http_query_param(query, query_members[i].param, value, sizeof value) == 0)
+            lb_json_add(doc, obj, query_members[i].member, lb_json_new_str(doc, value));
+    lb_api_handle_admin(s->api, &pc->call, op, obj);
+    lb_json_doc_free(&doc);
+    run_call(s, pc);
+}
+
+/* A POST admin endpoint: its JSON body is the request of operation op. */
+static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char *op)
+{
+    pending_call_t *pc = begin_call(s, req, "application/json");
+    size_t len;
+    const char *body = lb_http_request_body(req, &len);
+    lb_api_handle_admin_body(s->api, &pc->call, op, body, len);
+    run_call(s, pc);
 }
 
 /* Every response carries a request id, as AWS's do, admin endpoints included. */
@@ -104,59 +169,29 @@ static void respond_json(lb_http_request_t *req, int status, const char *json)
     lb_http_respond(req, status, "application/json", headers, json, strlen(json));
 }
 
+/* An error no operation produced, in the API's error shape from proto's one table. */
+static void respond_error(lb_http_request_t *req, lb_aws_error_t err, const char *message)
+{
+    lb_buf_t body = {0};
+    int status = lb_aws_error_body(&body, err, message);
+    respond_json(req, status, body.data);
+    lb_buf_free(&body);
+}
+
 static void handle_health(lb_server_t *s, lb_http_request_t *req)
 {
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"pending_writes\":%zu}",
-             LB_VERSION, lb_store_latest_schema_version(), lb_writer_pending(s->writer));
-    respond_json(req, 200, body);
-}
-
-typedef struct {
-    lb_buf_t out;
-    int n;
-} event_list_t;
-
-static int append_event(const lb_event_record_t *ev, void *ctx)
-{
-    event_list_t *l = ctx;
-    lb_buf_puts(&l->out, l->n++ ? "," : "");
-    lb_buf_append(&l->out, ev->envelope, ev->envelope_len);
-    return 0;
-}
-
-static void handle_list_events(lb_server_t *s, lb_http_request_t *req)
-{
-    const struct lb_settings *cfg = lb_config_settings(s->config);
-    const char *query = lb_http_request_query(req);
-    char bus[512], limit_text[32], region[32];
-    int has_bus = lb_http_query_param(query, "bus", bus, sizeof bus) == 0;
-    int limit = 100;
-    if (lb_http_query_param(query, "limit", limit_text, sizeof limit_text) == 0) {
-        char *end;
-        long v = strtol(limit_text, &end, 10);
-        if (*end || v < 1 || v > 1000000) {
-            respond_json(req, 400,
-                         "{\"__type\":\"ValidationException\",\"message\":\"limit must be an "
-                         "integer from 1 to 1000000\"}");
-            return;
-        }
-        limit = (int)v;
+    lb_buf_t body = {0};
+    lb_buf_printf(&body, "{\"status\":\"%s\",\"version\":\"%s\",\"schema\":%d,"
+                         "\"pending_writes\":%zu",
+                  s->store_lost ? "failing" : "ok", LB_VERSION, lb_store_latest_schema_version(),
+                  lb_writer_pending(s->writer));
+    if (s->store_lost) {
+        lb_buf_puts(&body, ",\"reason\":");
+        lb_buf_json_string(&body, s->store_lost_reason, strlen(s->store_lost_reason));
     }
-    if (lb_http_query_param(query, "region", region, sizeof region))
-        snprintf(region, sizeof region, "%s", cfg->region);
-    event_list_t l = {0};
-    lb_buf_puts(&l.out, "{\"Events\":[");
-    if (lb_store_events_each(s->reader, region, has_bus ? bus : NULL, limit, append_event, &l)) {
-        lb_buf_free(&l.out);
-        respond_json(req, 500,
-                     "{\"__type\":\"InternalException\",\"message\":\"could not read events\"}");
-        return;
-    }
-    lb_buf_puts(&l.out, "]}");
-    respond_json(req, 200, l.out.data);
-    lb_buf_free(&l.out);
+    lb_buf_puts(&body, "}");
+    respond_json(req, s->store_lost ? 503 : 200, body.data);
+    lb_buf_free(&body);
 }
 
 static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
@@ -170,164 +205,31 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_buf_free(&out);
 }
 
-/* ---- dead letters ---- */
-
-static int append_dead_letter(const lb_dead_letter_t *dl, void *ctx)
-{
-    lb_buf_t *b = ctx;
-    const lb_delivery_t *d = dl->delivery;
-    if (b->data[b->len - 1] != '[') lb_buf_puts(b, ",");
-    lb_buf_printf(b, "{\"Id\":%lld,\"EventId\":\"%s\"", (long long)d->seq, d->event_id);
-    const char *fields[][2] = {{"EventBusName", d->bus},        {"RuleName", d->rule},
-                               {"TargetId", d->target_id},      {"TargetArn", d->target_arn},
-                               {"ERROR_CODE", dl->error_code},  {"ERROR_MESSAGE", dl->error_message},
-                               {"EXHAUSTED_RETRY_CONDITION", dl->exhausted}};
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        if (fields[i][1]) lb_json_put_str(b, fields[i][0], fields[i][1]);
-    lb_buf_printf(b, ",\"RETRY_ATTEMPTS\":%d", d->attempts > 0 ? d->attempts - 1 : 0);
-    lb_buf_printf(b, ",\"DeadAt\":%.3f,\"Body\":", (double)dl->dead_ms / 1000.0);
-    lb_buf_json_string(b, d->body, d->body_len);
-    lb_buf_puts(b, "}");
-    return 0;
-}
-
-static void handle_dead_letters(lb_server_t *s, lb_http_request_t *req)
-{
-    const struct lb_settings *cfg = lb_config_settings(s->config);
-    const char *query = lb_http_request_query(req);
-    char bus[512], rule[128], region[32], limit_text[32];
-    int has_bus = lb_http_query_param(query, "bus", bus, sizeof bus) == 0;
-    int has_rule = lb_http_query_param(query, "rule", rule, sizeof rule) == 0;
-    int limit = 100;
-    if (lb_http_query_param(query, "limit", limit_text, sizeof limit_text) == 0)
-        limit = atoi(limit_text) > 0 ? atoi(limit_text) : 100;
-    if (lb_http_query_param(query, "region", region, sizeof region))
-        snprintf(region, sizeof region, "%s", cfg->region);
-    lb_buf_t out = {0};
-    lb_buf_puts(&out, "{\"DeadLetters\":[");
-    if (lb_dead_letters_each(s->reader, region, has_bus ? bus : NULL, has_rule ? rule : NULL,
-                             limit, append_dead_letter, &out)) {
-        lb_buf_free(&out);
-        respond_json(req, 500, "{\"__type\":\"InternalException\",\"message\":\"could not "
-                               "read dead letters\"}");
-        return;
-    }
-    lb_buf_puts(&out, "]}");
-    respond_json(req, 200, out.data);
-    lb_buf_free(&out);
-}
-
-typedef struct {
-    lb_server_t *server;
-    lb_http_request_t *req;
-    char region[32];
-    char *bus, *rule;
-    int64_t *ids;
-    size_t n_ids;
-    lb_delivery_t **redriven;
-    size_t n_redriven;
-    size_t count;
-    int64_t now_ms;
-} redrive_t;
-
-static int collect_redriven(lb_delivery_t *d, void *ctx)
-{
-    redrive_t *r = ctx;
-    r->redriven = lb_xrealloc(r->redriven, (r->n_redriven + 1) * sizeof *r->redriven);
-    r->redriven[r->n_redriven++] = d;
-    return 0;
-}
-
-static int redrive_txn(lb_store_t *store, void *arg)
-{
-    redrive_t *r = arg;
-    return lb_dead_letters_redrive(store, r->region, r->bus, r->rule, r->ids, r->n_ids,
-                                   r->now_ms, collect_redriven, r, &r->count);
-}
-
-static void redrive_done(void *data, int rc)
-{
-    redrive_t *r = data;
-    char body[128];
-    if (rc) {
-        for (size_t i = 0; i < r->n_redriven; i++) lb_delivery_free(&r->redriven[i]);
-        respond_json(r->req, 500, "{\"__type\":\"InternalException\",\"message\":\"redrive "
-                                  "could not be stored; nothing changed\"}");
-    } else {
-        for (size_t i = 0; i < r->n_redriven; i++) lb_dispatch_add(r->server->dispatch, r->redriven[i]);
-        snprintf(body, sizeof body, "{\"Redriven\":%zu}", r->count);
-        respond_json(r->req, 200, body);
-    }
-    free(r->redriven);
-    free(r->bus);
-    free(r->rule);
-    free(r->ids);
-    free(r);
-}
-
-/* Body: {} for every dead letter, {"Ids": [..]} for some, optionally "EventBusName",
- * "RuleName" and "Region" to narrow "every". */
-static void handle_redrive(lb_server_t *s, lb_http_request_t *req)
-{
-    size_t len;
-    const char *body = lb_http_request_body(req, &len);
-    cJSON *json = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(json, "Ids"), *id;
-    if (!cJSON_IsObject(json) || (ids && !cJSON_IsArray(ids))) {
-        cJSON_Delete(json);
-        respond_json(req, 400, "{\"__type\":\"ValidationException\",\"message\":\"Body must "
-                               "be a JSON object; Ids a list of dead-letter ids\"}");
-        return;
-    }
-    redrive_t *r = lb_xcalloc(1, sizeof *r);
-    r->server = s;
-    r->req = req;
-    r->now_ms = lb_now_ms();
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(json, "Region");
-    snprintf(r->region, sizeof r->region, "%s",
-             cJSON_IsString(f) ? f->valuestring : lb_config_settings(s->config)->region);
-    f = cJSON_GetObjectItemCaseSensitive(json, "EventBusName");
-    r->bus = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
-    f = cJSON_GetObjectItemCaseSensitive(json, "RuleName");
-    r->rule = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
-    if (ids) {
-        r->ids = lb_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *r->ids);
-        cJSON_ArrayForEach(id, ids) if (cJSON_IsNumber(id)) r->ids[r->n_ids++] =
-            (int64_t)id->valuedouble;
-        if (!r->n_ids) r->ids[r->n_ids++] = -1; /* none valid: match nothing */
-    }
-    cJSON_Delete(json);
-    if (lb_writer_submit(s->writer, redrive_txn, r, redrive_done, r)) redrive_done(r, LB_ESTORE);
-}
-
 static void handle_request(lb_http_request_t *req, void *ctx)
 {
     lb_server_t *s = ctx;
     const char *method = lb_http_request_method(req);
     const char *path = lb_http_request_path(req);
-    if (strcmp(path, "/") == 0 && strcmp(method, "POST") == 0) {
+    int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (strcmp(path, "/") == 0 && post) {
         handle_api(s, req, NULL);
-    } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 &&
-               strcmp(method, "POST") == 0) {
+    } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 && post) {
         handle_api(s, req, "AWSEvents.ExplainEventPattern");
-    } else if (strcmp(path, "/health") == 0 && strcmp(method, "GET") == 0) {
+    } else if (strcmp(path, "/health") == 0 && get) {
         handle_health(s, req);
-    } else if (strcmp(path, "/_localbridge/events") == 0 && strcmp(method, "GET") == 0) {
-        handle_list_events(s, req);
-    } else if (strcmp(path, "/metrics") == 0 && strcmp(method, "GET") == 0) {
+    } else if (strcmp(path, "/_localbridge/events") == 0 && get) {
+        handle_admin_get(s, req, "ListEvents");
+    } else if (strcmp(path, "/metrics") == 0 && get) {
         handle_metrics(s, req);
-    } else if (strcmp(path, "/_localbridge/dead-letters") == 0 && strcmp(method, "GET") == 0) {
-        handle_dead_letters(s, req);
-    } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 &&
-               strcmp(method, "POST") == 0) {
-        handle_redrive(s, req);
+    } else if (strcmp(path, "/_localbridge/dead-letters") == 0 && get) {
+        handle_admin_get(s, req, "ListDeadLetters");
+    } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 && post) {
+        handle_admin_post(s, req, "RedriveDeadLetters");
     } else if (strcmp(path, "/") == 0) {
-        respond_json(req, 405,
-                     "{\"__type\":\"MethodNotAllowedException\",\"message\":\"The AWS API takes "
-                     "POST / with an X-Amz-Target header.\"}");
+        respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
+                      "The AWS API takes POST / with an X-Amz-Target header.");
     } else {
-        respond_json(req, 404,
-                     "{\"__type\":\"NotFoundException\",\"message\":\"No such endpoint.\"}");
+        respond_error(req, LB_AWS_NOT_FOUND, "No such endpoint.");
     }
 }
 
@@ -370,6 +272,27 @@ static int ensure_default_bus(lb_store_t *store, lb_engine_t *engine, const char
     return lb_engine_bus_put(engine, &rec);
 }
 
+/* The writer found the database file deleted (or replaced) under it and wrote it back (rc 0),
+ * or could not (writes are refused from now on). Runs on the loop thread. */
+static void on_store_restored(void *ctx, int rc)
+{
+    lb_server_t *s = ctx;
+    if (rc == 0) {
+        /* The read-only connections still read the deleted file: move them to the restored one. */
+        lb_reader_reopen(s->reader);
+        if (lb_store_reopen(s->dispatch_db))
+            lb_logf_error(&s->log, "could not reopen the dispatcher's store connection",
+                          LB_LOG_STR("path", s->db_path),
+                          LB_LOG_STR("error", lb_store_errmsg(s->dispatch_db)));
+        return;
+    }
+    s->store_lost = 1;
+    snprintf(s->store_lost_reason, sizeof s->store_lost_reason,
+             "database %s was deleted while running and could not be restored; writes are "
+             "refused until restart",
+             s->db_path);
+}
+
 static lb_http_limits_t http_limits(const struct lb_settings *cfg)
 {
     lb_http_limits_t l = {
@@ -396,6 +319,26 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         *err = format_error("cannot create data dir %s: %s", cfg->data_dir, strerror(-rc));
         goto fail;
     }
+    pid_t holder = 0;
+    rc = lb_pidlock_acquire(cfg->data_dir, &s->pidlock, &holder);
+    if (rc == -EBUSY) {
+        *err = holder ? format_error("data dir %s is in use by another LocalBridge (pid %ld holds "
+                                     "%s/" LB_PIDLOCK_NAME "); stop it or choose another "
+                                     "--data-dir",
+                                     cfg->data_dir, (long)holder, cfg->data_dir)
+                      : format_error("data dir %s is in use by another LocalBridge (it holds "
+                                     "%s/" LB_PIDLOCK_NAME "); stop it or choose another "
+                                     "--data-dir",
+                                     cfg->data_dir, cfg->data_dir);
+        goto fail;
+    } else if (rc == -EROFS) {
+        /* Nothing can be written there, so a second daemon could not diverge either. */
+        lb_logf_warn(&s->log, "data dir is not writable; running without its lock file",
+                     LB_LOG_STR("data_dir", cfg->data_dir));
+    } else if (rc) {
+        *err = format_error("cannot lock data dir %s: %s", cfg->data_dir, strerror(-rc));
+        goto fail;
+    }
     snprintf(s->db_path, sizeof s->db_path, "%s/localbridge.db", cfg->data_dir);
     lb_store_options_t opts = {.read_only = 0, .synchronous = (lb_sync_mode_t)cfg->sqlite_synchronous};
     if ((rc = lb_store_open(s->db_path, &opts, &store))) {
@@ -406,19 +349,29 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     lb_engine_new(&s->engine);
     size_t skipped = 0;
     if (lb_store_read_only(store))
-        lb_log_warn(&s->log, "store is read-only; every write will fail until it is writable",
-                    "path=%s", s->db_path);
+        lb_logf_warn(&s->log, "store is read-only; every write will fail until it is writable",
+                     LB_LOG_STR("path", s->db_path));
     if ((rc = lb_engine_load(s->engine, store, &skipped)) ||
         (rc = ensure_default_bus(store, s->engine, cfg->region))) {
         *err = format_error("cannot load store %s: %s", s->db_path, lb_store_errmsg(store));
         goto fail;
     }
     if (skipped)
-        lb_log_warn(&s->log, "stored rules or targets no longer valid; skipped", "count=%zu",
-                    skipped);
+        lb_logf_warn(&s->log, "stored rules or targets no longer valid; skipped",
+                     LB_LOG_UINT("count", skipped));
+    /* Two read-only connections: the reader thread's, for listings, and one the dispatcher
+     * still pages pending deliveries through on the loop thread. */
     opts.read_only = 1;
-    if ((rc = lb_store_open(s->db_path, &opts, &s->reader))) {
+    lb_store_t *reader_db = NULL;
+    if ((rc = lb_store_open(s->db_path, &opts, &reader_db)) ||
+        (rc = lb_store_open(s->db_path, &opts, &s->dispatch_db))) {
+        lb_store_close(&reader_db);
         *err = format_error("cannot open store %s for reading", s->db_path);
+        goto fail;
+    }
+    if ((rc = lb_reader_start(loop, reader_db, &s->log, &s->reader))) {
+        s->reader = NULL;
+        *err = format_error("cannot start the reader thread: %s", uv_strerror(rc));
         goto fail;
     }
     lb_api_new(s->engine, &s->api);
@@ -427,10 +380,11 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     store = NULL; /* the writer owns it now */
+    lb_writer_on_restore(s->writer, on_store_restored, s);
     lb_metrics_new(&s->metrics);
     lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine, .api = s->api,
-                             .writer = s->writer, .reader = s->reader, .metrics = s->metrics,
-                             .log = &s->log};
+                             .writer = s->writer, .reader = s->dispatch_db,
+                             .metrics = s->metrics, .log = &s->log};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);
@@ -452,12 +406,15 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     }
     snprintf(s->url, sizeof s->url, "http://%s%s%s:%d", cfg->listen.ipv6 ? "[" : "",
              cfg->listen.host, cfg->listen.ipv6 ? "]" : "", lb_http_server_port(s->http));
-    lb_log_info(&s->log, "listening", "url=%s data_dir=%s region=%s account=%s", s->url,
-                cfg->data_dir, cfg->region, cfg->account_id);
+    lb_logf_info(&s->log, "listening", LB_LOG_STR("url", s->url),
+                 LB_LOG_STR("data_dir", cfg->data_dir), LB_LOG_STR("region", cfg->region),
+                 LB_LOG_STR("account", cfg->account_id));
     *out = s;
     return 0;
 fail:
     lb_store_close(&store);
+    if (s->reader) lb_reader_stop(s->reader);
+    s->reader = NULL;
     lb_server_free(&s);
     return rc ? rc : -EINVAL;
 }
@@ -470,18 +427,22 @@ const char *lb_server_url(const lb_server_t *s)
 static void drain_check(uv_timer_t *t)
 {
     lb_server_t *s = t->data;
-    if (lb_http_server_in_flight(s->http) > 0 || lb_writer_pending(s->writer) > 0) return;
+    if (lb_http_server_in_flight(s->http) > 0 || lb_writer_pending(s->writer) > 0 ||
+        lb_reader_pending(s->reader) > 0)
+        return;
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, NULL);
-    /* The read-only connection closes first so the writer's, closing last, can checkpoint and
+    /* The read-only connections close first so the writer's, closing last, can checkpoint and
      * remove the WAL: a clean stop leaves just the database file. */
-    lb_store_close(&s->reader);
+    lb_reader_stop(s->reader);
+    s->reader = NULL;
+    lb_store_close(&s->dispatch_db);
     lb_writer_stop(s->writer);
     s->writer = NULL;
     lb_dispatch_free(&s->dispatch);
     lb_http_server_close(s->http);
     s->http = NULL;
-    lb_log_info(&s->log, "stopped", NULL);
+    lb_log_fields(&s->log, LB_LOG_INFO, "stopped", NULL, 0);
 }
 
 void lb_server_shutdown(lb_server_t *s)
@@ -489,8 +450,9 @@ void lb_server_shutdown(lb_server_t *s)
     if (s->shutting_down) return;
     s->shutting_down = 1;
     lb_notify("STOPPING=1");
-    lb_log_info(&s->log, "shutting down", "in_flight=%zu pending_writes=%zu",
-                lb_http_server_in_flight(s->http), lb_writer_pending(s->writer));
+    lb_logf_info(&s->log, "shutting down",
+                 LB_LOG_UINT("in_flight", lb_http_server_in_flight(s->http)),
+                 LB_LOG_UINT("pending_writes", lb_writer_pending(s->writer)));
     lb_http_server_drain(s->http);
     /* Sends under way are abandoned: their deliveries stay pending and go out after restart. */
     lb_dispatch_stop(s->dispatch);
@@ -504,17 +466,17 @@ void lb_server_reload(lb_server_t *s)
     char *restart = NULL, *err = NULL;
     lb_notify("RELOADING=1");
     if (lb_config_reload(s->config, &restart, &err)) {
-        lb_log_error(&s->log, "reload failed; keeping the current configuration", "error=\"%s\"",
-                     err ? err : "unknown");
+        lb_logf_error(&s->log, "reload failed; keeping the current configuration",
+                      LB_LOG_STR("error", err ? err : "unknown"));
     } else {
         const struct lb_settings *cfg = lb_config_settings(s->config);
         s->log.level = cfg->log_level;
         lb_dispatch_kick(s->dispatch);
-        lb_log_info(&s->log, "configuration reloaded", "log_level=%s",
-                    lb_log_level_name(cfg->log_level));
+        lb_logf_info(&s->log, "configuration reloaded",
+                     LB_LOG_STR("log_level", lb_log_level_name(cfg->log_level)));
         if (restart)
-            lb_log_warn(&s->log, "changed options take effect only after a restart",
-                        "options=\"%s\"", restart);
+            lb_logf_warn(&s->log, "changed options take effect only after a restart",
+                         LB_LOG_STR("options", restart));
     }
     free(restart);
     free(err);
@@ -525,12 +487,13 @@ void lb_server_free(lb_server_t **sp)
 {
     lb_server_t *s = *sp;
     if (!s) return;
-    lb_store_close(&s->reader);
+    lb_store_close(&s->dispatch_db);
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);
     lb_engine_free(&s->engine);
     lb_config_free(&s->config);
+    lb_pidlock_release(&s->pidlock);
     free(s);
     *sp = NULL;
 }

@@ -7,11 +7,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lb_call.h"
 #include "lb_util.h"
 
 #define MAX_HEADERS 100
 /* Stop reading from a client whose pipelined backlog grows past this while it waits. */
 #define MAX_PENDING_INPUT (4u << 20)
+/* Stop reading and dispatching a connection's next request while more than this many bytes of
+ * its responses wait to be written: a client that pipelines requests and never reads the
+ * answers would otherwise make the daemon hold every answer in memory (B6). One response may
+ * take it past the bound; the next request waits until the socket drains below it. */
+#define MAX_PENDING_OUTPUT (1u << 20)
 
 typedef struct lb_http_conn conn_t;
 
@@ -46,6 +52,7 @@ struct lb_http_conn {
     int reading;
     int request_started; /* first byte of a request seen, message not complete */
     int error_status;    /* parser-level failure to answer with, then close */
+    int output_full;     /* paused: responses not yet written exceed MAX_PENDING_OUTPUT */
 };
 
 struct lb_http_server {
@@ -239,13 +246,29 @@ typedef struct {
     char *data;
 } write_req_t;
 
+static int output_full(conn_t *c)
+{
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > MAX_PENDING_OUTPUT;
+}
+
 static void on_write(uv_write_t *w, int status)
 {
     write_req_t *wr = (write_req_t *)w;
     conn_t *c = wr->conn;
     free(wr->data);
     free(wr);
-    if (status < 0 || (c->closing && !c->busy)) conn_close(c);
+    if (status < 0 || (c->closing && !c->busy)) {
+        conn_close(c);
+        return;
+    }
+    /* The client is reading again: take its next request. */
+    if (c->output_full && !c->closed && !output_full(c)) {
+        c->output_full = 0;
+        lb_logf_debug(c->server->log, "connection drained its responses; reading again",
+                      LB_LOG_UINT("queued_bytes",
+                                  uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)));
+        process_input(c);
+    }
 }
 
 static void write_raw(conn_t *c, const char *data, size_t len)
@@ -305,14 +328,18 @@ void lb_http_respond(lb_http_request_t *req, int status, const char *content_typ
     }
 }
 
-static void respond_error_and_close(conn_t *c, int status, const char *message)
+/* An HTTP-level failure, answered in the API's error shape (proto's error table) with a request
+ * id like every other response, then the connection closes. */
+static void respond_error_and_close(conn_t *c, lb_aws_error_t err, const char *message)
 {
-    char body[256];
-    int n = snprintf(body, sizeof body, "{\"__type\":\"%s\",\"message\":\"%s\"}",
-                     status == 413 ? "RequestEntityTooLargeException" : "BadRequestException",
-                     message);
+    lb_buf_t body = {0};
+    char id[37], headers[64];
+    int status = lb_aws_error_body(&body, err, message);
+    if (lb_uuid_v4(id)) snprintf(id, sizeof id, "unknown");
+    snprintf(headers, sizeof headers, "x-amzn-RequestId: %s\r\n", id);
     c->closing = 1;
-    send_response(c, status, "application/x-amz-json-1.1", NULL, body, (size_t)n);
+    send_response(c, status, "application/x-amz-json-1.1", headers, body.data, body.len);
+    lb_buf_free(&body);
 }
 
 /* ---- reading ---- */
@@ -328,7 +355,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 static void update_reading(conn_t *c)
 {
-    int want = !c->closed && !c->closing && c->input.len < MAX_PENDING_INPUT && !c->busy;
+    int want = !c->closed && !c->closing && c->input.len < MAX_PENDING_INPUT && !c->busy &&
+               !c->output_full;
     if (want && !c->reading) {
         if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read) == 0) c->reading = 1;
     } else if (!want && c->reading) {
@@ -352,6 +380,15 @@ static void process_input(conn_t *c)
     if (c->in_process) return;
     c->in_process = 1;
     while (!c->busy && !c->closing && !c->closed && c->input.len > 0) {
+        if (output_full(c)) {
+            if (!c->output_full)
+                lb_logf_debug(c->server->log,
+                              "client is not reading its responses; pausing its connection",
+                              LB_LOG_UINT("queued_bytes", uv_stream_get_write_queue_size(
+                                                              (uv_stream_t *)&c->tcp)));
+            c->output_full = 1;
+            break;
+        }
         llhttp_errno_t err = llhttp_execute(&c->parser, c->input.data, c->input.len);
         size_t consumed = c->input.len;
         if (err == HPE_PAUSED) {
@@ -366,11 +403,13 @@ static void process_input(conn_t *c)
         }
         c->input.len = 0;
         if (c->error_status == 413)
-            respond_error_and_close(c, 413, "Request body exceeds the configured max_body_size.");
+            respond_error_and_close(c, LB_AWS_ENTITY_TOO_LARGE,
+                                    "Request body exceeds the configured max_body_size.");
         else if (c->error_status == 431)
-            respond_error_and_close(c, 431, "Request headers exceed the configured limits.");
+            respond_error_and_close(c, LB_AWS_HEADERS_TOO_LARGE,
+                                    "Request headers exceed the configured limits.");
         else
-            respond_error_and_close(c, 400, "Malformed HTTP request.");
+            respond_error_and_close(c, LB_AWS_BAD_REQUEST, "Malformed HTTP request.");
     }
     c->in_process = 0;
     update_reading(c);
@@ -405,7 +444,7 @@ static void on_timer(uv_timer_t *t)
     conn_t *c = t->data;
     if (c->busy) return;
     if (c->request_started) {
-        respond_error_and_close(c, 408, "Request was not received in time.");
+        respond_error_and_close(c, LB_AWS_REQUEST_TIMEOUT, "Request was not received in time.");
         return;
     }
     conn_close(c);
@@ -476,10 +515,7 @@ static void on_connection(uv_stream_t *listener, int status)
     s->conns = c;
     s->n_conns++;
     if (s->n_conns > (size_t)s->limits.max_connections || s->draining) {
-        const char *body = "{\"__type\":\"ServiceUnavailableException\","
-                           "\"message\":\"Too many connections.\"}";
-        c->closing = 1;
-        send_response(c, 503, "application/x-amz-json-1.1", NULL, body, strlen(body));
+        respond_error_and_close(c, LB_AWS_SERVICE_UNAVAILABLE, "Too many connections.");
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);

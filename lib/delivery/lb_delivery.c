@@ -212,11 +212,19 @@ int lb_deliveries_pending_after(lb_store_t *s, int64_t after_seq, int limit, lb_
 int lb_dead_letters_each(lb_store_t *s, const char *region, const char *bus, const char *rule,
                          int limit, lb_dead_letter_cb cb, void *ctx)
 {
+    return lb_dead_letters_before(s, region, bus, rule, INT64_MAX, INT64_MAX, limit, cb, ctx);
+}
+
+int lb_dead_letters_before(lb_store_t *s, const char *region, const char *bus, const char *rule,
+                           int64_t before_dead_ms, int64_t before_seq, int limit,
+                           lb_dead_letter_cb cb, void *ctx)
+{
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(lb_store_db(s),
                            "SELECT " DELIVERY_COLUMNS ", error_code, error_message, exhausted,"
                            " dead_ms FROM deliveries WHERE state = 2 AND region = ?1"
                            " AND (?2 IS NULL OR bus = ?2) AND (?3 IS NULL OR rule = ?3)"
+                           " AND (dead_ms < ?5 OR (dead_ms = ?5 AND seq < ?6))"
                            " ORDER BY dead_ms DESC, seq DESC LIMIT ?4",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
@@ -224,6 +232,8 @@ int lb_dead_letters_each(lb_store_t *s, const char *region, const char *bus, con
     bind_opt(st, 2, bus);
     bind_opt(st, 3, rule);
     sqlite3_bind_int(st, 4, limit);
+    sqlite3_bind_int64(st, 5, before_dead_ms);
+    sqlite3_bind_int64(st, 6, before_seq);
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         lb_delivery_t *d = row_to_delivery(st);

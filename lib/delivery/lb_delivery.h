@@ -60,6 +60,11 @@ typedef int (*lb_dead_letter_cb)(const lb_dead_letter_t *dl, void *ctx);
 /* Newest first; bus/rule may be NULL (any). */
 int lb_dead_letters_each(lb_store_t *s, const char *region, const char *bus, const char *rule,
                          int limit, lb_dead_letter_cb cb, void *ctx);
+/* The same order (dead_ms, then seq, both descending), starting after the dead letter
+ * (before_dead_ms, before_seq); INT64_MAX for both starts at the newest. How a listing pages. */
+int lb_dead_letters_before(lb_store_t *s, const char *region, const char *bus, const char *rule,
+                           int64_t before_dead_ms, int64_t before_seq, int limit,
+                           lb_dead_letter_cb cb, void *ctx);
 /* Makes dead letters pending again, due now with a fresh retry budget. seqs NULL = every dead
  * letter of region (bus/rule filters apply). The redriven deliveries are passed to cb (which
  * takes ownership) so the dispatcher can schedule them. Returns the count through *count. */

@@ -1,16 +1,30 @@
 #include "lb_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lb_util.h"
+
+/* Which file a path named when the connection opened it: how a database deleted or replaced
+ * behind the daemon's back is noticed (lb_store_file_changed). */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    int known;
+} file_id_t;
 
 struct lb_store {
     sqlite3 *db;
     int read_only;
+    char *path;
+    lb_store_options_t opts;
+    file_id_t db_id, wal_id;
     /* Prepared once, reused for every call: the hot path must not re-parse SQL. */
     sqlite3_stmt *event_insert;
     sqlite3_stmt *cached[LB_STMT_SLOTS];
@@ -143,41 +157,90 @@ static int migrate(lb_store_t *s)
     return 0;
 }
 
-int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out)
+/* The (dev, inode) path names now, or known = 0 if it names nothing. -errno if stat fails
+ * otherwise. */
+static int file_id(const char *path, file_id_t *id)
+{
+    struct stat st;
+    memset(id, 0, sizeof *id);
+    if (stat(path, &st) == 0) {
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        id->known = 1;
+        return 0;
+    }
+    return errno == ENOENT ? 0 : -errno;
+}
+
+static void wal_path(const lb_store_t *s, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s-wal", s->path);
+}
+
+/* Opens s->db on s->path with s->opts and remembers which files it opened. */
+static int open_connection(lb_store_t *s)
 {
     static const char *const sync_sql[] = {
         "PRAGMA synchronous = OFF", "PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL",
         "PRAGMA synchronous = EXTRA"};
-    lb_store_options_t defaults = {.read_only = 0, .synchronous = LB_SYNC_FULL};
-    if (!opts) opts = &defaults;
-    if ((unsigned)opts->synchronous > LB_SYNC_EXTRA) return -EINVAL;
-    lb_store_t *s = lb_xcalloc(1, sizeof *s);
-    s->read_only = opts->read_only;
+    const lb_store_options_t *opts = &s->opts;
     int flags = opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     flags |= SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-    if (rc != SQLITE_OK) goto fail;
+    int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) return LB_ESTORE;
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
     if (!opts->read_only) {
         if (exec_sql(s, "PRAGMA journal_mode = WAL") || exec_sql(s, sync_sql[opts->synchronous]) ||
             exec_sql(s, "PRAGMA foreign_keys = ON"))
-            goto fail;
-        if ((rc = migrate(s)) == -EPROTO) {
-            /* Written by a newer LocalBridge: say so rather than "cannot open". */
-            lb_store_close(&s);
-            return -EPROTO;
-        }
-        if (rc) goto fail;
+            return LB_ESTORE;
+        /* Written by a newer LocalBridge (-EPROTO): say so rather than "cannot open". */
+        if ((rc = migrate(s))) return rc;
     } else {
         int v = lb_store_schema_version(s);
-        if (v != N_MIGRATIONS) goto fail;
+        if (v != N_MIGRATIONS) return LB_ESTORE;
+    }
+    char wal[4200];
+    wal_path(s, wal, sizeof wal);
+    file_id(s->path, &s->db_id);
+    file_id(wal, &s->wal_id);
+    return 0;
+}
+
+/* Closes the connection without letting it delete the WAL and shared-memory files by name:
+ * after a restore those names belong to the restored database's files, not this connection's. */
+static void close_connection(lb_store_t *s)
+{
+    sqlite3_finalize(s->event_insert);
+    s->event_insert = NULL;
+    for (int i = 0; i < LB_STMT_SLOTS; i++) {
+        sqlite3_finalize(s->cached[i]);
+        s->cached[i] = NULL;
+    }
+    if (s->db) {
+        int keep = 1;
+        sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+    }
+    sqlite3_close(s->db);
+    s->db = NULL;
+}
+
+int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out)
+{
+    lb_store_options_t defaults = {.read_only = 0, .synchronous = LB_SYNC_FULL};
+    if (!opts) opts = &defaults;
+    if ((unsigned)opts->synchronous > LB_SYNC_EXTRA) return -EINVAL;
+    lb_store_t *s = lb_xcalloc(1, sizeof *s);
+    s->read_only = opts->read_only;
+    s->opts = *opts;
+    s->path = lb_strdup(path);
+    int rc = open_connection(s);
+    if (rc) {
+        lb_store_close(&s);
+        return rc == -EPROTO ? -EPROTO : LB_ESTORE;
     }
     *out = s;
     return 0;
-fail:
-    lb_store_close(&s);
-    return LB_ESTORE;
 }
 
 void lb_store_close(lb_store_t **sp)
@@ -187,8 +250,130 @@ void lb_store_close(lb_store_t **sp)
     sqlite3_finalize(s->event_insert);
     for (int i = 0; i < LB_STMT_SLOTS; i++) sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
+    free(s->path);
     free(s);
     *sp = NULL;
+}
+
+const char *lb_store_path(const lb_store_t *s)
+{
+    return s->path;
+}
+
+int lb_store_reopen(lb_store_t *s)
+{
+    /* The new connection opens before the old one closes, so a failure leaves s as it was. */
+    lb_store_t *fresh;
+    int rc = lb_store_open(s->path, &s->opts, &fresh);
+    if (rc) return rc;
+    close_connection(s);
+    s->db = fresh->db;
+    s->db_id = fresh->db_id;
+    s->wal_id = fresh->wal_id;
+    fresh->db = NULL;
+    lb_store_close(&fresh);
+    return 0;
+}
+
+static int same_file(const file_id_t *a, const file_id_t *b)
+{
+    return a->known == b->known && (!a->known || (a->dev == b->dev && a->ino == b->ino));
+}
+
+int lb_store_file_changed(lb_store_t *s)
+{
+    char wal[4200];
+    file_id_t now;
+    int rc = file_id(s->path, &now);
+    if (rc) return rc;
+    if (!s->db_id.known || !same_file(&now, &s->db_id)) return 1;
+    wal_path(s, wal, sizeof wal);
+    if ((rc = file_id(wal, &now))) return rc;
+    /* The WAL appears with the first transaction if it was not there at open; from then on
+     * only this process's last connection closing removes it. */
+    if (!s->wal_id.known) {
+        s->wal_id = now;
+        return 0;
+    }
+    return same_file(&now, &s->wal_id) ? 0 : 1;
+}
+
+/* fsync of the directory holding path, so a rename into it is durable. */
+static int sync_parent_dir(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return -errno;
+    int rc = fsync(fd) ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Copies the database as this connection sees it (WAL included) into a new file at tmp. */
+static int backup_to(lb_store_t *s, const char *tmp)
+{
+    sqlite3 *dst = NULL;
+    int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_exec(dst, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+        sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
+        if (!b) {
+            rc = sqlite3_errcode(dst);
+        } else {
+            rc = sqlite3_backup_step(b, -1);
+            int fin = sqlite3_backup_finish(b);
+            rc = rc == SQLITE_DONE ? fin : rc;
+        }
+    }
+    if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) rc = SQLITE_IOERR;
+    return rc == SQLITE_OK ? 0 : LB_ESTORE;
+}
+
+int lb_store_restore(lb_store_t *s)
+{
+    if (s->read_only || !sqlite3_get_autocommit(s->db)) return -EINVAL;
+    char tmp[4200], wal[4200], shm[4200], journal[4300];
+    snprintf(tmp, sizeof tmp, "%s.restore", s->path);
+    snprintf(journal, sizeof journal, "%s-journal", tmp);
+    snprintf(shm, sizeof shm, "%s-shm", s->path);
+    wal_path(s, wal, sizeof wal);
+    unlink(tmp);
+    unlink(journal);
+    /* The data directory itself may have gone too: make it again (one level, as the daemon
+     * made it at start-up). */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", s->path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0750);
+    }
+    int rc = backup_to(s, tmp);
+    if (rc) {
+        unlink(tmp);
+        unlink(journal);
+        return rc;
+    }
+    /* WAL and shared-memory files left at the path belong to the old database (when only the
+     * main file was deleted): the restored file must not pick them up. This connection keeps
+     * using its own through the descriptors it holds. */
+    unlink(wal);
+    unlink(shm);
+    if (rename(tmp, s->path)) {
+        rc = -errno;
+        unlink(tmp);
+        return rc;
+    }
+    if ((rc = sync_parent_dir(s->path))) return rc;
+    return lb_store_reopen(s);
 }
 
 int lb_store_begin(lb_store_t *s)
@@ -356,15 +541,23 @@ int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev)
 int lb_store_events_each(lb_store_t *s, const char *region, const char *bus, int limit,
                          lb_store_event_cb cb, void *ctx)
 {
+    return lb_store_events_before(s, region, bus, INT64_MAX, limit, cb, ctx);
+}
+
+int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, int64_t before_seq,
+                           int limit, lb_store_event_cb cb, void *ctx)
+{
     sqlite3_stmt *st;
-    const char *sql = bus ? "SELECT id, region, bus, ingested_ms, envelope FROM events"
-                            " WHERE region = ?1 AND bus = ?2 ORDER BY seq DESC LIMIT ?3"
-                          : "SELECT id, region, bus, ingested_ms, envelope FROM events"
-                            " WHERE region = ?1 ORDER BY seq DESC LIMIT ?3";
+    const char *sql =
+        bus ? "SELECT id, region, bus, ingested_ms, envelope, seq FROM events"
+              " WHERE region = ?1 AND bus = ?2 AND seq < ?4 ORDER BY seq DESC LIMIT ?3"
+            : "SELECT id, region, bus, ingested_ms, envelope, seq FROM events"
+              " WHERE region = ?1 AND seq < ?4 ORDER BY seq DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return LB_ESTORE;
     sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
     if (bus) sqlite3_bind_text(st, 2, bus, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, limit);
+    sqlite3_bind_int64(st, 4, before_seq);
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         lb_event_record_t ev = {
@@ -374,6 +567,7 @@ int lb_store_events_each(lb_store_t *s, const char *region, const char *bus, int
             .ingested_ms = sqlite3_column_int64(st, 3),
             .envelope = (const char *)sqlite3_column_text(st, 4),
             .envelope_len = (size_t)sqlite3_column_bytes(st, 4),
+            .seq = sqlite3_column_int64(st, 5),
         };
         if ((ret = cb(&ev, ctx))) break;
     }

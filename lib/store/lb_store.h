@@ -41,6 +41,23 @@ void lb_bus_record_clear(lb_bus_record_t *b);
  * LB_ESTORE: any other failure. */
 int lb_store_open(const char *path, const lb_store_options_t *opts, lb_store_t **out);
 void lb_store_close(lb_store_t **s);
+/* The path the store was opened with. */
+const char *lb_store_path(const lb_store_t *s);
+/* Closes the connection and opens it again on the same path with the same options (after another
+ * connection restored the file there). The lb_store_t stays the same object. */
+int lb_store_reopen(lb_store_t *s);
+
+/* A database deleted (or replaced) while open goes on working through its open descriptors, and
+ * is gone at the next start. lb_store_file_changed: 1 if the path (or its WAL) no longer names
+ * the file this connection opened, 0 if it does, -errno if that cannot be told. Two stat()s.
+ * lb_store_restore: writes the database as this read-write connection sees it back to its path
+ * (backup API into a temporary file, then rename and directory fsync), removes WAL and
+ * shared-memory files at the path that belonged to the old file, and reopens the connection on
+ * the restored one. Call it outside any transaction. 0, or a negative code with the database
+ * still open (on the deleted file). */
+int lb_store_file_changed(lb_store_t *s);
+int lb_store_restore(lb_store_t *s);
+
 /* The connection itself, for sibling store modules (lb_connections, rules, deliveries) that keep
  * their SQL beside their own model. Only valid on the thread that owns the store. */
 struct sqlite3 *lb_store_db(lb_store_t *s);
@@ -85,6 +102,7 @@ int lb_store_buses_each(lb_store_t *s, lb_store_bus_cb cb, void *ctx);
 
 /* Events. The envelope is the JSON text delivered to targets. */
 typedef struct {
+    int64_t seq; /* store order, filled when reading; ignored by insert */
     const char *id;
     const char *region;
     const char *bus;
@@ -98,6 +116,9 @@ typedef int (*lb_store_event_cb)(const lb_event_record_t *ev, void *ctx);
 /* Newest first; bus NULL means every bus of the region. */
 int lb_store_events_each(lb_store_t *s, const char *region, const char *bus, int limit,
                          lb_store_event_cb cb, void *ctx);
+/* The same, starting below seq before_seq (INT64_MAX: from the newest): how a listing pages. */
+int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, int64_t before_seq,
+                           int limit, lb_store_event_cb cb, void *ctx);
 int lb_store_event_count(lb_store_t *s, int64_t *count);
 
 #endif

@@ -15,6 +15,7 @@ enum {
     LB_ESTORE = -10004,      /* the store failed (disk full, I/O error, read-only) */
     LB_ELIMIT = -10005,      /* a count or size limit was exceeded */
     LB_ECONFLICT = -10006,   /* the request conflicts with current state */
+    LB_ESTORELOST = -10007,  /* the database file was deleted and could not be restored */
 };
 
 /* Fills out[37] with a random (version 4) UUID in canonical lower-case form. */

@@ -306,7 +306,7 @@ class HostileClients(unittest.TestCase):
         self.assertEqual(status, 408, body)
         self.assertTrue(closed)
         self.assertLess(time.monotonic() - t0, 3.0)
-        self.assertEqual(json.loads(body)["__type"], "BadRequestException")
+        self.assertEqual(json.loads(body)["__type"], "RequestTimeoutException")
         self.assertEqual([e for e in self.d.events(limit=1000) if e["source"] == "truncated2"], [])
 
     def test_oversized_bodies_get_413(self):

@@ -93,8 +93,13 @@ class HttpFraming(DaemonTestCase):
         self.assertEqual(self.daemon.request("GET", "/health")[0], 200)
 
     def test_oversized_headers_431(self):
-        status, _, _ = self.daemon.request("GET", "/health", headers={"X-Big": "a" * 20000})
+        status, headers, data = self.daemon.request("GET", "/health",
+                                                    headers={"X-Big": "a" * 20000})
         self.assertEqual(status, 431)
+        self.assertEqual(json.loads(data), {"__type": "RequestHeaderFieldsTooLargeException",
+                                            "message": "Request headers exceed the configured "
+                                                       "limits."})
+        self.assertIn("x-amzn-RequestId", headers)
 
     def test_keep_alive_and_pipelining(self):
         s = self.daemon.raw_socket()
@@ -168,4 +173,27 @@ class HttpFraming(DaemonTestCase):
         status, headers, data = self.daemon.request("GET", "/nope")
         self.assertEqual(status, 404)
         self.assertIn("x-amzn-RequestId", headers)
-        self.assertIn("__type", json.loads(data))
+        self.assertEqual(json.loads(data), {"__type": "NotFoundException",
+                                            "message": "No such endpoint."})
+
+    def test_wrong_method_on_api_405(self):
+        status, headers, data = self.daemon.request("GET", "/")
+        self.assertEqual(status, 405)
+        self.assertIn("x-amzn-RequestId", headers)
+        self.assertEqual(json.loads(data)["__type"], "MethodNotAllowedException")
+
+    def test_malformed_request_400_in_api_shape(self):
+        s = self.daemon.raw_socket()
+        s.sendall(b"GET /health HTTP/1.1\r\nHost x\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400 "), head)
+        self.assertIn(b"x-amzn-RequestId: ", head)
+        self.assertEqual(json.loads(body), {"__type": "BadRequestException",
+                                            "message": "Malformed HTTP request."})

@@ -190,6 +190,69 @@ START_TEST(test_util_time_uuid_utf8_buf)
 }
 END_TEST
 
+static void unlink_db_files(void)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char p[300];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", lb_test_db, suffixes[i]);
+        unlink(p);
+    }
+}
+
+static void insert_event(lb_store_t *s, const char *id)
+{
+    lb_event_record_t ev = {.id = id, .region = "us-east-1", .bus = "default",
+                            .envelope = "{}", .envelope_len = 2};
+    ck_assert_int_eq(lb_store_begin(s), 0);
+    ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
+    ck_assert_int_eq(lb_store_commit(s), 0);
+}
+
+/* B7: a database deleted while open is noticed and written back from the open connection, and
+ * what was committed before and after is there when it is opened again. */
+START_TEST(test_deleted_database_is_noticed_and_restored)
+{
+    lb_store_t *s, *ro;
+    lb_store_options_t ro_opts = {.read_only = 1, .synchronous = LB_SYNC_FULL};
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_open(lb_test_db, &ro_opts, &ro), 0);
+    insert_event(s, "before");
+    ck_assert_int_eq(lb_store_file_changed(s), 0);
+    unlink_db_files();
+    ck_assert_int_eq(lb_store_file_changed(s), 1);
+    insert_event(s, "while-deleted"); /* still works, into the deleted file */
+    ck_assert_int_eq(lb_store_restore(s), 0);
+    ck_assert_int_eq(lb_store_file_changed(s), 0);
+    insert_event(s, "after");
+    /* The other connection still reads the deleted file until it reopens. */
+    ck_assert_int_eq(lb_store_reopen(ro), 0);
+    int64_t count = 0;
+    ck_assert_int_eq(lb_store_event_count(ro, &count), 0);
+    ck_assert_int_eq(count, 3);
+    lb_store_close(&ro);
+    lb_store_close(&s);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_event_count(s, &count), 0);
+    ck_assert_int_eq(count, 3);
+    lb_store_close(&s);
+    /* Only the main file was deleted: the WAL left at the path belongs to the old file and must
+     * not be replayed onto the restored one. */
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    insert_event(s, "wal-kept");
+    ck_assert_int_eq(unlink(lb_test_db), 0);
+    ck_assert_int_eq(lb_store_file_changed(s), 1);
+    ck_assert_int_eq(lb_store_restore(s), 0);
+    insert_event(s, "after-2");
+    lb_store_close(&s);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_event_count(s, &count), 0);
+    ck_assert_int_eq(count, 5);
+    ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
+    lb_store_close(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -201,6 +264,7 @@ int main(void)
     tcase_add_test(tc, test_bus_crud);
     tcase_add_test(tc, test_events_and_savepoints);
     tcase_add_test(tc, test_util_time_uuid_utf8_buf);
+    tcase_add_test(tc, test_deleted_database_is_noticed_and_restored);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
