@@ -27,10 +27,10 @@ int lb_verr_emit(lb_verrs_t *v, lb_call_t *call)
     return failed;
 }
 
-static const cJSON *field(const cJSON *obj, const char *key)
+static const lb_json_t *field(const lb_json_t *obj, const char *key)
 {
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return f && !cJSON_IsNull(f) ? f : NULL;
+    const lb_json_t *f = lb_json_get(obj, key);
+    return f && f->type != LB_JSON_NULL ? f : NULL;
 }
 
 static int wrong_type(lb_call_t *call, const char *key, const char *want)
@@ -39,56 +39,56 @@ static int wrong_type(lb_call_t *call, const char *key, const char *want)
     return -1;
 }
 
-int lb_get_string(const cJSON *obj, const char *key, const char **out, lb_call_t *call)
+int lb_get_string(const lb_json_t *obj, const char *key, const char **out, lb_call_t *call)
 {
-    const cJSON *f = field(obj, key);
+    const lb_json_t *f = field(obj, key);
     *out = NULL;
     if (!f) return 0;
-    if (!cJSON_IsString(f)) return wrong_type(call, key, "a string");
-    *out = f->valuestring;
+    if (f->type != LB_JSON_STRING) return wrong_type(call, key, "a string");
+    *out = f->str;
     return 0;
 }
 
-int lb_get_int(const cJSON *obj, const char *key, int64_t *out, int *present, lb_call_t *call)
+int lb_get_int(const lb_json_t *obj, const char *key, int64_t *out, int *present, lb_call_t *call)
 {
-    const cJSON *f = field(obj, key);
+    const lb_json_t *f = field(obj, key);
     if (present) *present = 0;
     if (!f) return 0;
-    if (!cJSON_IsNumber(f) || f->valuedouble != floor(f->valuedouble) ||
-        fabs(f->valuedouble) > 9.2e18)
+    if (f->type != LB_JSON_NUMBER || f->num != floor(f->num) || fabs(f->num) > 9.2e18)
         return wrong_type(call, key, "an integer");
-    *out = (int64_t)f->valuedouble;
+    *out = (int64_t)f->num;
     if (present) *present = 1;
     return 0;
 }
 
-int lb_get_bool(const cJSON *obj, const char *key, int *out, int *present, lb_call_t *call)
+int lb_get_bool(const lb_json_t *obj, const char *key, int *out, int *present, lb_call_t *call)
 {
-    const cJSON *f = field(obj, key);
+    const lb_json_t *f = field(obj, key);
     if (present) *present = 0;
     if (!f) return 0;
-    if (!cJSON_IsBool(f)) return wrong_type(call, key, "a boolean");
-    *out = cJSON_IsTrue(f);
+    if (f->type != LB_JSON_TRUE && f->type != LB_JSON_FALSE)
+        return wrong_type(call, key, "a boolean");
+    *out = f->type == LB_JSON_TRUE;
     if (present) *present = 1;
     return 0;
 }
 
-int lb_get_array(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call)
+int lb_get_array(const lb_json_t *obj, const char *key, const lb_json_t **out, lb_call_t *call)
 {
-    const cJSON *f = field(obj, key);
+    const lb_json_t *f = field(obj, key);
     *out = NULL;
     if (!f) return 0;
-    if (!cJSON_IsArray(f)) return wrong_type(call, key, "a list");
+    if (f->type != LB_JSON_ARRAY) return wrong_type(call, key, "a list");
     *out = f;
     return 0;
 }
 
-int lb_get_object(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call)
+int lb_get_object(const lb_json_t *obj, const char *key, const lb_json_t **out, lb_call_t *call)
 {
-    const cJSON *f = field(obj, key);
+    const lb_json_t *f = field(obj, key);
     *out = NULL;
     if (!f) return 0;
-    if (!cJSON_IsObject(f)) return wrong_type(call, key, "a structure");
+    if (f->type != LB_JSON_OBJECT) return wrong_type(call, key, "a structure");
     *out = f;
     return 0;
 }
@@ -146,28 +146,28 @@ int lb_check_bus_name_or_arn(const char *s, const char *member, lb_verrs_t *v, c
     return 0;
 }
 
-int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call)
+int lb_read_tags(const lb_json_t *req, const char *key, char **json, lb_call_t *call)
 {
-    const cJSON *tags;
+    const lb_json_t *tags;
     *json = NULL;
     if (lb_get_array(req, key, &tags, call)) return -1;
     if (!tags) return 0;
     lb_verrs_t v = {0};
-    cJSON *out = cJSON_CreateArray();
+    lb_json_doc_t *doc = lb_json_doc_new();
+    lb_json_t *out = lb_json_new(doc, LB_JSON_ARRAY);
     int i = 0;
-    const cJSON *t;
-    cJSON_ArrayForEach(t, tags)
+    lb_json_each(t, tags)
     {
         char member[64];
         i++;
         const char *k = NULL, *val = NULL;
-        if (!cJSON_IsObject(t)) {
-            cJSON_Delete(out);
+        if (t->type != LB_JSON_OBJECT) {
+            lb_json_doc_free(&doc);
             lb_buf_free(&v.text);
             return wrong_type(call, key, "a list of Tag structures");
         }
         if (lb_get_string(t, "Key", &k, call) || lb_get_string(t, "Value", &val, call)) {
-            cJSON_Delete(out);
+            lb_json_doc_free(&doc);
             lb_buf_free(&v.text);
             return -1;
         }
@@ -183,18 +183,17 @@ int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call
         else if (lb_utf8_length(val) > 256)
             lb_verr_add(&v, val, member, "Member must have length less than or equal to 256");
         if (k && val) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "Key", k);
-            cJSON_AddStringToObject(o, "Value", val);
-            cJSON_AddItemToArray(out, o);
+            lb_json_t *o = lb_json_add(doc, out, NULL, lb_json_new(doc, LB_JSON_OBJECT));
+            lb_json_add_str(doc, o, "Key", k);
+            lb_json_add_str(doc, o, "Value", val);
         }
     }
     if (lb_verr_emit(&v, call)) {
-        cJSON_Delete(out);
+        lb_json_doc_free(&doc);
         return -1;
     }
-    *json = cJSON_PrintUnformatted(out);
-    cJSON_Delete(out);
+    *json = lb_json_print(out, NULL);
+    lb_json_doc_free(&doc);
     return 0;
 }
 
@@ -224,7 +223,7 @@ static int token_decode(const char *tok, char *out, size_t outlen)
     return 0;
 }
 
-int lb_read_limit(const cJSON *req, lb_call_t *call, int64_t *limit)
+int lb_read_limit(const lb_json_t *req, lb_call_t *call, int64_t *limit)
 {
     int has;
     *limit = 100;

@@ -4,10 +4,10 @@
 #ifndef LB_VALIDATE_H
 #define LB_VALIDATE_H
 
-#include <cjson/cJSON.h>
 #include <stddef.h>
 
 #include "lb_call.h"
+#include "lb_json.h"
 
 typedef struct {
     lb_buf_t text;
@@ -24,11 +24,11 @@ int lb_verr_emit(lb_verrs_t *v, lb_call_t *call);
 /* Typed getters. Absent (or JSON null) fields give 0 and *out untouched-to-NULL/default. A field
  * of the wrong type sets a SerializationException on the call (what AWS's JSON protocol answers)
  * and returns -1. */
-int lb_get_string(const cJSON *obj, const char *key, const char **out, lb_call_t *call);
-int lb_get_int(const cJSON *obj, const char *key, int64_t *out, int *present, lb_call_t *call);
-int lb_get_bool(const cJSON *obj, const char *key, int *out, int *present, lb_call_t *call);
-int lb_get_array(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call);
-int lb_get_object(const cJSON *obj, const char *key, const cJSON **out, lb_call_t *call);
+int lb_get_string(const lb_json_t *obj, const char *key, const char **out, lb_call_t *call);
+int lb_get_int(const lb_json_t *obj, const char *key, int64_t *out, int *present, lb_call_t *call);
+int lb_get_bool(const lb_json_t *obj, const char *key, int *out, int *present, lb_call_t *call);
+int lb_get_array(const lb_json_t *obj, const char *key, const lb_json_t **out, lb_call_t *call);
+int lb_get_object(const lb_json_t *obj, const char *key, const lb_json_t **out, lb_call_t *call);
 
 /* 1 if every byte of s is alphanumeric or one of extra. */
 int lb_chars_only(const char *s, const char *extra);
@@ -45,10 +45,10 @@ int lb_check_bus_name_or_arn(const char *s, const char *member, lb_verrs_t *v, c
 
 /* Resource tags [{Key, Value}] as AWS validates them; on success *json is a malloc'd normalized
  * JSON array text (NULL when absent). Returns -1 with an error on the call. */
-int lb_read_tags(const cJSON *req, const char *key, char **json, lb_call_t *call);
+int lb_read_tags(const lb_json_t *req, const char *key, char **json, lb_call_t *call);
 
 /* The Limit of a List* request: 1..100, default 100. -1 with a ValidationException set. */
-int lb_read_limit(const cJSON *req, lb_call_t *call, int64_t *limit);
+int lb_read_limit(const lb_json_t *req, lb_call_t *call, int64_t *limit);
 
 /* List pagination: a NextToken is the name to resume at, hex-encoded so it is opaque and safe to
  * echo. The name a request's NextToken (NULL: none) resumes at, into start ("" for the first page);

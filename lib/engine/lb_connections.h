@@ -11,8 +11,8 @@
  *   api destination: Name, ApiDestinationArn, Description?, ConnectionArn, InvocationEndpoint,
  *                    HttpMethod, InvocationRateLimitPerSecond, CreationTime, LastModifiedTime
  * Secrets stay in the local database; nothing here logs them, and proto/ renders only the public
- * members. The registry owns deep copies of every document; pointers it hands out are valid until
- * the next put/remove of that resource.
+ * members. The registry owns a deep copy of every document (each in an lb_json_doc_t of its own);
+ * pointers it hands out are valid until the next put/remove of that resource.
  *
  * Runtime state that is not durable lives only here: OAuth access tokens (fetched by the daemon
  * after start-up or an update) and the rate limiter buckets. An OAuth connection is stored as
@@ -20,10 +20,10 @@
 #ifndef LB_CONNECTIONS_H
 #define LB_CONNECTIONS_H
 
-#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_json.h"
 #include "lb_store.h"
 
 typedef struct lb_connections lb_connections_t;
@@ -44,19 +44,19 @@ int lb_connections_load(lb_connections_t *r, lb_store_t *s, size_t *skipped);
 /* ---- Registry (loop thread). Resources are kept sorted by (region, name). ---- */
 
 /* The definition document, or NULL. */
-const cJSON *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
-                          const char *name);
+const lb_json_t *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
+                              const char *name);
 /* Inserts or replaces with a deep copy of doc (which must have a string "Name"). Replacing a
  * connection drops its OAuth token; replacing a destination keeps its rate bucket. */
-int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const cJSON *doc);
+int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const lb_json_t *doc);
 /* LB_ENOTFOUND if absent. */
 int lb_conn_remove(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const char *name);
 /* Index of the first resource of region whose name is >= name; walk with lb_conn_at until it
  * returns NULL or a resource of another region (*region_out). */
 size_t lb_conn_lower_bound(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
                            const char *name);
-const cJSON *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
-                        const char **region_out);
+const lb_json_t *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
+                            const char **region_out);
 
 /* The state AWS reports: a connection's ConnectionState, except that an OAuth connection with a
  * token is AUTHORIZED and one whose token request failed is DEAUTHORIZED; a destination is ACTIVE

@@ -51,8 +51,10 @@ static int bus_job_txn(lb_store_t *store, void *arg)
 {
     bus_job_t *job = arg;
     switch (job->change) {
-    case BUS_CREATE: return lb_store_bus_insert(store, &job->rec);
-    case BUS_DELETE: return lb_store_bus_delete(store, job->rec.region, job->rec.name);
+    case BUS_CREATE:
+        return lb_store_bus_insert(store, &job->rec);
+    case BUS_DELETE:
+        return lb_store_bus_delete(store, job->rec.region, job->rec.name);
     case BUS_RETAG:
     case BUS_UPDATE: {
         int rc = lb_store_bus_update(store, &job->rec);
@@ -150,11 +152,11 @@ void lb_bus_defer_retag(lb_engine_t *engine, lb_call_t *call, const lb_bus_recor
 }
 
 /* Description, KmsKeyIdentifier and DeadLetterConfig, shared by Create and Update. */
-static int read_bus_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v,
+static int read_bus_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *v,
                              lb_bus_record_t *rec)
 {
     const char *desc, *kms, *dlq_arn = NULL;
-    const cJSON *dlq;
+    const lb_json_t *dlq;
     if (lb_get_string(req, "Description", &desc, call) ||
         lb_get_string(req, "KmsKeyIdentifier", &kms, call) ||
         lb_get_object(req, "DeadLetterConfig", &dlq, call) ||
@@ -174,7 +176,7 @@ static int read_bus_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v,
     return 0;
 }
 
-void lb_op_create_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name, *source;
     lb_verrs_t v = {0};
@@ -223,7 +225,7 @@ out:
 }
 
 /* Reads the optional Name (name or ARN) of Describe/Update; NULL means the default bus. */
-static int read_bus_name(const cJSON *req, lb_call_t *call, const char **name)
+static int read_bus_name(const lb_json_t *req, lb_call_t *call, const char **name)
 {
     const char *given;
     lb_verrs_t v = {0};
@@ -237,7 +239,7 @@ static int read_bus_name(const cJSON *req, lb_call_t *call, const char **name)
     return 0;
 }
 
-void lb_op_describe_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_describe_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
     if (read_bus_name(req, call, &name)) return;
@@ -257,7 +259,7 @@ void lb_op_describe_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *
     lb_buf_puts(b, "}");
 }
 
-void lb_op_update_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_update_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
     lb_verrs_t v = {0};
@@ -278,7 +280,7 @@ void lb_op_update_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
     defer_bus_job(engine, call, BUS_UPDATE, &rec);
 }
 
-void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_delete_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *given, *name;
     lb_verrs_t v = {0};
@@ -305,7 +307,7 @@ void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
     defer_bus_job(engine, call, BUS_DELETE, &rec);
 }
 
-void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_event_buses(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *prefix, *token;
     int64_t limit;

@@ -13,7 +13,7 @@
 
 void lb_envelope_build(lb_buf_t *b, const char *id, const char *detail_type, const char *source,
                        const char *account, int64_t time_ms, const char *region,
-                       const cJSON *resources, const char *detail_json)
+                       const lb_json_t *resources, const char *detail_json)
 {
     char when[32];
     lb_format_time_iso(time_ms, when);
@@ -25,14 +25,13 @@ void lb_envelope_build(lb_buf_t *b, const char *id, const char *detail_type, con
     lb_json_put_str(b, "time", when);
     lb_json_put_str(b, "region", region);
     lb_buf_puts(b, ",\"resources\":[");
-    const cJSON *r;
     int first = 1;
-    if (resources) cJSON_ArrayForEach(r, resources)
-        {
-            if (!first) lb_buf_puts(b, ",");
-            lb_buf_json_string(b, r->valuestring, strlen(r->valuestring));
-            first = 0;
-        }
+    lb_json_each(r, resources)
+    {
+        if (!first) lb_buf_puts(b, ",");
+        lb_buf_json_string(b, r->str, r->len);
+        first = 0;
+    }
     lb_buf_puts(b, "],\"detail\":");
     lb_buf_puts(b, detail_json);
     lb_buf_puts(b, "}");
@@ -203,18 +202,17 @@ static void entry_fail(entry_result_t *e, const char *code, const char *message)
 }
 
 /* AWS's rendering of a request entry inside its "Value '[...]'" validation messages. */
-static void describe_entries(lb_buf_t *b, const cJSON *entries)
+static void describe_entries(lb_buf_t *b, const lb_json_t *entries)
 {
-    const cJSON *e;
     int first = 1;
     lb_buf_puts(b, "[");
-    cJSON_ArrayForEach(e, entries)
+    lb_json_each(e, entries)
     {
         const char *keys[] = {"Source", "DetailType", "Detail", "EventBusName", "TraceHeader"};
         const char *vals[5];
         for (int i = 0; i < 5; i++) {
-            const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, keys[i]);
-            vals[i] = cJSON_IsString(f) ? f->valuestring : "null";
+            const lb_json_t *f = lb_json_get(e, keys[i]);
+            vals[i] = f && f->type == LB_JSON_STRING ? f->str : "null";
         }
         lb_buf_printf(b,
                       "%sPutEventsRequestEntry(time=null, source=%s, resources=null, "
@@ -227,25 +225,25 @@ static void describe_entries(lb_buf_t *b, const cJSON *entries)
 }
 
 /* Time: epoch seconds (what botocore sends) or an ISO-8601 string. */
-static int entry_time(const cJSON *t, int64_t *ms)
+static int entry_time(const lb_json_t *t, int64_t *ms)
 {
-    if (cJSON_IsNumber(t)) {
-        if (!isfinite(t->valuedouble) || fabs(t->valuedouble) > 253402300799.0) return -1;
-        *ms = (int64_t)llround(t->valuedouble * 1000.0);
+    if (t->type == LB_JSON_NUMBER) {
+        if (!isfinite(t->num) || fabs(t->num) > 253402300799.0) return -1;
+        *ms = (int64_t)llround(t->num * 1000.0);
         return 0;
     }
-    if (cJSON_IsString(t)) return lb_parse_time_iso(t->valuestring, ms) ? -1 : 0;
+    if (t->type == LB_JSON_STRING) return lb_parse_time_iso(t->str, ms) ? -1 : 0;
     return -1;
 }
 
 /* Validates one entry and, if good, builds its envelope. Whole-request errors (wrong JSON types,
  * unknown bus) are set on the call and return -1; per-entry problems are recorded in e. */
-static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entry,
+static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *entry,
                          entry_result_t *e, int64_t *size)
 {
     const char *source, *detail_type, *detail_text, *bus_name, *trace;
-    const cJSON *resources, *r, *time_field;
-    if (!cJSON_IsObject(entry)) {
+    const lb_json_t *resources, *time_field;
+    if (entry->type != LB_JSON_OBJECT) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Entries must be a list of structures.");
         return -1;
     }
@@ -256,16 +254,16 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
         lb_get_string(entry, "TraceHeader", &trace, call) ||
         lb_get_array(entry, "Resources", &resources, call))
         return -1;
-    if (resources) cJSON_ArrayForEach(r, resources)
-        {
-            if (!cJSON_IsString(r)) {
-                lb_call_error(call, LB_AWS_SERIALIZATION, "Resources must be a list of strings.");
-                return -1;
-            }
-            *size += (int64_t)strlen(r->valuestring);
+    lb_json_each(r, resources)
+    {
+        if (r->type != LB_JSON_STRING) {
+            lb_call_error(call, LB_AWS_SERIALIZATION, "Resources must be a list of strings.");
+            return -1;
         }
-    time_field = cJSON_GetObjectItemCaseSensitive(entry, "Time");
-    if (time_field && cJSON_IsNull(time_field)) time_field = NULL;
+        *size += (int64_t)r->len;
+    }
+    time_field = lb_json_get(entry, "Time");
+    if (time_field && time_field->type == LB_JSON_NULL) time_field = NULL;
     if (time_field) *size += 14;
     if (source) *size += (int64_t)strlen(source);
     if (detail_type) *size += (int64_t)strlen(detail_type);
@@ -311,9 +309,11 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
         entry_fail(e, "InvalidArgument", "Parameter Time is not valid.");
         return 0;
     }
-    cJSON *detail = cJSON_ParseWithOpts(detail_text, NULL, 1);
-    int is_object = cJSON_IsObject(detail);
-    cJSON_Delete(detail);
+    lb_json_doc_t *detail;
+    int is_object = lb_json_parse(detail_text, strlen(detail_text), LB_JSON_EVENT_MAX_DEPTH,
+                                  &detail, NULL) == 0 &&
+                    lb_json_doc_root(detail)->type == LB_JSON_OBJECT;
+    if (detail) lb_json_doc_free(&detail);
     if (!is_object) {
         entry_fail(e, "MalformedDetail", "Detail is malformed.");
         return 0;
@@ -325,21 +325,21 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
     /* The detail goes into the envelope as the client wrote it, whitespace removed: numbers
      * beyond a double's range or precision keep every digit instead of becoming null or
      * rounded. */
-    char *minified = lb_strdup(detail_text);
-    cJSON_Minify(minified);
+    lb_buf_t minified = {0};
+    lb_json_minify(&minified, detail_text, strlen(detail_text));
     lb_buf_t env = {0};
     lb_envelope_build(&env, e->id, detail_type, source, call->account_id, time_ms, call->region,
-                      resources, minified);
-    free(minified);
+                      resources, minified.data);
+    lb_buf_free(&minified);
     e->envelope = lb_buf_steal(&env, &e->envelope_len);
     return 0;
 }
 
-void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_put_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
-    const cJSON *entries, *entry;
+    const lb_json_t *entries;
     if (lb_get_array(req, "Entries", &entries, call)) return;
-    int n = entries ? cJSON_GetArraySize(entries) : 0;
+    int n = entries ? (int)entries->n_children : 0;
     if (!entries || n < 1 || n > MAX_ENTRIES) {
         lb_verrs_t v = {0};
         if (!entries) {
@@ -360,7 +360,7 @@ void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     snprintf(job->region, sizeof job->region, "%s", call->region);
     job->ingested_ms = call->now_ms;
     int64_t size = 0;
-    cJSON_ArrayForEach(entry, entries)
+    lb_json_each(entry, entries)
     {
         if (prepare_entry(engine, call, entry, &job->entries[job->n++], &size)) {
             put_events_job_free(job);

@@ -26,7 +26,7 @@ void lb_check_rule_name(const char *name, const char *member, lb_verrs_t *v)
                     "Member must satisfy regular expression pattern: " RULE_NAME_PATTERN);
 }
 
-const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *given, *name = NULL;
     if (lb_get_string(req, "EventBusName", &given, call)) return NULL;
@@ -41,7 +41,7 @@ const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const cJSON *req, lb_cal
     return lb_bus_resolve(engine, call, name);
 }
 
-lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const cJSON *req, const char *key,
+lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const lb_json_t *req, const char *key,
                           lb_call_t *call)
 {
     const char *name;
@@ -157,7 +157,7 @@ static void rule_job_finish(lb_call_t *call, int rc)
     lb_buf_puts(&call->body, "}");
 }
 
-void lb_op_put_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_put_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name, *pattern, *schedule, *state, *desc, *role;
     lb_verrs_t v = {0};
@@ -207,9 +207,8 @@ void lb_op_put_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     if (existing && !tags) tags = lb_strdup(existing->tags_json);
     rule_job_t *job = lb_xcalloc(1, sizeof *job);
     char *err = NULL;
-    int rc = lb_rule_init(&job->rule, call->region, bus->name, name, pattern, schedule, state,
-                          desc, role, existing ? existing->managed_by : NULL, tags, call->now_ms,
-                          &err);
+    int rc = lb_rule_init(&job->rule, call->region, bus->name, name, pattern, schedule, state, desc,
+                          role, existing ? existing->managed_by : NULL, tags, call->now_ms, &err);
     free(tags);
     if (rc) {
         lb_call_error(call, LB_AWS_INVALID_EVENT_PATTERN, "%s",
@@ -241,7 +240,7 @@ static void put_rule_fields(lb_buf_t *b, const lb_rule_t *rule, const char *acco
     lb_json_put_str(b, "EventBusName", rule->bus);
 }
 
-void lb_op_describe_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_describe_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Name", call);
     if (!rule) return;
@@ -252,7 +251,7 @@ void lb_op_describe_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     lb_buf_puts(&call->body, "}");
 }
 
-void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_rules(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *prefix, *token;
     int64_t limit;
@@ -286,7 +285,7 @@ void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     lb_buf_puts(b, "]}");
 }
 
-void lb_op_delete_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_delete_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
     int force = 0;
@@ -344,24 +343,24 @@ void lb_rule_defer_replace(lb_engine_t *engine, lb_call_t *call, const lb_rule_t
     lb_call_defer(call, rule_job_txn, rule_job_finish, job, rule_job_free);
 }
 
-static void set_rule_state(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+static void set_rule_state(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call,
                            const char *state)
 {
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Name", call);
     if (rule) lb_rule_defer_replace(engine, call, rule, state, rule->tags_json);
 }
 
-void lb_op_enable_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_enable_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     set_rule_state(engine, req, call, "ENABLED");
 }
 
-void lb_op_disable_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_disable_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     set_rule_state(engine, req, call, "DISABLED");
 }
 
-void lb_op_list_rule_names_by_target(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_rule_names_by_target(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *target_arn, *token;
     int64_t limit;

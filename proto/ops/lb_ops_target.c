@@ -1,5 +1,6 @@
 #include "lb_ops_target.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@ static void targets_job_free(void *arg)
 {
     targets_job_t *job = arg;
     lb_rule_clear(&job->key);
-    for (size_t i = 0; i < job->n; i++) lb_target_clear(&job->targets[i]);
+    for (size_t i = 0; i < job->n; i++)
+        lb_target_clear(&job->targets[i]);
     free(job->targets);
     lb_buf_free(&job->failed);
     free(job);
@@ -39,8 +41,8 @@ static int targets_job_txn(lb_store_t *store, void *arg)
 static void targets_job_finish(lb_call_t *call, int rc)
 {
     targets_job_t *job = call->arg;
-    lb_rule_t *rule = lb_rules_find(lb_engine_rules(job->engine), job->key.region, job->key.bus,
-                                    job->key.name);
+    lb_rule_t *rule =
+        lb_rules_find(lb_engine_rules(job->engine), job->key.region, job->key.bus, job->key.name);
     if (rule) rule->targets_busy = 0;
     if (rc) {
         lb_call_error_code(call, rc, "Targets");
@@ -80,14 +82,14 @@ static int busy_rule(const lb_rule_t *rule, lb_call_t *call)
 
 /* Validates one Target as AWS's model does; fills t on success. index is 1-based for AWS's
  * member paths ("targets.1.member.id"). */
-static int read_target(const cJSON *item, int index, lb_verrs_t *v, lb_call_t *call,
+static int read_target(const lb_json_t *item, int index, lb_verrs_t *v, lb_call_t *call,
                        lb_target_t *t, int *compiled)
 {
     char member[96];
     const char *id, *arn;
-    const cJSON *retry;
+    const lb_json_t *retry;
     *compiled = 0;
-    if (!cJSON_IsObject(item)) {
+    if (item->type != LB_JSON_OBJECT) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Targets must be a list of Target structures.");
         return -1;
     }
@@ -137,9 +139,9 @@ static int read_target(const cJSON *item, int index, lb_verrs_t *v, lb_call_t *c
         }
     }
     if (v->count) return 0;
-    char *json = cJSON_PrintUnformatted(item), *err = NULL;
+    char *json = lb_json_print(item, NULL), *err = NULL;
     int rc = lb_target_init(t, json, &err);
-    cJSON_free(json);
+    free(json);
     if (rc) {
         lb_call_error(call, LB_AWS_VALIDATION, "%s", err ? err : "Target input is not valid.");
         free(err);
@@ -149,12 +151,12 @@ static int read_target(const cJSON *item, int index, lb_verrs_t *v, lb_call_t *c
     return 0;
 }
 
-void lb_op_put_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_put_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
-    const cJSON *list, *item;
+    const lb_json_t *list;
     lb_verrs_t v = {0};
     if (lb_get_array(req, "Targets", &list, call)) return;
-    int n = list ? cJSON_GetArraySize(list) : 0;
+    int n = list ? (int)list->n_children : 0;
     if (!list)
         lb_verr_add(&v, NULL, "targets", "Member must not be null");
     else if (n < 1 || n > 10)
@@ -167,7 +169,7 @@ void lb_op_put_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
 
     lb_target_t *incoming = lb_xcalloc((size_t)n, sizeof *incoming);
     int index = 0, ok = 1;
-    cJSON_ArrayForEach(item, list)
+    lb_json_each(item, list)
     {
         int compiled;
         if (read_target(item, index + 1, &v, call, &incoming[index], &compiled)) {
@@ -179,7 +181,8 @@ void lb_op_put_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     if (ok && lb_verr_emit(&v, call)) ok = 0;
     lb_buf_free(&v.text);
     if (!ok) {
-        for (int i = 0; i < index; i++) lb_target_clear(&incoming[i]);
+        for (int i = 0; i < index; i++)
+            lb_target_clear(&incoming[i]);
         free(incoming);
         return;
     }
@@ -187,12 +190,16 @@ void lb_op_put_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
      * incoming ones that are new (a later duplicate Id in the request wins). */
     targets_job_t *job = targets_job_new(engine, rule);
     job->targets = lb_xcalloc(rule->n_targets + (size_t)n, sizeof *job->targets);
-    for (size_t i = 0; i < rule->n_targets; i++) copy_target(&job->targets[job->n++], &rule->targets[i]);
+    for (size_t i = 0; i < rule->n_targets; i++)
+        copy_target(&job->targets[job->n++], &rule->targets[i]);
     for (int i = 0; i < n; i++) {
         size_t k = 0;
-        while (k < job->n && strcmp(job->targets[k].id, incoming[i].id) != 0) k++;
-        if (k < job->n) lb_target_clear(&job->targets[k]);
-        else job->n++;
+        while (k < job->n && strcmp(job->targets[k].id, incoming[i].id) != 0)
+            k++;
+        if (k < job->n)
+            lb_target_clear(&job->targets[k]);
+        else
+            job->n++;
         job->targets[k] = incoming[i];
     }
     free(incoming);
@@ -206,14 +213,14 @@ void lb_op_put_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     lb_call_defer(call, targets_job_txn, targets_job_finish, job, targets_job_free);
 }
 
-void lb_op_remove_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_remove_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
-    const cJSON *ids, *id;
+    const lb_json_t *ids;
     int force = 0;
     lb_verrs_t v = {0};
     if (lb_get_array(req, "Ids", &ids, call) || lb_get_bool(req, "Force", &force, NULL, call))
         return;
-    int n = ids ? cJSON_GetArraySize(ids) : 0;
+    int n = ids ? (int)ids->n_children : 0;
     if (!ids)
         lb_verr_add(&v, NULL, "ids", "Member must not be null");
     else if (n < 1 || n > 100)
@@ -221,7 +228,7 @@ void lb_op_remove_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call
                     n < 1 ? "Member must have length greater than or equal to 1"
                           : "Member must have length less than or equal to 100");
     if (lb_verr_emit(&v, call)) return;
-    cJSON_ArrayForEach(id, ids) if (!cJSON_IsString(id))
+    lb_json_each(id, ids) if (id->type != LB_JSON_STRING)
     {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Ids must be a list of strings.");
         return;
@@ -232,19 +239,18 @@ void lb_op_remove_targets(lb_engine_t *engine, const cJSON *req, lb_call_t *call
     job->targets = lb_xcalloc(rule->n_targets + 1, sizeof *job->targets);
     for (size_t i = 0; i < rule->n_targets; i++) {
         int removed = 0;
-        cJSON_ArrayForEach(id, ids) removed |= strcmp(id->valuestring, rule->targets[i].id) == 0;
+        lb_json_each(id, ids) removed |= strcmp(id->str, rule->targets[i].id) == 0;
         if (!removed) copy_target(&job->targets[job->n++], &rule->targets[i]);
     }
     rule->targets_busy = 1;
     lb_call_defer(call, targets_job_txn, targets_job_finish, job, targets_job_free);
 }
 
-void lb_op_list_targets_by_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_targets_by_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *token;
     int64_t limit;
-    if (lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit))
-        return;
+    if (lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit)) return;
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
     if (!rule) return;
     char start[128];
@@ -255,7 +261,8 @@ void lb_op_list_targets_by_rule(lb_engine_t *engine, const cJSON *req, lb_call_t
     lb_buf_puts(b, "{\"Targets\":[");
     size_t i = 0;
     if (start[0])
-        while (i < rule->n_targets && strcmp(rule->targets[i].id, start) != 0) i++;
+        while (i < rule->n_targets && strcmp(rule->targets[i].id, start) != 0)
+            i++;
     for (int64_t n = 0; i < rule->n_targets; i++, n++) {
         if (n == limit) {
             lb_json_close_page(b, rule->targets[i].id);
@@ -270,7 +277,7 @@ void lb_op_list_targets_by_rule(lb_engine_t *engine, const cJSON *req, lb_call_t
 /* ---- tags ---- */
 
 /* What a ResourceARN names: a bus, or a rule on a bus. Returns -1 with the error set. */
-static int resolve_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+static int resolve_resource(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call,
                             const lb_bus_record_t **bus, lb_rule_t **rule)
 {
     const char *arn;
@@ -285,7 +292,8 @@ static int resolve_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
     }
     /* arn:aws:events:REGION:ACCOUNT:(event-bus/NAME | rule/NAME | rule/BUS/NAME) */
     const char *p = arn;
-    for (int colons = 0; *p && colons < 5; p++) colons += *p == ':';
+    for (int colons = 0; *p && colons < 5; p++)
+        colons += *p == ':';
     if (strncmp(arn, "arn:aws", 7) != 0 || !*p) {
         lb_call_error(call, LB_AWS_VALIDATION, "Parameter ResourceARN is not valid.");
         return -1;
@@ -294,8 +302,7 @@ static int resolve_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
         *bus = lb_engine_bus_find(engine, call->region, p + 10);
         if (!*bus && strcmp(p + 10, "default") == 0) *bus = lb_bus_resolve(engine, call, NULL);
         if (!*bus) {
-            lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
-                          p + 10);
+            lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.", p + 10);
             return -1;
         }
         return 0;
@@ -320,32 +327,45 @@ static int resolve_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
 }
 
 static void apply_tags(lb_engine_t *engine, lb_call_t *call, const lb_bus_record_t *bus,
-                       lb_rule_t *rule, cJSON *tags)
+                       lb_rule_t *rule, const lb_json_t *tags)
 {
-    char *json = cJSON_PrintUnformatted(tags);
+    char *json = lb_json_print(tags, NULL);
     if (bus)
         lb_bus_defer_retag(engine, call, bus, json);
     else
         lb_rule_defer_replace(engine, call, rule, rule->state, json);
-    cJSON_free(json);
+    free(json);
 }
 
-static cJSON *current_tags(const lb_bus_record_t *bus, const lb_rule_t *rule)
+/* The resource's tags as stored: a document whose root is an array (empty if there are none, or
+ * if what is stored is not an array). */
+static lb_json_doc_t *current_tags(const lb_bus_record_t *bus, const lb_rule_t *rule)
 {
     const char *text = bus ? bus->tags_json : rule->tags_json;
-    cJSON *tags = text ? cJSON_Parse(text) : NULL;
-    return cJSON_IsArray(tags) ? tags : (cJSON_Delete(tags), cJSON_CreateArray());
+    lb_json_doc_t *doc = NULL;
+    if (text && lb_json_parse(text, strlen(text), LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL) == 0 &&
+        lb_json_doc_root(doc)->type == LB_JSON_ARRAY)
+        return doc;
+    lb_json_doc_free(&doc);
+    doc = lb_json_doc_new();
+    lb_json_doc_set_root(doc, lb_json_new(doc, LB_JSON_ARRAY));
+    return doc;
 }
 
-static void remove_tag(cJSON *tags, const char *key)
+/* 1 if one of the tags from first on (or, with keys_only, one of the strings of a TagKeys
+ * list) names key. */
+static int names_key(const lb_json_t *first, const char *key, int keys_only)
 {
-    for (int i = cJSON_GetArraySize(tags) - 1; i >= 0; i--) {
-        const cJSON *k = cJSON_GetObjectItem(cJSON_GetArrayItem(tags, i), "Key");
-        if (cJSON_IsString(k) && strcmp(k->valuestring, key) == 0) cJSON_DeleteItemFromArray(tags, i);
+    if (!key) return 0;
+    for (const lb_json_t *t = first; t; t = t->next) {
+        const char *k =
+            keys_only ? (t->type == LB_JSON_STRING ? t->str : NULL) : lb_json_get_str(t, "Key");
+        if (k && strcmp(k, key) == 0) return 1;
     }
+    return 0;
 }
 
-void lb_op_tag_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_tag_resource(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const lb_bus_record_t *bus;
     lb_rule_t *rule;
@@ -358,27 +378,38 @@ void lb_op_tag_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
                       "constraint: Member must not be null");
         return;
     }
-    cJSON *tags = current_tags(bus, rule), *incoming = cJSON_Parse(incoming_json), *t;
-    free(incoming_json);
-    cJSON_ArrayForEach(t, incoming)
-    {
-        remove_tag(tags, cJSON_GetObjectItem(t, "Key")->valuestring);
-        cJSON_AddItemToArray(tags, cJSON_Duplicate(t, 1));
+    lb_json_doc_t *incoming_doc;
+    if (lb_json_parse(incoming_json, strlen(incoming_json), LB_JSON_REQUEST_MAX_DEPTH,
+                      &incoming_doc, NULL)) {
+        free(incoming_json);
+        lb_call_error_code(call, -EINVAL, "TagResource");
+        return;
     }
-    cJSON_Delete(incoming);
-    if (cJSON_GetArraySize(tags) > 50)
+    free(incoming_json);
+    /* A tag given again replaces the one of that key: the kept tags in their order, then the
+     * incoming ones (the last of a repeated key). */
+    lb_json_doc_t *current = current_tags(bus, rule);
+    const lb_json_t *incoming = lb_json_doc_root(incoming_doc);
+    lb_json_t *tags = lb_json_new(current, LB_JSON_ARRAY);
+    lb_json_each(
+        t, lb_json_doc_root(current)) if (!names_key(incoming->child, lb_json_get_str(t, "Key"), 0))
+        lb_json_add(current, tags, NULL, lb_json_copy(current, t));
+    lb_json_each(t, incoming) if (!names_key(t->next, lb_json_get_str(t, "Key"), 0))
+        lb_json_add(current, tags, NULL, lb_json_copy(current, t));
+    lb_json_doc_free(&incoming_doc);
+    if (tags->n_children > 50)
         lb_call_error(call, LB_AWS_LIMIT_EXCEEDED,
                       "The requested resource exceeds the maximum number allowed.");
     else
         apply_tags(engine, call, bus, rule, tags);
-    cJSON_Delete(tags);
+    lb_json_doc_free(&current);
 }
 
-void lb_op_untag_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_untag_resource(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const lb_bus_record_t *bus;
     lb_rule_t *rule;
-    const cJSON *keys, *k;
+    const lb_json_t *keys;
     if (resolve_resource(engine, req, call, &bus, &rule)) return;
     if (lb_get_array(req, "TagKeys", &keys, call)) return;
     if (!keys) {
@@ -387,13 +418,16 @@ void lb_op_untag_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call
                       "constraint: Member must not be null");
         return;
     }
-    cJSON *tags = current_tags(bus, rule);
-    cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k)) remove_tag(tags, k->valuestring);
+    lb_json_doc_t *current = current_tags(bus, rule);
+    lb_json_t *tags = lb_json_new(current, LB_JSON_ARRAY);
+    lb_json_each(
+        t, lb_json_doc_root(current)) if (!names_key(keys->child, lb_json_get_str(t, "Key"), 1))
+        lb_json_add(current, tags, NULL, lb_json_copy(current, t));
     apply_tags(engine, call, bus, rule, tags);
-    cJSON_Delete(tags);
+    lb_json_doc_free(&current);
 }
 
-void lb_op_list_tags_for_resource(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_tags_for_resource(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const lb_bus_record_t *bus;
     lb_rule_t *rule;

@@ -2,7 +2,6 @@
  * driven through lb_api_handle() exactly as the daemon drives it, with a real store. Expected
  * messages are AWS's (shared/conformance/aws-snapshots/test_events.snapshot.json). */
 #include <check.h>
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +51,12 @@ END_TEST
 START_TEST(test_bus_operations)
 {
     int status;
-    cJSON *r = call_api("CreateEventBus", "{\"Name\":\"orders\",\"Description\":\"d\"}", &status);
+    const lb_json_t *r =
+        call_api("CreateEventBus", "{\"Name\":\"orders\",\"Description\":\"d\"}", &status);
     ck_assert_int_eq(status, 200);
-    ck_assert_str_eq(str(r, "EventBusArn"), "arn:aws:events:us-east-1:123456789012:event-bus/orders");
+    ck_assert_str_eq(str(r, "EventBusArn"),
+                     "arn:aws:events:us-east-1:123456789012:event-bus/orders");
     ck_assert_str_eq(str(r, "Description"), "d");
-    cJSON_Delete(r);
     expect_error("CreateEventBus", "{\"Name\":\"orders\"}", 400, "ResourceAlreadyExistsException",
                  "Event bus orders already exists.");
     expect_error("CreateEventBus", "{\"Name\":\"a b\"}", 400, "ValidationException",
@@ -75,37 +75,33 @@ START_TEST(test_bus_operations)
                  "{\"Name\":\"arn:aws:events:us-east-1:123456789012:event-bus/orders\"}", &status);
     ck_assert_int_eq(status, 200);
     ck_assert_str_eq(str(r, "Name"), "orders");
-    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(r, "CreationTime")));
-    cJSON_Delete(r);
+    ck_assert(is_number(lb_json_get(r, "CreationTime")));
 
     r = call_api("ListEventBuses", "{\"Limit\":1}", &status);
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "EventBuses")), 1);
+    ck_assert_int_eq(count(lb_json_get(r, "EventBuses")), 1);
     ck_assert_str_ne(str(r, "NextToken"), "");
-    cJSON_Delete(r);
 
     r = call_api("DeleteEventBus", "{\"Name\":\"orders\"}", &status);
     ck_assert_int_eq(status, 200);
-    cJSON_Delete(r);
-    expect_error("DeleteEventBus", "{\"Name\":\"orders\"}", 400, "ResourceNotFoundException",
-                 NULL);
+    expect_error("DeleteEventBus", "{\"Name\":\"orders\"}", 400, "ResourceNotFoundException", NULL);
 }
 END_TEST
 
 START_TEST(test_put_events)
 {
     int status;
-    cJSON *r = call_api("PutEvents",
-                        "{\"Entries\":[{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":"
-                        "\"{\\\"a\\\":1}\",\"Time\":1715000000},{\"Source\":\"s\",\"Detail\":"
-                        "\"{}\"},{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"[1]\"}]}",
-                        &status);
+    const lb_json_t *r =
+        call_api("PutEvents",
+                 "{\"Entries\":[{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":"
+                 "\"{\\\"a\\\":1}\",\"Time\":1715000000},{\"Source\":\"s\",\"Detail\":"
+                 "\"{}\"},{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"[1]\"}]}",
+                 &status);
     ck_assert_int_eq(status, 200);
-    ck_assert_int_eq(cJSON_GetObjectItem(r, "FailedEntryCount")->valueint, 2);
-    cJSON *entries = cJSON_GetObjectItem(r, "Entries");
-    ck_assert_uint_eq(strlen(str(cJSON_GetArrayItem(entries, 0), "EventId")), 36);
-    ck_assert_str_eq(str(cJSON_GetArrayItem(entries, 1), "ErrorCode"), "InvalidArgument");
-    ck_assert_str_eq(str(cJSON_GetArrayItem(entries, 2), "ErrorCode"), "MalformedDetail");
-    cJSON_Delete(r);
+    ck_assert_int_eq(lb_json_get(r, "FailedEntryCount")->num, 2);
+    const lb_json_t *entries = lb_json_get(r, "Entries");
+    ck_assert_uint_eq(strlen(str(lb_json_at(entries, 0), "EventId")), 36);
+    ck_assert_str_eq(str(lb_json_at(entries, 1), "ErrorCode"), "InvalidArgument");
+    ck_assert_str_eq(str(lb_json_at(entries, 2), "ErrorCode"), "MalformedDetail");
     expect_error("PutEvents", "{\"Entries\":[]}", 400, "ValidationException", NULL);
     expect_error("PutEvents",
                  "{\"Entries\":[{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"{}\","
@@ -118,7 +114,7 @@ START_TEST(test_envelope_exact)
 {
     lb_buf_t b = {0};
     const char *detail = "{\"x\":[1,2.5,\"y\"]}";
-    cJSON *res = cJSON_Parse("[\"arn:1\"]");
+    const lb_json_t *res = json_parse_held("[\"arn:1\"]");
     lb_envelope_build(&b, "id-1", "T", "S", "123456789012", 1715000000000, "eu-west-1", res,
                       detail);
     ck_assert_str_eq(b.data, "{\"version\":\"0\",\"id\":\"id-1\",\"detail-type\":\"T\","
@@ -126,18 +122,17 @@ START_TEST(test_envelope_exact)
                              "\"2024-05-06T12:53:20Z\",\"region\":\"eu-west-1\",\"resources\":"
                              "[\"arn:1\"],\"detail\":{\"x\":[1,2.5,\"y\"]}}");
     lb_buf_free(&b);
-    cJSON_Delete(res);
 }
 END_TEST
 
 START_TEST(test_region_from_auth)
 {
     char region[32];
-    ck_assert_int_eq(lb_api_region_from_auth(
-                         "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/events/"
-                         "aws4_request, SignedHeaders=host, Signature=abc",
-                         region, sizeof region),
-                     0);
+    ck_assert_int_eq(
+        lb_api_region_from_auth("AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/events/"
+                                "aws4_request, SignedHeaders=host, Signature=abc",
+                                region, sizeof region),
+        0);
     ck_assert_str_eq(region, "eu-west-1");
     ck_assert_int_ne(lb_api_region_from_auth("Bearer x", region, sizeof region), 0);
     ck_assert_int_ne(lb_api_region_from_auth(NULL, region, sizeof region), 0);
