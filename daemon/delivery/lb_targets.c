@@ -1,12 +1,12 @@
 #include "lb_targets.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_json.h"
 #include "lb_util.h"
 
 void lb_route_clear(lb_route_t *r)
@@ -60,13 +60,18 @@ static int split_arn(const char *arn, char service[32], char region[32], const c
     return 0;
 }
 
-static char *target_http_parameters(const lb_delivery_t *d)
+/* The delivery carries its target as it was when the event matched; until the dispatcher takes
+ * the target compiled at PutTargets from the rules, its HttpParameters are compiled here. */
+static lb_http_params_t *target_http_parameters(const lb_delivery_t *d)
 {
-    cJSON *t = cJSON_Parse(d->target_json);
-    const cJSON *hp = cJSON_GetObjectItemCaseSensitive(t, "HttpParameters");
-    char *text = cJSON_IsObject(hp) ? cJSON_PrintUnformatted(hp) : NULL;
-    cJSON_Delete(t);
-    return text;
+    lb_json_doc_t *doc;
+    lb_http_params_t *params = NULL;
+    if (d->target_json && lb_json_parse(d->target_json, strlen(d->target_json),
+                                        LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL) == 0) {
+        lb_http_params_compile(lb_json_get(lb_json_doc_root(doc), "HttpParameters"), &params);
+        lb_json_doc_free(&doc);
+    }
+    return params;
 }
 
 static void route_api_destination(lb_connections_t *conns, const lb_delivery_t *d,
@@ -78,9 +83,9 @@ static void route_api_destination(lb_connections_t *conns, const lb_delivery_t *
         r->wait_ms = wait;
         return;
     }
-    char *params = target_http_parameters(d);
+    lb_http_params_t *params = target_http_parameters(d);
     int rc = lb_apidest_prepare(conns, region, d->target_arn, params, d->body, &r->req);
-    free(params);
+    lb_http_params_free(&params);
     if (rc == 0) {
         r->kind = LB_ROUTE_HTTP;
     } else if (rc == -EAGAIN) {
@@ -89,9 +94,6 @@ static void route_api_destination(lb_connections_t *conns, const lb_delivery_t *
     } else if (rc == LB_EINVALID) {
         fail(r, "CONNECTION_DEAUTHORIZED",
              "The connection of API destination %s is deauthorized.", d->target_arn);
-    } else if (rc == -EINVAL) {
-        fail(r, "INVALID_PARAMETERS", "HttpParameters of the target for %s are not valid.",
-             d->target_arn);
     } else {
         fail(r, "RESOURCE_NOT_FOUND", "API destination %s or its connection does not exist.",
              d->target_arn);

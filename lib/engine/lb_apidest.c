@@ -81,18 +81,83 @@ static void header_add_list(header_list_t *h, const lb_json_t *list)
     lb_json_each(p, list) header_add(h, lb_conn_doc_str(p, "Key"), lb_conn_doc_str(p, "Value"));
 }
 
-/* 1 if a member of a target's {"name": "value"} map can be used as C strings. */
-static int map_member_ok(const lb_json_t *m)
+/* ---- A target's HttpParameters, compiled ---- */
+
+typedef struct {
+    char *name, *value;
+} http_param_t;
+
+struct lb_http_params {
+    char **path_values;
+    size_t n_path_values;
+    http_param_t *headers;
+    size_t n_headers;
+    http_param_t *query;
+    size_t n_query;
+};
+
+/* 1 if a JSON string can be used as a C string: holding U+0000 it would be cut short. */
+static int c_string_ok(const char *s, size_t len)
 {
-    return m->type == LB_JSON_STRING && !lb_json_has_nul(m->str, m->len) &&
-           !lb_json_has_nul(m->key, m->key_len);
+    return s && !lb_json_has_nul(s, len);
 }
 
-/* Adds every member of a target's {"name": "value"} map. */
-static void header_add_map(header_list_t *h, const lb_json_t *map)
+/* The {"name": "value"} map's string members, in document order. */
+static http_param_t *compile_map(const lb_json_t *map, size_t *n)
 {
-    if (!lb_json_is(map, LB_JSON_OBJECT)) return;
-    lb_json_each(p, map) if (map_member_ok(p)) header_add(h, p->key, p->str);
+    *n = 0;
+    if (!lb_json_is(map, LB_JSON_OBJECT) || !map->n_children) return NULL;
+    http_param_t *v = lb_xcalloc(map->n_children, sizeof *v);
+    lb_json_each(m, map)
+    {
+        if (m->type != LB_JSON_STRING || !c_string_ok(m->str, m->len) ||
+            !c_string_ok(m->key, m->key_len))
+            continue;
+        v[*n].name = lb_strdup(m->key);
+        v[(*n)++].value = lb_strdup(m->str);
+    }
+    return v;
+}
+
+int lb_http_params_compile(const lb_json_t *http_parameters, lb_http_params_t **out)
+{
+    *out = NULL;
+    if (!lb_json_is(http_parameters, LB_JSON_OBJECT)) return 0;
+    lb_http_params_t *p = lb_xcalloc(1, sizeof *p);
+    const lb_json_t *path = lb_json_get(http_parameters, "PathParameterValues");
+    if (lb_json_is(path, LB_JSON_ARRAY) && path->n_children) {
+        p->path_values = lb_xcalloc(path->n_children, sizeof *p->path_values);
+        /* A value that is not a string ends the list: its `*` and every later one stay. */
+        for (const lb_json_t *v = path->child;
+             v && v->type == LB_JSON_STRING && c_string_ok(v->str, v->len); v = v->next)
+            p->path_values[p->n_path_values++] = lb_strdup(v->str);
+    }
+    p->headers = compile_map(lb_json_get(http_parameters, "HeaderParameters"), &p->n_headers);
+    p->query = compile_map(lb_json_get(http_parameters, "QueryStringParameters"), &p->n_query);
+    *out = p;
+    return 0;
+}
+
+static void free_params(http_param_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].value);
+    }
+    free(v);
+}
+
+void lb_http_params_free(lb_http_params_t **pp)
+{
+    lb_http_params_t *p = pp ? *pp : NULL;
+    if (!p) return;
+    for (size_t i = 0; i < p->n_path_values; i++)
+        free(p->path_values[i]);
+    free(p->path_values);
+    free_params(p->headers, p->n_headers);
+    free_params(p->query, p->n_query);
+    free(p);
+    *pp = NULL;
 }
 
 /* ---- URL building ---- */
@@ -143,14 +208,12 @@ static void query_add_list(url_builder_t *u, const lb_json_t *list)
 
 /* The endpoint with each `*` replaced by the next path parameter value (URL-encoded); a `*`
  * without a value is kept as it is. */
-static void url_start(url_builder_t *u, const char *endpoint, const lb_json_t *path_values)
+static void url_start(url_builder_t *u, const char *endpoint, const lb_http_params_t *params)
 {
-    const lb_json_t *next = lb_json_is(path_values, LB_JSON_ARRAY) ? path_values->child : NULL;
+    size_t next = 0, n = params ? params->n_path_values : 0;
     for (const char *p = endpoint; *p; p++) {
-        if (*p == '*' && next && next->type == LB_JSON_STRING &&
-            !lb_json_has_nul(next->str, next->len)) {
-            url_encode(&u->url, next->str);
-            next = next->next;
+        if (*p == '*' && next < n) {
+            url_encode(&u->url, params->path_values[next++]);
         } else {
             lb_buf_append(&u->url, p, 1);
         }
@@ -274,7 +337,7 @@ static lb_conn_entry_t *connection_of(const lb_connections_t *r, const char *reg
 }
 
 int lb_apidest_prepare(const lb_connections_t *r, const char *region, const char *destination_arn,
-                       const char *http_parameters_json, const char *body, lb_http_call_t *out)
+                       const lb_http_params_t *params, const char *body, lb_http_call_t *out)
 {
     memset(out, 0, sizeof *out);
     const lb_conn_entry_t *dest = destination_of(r, region, destination_arn);
@@ -284,41 +347,29 @@ int lb_apidest_prepare(const lb_connections_t *r, const char *region, const char
     if (!conn) return -ENOENT;
     const char *state = lb_connection_state(r, region, conn->name);
     if (state && strcmp(state, "DEAUTHORIZED") == 0) return LB_EINVALID;
-    lb_json_doc_t *target_doc = NULL;
-    const lb_json_t *target = NULL;
-    if (http_parameters_json) {
-        if (lb_json_parse(http_parameters_json, strlen(http_parameters_json),
-                          LB_JSON_REQUEST_MAX_DEPTH, &target_doc, NULL) ||
-            lb_json_doc_root(target_doc)->type != LB_JSON_OBJECT) {
-            lb_json_doc_free(&target_doc);
-            return -EINVAL;
-        }
-        target = lb_json_doc_root(target_doc);
-    }
     const lb_json_t *auth = lb_json_get(lb_conn_entry_doc(conn), "AuthParameters");
     const lb_json_t *inv = lb_json_get(auth, "InvocationHttpParameters");
 
     header_list_t h = {0};
     int rc = add_auth(&h, conn);
     if (rc) {
-        lb_json_doc_free(&target_doc);
         lb_http_call_t partial = {.headers = header_finish(&h)};
         lb_http_call_clear(&partial);
         return rc;
     }
     header_add_list(&h, lb_json_get(inv, "HeaderParameters"));
-    header_add_map(&h, lb_json_get(target, "HeaderParameters"));
+    for (size_t i = 0; params && i < params->n_headers; i++)
+        header_add(&h, params->headers[i].name, params->headers[i].value);
     header_add(&h, "Content-Type", "application/json; charset=utf-8");
     header_add(&h, "User-Agent", "Amazon/EventBridge/ApiDestinations");
     header_add(&h, "Range", "bytes=0-1048575");
 
     url_builder_t u = {0};
     const char *endpoint = lb_conn_doc_str(dest_doc, "InvocationEndpoint");
-    url_start(&u, endpoint ? endpoint : "", lb_json_get(target, "PathParameterValues"));
+    url_start(&u, endpoint ? endpoint : "", params);
     query_add_list(&u, lb_json_get(inv, "QueryStringParameters"));
-    const lb_json_t *query = lb_json_get(target, "QueryStringParameters");
-    if (lb_json_is(query, LB_JSON_OBJECT))
-        lb_json_each(q, query) if (map_member_ok(q)) query_add(&u, q->key, q->str);
+    for (size_t i = 0; params && i < params->n_query; i++)
+        query_add(&u, params->query[i].name, params->query[i].value);
     lb_buf_free(&u.seen);
 
     const char *method = lb_conn_doc_str(dest_doc, "HttpMethod");
@@ -326,7 +377,6 @@ int lb_apidest_prepare(const lb_connections_t *r, const char *region, const char
     out->url = lb_buf_steal(&u.url, NULL);
     out->headers = header_finish(&h);
     out->body = merge_body(body, lb_json_get(inv, "BodyParameters"));
-    lb_json_doc_free(&target_doc);
     return 0;
 }
 

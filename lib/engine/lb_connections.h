@@ -90,6 +90,18 @@ typedef struct {
 
 void lb_http_call_clear(lb_http_call_t *c);
 
+/* A target's HttpParameters, compiled once when the target is written (PutTargets, start-up) so
+ * that a delivery never reads JSON: PathParameterValues in order (up to the first that is not a
+ * string), HeaderParameters and QueryStringParameters as name/value pairs in document order
+ * (members whose value is not a string are left out, as is any string holding U+0000). */
+typedef struct lb_http_params lb_http_params_t;
+
+/* Compiles a target's HttpParameters object into *out, which the caller owns (free with
+ * lb_http_params_free). http_parameters NULL or not an object gives *out NULL: a target without
+ * parameters. Returns 0. */
+int lb_http_params_compile(const lb_json_t *http_parameters, lb_http_params_t **out);
+void lb_http_params_free(lb_http_params_t **p);
+
 /* Builds the request for an API destination target, as EventBridge sends it: the destination's
  * method and endpoint, `*` in the endpoint replaced by HttpParameters.PathParameterValues in
  * order; query string parameters of the connection's InvocationHttpParameters, then the target's
@@ -97,12 +109,12 @@ void lb_http_call_clear(lb_http_call_t *c);
  * priority auth > connection > target > defaults (Content-Type: application/json;
  * charset=utf-8, User-Agent: Amazon/EventBridge/ApiDestinations, Range: bytes=0-1048575), names
  * compared case-insensitively; body parameters of the connection merged into a JSON-object body.
- * http_parameters_json is the target's HttpParameters object text (or NULL).
+ * params is the target's compiled HttpParameters (NULL: none).
  * Returns -ENOENT if the destination (by name and exact ARN) or its connection is missing,
  * LB_EINVALID if the connection is deauthorized, -EAGAIN if it is an OAuth connection still
- * waiting for its token, -EINVAL if http_parameters_json is not a JSON object. */
+ * waiting for its token. */
 int lb_apidest_prepare(const lb_connections_t *r, const char *region, const char *destination_arn,
-                       const char *http_parameters_json, const char *body, lb_http_call_t *out);
+                       const lb_http_params_t *params, const char *body, lb_http_call_t *out);
 
 /* InvocationRateLimitPerSecond as a token bucket per destination (burst = the limit): 0 when one
  * invocation may be sent now (and takes it), else the milliseconds to wait. -ENOENT if the

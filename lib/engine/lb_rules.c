@@ -40,6 +40,7 @@ void lb_target_clear(lb_target_t *t)
     free(t->json);
     free(t->dlq_arn);
     lb_input_free(&t->input);
+    lb_http_params_free(&t->http_params);
     memset(t, 0, sizeof *t);
 }
 
@@ -162,6 +163,7 @@ int lb_target_init(lb_target_t *t, const char *target_json, char **errmsg)
     const lb_json_t *retry = lb_json_get(o, "RetryPolicy");
     t->max_attempts = json_int(retry, "MaximumRetryAttempts", LB_RETRY_MAX_ATTEMPTS_DEFAULT);
     t->max_age_s = json_int(retry, "MaximumEventAgeInSeconds", LB_RETRY_MAX_AGE_S_DEFAULT);
+    lb_http_params_compile(lb_json_get(o, "HttpParameters"), &t->http_params);
     lb_json_doc_free(&doc);
     return 0;
 }

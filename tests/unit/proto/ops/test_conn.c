@@ -13,6 +13,8 @@
 #include "json_helpers.h"
 #include "lb_connections.h"
 #include "lb_ops_conn.h"
+#include "lb_ops_rule.h"
+#include "lb_ops_target.h"
 
 static lb_engine_t *engine;
 static lb_store_t *store;
@@ -460,6 +462,14 @@ static size_t header_count(const lb_http_call_t *c)
     return n;
 }
 
+/* A target's HttpParameters object text, compiled (NULL for none). */
+static lb_http_params_t *params_of(const char *json)
+{
+    lb_http_params_t *p;
+    ck_assert_int_eq(lb_http_params_compile(json_parse_held(json), &p), 0);
+    return p;
+}
+
 START_TEST(test_prepare_api_key_and_parameters)
 {
     char *conn = create_connection(
@@ -481,14 +491,15 @@ START_TEST(test_prepare_api_key_and_parameters)
     char *dest =
         create_destination("d", conn, "https://example.com/orders/*/items/*?v=1", "PUT", 0);
     lb_http_call_t c;
-    ck_assert_int_eq(
-        lb_apidest_prepare(reg(), "us-east-1", dest,
-                           "{\"PathParameterValues\":[\"o 1\",\"i2\"],\"HeaderParameters\":"
-                           "{\"X-Target\":\"t\",\"x-both\":\"target\",\"Content-Type\":"
-                           "\"text/plain\"},\"QueryStringParameters\":{\"tq\":\"z\",\"both\":"
-                           "\"target\"}}",
-                           "{\"detail\":{}}", &c),
-        0);
+    lb_http_params_t *params =
+        params_of("{\"PathParameterValues\":[\"o 1\",\"i2\"],\"HeaderParameters\":"
+                  "{\"X-Target\":\"t\",\"x-both\":\"target\",\"Content-Type\":"
+                  "\"text/plain\"},\"QueryStringParameters\":{\"tq\":\"z\",\"both\":"
+                  "\"target\"}}");
+    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, params, "{\"detail\":{}}", &c),
+                     0);
+    lb_http_params_free(&params);
+    ck_assert_ptr_null(params);
     ck_assert_str_eq(c.method, "PUT");
     ck_assert_str_eq(c.url,
                      "https://example.com/orders/o%201/items/i2?v=1&cq=a%20b%26c&both=conn&tq=z");
@@ -512,7 +523,18 @@ START_TEST(test_prepare_api_key_and_parameters)
     ck_assert_str_eq(c.url, "https://example.com/orders/*/items/*?v=1&cq=a%20b%26c&both=conn");
     lb_http_call_clear(&c);
 
-    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, "[1]", "{}", &c), -EINVAL);
+    /* HttpParameters that are not an object compile to none. */
+    ck_assert_ptr_null(params_of("[1]"));
+    /* A path value that is not a string ends the list; map members that are not strings are
+     * left out. */
+    params = params_of("{\"PathParameterValues\":[\"p\",7,\"q\"],\"HeaderParameters\":"
+                       "{\"X-N\":1,\"X-S\":\"s\"},\"QueryStringParameters\":{\"n\":null}}");
+    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, params, "{}", &c), 0);
+    ck_assert_str_eq(c.url, "https://example.com/orders/p/items/*?v=1&cq=a%20b%26c&both=conn");
+    ck_assert(header_eq(&c, "X-S: s"));
+    ck_assert_uint_eq(header_count(&c), 7);
+    lb_http_call_clear(&c);
+    lb_http_params_free(&params);
     ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1",
                                         "arn:aws:events:us-east-1:1:api-"
                                         "destination/d/wrong",
@@ -536,12 +558,46 @@ START_TEST(test_prepare_basic)
         "{\"BasicAuthParameters\":{\"Username\":\"user\",\"Password\":\"pass-s3cret\"}}}");
     char *dest = create_destination("d", conn, "http://localhost:9000/hook", "POST", 0);
     lb_http_call_t c;
-    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, "{}", "{\"a\":1}", &c), 0);
+    lb_http_params_t *params = params_of("{}");
+    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, params, "{\"a\":1}", &c), 0);
+    lb_http_params_free(&params);
     /* base64("user:pass-s3cret") */
     ck_assert(header_eq(&c, "Authorization: Basic dXNlcjpwYXNzLXMzY3JldA=="));
     ck_assert_str_eq(c.url, "http://localhost:9000/hook");
     ck_assert_str_eq(c.body, "{\"a\":1}");
     ck_assert_uint_eq(header_count(&c), 4);
+    lb_http_call_clear(&c);
+    free(dest);
+    free(conn);
+}
+END_TEST
+
+/* PutTargets compiles a target's HttpParameters once; a delivery uses the compiled form. */
+START_TEST(test_http_parameters_compiled_at_put_targets)
+{
+    char *conn =
+        create_connection("{\"Name\":\"c\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
+                          "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"x-api-key\",\"ApiKeyValue\":"
+                          "\"key-s3cret\"}}}");
+    char *dest = create_destination("d", conn, "https://example.com/o/*", "POST", 0);
+    (void)ok(lb_op_put_rule, "{\"Name\":\"r\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}");
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"t\",\"Arn\":\"%s\",\"HttpParameters\":"
+             "{\"PathParameterValues\":[\"42\"],\"HeaderParameters\":{\"X-T\":\"v\"},"
+             "\"QueryStringParameters\":{\"q\":\"1\"}}},{\"Id\":\"plain\",\"Arn\":\"%s\"}]}",
+             dest, dest);
+    (void)ok(lb_op_put_targets, body);
+    const lb_rule_t *rule = lb_rules_find(lb_engine_rules(engine), "us-east-1", "default", "r");
+    ck_assert_ptr_nonnull(rule);
+    ck_assert_uint_eq(rule->n_targets, 2);
+    ck_assert_ptr_nonnull(rule->targets[0].http_params);
+    ck_assert_ptr_null(rule->targets[1].http_params);
+    lb_http_call_t c;
+    ck_assert_int_eq(
+        lb_apidest_prepare(reg(), "us-east-1", dest, rule->targets[0].http_params, "{}", &c), 0);
+    ck_assert_str_eq(c.url, "https://example.com/o/42?q=1");
+    ck_assert(header_eq(&c, "X-T: v"));
     lb_http_call_clear(&c);
     free(dest);
     free(conn);
@@ -673,6 +729,7 @@ Suite *conn_suite(void)
     tcase_add_test(tc, test_api_destination_validation);
     tcase_add_test(tc, test_prepare_api_key_and_parameters);
     tcase_add_test(tc, test_prepare_basic);
+    tcase_add_test(tc, test_http_parameters_compiled_at_put_targets);
     tcase_add_test(tc, test_oauth);
     tcase_add_test(tc, test_rate_limit);
     suite_add_tcase(s, tc);
