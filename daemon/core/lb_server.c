@@ -1,19 +1,19 @@
 #include "lb_server.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
 #include "lb_api.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
 #include "lb_engine.h"
 #include "lb_http.h"
+#include "lb_json.h"
 #include "lb_log.h"
 #include "lb_notify.h"
 #include "lb_store.h"
@@ -271,10 +271,17 @@ static void handle_redrive(lb_server_t *s, lb_http_request_t *req)
 {
     size_t len;
     const char *body = lb_http_request_body(req, &len);
-    cJSON *json = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(json, "Ids"), *id;
-    if (!cJSON_IsObject(json) || (ids && !cJSON_IsArray(ids))) {
-        cJSON_Delete(json);
+    lb_json_doc_t *doc = NULL;
+    if (len) {
+        lb_json_parse(body, len, LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL);
+    } else {
+        doc = lb_json_doc_new();
+        lb_json_doc_set_root(doc, lb_json_new(doc, LB_JSON_OBJECT));
+    }
+    const lb_json_t *json = lb_json_doc_root(doc);
+    const lb_json_t *ids = lb_json_get(json, "Ids");
+    if (!lb_json_is(json, LB_JSON_OBJECT) || (ids && !lb_json_is(ids, LB_JSON_ARRAY))) {
+        lb_json_doc_free(&doc);
         respond_json(req, 400, "{\"__type\":\"ValidationException\",\"message\":\"Body must "
                                "be a JSON object; Ids a list of dead-letter ids\"}");
         return;
@@ -283,20 +290,20 @@ static void handle_redrive(lb_server_t *s, lb_http_request_t *req)
     r->server = s;
     r->req = req;
     r->now_ms = lb_now_ms();
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(json, "Region");
+    const char *region = lb_json_get_str(json, "Region");
     snprintf(r->region, sizeof r->region, "%s",
-             cJSON_IsString(f) ? f->valuestring : lb_config_settings(s->config)->region);
-    f = cJSON_GetObjectItemCaseSensitive(json, "EventBusName");
-    r->bus = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
-    f = cJSON_GetObjectItemCaseSensitive(json, "RuleName");
-    r->rule = cJSON_IsString(f) ? lb_strdup(f->valuestring) : NULL;
+             region ? region : lb_config_settings(s->config)->region);
+    r->bus = lb_strdup(lb_json_get_str(json, "EventBusName"));
+    r->rule = lb_strdup(lb_json_get_str(json, "RuleName"));
     if (ids) {
-        r->ids = lb_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *r->ids);
-        cJSON_ArrayForEach(id, ids) if (cJSON_IsNumber(id)) r->ids[r->n_ids++] =
-            (int64_t)id->valuedouble;
+        r->ids = lb_xcalloc(ids->n_children + 1, sizeof *r->ids);
+        /* Dead-letter ids are integers; a number outside int64_t's range names none (and
+         * converting it would be undefined behaviour). */
+        lb_json_each(id, ids) if (lb_json_is(id, LB_JSON_NUMBER) && fabs(id->num) < 9.2e18)
+            r->ids[r->n_ids++] = (int64_t)id->num;
         if (!r->n_ids) r->ids[r->n_ids++] = -1; /* none valid: match nothing */
     }
-    cJSON_Delete(json);
+    lb_json_doc_free(&doc);
     if (lb_writer_submit(s->writer, redrive_txn, r, redrive_done, r)) redrive_done(r, LB_ESTORE);
 }
 

@@ -1,6 +1,5 @@
 #include "lb_dispatch.h"
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "lb_curl.h"
 #include "lb_dqueue.h"
+#include "lb_json.h"
 #include "lb_retry.h"
 #include "lb_targets.h"
 
@@ -277,6 +277,22 @@ static void delivery_transfer_done(lb_dispatch_t *d, xfer_t *t, CURLcode result)
     finish_attempt(d, x, outcome, code, message);
 }
 
+/* The longest token lifetime believed from an OAuth server's expires_in. */
+#define OAUTH_EXPIRES_MAX_S (365.0 * 24 * 3600)
+
+/* When a token with this expires_in (seconds) expires, or 0 (no expiry known) if it is absent,
+ * not a number or not positive. A server may send anything, such as 1e400: the value is clamped
+ * to [1 s, OAUTH_EXPIRES_MAX_S] before it becomes an integer, because converting a double
+ * outside int64_t's range is undefined behaviour. */
+static int64_t token_expiry_ms(const lb_json_t *expires_in, int64_t now_ms)
+{
+    if (!lb_json_is(expires_in, LB_JSON_NUMBER) || !(expires_in->num > 0)) return 0;
+    double s = expires_in->num;
+    if (s < 1.0) s = 1.0;
+    if (s > OAUTH_EXPIRES_MAX_S) s = OAUTH_EXPIRES_MAX_S;
+    return now_ms + (int64_t)(s * 1000.0);
+}
+
 static void oauth_transfer_done(lb_dispatch_t *d, xfer_t *t, CURLcode result)
 {
     long status = 0;
@@ -289,23 +305,22 @@ static void oauth_transfer_done(lb_dispatch_t *d, xfer_t *t, CURLcode result)
             break;
         }
     if (result == CURLE_OK) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    cJSON *answer =
-        status >= 200 && status < 300 && t->response.data ? cJSON_Parse(t->response.data) : NULL;
-    const cJSON *token = cJSON_GetObjectItemCaseSensitive(answer, "access_token");
-    const cJSON *expires = cJSON_GetObjectItemCaseSensitive(answer, "expires_in");
+    lb_json_doc_t *answer = NULL;
+    if (status >= 200 && status < 300 && t->response.data)
+        lb_json_parse(t->response.data, t->response.len, LB_JSON_REQUEST_MAX_DEPTH, &answer, NULL);
+    const lb_json_t *root = lb_json_doc_root(answer);
+    const char *token = lb_json_get_str(root, "access_token");
     lb_connections_t *conns = lb_engine_connections(d->env.engine);
-    if (cJSON_IsString(token)) {
-        int64_t until =
-            cJSON_IsNumber(expires) ? lb_now_ms() + (int64_t)(expires->valuedouble * 1000.0) : 0;
-        lb_connections_oauth_set_token(conns, t->oauth_region, t->oauth_connection,
-                                       token->valuestring, until);
+    if (token) {
+        int64_t until = token_expiry_ms(lb_json_get(root, "expires_in"), lb_now_ms());
+        lb_connections_oauth_set_token(conns, t->oauth_region, t->oauth_connection, token, until);
         lb_log_info(d->env.log, "OAuth token obtained", "connection=%s", t->oauth_connection);
     } else {
         lb_connections_oauth_set_token(conns, t->oauth_region, t->oauth_connection, NULL, 0);
         lb_log_warn(d->env.log, "OAuth token request failed; connection deauthorized",
                     "connection=%s status=%ld", t->oauth_connection, status);
     }
-    cJSON_Delete(answer);
+    lb_json_doc_free(&answer);
 }
 
 /* A curl transfer ended: hand it to its kind's completion. */
@@ -412,34 +427,44 @@ static void forward_to_bus(lb_dispatch_t *d, lb_delivery_t *x, const lb_route_t 
     f->dispatch = d;
     f->delivery = x;
     target_inflight(d, x, +1);
-    cJSON *event = cJSON_Parse(x->body);
-    cJSON *req = cJSON_CreateObject(), *entries = cJSON_AddArrayToObject(req, "Entries");
-    cJSON *entry = cJSON_CreateObject();
-    cJSON_AddItemToArray(entries, entry);
+    /* The body is an event; one nested deeper than an event may be is no event, and the
+     * PutEvents below refuses the entry for lack of a Source. */
+    lb_json_doc_t *event = NULL;
+    lb_json_parse(x->body, x->body_len, LB_JSON_EVENT_MAX_DEPTH + 1, &event, NULL);
+    const lb_json_t *ev = lb_json_doc_root(event);
+    lb_json_doc_t *doc = lb_json_doc_new();
+    lb_json_t *req = lb_json_new(doc, LB_JSON_OBJECT);
+    lb_json_t *entries = lb_json_add(doc, req, "Entries", lb_json_new(doc, LB_JSON_ARRAY));
+    lb_json_t *entry = lb_json_add(doc, entries, NULL, lb_json_new(doc, LB_JSON_OBJECT));
     const char *copy[][2] = {{"source", "Source"}, {"detail-type", "DetailType"}, {"time", "Time"}};
     for (size_t i = 0; i < 3; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(event, copy[i][0]);
-        if (cJSON_IsString(v)) cJSON_AddStringToObject(entry, copy[i][1], v->valuestring);
+        const lb_json_t *v = lb_json_get(ev, copy[i][0]);
+        if (lb_json_is(v, LB_JSON_STRING))
+            lb_json_add(doc, entry, copy[i][1], lb_json_new_string(doc, v->str, v->len));
     }
-    const cJSON *detail = cJSON_GetObjectItemCaseSensitive(event, "detail");
-    char *detail_text = detail ? cJSON_PrintUnformatted(detail) : NULL;
-    if (detail_text) cJSON_AddStringToObject(entry, "Detail", detail_text);
-    cJSON_free(detail_text);
-    const cJSON *resources = cJSON_GetObjectItemCaseSensitive(event, "resources");
-    if (cJSON_IsArray(resources))
-        cJSON_AddItemToObject(entry, "Resources", cJSON_Duplicate(resources, 1));
-    cJSON_AddStringToObject(entry, "EventBusName", route->bus_name);
-    char *body = cJSON_PrintUnformatted(req);
-    cJSON_Delete(req);
-    cJSON_Delete(event);
+    const lb_json_t *detail = lb_json_get(ev, "detail");
+    if (detail) {
+        size_t detail_len;
+        char *detail_text = lb_json_print(detail, &detail_len);
+        lb_json_add(doc, entry, "Detail", lb_json_new_string(doc, detail_text, detail_len));
+        free(detail_text);
+    }
+    const lb_json_t *resources = lb_json_get(ev, "resources");
+    if (lb_json_is(resources, LB_JSON_ARRAY))
+        lb_json_add(doc, entry, "Resources", lb_json_copy(doc, resources));
+    lb_json_add_str(doc, entry, "EventBusName", route->bus_name);
+    size_t body_len;
+    char *body = lb_json_print(req, &body_len);
+    lb_json_doc_free(&doc);
+    lb_json_doc_free(&event);
 
     lb_call_t *call = &f->call;
     snprintf(call->region, sizeof call->region, "%s", route->bus_region);
     call->account_id = settings(d)->account_id;
     call->now_ms = lb_now_ms();
     lb_uuid_v4(call->request_id);
-    lb_api_handle(d->env.api, call, "AWSEvents.PutEvents", NULL, body, strlen(body));
-    cJSON_free(body);
+    lb_api_handle(d->env.api, call, "AWSEvents.PutEvents", NULL, body, body_len);
+    free(body);
     if (call->txn) {
         if (lb_writer_submit(d->env.writer, call->txn, call->arg, bus_forward_committed, f) == 0)
             return;
