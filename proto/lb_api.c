@@ -99,6 +99,17 @@ static lb_op_fn find_operation(const char *name)
     return NULL;
 }
 
+/* The number of bytes of s's first max bytes that end on a character boundary, so quoting a
+ * long header in a message never cuts a UTF-8 sequence in two. */
+static int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return (int)max;
+}
+
 static int content_type_ok(const char *ct)
 {
     if (!ct || !*ct) return 1;
@@ -159,13 +170,14 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
     const char *name = target + strlen(TARGET_PREFIX);
     lb_op_fn fn = call->admin ? find_admin_operation(name) : find_operation(name);
     if (!fn) {
-        lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.100s is not supported.", name);
+        lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.*s is not supported.",
+                      utf8_prefix(name, 100), name);
         return;
     }
     if (!content_type_ok(content_type)) {
         lb_call_error(call, LB_AWS_UNSUPPORTED_MEDIA,
-                      "Content-Type %.100s is not supported; use application/x-amz-json-1.1.",
-                      content_type);
+                      "Content-Type %.*s is not supported; use application/x-amz-json-1.1.",
+                      utf8_prefix(content_type, 100), content_type);
         return;
     }
     if (!lb_utf8_valid(body, len)) {

@@ -19,9 +19,13 @@ void lb_verr_add(lb_verrs_t *v, const char *value, const char *member, const cha
 int lb_verr_emit(lb_verrs_t *v, lb_call_t *call)
 {
     int failed = v->count > 0;
-    if (failed)
-        lb_call_error(call, LB_AWS_VALIDATION, "%d validation error%s detected: %s", v->count,
-                      v->count == 1 ? "" : "s", v->text.data);
+    if (failed) {
+        lb_buf_t msg = {0};
+        lb_buf_printf(&msg, "%d validation error%s detected: ", v->count, v->count == 1 ? "" : "s");
+        lb_buf_append(&msg, v->text.data, v->text.len);
+        lb_call_error_msg(call, LB_AWS_VALIDATION, msg.data, msg.len);
+        lb_buf_free(&msg);
+    }
     lb_buf_free(&v->text);
     v->count = 0;
     return failed;

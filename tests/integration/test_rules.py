@@ -107,6 +107,20 @@ class Rules(DaemonTestCase):
         self.assertAwsError(ctx, "ResourceNotFoundException",
                             "Rule nope does not exist on EventBus default.")
 
+    def test_error_message_over_4096_bytes_is_not_cut_inside_utf8(self):
+        """Regression (B3): error messages were formatted into 4,096 bytes and cut, here in the
+        middle of an 'é', so the body was not UTF-8 and boto3 raised UnicodeDecodeError instead of
+        ClientError. The whole message now arrives."""
+        name = "a" + "\u00e9" * 3000
+        with self.assertRaises(ClientError) as ctx:
+            self.events_client.put_rule(Name=name, EventPattern=PATTERN)
+        self.assertAwsError(
+            ctx, "ValidationException",
+            "2 validation errors detected: Value '%s' at 'name' failed to satisfy constraint: "
+            "Member must have length less than or equal to 64; Value '%s' at 'name' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern: "
+            "[\\.\\-_A-Za-z0-9]+" % (name, name))
+
     def test_rules_and_targets_survive_restart(self):
         c = self.events_client
         c.put_rule(Name="kept", EventBusName="rb", EventPattern=PATTERN, State="DISABLED")

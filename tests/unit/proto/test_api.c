@@ -155,6 +155,64 @@ START_TEST(test_verr_plural)
 }
 END_TEST
 
+/* Regression (B3): lb_call_error formatted into char[4096], so a long message was cut, here inside
+ * a two-byte character, and the body was no longer UTF-8 (boto3 raised UnicodeDecodeError). */
+START_TEST(test_long_error_message_is_not_cut_inside_utf8)
+{
+    lb_buf_t name = {0}, body = {0}, want = {0};
+    lb_buf_puts(&name, "a");
+    for (int i = 0; i < 3000; i++)
+        lb_buf_puts(&name, "\xc3\xa9"); /* é */
+    lb_buf_puts(&body, "{\"Name\":");
+    lb_buf_json_string(&body, name.data, name.len);
+    lb_buf_puts(&body, ",\"EventPattern\":\"{}\"}");
+    lb_buf_printf(&want,
+                  "2 validation errors detected: Value '%s' at 'name' failed to satisfy "
+                  "constraint: Member must have length less than or equal to 64; Value '%s' at "
+                  "'name' failed to satisfy constraint: Member must satisfy regular expression "
+                  "pattern: [\\.\\-_A-Za-z0-9]+",
+                  name.data, name.data);
+    ck_assert_uint_gt(want.len, 4096);
+    lb_call_t call = {0};
+    snprintf(call.region, sizeof call.region, "us-east-1");
+    call.account_id = "123456789012";
+    lb_api_handle(api, &call, "AWSEvents.PutRule", NULL, body.data, body.len);
+    ck_assert_int_eq(call.status, 400);
+    ck_assert(lb_utf8_valid(call.body.data, call.body.len));
+    const lb_json_t *r = json_parse_held(call.body.data);
+    ck_assert_str_eq(str(r, "__type"), "ValidationException");
+    ck_assert_str_eq(str(r, "message"), want.data);
+    lb_call_clear(&call);
+    lb_buf_free(&name);
+    lb_buf_free(&body);
+    lb_buf_free(&want);
+}
+END_TEST
+
+/* A message quoting a header is cut at a character boundary, and bytes that are not UTF-8 are
+ * written as U+FFFD: the body always decodes. */
+START_TEST(test_error_message_always_utf8)
+{
+    lb_buf_t target = {0};
+    lb_buf_puts(&target, "AWSEvents.");
+    for (int i = 0; i < 120; i++)
+        lb_buf_puts(&target, "\xc3\xa9");
+    lb_call_t call = {0};
+    lb_api_handle(api, &call, target.data, NULL, "{}", 2);
+    ck_assert_int_eq(call.status, 400);
+    ck_assert(lb_utf8_valid(call.body.data, call.body.len));
+    lb_call_clear(&call);
+    lb_buf_free(&target);
+
+    lb_call_t c2 = {0};
+    lb_api_handle(api, &c2, "AWSEvents.Bad\xff\xfe", NULL, "{}", 2);
+    ck_assert(lb_utf8_valid(c2.body.data, c2.body.len));
+    const lb_json_t *r = json_parse_held(c2.body.data);
+    ck_assert_str_eq(str(r, "message"), "Operation Bad\xef\xbf\xbd\xef\xbf\xbd is not supported.");
+    lb_call_clear(&c2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -167,6 +225,8 @@ int main(void)
     tcase_add_test(tc, test_envelope_exact);
     tcase_add_test(tc, test_region_from_auth);
     tcase_add_test(tc, test_verr_plural);
+    tcase_add_test(tc, test_long_error_message_is_not_cut_inside_utf8);
+    tcase_add_test(tc, test_error_message_always_utf8);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
