@@ -42,10 +42,11 @@ static int is_method(const char *m)
     return 0;
 }
 
-/* ^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/NAME\/ID$ */
-static int connection_arn_ok(const char *arn)
+/* ^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/NAME\/ID$ for an ARN
+ * of len bytes (U+0000 is outside the pattern). */
+static int connection_arn_ok(const char *arn, size_t len)
 {
-    if (strncmp(arn, "arn:aws", 7) != 0) return 0;
+    if (strlen(arn) != len || strncmp(arn, "arn:aws", 7) != 0) return 0;
     const char *p = arn + 7;
     while ((*p >= 'a' && *p <= 'z') || *p == '-')
         p++;
@@ -68,13 +69,14 @@ static int connection_arn_ok(const char *arn)
             return 0;
     p = slash + 1;
     if (!*p) return 0;
-    return lb_chars_only(p, "-");
+    return lb_chars_only(p, strlen(p), "-");
 }
 
-/* The endpoint pattern's character set (percent escapes checked for two hex digits). */
-static int endpoint_ok(const char *s)
+/* The endpoint pattern's character set (percent escapes checked for two hex digits), for an
+ * endpoint of len bytes. */
+static int endpoint_ok(const char *s, size_t len)
 {
-    if (!*s) return 0;
+    if (!*s || strlen(s) != len) return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '%') {
@@ -84,7 +86,7 @@ static int endpoint_ok(const char *s)
             s += 2;
             continue;
         }
-        if (c >= 0x80 || !(lb_chars_only((char[]){(char)c, 0}, "-()_.!~*';/?:@&=+$,"))) return 0;
+        if (c >= 0x80 || !lb_chars_only(s, 1, "-()_.!~*';/?:@&=+$,")) return 0;
     }
     return 1;
 }
@@ -94,11 +96,12 @@ static int read_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *v, i
                          lb_json_doc_t *doc, lb_json_t *root)
 {
     const char *desc, *conn_arn, *endpoint, *method;
+    size_t conn_arn_len, endpoint_len;
     int64_t rate = 0;
     int has_rate;
     if (lb_get_string(req, "Description", &desc, call) ||
-        lb_get_string(req, "ConnectionArn", &conn_arn, call) ||
-        lb_get_string(req, "InvocationEndpoint", &endpoint, call) ||
+        lb_get_string_n(req, "ConnectionArn", &conn_arn, &conn_arn_len, call) ||
+        lb_get_string_n(req, "InvocationEndpoint", &endpoint, &endpoint_len, call) ||
         lb_get_string(req, "HttpMethod", &method, call) ||
         lb_get_int(req, "InvocationRateLimitPerSecond", &rate, &has_rate, call))
         return -1;
@@ -106,17 +109,18 @@ static int read_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *v, i
         lb_verr_add(v, desc, "description", "Member must have length less than or equal to 512");
     if (!conn_arn && create)
         lb_verr_add(v, NULL, "connectionArn", "Member must not be null");
-    else if (conn_arn && (lb_utf8_length(conn_arn) > 1600 || !connection_arn_ok(conn_arn)))
-        lb_verr_add(v, conn_arn, "connectionArn",
-                    "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
+    else if (conn_arn &&
+             (lb_utf8_length(conn_arn) > 1600 || !connection_arn_ok(conn_arn, conn_arn_len)))
+        lb_verr_add_n(v, conn_arn, conn_arn_len, "connectionArn",
+                      "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
     if (!endpoint && create)
         lb_verr_add(v, NULL, "invocationEndpoint", "Member must not be null");
     else if (endpoint && lb_utf8_length(endpoint) > 2048)
-        lb_verr_add(v, endpoint, "invocationEndpoint",
-                    "Member must have length less than or equal to 2048");
-    else if (endpoint && !endpoint_ok(endpoint))
-        lb_verr_add(v, endpoint, "invocationEndpoint",
-                    "Member must satisfy regular expression pattern: " ENDPOINT_PATTERN);
+        lb_verr_add_n(v, endpoint, endpoint_len, "invocationEndpoint",
+                      "Member must have length less than or equal to 2048");
+    else if (endpoint && !endpoint_ok(endpoint, endpoint_len))
+        lb_verr_add_n(v, endpoint, endpoint_len, "invocationEndpoint",
+                      "Member must satisfy regular expression pattern: " ENDPOINT_PATTERN);
     if (!method && create)
         lb_verr_add(v, NULL, "httpMethod", "Member must not be null");
     else if (method && !is_method(method))
@@ -214,11 +218,12 @@ static void render_destination(lb_buf_t *b, lb_connections_t *reg, lb_call_t *ca
 void lb_op_create_api_destination(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
+    size_t name_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call)) return;
+    if (lb_get_string_n(req, "Name", &name, &name_len, call)) return;
     lb_json_t *root;
     lb_json_doc_t *doc = lb_conn_doc_new(&root);
-    lb_conn_check_name(name, &v);
+    lb_conn_check_name(name, name_len, &v);
     if (read_settings(req, call, &v, 1, doc, root)) {
         lb_buf_free(&v.text);
         lb_json_doc_free(&doc);
@@ -270,11 +275,12 @@ void lb_op_list_api_destinations(lb_engine_t *engine, const lb_json_t *req, lb_c
     const char *prefix, *conn_arn;
     int64_t limit;
     char start[256];
-    if (lb_get_string(req, "ConnectionArn", &conn_arn, call)) return;
-    if (conn_arn && !connection_arn_ok(conn_arn)) {
+    size_t conn_arn_len;
+    if (lb_get_string_n(req, "ConnectionArn", &conn_arn, &conn_arn_len, call)) return;
+    if (conn_arn && !connection_arn_ok(conn_arn, conn_arn_len)) {
         lb_verrs_t v = {0};
-        lb_verr_add(&v, conn_arn, "connectionArn",
-                    "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
+        lb_verr_add_n(&v, conn_arn, conn_arn_len, "connectionArn",
+                      "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
         lb_verr_emit(&v, call);
         return;
     }
@@ -308,9 +314,10 @@ void lb_op_list_api_destinations(lb_engine_t *engine, const lb_json_t *req, lb_c
 void lb_op_update_api_destination(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
+    size_t name_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call)) return;
-    lb_conn_check_name(name, &v);
+    if (lb_get_string_n(req, "Name", &name, &name_len, call)) return;
+    lb_conn_check_name(name, name_len, &v);
     const lb_json_t *old =
         lb_conn_find(lb_engine_connections(engine), LB_CONN_API_DESTINATION, call->region, name);
     /* Start from the stored definition (if any) and apply the members given. */

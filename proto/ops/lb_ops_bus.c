@@ -156,12 +156,17 @@ static int read_bus_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *
                              lb_bus_record_t *rec)
 {
     const char *desc, *kms, *dlq_arn = NULL;
+    size_t dlq_arn_len = 0;
     const lb_json_t *dlq;
     if (lb_get_string(req, "Description", &desc, call) ||
         lb_get_string(req, "KmsKeyIdentifier", &kms, call) ||
         lb_get_object(req, "DeadLetterConfig", &dlq, call) ||
-        (dlq && lb_get_string(dlq, "Arn", &dlq_arn, call)))
+        (dlq && lb_get_string_n(dlq, "Arn", &dlq_arn, &dlq_arn_len, call)))
         return -1;
+    if (lb_json_has_nul(dlq_arn, dlq_arn_len)) {
+        lb_verr_add_n(v, dlq_arn, dlq_arn_len, "deadLetterConfig.arn", LB_VERR_NO_NUL);
+        dlq_arn = NULL;
+    }
     if (desc && lb_utf8_length(desc) > 512)
         lb_verr_add(v, desc, "description", "Member must have length less than or equal to 512");
     if (kms && lb_utf8_length(kms) > 2048)
@@ -179,22 +184,25 @@ static int read_bus_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *
 void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name, *source;
+    size_t name_len;
     lb_verrs_t v = {0};
     lb_bus_record_t rec = {0};
-    if (lb_get_string(req, "Name", &name, call) ||
+    if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
         lb_get_string(req, "EventSourceName", &source, call))
         return;
     if (!name) {
         lb_verr_add(&v, NULL, "name", "Member must not be null");
     } else {
         size_t len = lb_utf8_length(name);
-        if (len < 1 || len > 256)
-            lb_verr_add(&v, name, "name",
-                        len < 1 ? "Member must have length greater than or equal to 1"
-                                : "Member must have length less than or equal to 256");
-        if (!lb_chars_only(name, "/.-_"))
-            lb_verr_add(&v, name, "name",
-                        "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
+        if (name_len < 1 || len > 256)
+            lb_verr_add_n(&v, name, name_len, "name",
+                          name_len < 1 ? "Member must have length greater than or equal to 1"
+                                       : "Member must have length less than or equal to 256");
+        /* U+0000 is outside the pattern like any other character: "bus\u0000evil" is not
+         * the bus "bus". */
+        if (!lb_chars_only(name, name_len, "/.-_"))
+            lb_verr_add_n(&v, name, name_len, "name",
+                          "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
     }
     if (read_bus_settings(req, call, &v, &rec)) goto out;
     if (lb_verr_emit(&v, call)) goto out;
@@ -228,10 +236,11 @@ out:
 static int read_bus_name(const lb_json_t *req, lb_call_t *call, const char **name)
 {
     const char *given;
+    size_t given_len;
     lb_verrs_t v = {0};
     *name = NULL;
-    if (lb_get_string(req, "Name", &given, call)) return -1;
-    if (given && lb_check_bus_name_or_arn(given, "name", &v, name)) {
+    if (lb_get_string_n(req, "Name", &given, &given_len, call)) return -1;
+    if (given && lb_check_bus_name_or_arn(given, given_len, "name", &v, name)) {
         lb_verr_emit(&v, call);
         return -1;
     }
@@ -283,14 +292,15 @@ void lb_op_update_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t
 void lb_op_delete_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *given, *name;
+    size_t given_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &given, call)) return;
+    if (lb_get_string_n(req, "Name", &given, &given_len, call)) return;
     if (!given) {
         lb_verr_add(&v, NULL, "name", "Member must not be null");
         lb_verr_emit(&v, call);
         return;
     }
-    if (lb_check_bus_name_or_arn(given, "name", &v, &name)) {
+    if (lb_check_bus_name_or_arn(given, given_len, "name", &v, &name)) {
         lb_verr_emit(&v, call);
         return;
     }
@@ -310,15 +320,16 @@ void lb_op_delete_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t
 void lb_op_list_event_buses(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *prefix, *token;
+    size_t prefix_len;
     int64_t limit;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "NamePrefix", &prefix, call) ||
+    if (lb_get_string_n(req, "NamePrefix", &prefix, &prefix_len, call) ||
         lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit))
         return;
-    if (prefix && (lb_utf8_length(prefix) < 1 || lb_utf8_length(prefix) > 256 ||
-                   !lb_chars_only(prefix, "/.-_")))
-        lb_verr_add(&v, prefix, "namePrefix",
-                    "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
+    if (prefix && (prefix_len < 1 || lb_utf8_length(prefix) > 256 ||
+                   !lb_chars_only(prefix, prefix_len, "/.-_")))
+        lb_verr_add_n(&v, prefix, prefix_len, "namePrefix",
+                      "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
     if (lb_verr_emit(&v, call)) return;
     char start[1024];
     if (lb_read_next_token(token, call, start, sizeof start)) return;

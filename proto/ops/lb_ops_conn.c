@@ -154,38 +154,39 @@ void lb_conn_defer(lb_engine_t *engine, lb_call_t *call, lb_conn_kind_t kind, lb
 
 /* ---- Shared validation ---- */
 
-void lb_conn_check_name(const char *name, lb_verrs_t *v)
+void lb_conn_check_name(const char *name, size_t len, lb_verrs_t *v)
 {
     if (!name) {
         lb_verr_add(v, NULL, "name", "Member must not be null");
         return;
     }
-    if (!*name || !lb_chars_only(name, ".-_"))
-        lb_verr_add(v, name, "name",
-                    "Member must satisfy regular expression pattern: " LB_CONN_NAME_PATTERN);
+    if (!len || !lb_chars_only(name, len, ".-_"))
+        lb_verr_add_n(v, name, len, "name",
+                      "Member must satisfy regular expression pattern: " LB_CONN_NAME_PATTERN);
     if (lb_utf8_length(name) > 64)
-        lb_verr_add(v, name, "name", "Member must have length less than or equal to 64");
+        lb_verr_add_n(v, name, len, "name", "Member must have length less than or equal to 64");
 }
 
 int lb_conn_read_list_args(const lb_json_t *req, lb_call_t *call, const char **prefix,
                            int64_t *limit, char *start, size_t startlen)
 {
     const char *token;
+    size_t len;
     int has_limit;
     lb_verrs_t v = {0};
     *limit = 100;
     start[0] = '\0';
-    if (lb_get_string(req, "NamePrefix", prefix, call) ||
+    if (lb_get_string_n(req, "NamePrefix", prefix, &len, call) ||
         lb_get_string(req, "NextToken", &token, call) ||
         lb_get_int(req, "Limit", limit, &has_limit, call))
         return -1;
     if (*prefix) {
-        if (!**prefix || !lb_chars_only(*prefix, ".-_"))
-            lb_verr_add(&v, *prefix, "namePrefix",
-                        "Member must satisfy regular expression pattern: " LB_CONN_NAME_PATTERN);
+        if (!len || !lb_chars_only(*prefix, len, ".-_"))
+            lb_verr_add_n(&v, *prefix, len, "namePrefix",
+                          "Member must satisfy regular expression pattern: " LB_CONN_NAME_PATTERN);
         if (lb_utf8_length(*prefix) > 64)
-            lb_verr_add(&v, *prefix, "namePrefix",
-                        "Member must have length less than or equal to 64");
+            lb_verr_add_n(&v, *prefix, len, "namePrefix",
+                          "Member must have length less than or equal to 64");
     }
     if (has_limit && (*limit < 1 || *limit > 100)) {
         char lim[32];
@@ -517,14 +518,18 @@ void lb_op_create_connection(lb_engine_t *engine, const lb_json_t *req, lb_call_
     const char *name, *desc, *type;
     const lb_json_t *given;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call) || lb_get_string(req, "Description", &desc, call) ||
+    size_t name_len;
+    if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
+        lb_get_string(req, "Description", &desc, call) ||
         lb_get_string(req, "AuthorizationType", &type, call) ||
         lb_get_object(req, "AuthParameters", &given, call))
         return;
-    lb_conn_check_name(name, &v);
+    lb_conn_check_name(name, name_len, &v);
     check_description(desc, &v);
     check_auth_type(type, &v, 1);
     if (!given) lb_verr_add(&v, NULL, "authParameters", "Member must not be null");
+    /* Credentials and parameters are read as C strings: none may hold U+0000. */
+    lb_verr_nul(&v, given, "authParameters", NULL);
     if (lb_verr_emit(&v, call)) return;
     lb_connections_t *reg = lb_engine_connections(engine);
     if (lb_conn_find(reg, LB_CONN_CONNECTION, call->region, name)) {
@@ -569,8 +574,9 @@ const lb_json_t *lb_conn_find_named(lb_engine_t *engine, const lb_json_t *req, l
                                     const char **name)
 {
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", name, call)) return NULL;
-    lb_conn_check_name(*name, &v);
+    size_t len;
+    if (lb_get_string_n(req, "Name", name, &len, call)) return NULL;
+    lb_conn_check_name(*name, len, &v);
     if (lb_verr_emit(&v, call)) return NULL;
     const lb_json_t *doc = lb_conn_find(lb_engine_connections(engine), kind, call->region, *name);
     if (!doc) not_found(call, *name);
@@ -671,13 +677,16 @@ void lb_op_update_connection(lb_engine_t *engine, const lb_json_t *req, lb_call_
     const char *name, *desc, *type;
     const lb_json_t *given;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call) || lb_get_string(req, "Description", &desc, call) ||
+    size_t name_len;
+    if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
+        lb_get_string(req, "Description", &desc, call) ||
         lb_get_string(req, "AuthorizationType", &type, call) ||
         lb_get_object(req, "AuthParameters", &given, call))
         return;
-    lb_conn_check_name(name, &v);
+    lb_conn_check_name(name, name_len, &v);
     check_description(desc, &v);
     check_auth_type(type, &v, 0);
+    lb_verr_nul(&v, given, "authParameters", NULL);
     if (lb_verr_emit(&v, call)) return;
     const lb_json_t *old =
         lb_conn_find(lb_engine_connections(engine), LB_CONN_CONNECTION, call->region, name);

@@ -49,8 +49,9 @@ lb_json_doc_t *lb_conn_doc_copy(const lb_json_t *src, lb_json_t **root);
 void lb_conn_set_str(lb_json_doc_t *doc, lb_json_t *obj, const char *key, const char *value);
 void lb_conn_set_ms(lb_json_doc_t *doc, lb_json_t *obj, const char *key, int64_t ms);
 
-/* Validates a connection or destination name at member "name" (not null, pattern, max 64). */
-void lb_conn_check_name(const char *name, lb_verrs_t *v);
+/* Validates a connection or destination name of len bytes (NULL: absent) at member "name" (not
+ * null, pattern, max 64). */
+void lb_conn_check_name(const char *name, size_t len, lb_verrs_t *v);
 /* Parses Limit/NextToken/NamePrefix of a List call. Returns -1 with an error on the call. */
 int lb_conn_read_list_args(const lb_json_t *req, lb_call_t *call, const char **prefix,
                            int64_t *limit, char *start, size_t startlen);

@@ -232,7 +232,8 @@ static int entry_time(const lb_json_t *t, int64_t *ms)
         *ms = (int64_t)llround(t->num * 1000.0);
         return 0;
     }
-    if (t->type == LB_JSON_STRING) return lb_parse_time_iso(t->str, ms) ? -1 : 0;
+    if (t->type == LB_JSON_STRING)
+        return lb_json_has_nul(t->str, t->len) || lb_parse_time_iso(t->str, ms) ? -1 : 0;
     return -1;
 }
 
@@ -242,15 +243,16 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
                          entry_result_t *e, int64_t *size)
 {
     const char *source, *detail_type, *detail_text, *bus_name, *trace;
+    size_t source_len, detail_type_len, detail_len, bus_name_len;
     const lb_json_t *resources, *time_field;
     if (entry->type != LB_JSON_OBJECT) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Entries must be a list of structures.");
         return -1;
     }
-    if (lb_get_string(entry, "Source", &source, call) ||
-        lb_get_string(entry, "DetailType", &detail_type, call) ||
-        lb_get_string(entry, "Detail", &detail_text, call) ||
-        lb_get_string(entry, "EventBusName", &bus_name, call) ||
+    if (lb_get_string_n(entry, "Source", &source, &source_len, call) ||
+        lb_get_string_n(entry, "DetailType", &detail_type, &detail_type_len, call) ||
+        lb_get_string_n(entry, "Detail", &detail_text, &detail_len, call) ||
+        lb_get_string_n(entry, "EventBusName", &bus_name, &bus_name_len, call) ||
         lb_get_string(entry, "TraceHeader", &trace, call) ||
         lb_get_array(entry, "Resources", &resources, call))
         return -1;
@@ -265,14 +267,13 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
     time_field = lb_json_get(entry, "Time");
     if (time_field && time_field->type == LB_JSON_NULL) time_field = NULL;
     if (time_field) *size += 14;
-    if (source) *size += (int64_t)strlen(source);
-    if (detail_type) *size += (int64_t)strlen(detail_type);
-    if (detail_text) *size += (int64_t)strlen(detail_text);
+    *size += (int64_t)(source_len + detail_type_len + detail_len);
 
     const char *name = NULL;
     if (bus_name) {
         lb_verrs_t v = {0};
-        if (lb_check_bus_name_or_arn(bus_name, "entries.member.eventBusName", &v, &name)) {
+        if (lb_check_bus_name_or_arn(bus_name, bus_name_len, "entries.member.eventBusName", &v,
+                                     &name)) {
             lb_verr_emit(&v, call);
             return -1;
         }
@@ -282,18 +283,30 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
     if (!bus) return -1;
     e->bus = lb_strdup(bus->name);
 
-    if (!source || !*source) {
+    if (!source || !source_len) {
         entry_fail(e, "InvalidArgument",
                    "Parameter Source is not valid. Reason: Source is a required argument.");
         return 0;
     }
-    if (!detail_type || !*detail_type) {
+    /* Read as a C string it would end at the U+0000 and name another source. */
+    if (lb_json_has_nul(source, source_len)) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter Source is not valid. Reason: Source must not contain U+0000.");
+        return 0;
+    }
+    if (!detail_type || !detail_type_len) {
         entry_fail(e, "InvalidArgument",
                    "Parameter DetailType is not valid. Reason: DetailType is a required "
                    "argument.");
         return 0;
     }
-    if (!detail_text || !*detail_text) {
+    if (lb_json_has_nul(detail_type, detail_type_len)) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter DetailType is not valid. Reason: DetailType must not contain "
+                   "U+0000.");
+        return 0;
+    }
+    if (!detail_text || !detail_len) {
         entry_fail(e, "InvalidArgument",
                    "Parameter Detail is not valid. Reason: Detail is a required argument.");
         return 0;
@@ -310,8 +323,8 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
         return 0;
     }
     lb_json_doc_t *detail;
-    int is_object = lb_json_parse(detail_text, strlen(detail_text), LB_JSON_EVENT_MAX_DEPTH,
-                                  &detail, NULL) == 0 &&
+    int is_object = lb_json_parse(detail_text, detail_len, LB_JSON_EVENT_MAX_DEPTH, &detail,
+                                  NULL) == 0 &&
                     lb_json_doc_root(detail)->type == LB_JSON_OBJECT;
     if (detail) lb_json_doc_free(&detail);
     if (!is_object) {
@@ -326,7 +339,7 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
      * beyond a double's range or precision keep every digit instead of becoming null or
      * rounded. */
     lb_buf_t minified = {0};
-    lb_json_minify(&minified, detail_text, strlen(detail_text));
+    lb_json_minify(&minified, detail_text, detail_len);
     lb_buf_t env = {0};
     lb_envelope_build(&env, e->id, detail_type, source, call->account_id, time_ms, call->region,
                       resources, minified.data);

@@ -26,7 +26,7 @@ lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const lb_json_t *req, const char 
  * committed. */
 void lb_rule_defer_replace(lb_engine_t *engine, lb_call_t *call, const lb_rule_t *rule,
                            const char *state, const char *tags_json);
-/* Validates a rule name as AWS does; adds to v. */
-void lb_check_rule_name(const char *name, const char *member, lb_verrs_t *v);
+/* Validates a rule name of len bytes (NULL: absent) as AWS does; adds to v. */
+void lb_check_rule_name(const char *name, size_t len, const char *member, lb_verrs_t *v);
 
 #endif

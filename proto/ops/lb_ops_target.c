@@ -87,32 +87,40 @@ static int read_target(const lb_json_t *item, int index, lb_verrs_t *v, lb_call_
 {
     char member[96];
     const char *id, *arn;
+    size_t id_len, arn_len;
     const lb_json_t *retry;
     *compiled = 0;
     if (item->type != LB_JSON_OBJECT) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Targets must be a list of Target structures.");
         return -1;
     }
-    if (lb_get_string(item, "Id", &id, call) || lb_get_string(item, "Arn", &arn, call) ||
+    if (lb_get_string_n(item, "Id", &id, &id_len, call) ||
+        lb_get_string_n(item, "Arn", &arn, &arn_len, call) ||
         lb_get_object(item, "RetryPolicy", &retry, call))
         return -1;
+    /* lb_target_init reads the target's strings (Arn, Input, InputTransformer, HttpParameters,
+     * ...) as C strings: none may hold U+0000. The Id fails its pattern instead. */
+    snprintf(member, sizeof member, "targets.%d.member", index);
+    lb_verr_nul(v, item, member, "Id");
     snprintf(member, sizeof member, "targets.%d.member.id", index);
     if (!id) {
         lb_verr_add(v, NULL, member, "Member must not be null");
     } else {
         size_t len = lb_utf8_length(id);
-        if (len < 1)
+        if (id_len < 1)
             lb_verr_add(v, id, member, "Member must have length greater than or equal to 1");
         else if (len > 64)
-            lb_verr_add(v, id, member, "Member must have length less than or equal to 64");
-        else if (!lb_chars_only(id, ".-_"))
-            lb_verr_add(v, id, member,
-                        "Member must satisfy regular expression pattern: " TARGET_ID_PATTERN);
+            lb_verr_add_n(v, id, id_len, member,
+                          "Member must have length less than or equal to 64");
+        else if (!lb_chars_only(id, id_len, ".-_"))
+            lb_verr_add_n(v, id, id_len, member,
+                          "Member must satisfy regular expression pattern: " TARGET_ID_PATTERN);
     }
     snprintf(member, sizeof member, "targets.%d.member.arn", index);
     if (!arn)
         lb_verr_add(v, NULL, member, "Member must not be null");
-    else if (lb_utf8_length(arn) < 1 || lb_utf8_length(arn) > 1600)
+    else if (!lb_json_has_nul(arn, arn_len) &&
+             (lb_utf8_length(arn) < 1 || lb_utf8_length(arn) > 1600))
         lb_verr_add(v, arn, member, "Member must have length less than or equal to 1600");
     if (retry) {
         int64_t attempts, age;
@@ -213,6 +221,28 @@ void lb_op_put_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *cal
     lb_call_defer(call, targets_job_txn, targets_job_finish, job, targets_job_free);
 }
 
+/* A target Id holding U+0000 breaks the Id pattern; compared as a C string it would name
+ * another target. AWS reports a list member's constraint at the list. */
+static int ids_hold_nul(const lb_json_t *ids, lb_verrs_t *v)
+{
+    int nul = 0;
+    lb_json_each(id, ids) nul |= lb_json_has_nul(id->str, id->len);
+    if (!nul) return 0;
+    lb_buf_t list = {0};
+    lb_buf_puts(&list, "[");
+    lb_json_each(id, ids)
+    {
+        if (id != ids->child) lb_buf_puts(&list, ", ");
+        lb_buf_append(&list, id->str, id->len);
+    }
+    lb_buf_puts(&list, "]");
+    lb_verr_add_n(v, list.data, list.len, "ids",
+                  "Member must satisfy constraint: [Member must satisfy regular expression "
+                  "pattern: " TARGET_ID_PATTERN "]");
+    lb_buf_free(&list);
+    return 1;
+}
+
 void lb_op_remove_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const lb_json_t *ids;
@@ -231,6 +261,10 @@ void lb_op_remove_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *
     lb_json_each(id, ids) if (id->type != LB_JSON_STRING)
     {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Ids must be a list of strings.");
+        return;
+    }
+    if (ids_hold_nul(ids, &v)) {
+        lb_verr_emit(&v, call);
         return;
     }
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
@@ -418,6 +452,9 @@ void lb_op_untag_resource(lb_engine_t *engine, const lb_json_t *req, lb_call_t *
                       "constraint: Member must not be null");
         return;
     }
+    lb_verrs_t v = {0};
+    lb_verr_nul(&v, keys, "tagKeys", NULL);
+    if (lb_verr_emit(&v, call)) return;
     lb_json_doc_t *current = current_tags(bus, rule);
     lb_json_t *tags = lb_json_new(current, LB_JSON_ARRAY);
     lb_json_each(

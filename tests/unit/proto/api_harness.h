@@ -75,4 +75,17 @@ static void expect_error(const char *op, const char *body, int status, const cha
     if (message) ck_assert_str_eq(str(r, "message"), message);
 }
 
+/* As expect_error for a message of len bytes, which may hold U+0000. */
+static void expect_error_n(const char *op, const char *body, const char *type, const char *message,
+                           size_t len)
+{
+    int got;
+    const lb_json_t *r = call_api(op, body, &got);
+    ck_assert_int_eq(got, 400);
+    ck_assert_str_eq(str(r, "__type"), type);
+    const lb_json_t *m = lb_json_get(r, "message");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_msg(m->len == len && memcmp(m->str, message, len) == 0, "message %s", m->str);
+}
+
 #endif

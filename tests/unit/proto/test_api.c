@@ -213,6 +213,67 @@ START_TEST(test_error_message_always_utf8)
 }
 END_TEST
 
+/* Regression (B2): strings were read as C strings, so U+0000 cut them short: CreateEventBus
+ * {"Name":"bus\u0000evil"} created the bus "bus". A name holding U+0000 now fails its pattern,
+ * and other strings are refused as AWS formats a constraint. */
+START_TEST(test_nul_in_bus_fields_is_refused)
+{
+    static const char name_msg[] =
+        "1 validation error detected: Value 'bus\000evil' at 'name' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+";
+    expect_error_n("CreateEventBus", "{\"Name\":\"bus\\u0000evil\"}", "ValidationException",
+                   name_msg, sizeof name_msg - 1);
+    expect_error("DescribeEventBus", "{\"Name\":\"bus\"}", 400, "ResourceNotFoundException",
+                 "Event bus bus does not exist.");
+    static const char arn_msg[] =
+        "1 validation error detected: Value 'default\000' at 'name' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: " LB_BUS_NAME_OR_ARN_PATTERN;
+    expect_error_n("DescribeEventBus", "{\"Name\":\"default\\u0000\"}", "ValidationException",
+                   arn_msg, sizeof arn_msg - 1);
+    static const char desc_msg[] =
+        "1 validation error detected: Value 'd\000' at 'description' failed to satisfy "
+        "constraint: Member must not contain U+0000";
+    expect_error_n("CreateEventBus", "{\"Name\":\"ok\",\"Description\":\"d\\u0000\"}",
+                   "ValidationException", desc_msg, sizeof desc_msg - 1);
+    static const char tag_msg[] =
+        "1 validation error detected: Value 'k\000' at 'tags.1.member.key' failed to satisfy "
+        "constraint: Member must not contain U+0000";
+    expect_error_n("CreateEventBus",
+                   "{\"Name\":\"ok\",\"Tags\":[{\"Key\":\"k\\u0000\",\"Value\":\"v\"}]}",
+                   "ValidationException", tag_msg, sizeof tag_msg - 1);
+    static const char rule_bus_msg[] =
+        "1 validation error detected: Value 'b\000' at 'eventBusName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: " LB_BUS_NAME_OR_ARN_PATTERN;
+    expect_error_n("ListRules", "{\"EventBusName\":\"b\\u0000\"}", "ValidationException",
+                   rule_bus_msg, sizeof rule_bus_msg - 1);
+}
+END_TEST
+
+/* Regression (B2): a PutEvents Source or DetailType holding U+0000 fails that entry, as AWS
+ * fails an entry it cannot accept, instead of being read shorter. */
+START_TEST(test_nul_in_put_events_source_fails_the_entry)
+{
+    int status;
+    const lb_json_t *r = call_api("PutEvents",
+                                  "{\"Entries\":[{\"Source\":\"s\\u0000x\",\"DetailType\":\"t\","
+                                  "\"Detail\":\"{}\"},{\"Source\":\"s\",\"DetailType\":"
+                                  "\"t\\u0000\",\"Detail\":\"{}\"},{\"Source\":\"s\","
+                                  "\"DetailType\":\"t\",\"Detail\":\"{}\"}]}",
+                                  &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_int_eq(lb_json_get(r, "FailedEntryCount")->num, 2);
+    const lb_json_t *entries = lb_json_get(r, "Entries");
+    ck_assert_str_eq(str(lb_json_at(entries, 0), "ErrorCode"), "InvalidArgument");
+    ck_assert_str_eq(str(lb_json_at(entries, 0), "ErrorMessage"),
+                     "Parameter Source is not valid. Reason: Source must not contain U+0000.");
+    ck_assert_str_eq(str(lb_json_at(entries, 1), "ErrorCode"), "InvalidArgument");
+    ck_assert_str_eq(str(lb_json_at(entries, 1), "ErrorMessage"),
+                     "Parameter DetailType is not valid. Reason: DetailType must not contain "
+                     "U+0000.");
+    ck_assert_uint_eq(strlen(str(lb_json_at(entries, 2), "EventId")), 36);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -227,6 +288,8 @@ int main(void)
     tcase_add_test(tc, test_verr_plural);
     tcase_add_test(tc, test_long_error_message_is_not_cut_inside_utf8);
     tcase_add_test(tc, test_error_message_always_utf8);
+    tcase_add_test(tc, test_nul_in_bus_fields_is_refused);
+    tcase_add_test(tc, test_nul_in_put_events_source_fails_the_entry);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }

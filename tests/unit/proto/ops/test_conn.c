@@ -115,6 +115,18 @@ static void expect_error(op_fn op, const char *body, const char *type, const cha
     if (message) ck_assert_str_eq(str(r, "message"), message);
 }
 
+/* As expect_error for a ValidationException message of len bytes, which may hold U+0000. */
+static void expect_validation_n(op_fn op, const char *body, const char *message, size_t len)
+{
+    int status;
+    const lb_json_t *r = run(op, body, &status);
+    ck_assert_int_eq(status, 400);
+    ck_assert_str_eq(str(r, "__type"), "ValidationException");
+    const lb_json_t *m = lb_json_get(r, "message");
+    ck_assert_msg(m && m->len == len && memcmp(m->str, message, len) == 0, "message %s",
+                  m ? m->str : "(none)");
+}
+
 static char *create_connection(const char *body)
 {
     const lb_json_t *r = ok(lb_op_create_connection, body);
@@ -572,6 +584,50 @@ START_TEST(test_prepare_basic)
 }
 END_TEST
 
+/* Regression (B2): connection and destination names holding U+0000 fail their pattern, and
+ * credentials holding it are refused, instead of being read up to the U+0000. */
+START_TEST(test_nul_in_connection_fields)
+{
+    static const char name_msg[] =
+        "1 validation error detected: Value 'c\000x' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+";
+    expect_validation_n(
+        lb_op_create_connection,
+        "{\"Name\":\"c\\u0000x\",\"AuthorizationType\":\"BASIC\",\"AuthParameters\":"
+        "{\"BasicAuthParameters\":{\"Username\":\"u\",\"Password\":\"p\"}}}",
+        name_msg, sizeof name_msg - 1);
+    ck_assert_ptr_null(lb_conn_find(reg(), LB_CONN_CONNECTION, "us-east-1", "c"));
+    static const char user_msg[] =
+        "1 validation error detected: Value 'u\000' at "
+        "'authParameters.basicAuthParameters.username' failed to satisfy constraint: Member "
+        "must not contain U+0000";
+    expect_validation_n(lb_op_create_connection,
+                        "{\"Name\":\"c\",\"AuthorizationType\":\"BASIC\",\"AuthParameters\":"
+                        "{\"BasicAuthParameters\":{\"Username\":\"u\\u0000\",\"Password\":\"p\"}}}",
+                        user_msg, sizeof user_msg - 1);
+    char *conn = create_connection(
+        "{\"Name\":\"c\",\"AuthorizationType\":\"BASIC\",\"AuthParameters\":"
+        "{\"BasicAuthParameters\":{\"Username\":\"u\",\"Password\":\"pass-s3cret\"}}}");
+    char body[512];
+    static const char dest_msg[] =
+        "1 validation error detected: Value 'https://x\000y' at 'invocationEndpoint' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: "
+        "^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@&=+$,A-Za-z0-9])+)([).!';/?:,])?$";
+    snprintf(
+        body, sizeof body,
+        "{\"Name\":\"d\",\"ConnectionArn\":\"%s\",\"InvocationEndpoint\":\"https://x\\u0000y\","
+        "\"HttpMethod\":\"POST\"}",
+        conn);
+    expect_validation_n(lb_op_create_api_destination, body, dest_msg, sizeof dest_msg - 1);
+    static const char describe_msg[] =
+        "1 validation error detected: Value 'c\000' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+";
+    expect_validation_n(lb_op_describe_connection, "{\"Name\":\"c\\u0000\"}", describe_msg,
+                        sizeof describe_msg - 1);
+    free(conn);
+}
+END_TEST
+
 /* PutTargets compiles a target's HttpParameters once; a delivery uses the compiled form. */
 START_TEST(test_http_parameters_compiled_at_put_targets)
 {
@@ -730,6 +786,7 @@ Suite *conn_suite(void)
     tcase_add_test(tc, test_prepare_api_key_and_parameters);
     tcase_add_test(tc, test_prepare_basic);
     tcase_add_test(tc, test_http_parameters_compiled_at_put_targets);
+    tcase_add_test(tc, test_nul_in_connection_fields);
     tcase_add_test(tc, test_oauth);
     tcase_add_test(tc, test_rate_limit);
     suite_add_tcase(s, tc);

@@ -143,6 +143,61 @@ START_TEST(test_test_event_pattern)
 }
 END_TEST
 
+/* Regression (B2): rule names, target Ids and other strings holding U+0000 are refused instead of
+ * being read up to the U+0000. */
+START_TEST(test_nul_in_rule_target_and_tag_fields)
+{
+    static const char rule_msg[] =
+        "1 validation error detected: Value 'r\000x' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+";
+    expect_error_n("PutRule", "{\"Name\":\"r\\u0000x\",\"EventPattern\":\"{}\"}",
+                   "ValidationException", rule_msg, sizeof rule_msg - 1);
+    expect_error("DescribeRule", "{\"Name\":\"r\"}", 400, "ResourceNotFoundException",
+                 "Rule r does not exist on EventBus default.");
+    ok("PutRule", "{\"Name\":\"n\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}");
+    static const char id_msg[] =
+        "1 validation error detected: Value 't\000' at 'targets.1.member.id' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+";
+    expect_error_n("PutTargets",
+                   "{\"Rule\":\"n\",\"Targets\":[{\"Id\":\"t\\u0000\",\"Arn\":"
+                   "\"arn:aws:sqs:us-east-1:123456789012:q\"}]}",
+                   "ValidationException", id_msg, sizeof id_msg - 1);
+    static const char input_msg[] =
+        "2 validation errors detected: Value 'q\000' at 'targets.1.member.arn' failed to "
+        "satisfy constraint: Member must not contain U+0000; Value '\000' at "
+        "'targets.1.member.input' failed to satisfy constraint: Member must not contain U+0000";
+    expect_error_n("PutTargets",
+                   "{\"Rule\":\"n\",\"Targets\":[{\"Id\":\"t\",\"Arn\":\"q\\u0000\","
+                   "\"Input\":\"\\u0000\"}]}",
+                   "ValidationException", input_msg, sizeof input_msg - 1);
+    ok("PutTargets", "{\"Rule\":\"n\",\"Targets\":[{\"Id\":\"t\",\"Arn\":"
+                     "\"arn:aws:sqs:us-east-1:123456789012:q\"}]}");
+    static const char ids_msg[] =
+        "1 validation error detected: Value '[t\000x]' at 'ids' failed to satisfy constraint: "
+        "Member must satisfy constraint: [Member must satisfy regular expression pattern: "
+        "[\\.\\-_A-Za-z0-9]+]";
+    expect_error_n("RemoveTargets", "{\"Rule\":\"n\",\"Ids\":[\"t\\u0000x\"]}",
+                   "ValidationException", ids_msg, sizeof ids_msg - 1);
+    int status;
+    const lb_json_t *r = call_api("ListTargetsByRule", "{\"Rule\":\"n\"}", &status);
+    ck_assert_uint_eq(count(lb_json_get(r, "Targets")), 1);
+
+    const char *arn = "arn:aws:events:us-east-1:123456789012:rule/n";
+    char body[512];
+    static const char value_msg[] =
+        "1 validation error detected: Value 'v\000' at 'tags.1.member.value' failed to satisfy "
+        "constraint: Member must not contain U+0000";
+    snprintf(body, sizeof body,
+             "{\"ResourceARN\":\"%s\",\"Tags\":[{\"Key\":\"k\",\"Value\":\"v\\u0000\"}]}", arn);
+    expect_error_n("TagResource", body, "ValidationException", value_msg, sizeof value_msg - 1);
+    static const char key_msg[] =
+        "1 validation error detected: Value 'k\000' at 'tagKeys.1.member' failed to satisfy "
+        "constraint: Member must not contain U+0000";
+    snprintf(body, sizeof body, "{\"ResourceARN\":\"%s\",\"TagKeys\":[\"k\\u0000\"]}", arn);
+    expect_error_n("UntagResource", body, "ValidationException", key_msg, sizeof key_msg - 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops_rules");
@@ -152,6 +207,7 @@ int main(void)
     tcase_add_test(tc, test_targets);
     tcase_add_test(tc, test_tags);
     tcase_add_test(tc, test_test_event_pattern);
+    tcase_add_test(tc, test_nul_in_rule_target_and_tag_fields);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
