@@ -80,6 +80,53 @@ static int busy_rule(const lb_rule_t *rule, lb_call_t *call)
     return 1;
 }
 
+/* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE with an AWS partition (aws, aws-cn, ...), a
+ * service and a resource, the shape EventBridge checks before it looks at what the ARN names.
+ * *service (not NUL-terminated) and *service_len say which service it is. */
+static int arn_shape_ok(const char *arn, const char **service, size_t *service_len)
+{
+    if (strncmp(arn, "arn:aws", 7) != 0) return 0;
+    const char *p = arn + 7;
+    while ((*p >= 'a' && *p <= 'z') || *p == '-')
+        p++;
+    if (*p++ != ':') return 0;
+    *service = p;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')
+        p++;
+    *service_len = (size_t)(p - *service);
+    if (!*service_len || *p++ != ':') return 0;
+    for (int field = 0; field < 2; field++) { /* region, account: may be empty */
+        p = strchr(p, ':');
+        if (!p) return 0;
+        p++;
+    }
+    return *p != '\0';
+}
+
+/* What EventBridge checks of a target beyond its model, once the model is satisfied: an ARN of
+ * the right shape, SqsParameters (the message group) for a FIFO queue. -1 with AWS's error. */
+static int check_target_arn(const lb_json_t *item, const char *id, const char *arn, lb_call_t *call)
+{
+    const char *service;
+    size_t service_len;
+    if (!arn_shape_ok(arn, &service, &service_len)) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Parameter %s is not valid. Reason: Provided Arn is not in correct format.",
+                      arn);
+        return -1;
+    }
+    const lb_json_t *sqs;
+    if (lb_get_object(item, "SqsParameters", &sqs, call)) return -1;
+    size_t len = strlen(arn);
+    if (service_len == 3 && strncmp(service, "sqs", 3) == 0 && len > 5 &&
+        strcmp(arn + len - 5, ".fifo") == 0 && !sqs) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Parameter(s) SqsParameters must be specified for target: %s.", id);
+        return -1;
+    }
+    return 0;
+}
+
 /* Validates one Target as AWS's model does; fills t on success. index is 1-based for AWS's
  * member paths ("targets.1.member.id"). */
 static int read_target(const lb_json_t *item, int index, lb_verrs_t *v, lb_call_t *call,
@@ -147,6 +194,7 @@ static int read_target(const lb_json_t *item, int index, lb_verrs_t *v, lb_call_
         }
     }
     if (v->count) return 0;
+    if (check_target_arn(item, id, arn, call)) return -1;
     char *json = lb_json_print(item, NULL), *err = NULL;
     int rc = lb_target_init(t, json, &err);
     free(json);
@@ -156,6 +204,23 @@ static int read_target(const lb_json_t *item, int index, lb_verrs_t *v, lb_call_
         return -1;
     }
     *compiled = 1;
+    return 0;
+}
+
+/* One request may not give two targets the same Id: which of them would the rule keep? (AWS's
+ * wording for this error is not on record; the message follows its "Parameter X is not valid"
+ * form.) -1 with the error set. */
+static int repeated_id(const lb_target_t *targets, int n, lb_call_t *call)
+{
+    for (int i = 1; i < n; i++)
+        for (int k = 0; k < i; k++)
+            if (strcmp(targets[i].id, targets[k].id) == 0) {
+                lb_call_error(call, LB_AWS_VALIDATION,
+                              "Parameter Targets is not valid. Reason: the target Id %s is given "
+                              "more than once; each target of a request needs an Id of its own.",
+                              targets[i].id);
+                return -1;
+            }
     return 0;
 }
 
@@ -188,6 +253,7 @@ void lb_op_put_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *cal
     }
     if (ok && lb_verr_emit(&v, call)) ok = 0;
     lb_buf_free(&v.text);
+    if (ok && repeated_id(incoming, n, call)) ok = 0;
     if (!ok) {
         for (int i = 0; i < index; i++)
             lb_target_clear(&incoming[i]);
@@ -195,7 +261,7 @@ void lb_op_put_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *cal
         return;
     }
     /* The new set: existing targets, each replaced by an incoming one with its Id, then the
-     * incoming ones that are new (a later duplicate Id in the request wins). */
+     * incoming ones that are new. */
     targets_job_t *job = targets_job_new(engine, rule);
     job->targets = lb_xcalloc(rule->n_targets + (size_t)n, sizeof *job->targets);
     for (size_t i = 0; i < rule->n_targets; i++)

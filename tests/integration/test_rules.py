@@ -92,6 +92,34 @@ class Rules(DaemonTestCase):
         self.assertEqual(c.list_targets_by_rule(Rule="tr", EventBusName="rb")["Targets"], [])
         c.delete_rule(Name="tr", EventBusName="rb")
 
+    def test_put_targets_refuses_bad_arn_fifo_without_sqs_parameters_and_repeated_id(self):
+        """Regression (B9): these were accepted; AWS answers ValidationException for each."""
+        c = self.events_client
+        c.put_rule(Name="b9", EventBusName="rb", EventPattern=PATTERN)
+        with self.assertRaises(ClientError) as ctx:
+            c.put_targets(Rule="b9", EventBusName="rb",
+                          Targets=[{"Id": "p", "Arn": "lambda:Portfolio"}])
+        self.assertAwsError(ctx, "ValidationException",
+                            "Parameter lambda:Portfolio is not valid. Reason: Provided Arn is not "
+                            "in correct format.")
+        fifo = "arn:aws:sqs:us-east-1:000000000000:orders.fifo"
+        with self.assertRaises(ClientError) as ctx:
+            c.put_targets(Rule="b9", EventBusName="rb", Targets=[{"Id": "f", "Arn": fifo}])
+        self.assertAwsError(ctx, "ValidationException",
+                            "Parameter(s) SqsParameters must be specified for target: f.")
+        queue = "arn:aws:sqs:us-east-1:000000000000:q1"
+        with self.assertRaises(ClientError) as ctx:
+            c.put_targets(Rule="b9", EventBusName="rb",
+                          Targets=[{"Id": "d", "Arn": queue}, {"Id": "d", "Arn": queue}])
+        self.assertAwsError(ctx, "ValidationException")
+        self.assertEqual(c.list_targets_by_rule(Rule="b9", EventBusName="rb")["Targets"], [])
+        c.put_targets(Rule="b9", EventBusName="rb",
+                      Targets=[{"Id": "f", "Arn": fifo, "SqsParameters": {"MessageGroupId": "g"}}])
+        self.assertEqual([t["Id"] for t in
+                          c.list_targets_by_rule(Rule="b9", EventBusName="rb")["Targets"]], ["f"])
+        c.remove_targets(Rule="b9", EventBusName="rb", Ids=["f"])
+        c.delete_rule(Name="b9", EventBusName="rb")
+
     def test_tags(self):
         c = self.events_client
         arn = c.put_rule(Name="tagged", EventPattern=PATTERN)["RuleArn"]

@@ -63,35 +63,46 @@ START_TEST(test_targets)
 {
     int status;
     ok("PutRule", "{\"Name\":\"t\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}");
-    ok("PutTargets", "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:x\"},"
-                     "{\"Id\":\"b\",\"Arn\":\"arn:aws:sqs:y\",\"InputPath\":\"$.detail\"}]}");
+    ok("PutTargets", "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:us-east-1:"
+                     "123456789012:x\"},"
+                     "{\"Id\":\"b\",\"Arn\":\"arn:aws:sqs:us-east-1:123456789012:y\",\"InputPath\":"
+                     "\"$.detail\"}]}");
     /* Same Id again replaces; a sixth target is over AWS's per-rule limit of five. */
-    ok("PutTargets", "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:z\"}]}");
+    ok("PutTargets", "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:us-east-1:"
+                     "123456789012:z\"}]}");
     const lb_json_t *r = call_api("ListTargetsByRule", "{\"Rule\":\"t\"}", &status);
     const lb_json_t *targets = lb_json_get(r, "Targets");
     ck_assert_int_eq(count(targets), 2);
-    ck_assert_str_eq(str(lb_json_at(targets, 0), "Arn"), "arn:aws:sqs:z");
+    ck_assert_str_eq(str(lb_json_at(targets, 0), "Arn"), "arn:aws:sqs:us-east-1:123456789012:z");
+    expect_error(
+        "PutTargets",
+        "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"c\",\"Arn\":\"arn:aws:sqs:us-east-1:123456789012:"
+        "1\"},{\"Id\":\"d\",\"Arn\":"
+        "\"arn:aws:sqs:us-east-1:123456789012:1\"},{\"Id\":\"e\",\"Arn\":\"arn:aws:sqs:us-east-1:"
+        "123456789012:1\"},{\"Id\":\"f\",\"Arn\":\"arn:aws:sqs:us-east-1:123456789012:1\"}]}",
+        400, "LimitExceededException",
+        "The requested resource exceeds the maximum number allowed.");
+    expect_error(
+        "PutTargets",
+        "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"second-invalid-target-id-that-is-far-"
+        "too-long-for-aws-to-accept-at-all\",\"Arn\":\"arn:aws:sqs:us-east-1:123456789012:1\"}]}",
+        400, "ValidationException", NULL);
     expect_error("PutTargets",
-                 "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"c\",\"Arn\":\"1\"},{\"Id\":\"d\",\"Arn\":"
-                 "\"1\"},{\"Id\":\"e\",\"Arn\":\"1\"},{\"Id\":\"f\",\"Arn\":\"1\"}]}",
-                 400, "LimitExceededException",
-                 "The requested resource exceeds the maximum number allowed.");
-    expect_error("PutTargets",
-                 "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"second-invalid-target-id-that-is-far-"
-                 "too-long-for-aws-to-accept-at-all\",\"Arn\":\"1\"}]}",
-                 400, "ValidationException", NULL);
-    expect_error("PutTargets",
-                 "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"x\",\"Arn\":\"1\",\"RetryPolicy\":{"
+                 "{\"Rule\":\"t\",\"Targets\":[{\"Id\":\"x\",\"Arn\":\"arn:aws:sqs:us-east-1:"
+                 "123456789012:1\",\"RetryPolicy\":{"
                  "\"MaximumRetryAttempts\":186}}]}",
                  400, "ValidationException",
                  "1 validation error detected: Value '186' at "
                  "'targets.1.member.retryPolicy.maximumRetryAttempts' failed to satisfy "
                  "constraint: Member must have value less than or equal to 185");
-    expect_error("PutTargets", "{\"Rule\":\"nope\",\"Targets\":[{\"Id\":\"x\",\"Arn\":\"1\"}]}",
+    expect_error("PutTargets",
+                 "{\"Rule\":\"nope\",\"Targets\":[{\"Id\":\"x\",\"Arn\":\"arn:aws:sqs:us-east-1:"
+                 "123456789012:1\"}]}",
                  400, "ResourceNotFoundException", "Rule nope does not exist on EventBus default.");
     expect_error("DeleteRule", "{\"Name\":\"t\"}", 400, "ValidationException",
                  "Rule can't be deleted since it has targets.");
-    r = call_api("ListRuleNamesByTarget", "{\"TargetArn\":\"arn:aws:sqs:y\"}", &status);
+    r = call_api("ListRuleNamesByTarget",
+                 "{\"TargetArn\":\"arn:aws:sqs:us-east-1:123456789012:y\"}", &status);
     ck_assert_str_eq(lb_json_at(lb_json_get(r, "RuleNames"), 0)->str, "t");
     ok("RemoveTargets", "{\"Rule\":\"t\",\"Ids\":[\"a\",\"b\"]}");
     ok("DeleteRule", "{\"Name\":\"t\"}");
@@ -198,6 +209,47 @@ START_TEST(test_nul_in_rule_target_and_tag_fields)
 }
 END_TEST
 
+/* Regression (B9): PutTargets accepted an Arn that is no ARN ("lambda:Portfolio"), two targets
+ * with one Id in a request, and a FIFO queue target without SqsParameters; AWS refuses all
+ * three, and nothing of a refused request is kept. */
+START_TEST(test_put_targets_arn_fifo_and_repeated_id)
+{
+    int status;
+    ok("PutRule", "{\"Name\":\"v\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}");
+    expect_error("PutTargets",
+                 "{\"Rule\":\"v\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"lambda:Portfolio\"}]}", 400,
+                 "ValidationException",
+                 "Parameter lambda:Portfolio is not valid. Reason: Provided Arn is not in "
+                 "correct format.");
+    expect_error("PutTargets",
+                 "{\"Rule\":\"v\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs\"}]}", 400,
+                 "ValidationException",
+                 "Parameter arn:aws:sqs is not valid. Reason: Provided Arn is not in correct "
+                 "format.");
+    expect_error("PutTargets",
+                 "{\"Rule\":\"v\",\"Targets\":[{\"Id\":\"fifo\",\"Arn\":"
+                 "\"arn:aws:sqs:us-east-1:123456789012:q.fifo\"}]}",
+                 400, "ValidationException",
+                 "Parameter(s) SqsParameters must be specified for target: fifo.");
+    expect_error("PutTargets",
+                 "{\"Rule\":\"v\",\"Targets\":[{\"Id\":\"b\",\"Arn\":"
+                 "\"arn:aws:sqs:us-east-1:123456789012:q\"},{\"Id\":\"b\",\"Arn\":"
+                 "\"arn:aws:sqs:us-east-1:123456789012:r\"}]}",
+                 400, "ValidationException",
+                 "Parameter Targets is not valid. Reason: the target Id b is given more than "
+                 "once; each target of a request needs an Id of its own.");
+    ok("PutTargets",
+       "{\"Rule\":\"v\",\"Targets\":[{\"Id\":\"fifo\",\"Arn\":"
+       "\"arn:aws:sqs:us-east-1:123456789012:q.fifo\",\"SqsParameters\":"
+       "{\"MessageGroupId\":\"g\"}},{\"Id\":\"s3\",\"Arn\":\"arn:aws:s3:::bucket\"}]}");
+    const lb_json_t *r = call_api("ListTargetsByRule", "{\"Rule\":\"v\"}", &status);
+    const lb_json_t *targets = lb_json_get(r, "Targets");
+    ck_assert_uint_eq(count(targets), 2);
+    ck_assert_str_eq(str(lb_json_at(targets, 0), "Id"), "fifo");
+    ck_assert_str_eq(str(lb_json_at(targets, 1), "Id"), "s3");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops_rules");
@@ -208,6 +260,7 @@ int main(void)
     tcase_add_test(tc, test_tags);
     tcase_add_test(tc, test_test_event_pattern);
     tcase_add_test(tc, test_nul_in_rule_target_and_tag_fields);
+    tcase_add_test(tc, test_put_targets_arn_fifo_and_repeated_id);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
