@@ -224,6 +224,43 @@ static void describe_entries(lb_buf_t *b, const lb_json_t *entries)
     lb_buf_puts(b, "]");
 }
 
+static int hex4(const char *s, size_t len, size_t i, unsigned *out)
+{
+    unsigned v = 0;
+    if (len - i < 4) return -1;
+    for (size_t k = i; k < i + 4; k++) {
+        char c = s[k];
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16u;
+        if (d > 15) return -1;
+        v = v * 16 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* 1 if valid JSON text holds a \u escape of a surrogate that is not half of a pair. That is
+ * JSON but no Unicode text: lb_json reads it as U+FFFD while the envelope would keep the escape
+ * as written, so such a Detail is refused as malformed (as it always was). */
+static int has_lone_surrogate(const char *s, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\') continue;
+        unsigned cp, lo;
+        if (s[++i] != 'u' || hex4(s, len, i + 1, &cp)) continue;
+        i += 4;
+        if (cp >= 0xdc00 && cp <= 0xdfff) return 1;
+        if (cp < 0xd800 || cp > 0xdbff) continue;
+        if (i + 2 >= len || s[i + 1] != '\\' || s[i + 2] != 'u' || hex4(s, len, i + 3, &lo) ||
+            lo < 0xdc00 || lo > 0xdfff)
+            return 1;
+        i += 6;
+    }
+    return 0;
+}
+
 /* Time: epoch seconds (what botocore sends) or an ISO-8601 string. */
 static int entry_time(const lb_json_t *t, int64_t *ms)
 {
@@ -323,9 +360,10 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
         return 0;
     }
     lb_json_doc_t *detail;
-    int is_object = lb_json_parse(detail_text, detail_len, LB_JSON_EVENT_MAX_DEPTH, &detail,
-                                  NULL) == 0 &&
-                    lb_json_doc_root(detail)->type == LB_JSON_OBJECT;
+    int is_object =
+        lb_json_parse(detail_text, detail_len, LB_JSON_EVENT_MAX_DEPTH, &detail, NULL) == 0 &&
+        lb_json_doc_root(detail)->type == LB_JSON_OBJECT &&
+        !has_lone_surrogate(detail_text, detail_len);
     if (detail) lb_json_doc_free(&detail);
     if (!is_object) {
         entry_fail(e, "MalformedDetail", "Detail is malformed.");

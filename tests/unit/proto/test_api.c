@@ -274,6 +274,31 @@ START_TEST(test_nul_in_put_events_source_fails_the_entry)
 }
 END_TEST
 
+/* A Detail with a lone surrogate escape is JSON but no Unicode text: MalformedDetail, as before
+ * lb_json (which reads it as U+FFFD) parsed Details. A pair, or an escaped backslash before
+ * "ud800", is fine. */
+START_TEST(test_lone_surrogate_detail_is_malformed)
+{
+    int status;
+    const lb_json_t *r = call_api(
+        "PutEvents",
+        "{\"Entries\":[{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"{\\\"a\\\":"
+        "\\\"\\\\ud800\\\"}\"},"
+        "{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"{\\\"a\\\":\\\"\\\\udc00x\\\"}\"},"
+        "{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"{\\\"a\\\":\\\"\\\\ud83d\\\\ude00\\\"}"
+        "\"},"
+        "{\"Source\":\"s\",\"DetailType\":\"t\",\"Detail\":\"{\\\"a\\\":\\\"\\\\\\\\ud800\\\"}\"}]"
+        "}",
+        &status);
+    ck_assert_int_eq(status, 200);
+    const lb_json_t *entries = lb_json_get(r, "Entries");
+    ck_assert_str_eq(str(lb_json_at(entries, 0), "ErrorCode"), "MalformedDetail");
+    ck_assert_str_eq(str(lb_json_at(entries, 1), "ErrorCode"), "MalformedDetail");
+    ck_assert_uint_eq(strlen(str(lb_json_at(entries, 2), "EventId")), 36);
+    ck_assert_uint_eq(strlen(str(lb_json_at(entries, 3), "EventId")), 36);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -290,6 +315,7 @@ int main(void)
     tcase_add_test(tc, test_error_message_always_utf8);
     tcase_add_test(tc, test_nul_in_bus_fields_is_refused);
     tcase_add_test(tc, test_nul_in_put_events_source_fails_the_entry);
+    tcase_add_test(tc, test_lone_surrogate_detail_is_malformed);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
