@@ -1,6 +1,5 @@
 #include "lb_api.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +15,8 @@
 #include "lb_ops_target.h"
 
 #define TARGET_PREFIX "AWSEvents."
-/* JSON nesting deeper than this is refused before any operation sees it. */
-#define MAX_JSON_DEPTH 64
 
-typedef void (*lb_op_fn)(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+typedef void (*lb_op_fn)(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
 static const struct {
     const char *name;
@@ -103,34 +100,23 @@ static lb_op_fn find_operation(const char *name)
     return NULL;
 }
 
-/* cJSON recurses without a useful bound of our choosing, so measure the depth first: a hostile
- * "[[[[..." must not reach the parser. Strings are skipped so brackets inside them don't count. */
-static int json_depth_ok(const char *s, size_t len)
+/* The number of bytes of s's first max bytes that end on a character boundary, so quoting a
+ * long header in a message never cuts a UTF-8 sequence in two. */
+static int utf8_prefix(const char *s, size_t max)
 {
-    int depth = 0, in_string = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = 0;
-        } else if (c == '"') {
-            in_string = 1;
-        } else if (c == '{' || c == '[') {
-            if (++depth > MAX_JSON_DEPTH) return 0;
-        } else if (c == '}' || c == ']') {
-            depth--;
-        }
-    }
-    return 1;
+    size_t n = strlen(s);
+    if (n <= max) return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return (int)max;
 }
 
 static int content_type_ok(const char *ct)
 {
     if (!ct || !*ct) return 1;
     size_t n = strcspn(ct, ";");
-    while (n && isspace((unsigned char)ct[n - 1])) n--;
+    while (n && isspace((unsigned char)ct[n - 1]))
+        n--;
     return (n == 26 && strncasecmp(ct, "application/x-amz-json-1.1", n) == 0) ||
            (n == 26 && strncasecmp(ct, "application/x-amz-json-1.0", n) == 0) ||
            (n == 16 && strncasecmp(ct, "application/json", n) == 0);
@@ -139,6 +125,37 @@ static int content_type_ok(const char *ct)
 static lb_op_fn find_admin_operation(const char *name)
 {
     return strcmp(name, "ExplainEventPattern") == 0 ? lb_op_explain_event_pattern : NULL;
+}
+
+/* The request body as a JSON object. An empty body means an empty request, as AWS treats it.
+ * lb_json_parse bounds the nesting, so a hostile "[[[[..." never recurses deeper than
+ * LB_JSON_REQUEST_MAX_DEPTH. Returns -1 with a SerializationException on the call. */
+static int parse_request(lb_call_t *call, const char *body, size_t len, lb_json_doc_t **out)
+{
+    lb_json_doc_t *doc = NULL;
+    char *err = NULL;
+    *out = NULL;
+    if (len == 0) {
+        doc = lb_json_doc_new();
+        lb_json_doc_set_root(doc, lb_json_new(doc, LB_JSON_OBJECT));
+    } else if (lb_json_parse(body, len, LB_JSON_REQUEST_MAX_DEPTH, &doc, &err)) {
+        /* lb_json words a nesting failure as Jackson does; AWS's own answer names the limit. */
+        if (err && strncmp(err, "Document nesting depth", 22) == 0)
+            lb_call_error(call, LB_AWS_SERIALIZATION,
+                          "Request JSON is nested deeper than %d levels.",
+                          LB_JSON_REQUEST_MAX_DEPTH);
+        else
+            lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid JSON.");
+        free(err);
+        return -1;
+    }
+    if (lb_json_doc_root(doc)->type != LB_JSON_OBJECT) {
+        lb_json_doc_free(&doc);
+        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body must be a JSON object.");
+        return -1;
+    }
+    *out = doc;
+    return 0;
 }
 
 void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const char *content_type,
@@ -154,43 +171,29 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
     const char *name = target + strlen(TARGET_PREFIX);
     lb_op_fn fn = call->admin ? find_admin_operation(name) : find_operation(name);
     if (!fn) {
-        lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.100s is not supported.", name);
+        lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.*s is not supported.",
+                      utf8_prefix(name, 100), name);
         return;
     }
     if (!content_type_ok(content_type)) {
         lb_call_error(call, LB_AWS_UNSUPPORTED_MEDIA,
-                      "Content-Type %.100s is not supported; use application/x-amz-json-1.1.",
-                      content_type);
+                      "Content-Type %.*s is not supported; use application/x-amz-json-1.1.",
+                      utf8_prefix(content_type, 100), content_type);
         return;
     }
     if (!lb_utf8_valid(body, len)) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid UTF-8.");
         return;
     }
-    if (!json_depth_ok(body, len)) {
-        lb_call_error(call, LB_AWS_SERIALIZATION, "Request JSON is nested deeper than %d levels.",
-                      MAX_JSON_DEPTH);
-        return;
-    }
     if (memchr(body, '\0', len)) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Request body contains a NUL byte.");
         return;
     }
-    /* An empty body means an empty request, as AWS treats it. The body is NUL-terminated, and
-     * counting the terminator lets cJSON insist nothing trails the JSON value. */
-    cJSON *req = len ? cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1) : cJSON_CreateObject();
-    if (!req) {
-        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid JSON.");
-        return;
-    }
-    if (!cJSON_IsObject(req)) {
-        cJSON_Delete(req);
-        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body must be a JSON object.");
-        return;
-    }
+    lb_json_doc_t *doc;
+    if (parse_request(call, body, len, &doc)) return;
     call->status = 200;
-    fn(api->engine, req, call);
-    cJSON_Delete(req);
+    fn(api->engine, lb_json_doc_root(doc), call);
+    lb_json_doc_free(&doc);
 }
 
 int lb_api_region_from_auth(const char *auth, char *out, size_t outlen)

@@ -35,20 +35,57 @@ const char *lb_aws_error_type(lb_aws_error_t err)
     return aws_errors[err].type;
 }
 
-void lb_call_error(lb_call_t *call, lb_aws_error_t err, const char *fmt, ...)
+/* Bytes in a UTF-8 sequence that starts with lead, or 0 if lead cannot start one. */
+static size_t utf8_sequence_length(unsigned char lead)
 {
-    char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    if (lead < 0x80) return 1;
+    if (lead >= 0xc2 && lead <= 0xdf) return 2;
+    if (lead >= 0xe0 && lead <= 0xef) return 3;
+    if (lead >= 0xf0 && lead <= 0xf4) return 4;
+    return 0;
+}
+
+/* Appends s with every byte that is not part of a valid UTF-8 sequence written as U+FFFD. */
+static void append_utf8(lb_buf_t *b, const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_sequence_length((unsigned char)s[i]);
+        if (n && n <= len - i && lb_utf8_valid(s + i, n)) {
+            lb_buf_append(b, s + i, n);
+            i += n;
+        } else {
+            lb_buf_append(b, "\xef\xbf\xbd", 3);
+            i++;
+        }
+    }
+}
+
+void lb_call_error_msg(lb_call_t *call, lb_aws_error_t err, const char *msg, size_t len)
+{
+    lb_buf_t text = {0};
+    append_utf8(&text, msg, len);
     call->body.len = 0;
     call->status = aws_errors[err].status;
     lb_buf_puts(&call->body, "{\"__type\":");
     lb_buf_json_string(&call->body, aws_errors[err].type, strlen(aws_errors[err].type));
     lb_buf_puts(&call->body, ",\"message\":");
-    lb_buf_json_string(&call->body, msg, strlen(msg));
+    lb_buf_json_string(&call->body, text.data ? text.data : "", text.len);
     lb_buf_puts(&call->body, "}");
+    lb_buf_free(&text);
+}
+
+void lb_call_error(lb_call_t *call, lb_aws_error_t err, const char *fmt, ...)
+{
+    /* Formatted at its full length: a fixed buffer would cut a long message, possibly inside a
+     * UTF-8 sequence, and the body would no longer decode. */
+    lb_buf_t msg = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    lb_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    lb_call_error_msg(call, err, msg.data ? msg.data : "", msg.len);
+    lb_buf_free(&msg);
 }
 
 void lb_call_error_code(lb_call_t *call, int code, const char *what)
@@ -67,8 +104,9 @@ void lb_call_error_code(lb_call_t *call, int code, const char *what)
     case LB_ESTORE:
         /* The store could not commit (disk full, read-only data directory, I/O error): nothing
          * of this request was kept, so the client may retry. */
-        lb_call_error(call, LB_AWS_INTERNAL,
-                      "The request could not be stored durably; nothing was accepted. Retry later.");
+        lb_call_error(
+            call, LB_AWS_INTERNAL,
+            "The request could not be stored durably; nothing was accepted. Retry later.");
         break;
     case LB_ESTORELOST:
         /* The database was deleted while running and writing it back failed: writes stop

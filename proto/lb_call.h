@@ -67,9 +67,14 @@ struct lb_call {
     int (*read)(lb_store_t *store, void *arg);
 };
 
-/* Replaces the response with an AWS error: {"__type": ..., "message": ...} and its status. */
+/* Replaces the response with an AWS error: {"__type": ..., "message": ...} and its status. The
+ * message is never cut, however long. */
 void lb_call_error(lb_call_t *call, lb_aws_error_t err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with a message already built: len bytes, which may hold U+0000. A byte sequence that
+ * is not UTF-8 (a value cut short somewhere, a header in another encoding) is written as U+FFFD,
+ * so the body always decodes. */
+void lb_call_error_msg(lb_call_t *call, lb_aws_error_t err, const char *msg, size_t len);
 /* Maps an internal error code (LB_E*, -errno) to an AWS error. */
 void lb_call_error_code(lb_call_t *call, int code, const char *what);
 /* Sets a 200 response with the given JSON text. */

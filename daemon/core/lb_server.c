@@ -27,7 +27,6 @@ struct lb_server {
     lb_config_t *config;
     lb_log_t log;
     lb_reader_t *reader;     /* listings read here, off the loop thread */
-    lb_store_t *dispatch_db; /* read-only, for the dispatcher's paging on the loop thread */
     lb_writer_t *writer;
     lb_engine_t *engine;
     lb_api_t *api;
@@ -278,12 +277,8 @@ static void on_store_restored(void *ctx, int rc)
 {
     lb_server_t *s = ctx;
     if (rc == 0) {
-        /* The read-only connections still read the deleted file: move them to the restored one. */
+        /* The read-only connection still reads the deleted file: move it to the restored one. */
         lb_reader_reopen(s->reader);
-        if (lb_store_reopen(s->dispatch_db))
-            lb_logf_error(&s->log, "could not reopen the dispatcher's store connection",
-                          LB_LOG_STR("path", s->db_path),
-                          LB_LOG_STR("error", lb_store_errmsg(s->dispatch_db)));
         return;
     }
     s->store_lost = 1;
@@ -359,13 +354,10 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     if (skipped)
         lb_logf_warn(&s->log, "stored rules or targets no longer valid; skipped",
                      LB_LOG_UINT("count", skipped));
-    /* Two read-only connections: the reader thread's, for listings, and one the dispatcher
-     * still pages pending deliveries through on the loop thread. */
+    /* The reader thread's read-only connection: listings and the dispatcher's paging. */
     opts.read_only = 1;
     lb_store_t *reader_db = NULL;
-    if ((rc = lb_store_open(s->db_path, &opts, &reader_db)) ||
-        (rc = lb_store_open(s->db_path, &opts, &s->dispatch_db))) {
-        lb_store_close(&reader_db);
+    if ((rc = lb_store_open(s->db_path, &opts, &reader_db))) {
         *err = format_error("cannot open store %s for reading", s->db_path);
         goto fail;
     }
@@ -382,9 +374,9 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     store = NULL; /* the writer owns it now */
     lb_writer_on_restore(s->writer, on_store_restored, s);
     lb_metrics_new(&s->metrics);
-    lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine, .api = s->api,
-                             .writer = s->writer, .reader = s->dispatch_db,
-                             .metrics = s->metrics, .log = &s->log};
+    lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine,
+                             .writer = s->writer, .reader = s->reader, .metrics = s->metrics,
+                             .log = &s->log};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);
@@ -436,7 +428,6 @@ static void drain_check(uv_timer_t *t)
      * remove the WAL: a clean stop leaves just the database file. */
     lb_reader_stop(s->reader);
     s->reader = NULL;
-    lb_store_close(&s->dispatch_db);
     lb_writer_stop(s->writer);
     s->writer = NULL;
     lb_dispatch_free(&s->dispatch);
@@ -487,7 +478,6 @@ void lb_server_free(lb_server_t **sp)
 {
     lb_server_t *s = *sp;
     if (!s) return;
-    lb_store_close(&s->dispatch_db);
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);

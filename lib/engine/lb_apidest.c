@@ -75,18 +75,89 @@ static char **header_finish(header_list_t *h)
 }
 
 /* Adds every {Key, Value} of a connection parameter list ([{Key, Value, IsValueSecret}]). */
-static void header_add_list(header_list_t *h, const cJSON *list)
+static void header_add_list(header_list_t *h, const lb_json_t *list)
 {
-    const cJSON *p;
-    cJSON_ArrayForEach(p, list)
-        header_add(h, lb_conn_doc_str(p, "Key"), lb_conn_doc_str(p, "Value"));
+    if (!lb_json_is(list, LB_JSON_ARRAY)) return;
+    lb_json_each(p, list) header_add(h, lb_conn_doc_str(p, "Key"), lb_conn_doc_str(p, "Value"));
 }
 
-/* Adds every member of a target's {"name": "value"} map. */
-static void header_add_map(header_list_t *h, const cJSON *map)
+/* ---- A target's HttpParameters, compiled ---- */
+
+typedef struct {
+    char *name, *value;
+} http_param_t;
+
+struct lb_http_params {
+    char **path_values;
+    size_t n_path_values;
+    http_param_t *headers;
+    size_t n_headers;
+    http_param_t *query;
+    size_t n_query;
+};
+
+/* 1 if a JSON string can be used as a C string: holding U+0000 it would be cut short. */
+static int c_string_ok(const char *s, size_t len)
 {
-    const cJSON *p;
-    cJSON_ArrayForEach(p, map) if (cJSON_IsString(p)) header_add(h, p->string, p->valuestring);
+    return s && !lb_json_has_nul(s, len);
+}
+
+/* The {"name": "value"} map's string members, in document order. */
+static http_param_t *compile_map(const lb_json_t *map, size_t *n)
+{
+    *n = 0;
+    if (!lb_json_is(map, LB_JSON_OBJECT) || !map->n_children) return NULL;
+    http_param_t *v = lb_xcalloc(map->n_children, sizeof *v);
+    lb_json_each(m, map)
+    {
+        if (m->type != LB_JSON_STRING || !c_string_ok(m->str, m->len) ||
+            !c_string_ok(m->key, m->key_len))
+            continue;
+        v[*n].name = lb_strdup(m->key);
+        v[(*n)++].value = lb_strdup(m->str);
+    }
+    return v;
+}
+
+int lb_http_params_compile(const lb_json_t *http_parameters, lb_http_params_t **out)
+{
+    *out = NULL;
+    if (!lb_json_is(http_parameters, LB_JSON_OBJECT)) return 0;
+    lb_http_params_t *p = lb_xcalloc(1, sizeof *p);
+    const lb_json_t *path = lb_json_get(http_parameters, "PathParameterValues");
+    if (lb_json_is(path, LB_JSON_ARRAY) && path->n_children) {
+        p->path_values = lb_xcalloc(path->n_children, sizeof *p->path_values);
+        /* A value that is not a string ends the list: its `*` and every later one stay. */
+        for (const lb_json_t *v = path->child;
+             v && v->type == LB_JSON_STRING && c_string_ok(v->str, v->len); v = v->next)
+            p->path_values[p->n_path_values++] = lb_strdup(v->str);
+    }
+    p->headers = compile_map(lb_json_get(http_parameters, "HeaderParameters"), &p->n_headers);
+    p->query = compile_map(lb_json_get(http_parameters, "QueryStringParameters"), &p->n_query);
+    *out = p;
+    return 0;
+}
+
+static void free_params(http_param_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].value);
+    }
+    free(v);
+}
+
+void lb_http_params_free(lb_http_params_t **pp)
+{
+    lb_http_params_t *p = pp ? *pp : NULL;
+    if (!p) return;
+    for (size_t i = 0; i < p->n_path_values; i++)
+        free(p->path_values[i]);
+    free(p->path_values);
+    free_params(p->headers, p->n_headers);
+    free_params(p->query, p->n_query);
+    free(p);
+    *pp = NULL;
 }
 
 /* ---- URL building ---- */
@@ -129,22 +200,20 @@ static void query_add(url_builder_t *u, const char *key, const char *value)
     url_encode(&u->url, value);
 }
 
-static void query_add_list(url_builder_t *u, const cJSON *list)
+static void query_add_list(url_builder_t *u, const lb_json_t *list)
 {
-    const cJSON *p;
-    cJSON_ArrayForEach(p, list)
-        query_add(u, lb_conn_doc_str(p, "Key"), lb_conn_doc_str(p, "Value"));
+    if (!lb_json_is(list, LB_JSON_ARRAY)) return;
+    lb_json_each(p, list) query_add(u, lb_conn_doc_str(p, "Key"), lb_conn_doc_str(p, "Value"));
 }
 
 /* The endpoint with each `*` replaced by the next path parameter value (URL-encoded); a `*`
  * without a value is kept as it is. */
-static void url_start(url_builder_t *u, const char *endpoint, const cJSON *path_values)
+static void url_start(url_builder_t *u, const char *endpoint, const lb_http_params_t *params)
 {
-    const cJSON *next = path_values ? path_values->child : NULL;
+    size_t next = 0, n = params ? params->n_path_values : 0;
     for (const char *p = endpoint; *p; p++) {
-        if (*p == '*' && next && cJSON_IsString(next)) {
-            url_encode(&u->url, next->valuestring);
-            next = next->next;
+        if (*p == '*' && next < n) {
+            url_encode(&u->url, params->path_values[next++]);
         } else {
             lb_buf_append(&u->url, p, 1);
         }
@@ -182,14 +251,14 @@ static void add_basic(header_list_t *h, const char *user, const char *password)
 /* The auth header of a connection; -EAGAIN for an OAuth connection without a token. */
 static int add_auth(header_list_t *h, const lb_conn_entry_t *conn)
 {
-    const char *type = lb_conn_doc_str(conn->doc, "AuthorizationType");
-    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(conn->doc, "AuthParameters");
+    const char *type = lb_conn_doc_str(lb_conn_entry_doc(conn), "AuthorizationType");
+    const lb_json_t *auth = lb_json_get(lb_conn_entry_doc(conn), "AuthParameters");
     if (!type) return 0;
     if (strcmp(type, "BASIC") == 0) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(auth, "BasicAuthParameters");
+        const lb_json_t *p = lb_json_get(auth, "BasicAuthParameters");
         add_basic(h, lb_conn_doc_str(p, "Username"), lb_conn_doc_str(p, "Password"));
     } else if (strcmp(type, "API_KEY") == 0) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(auth, "ApiKeyAuthParameters");
+        const lb_json_t *p = lb_json_get(auth, "ApiKeyAuthParameters");
         header_add(h, lb_conn_doc_str(p, "ApiKeyName"), lb_conn_doc_str(p, "ApiKeyValue"));
     } else if (strcmp(type, "OAUTH_CLIENT_CREDENTIALS") == 0) {
         if (!conn->token) return -EAGAIN;
@@ -202,31 +271,34 @@ static int add_auth(header_list_t *h, const lb_conn_entry_t *conn)
     return 0;
 }
 
+/* A delivery body is parsed only to merge connection body parameters into it. It was rendered
+ * here from an event (at most LB_JSON_EVENT_MAX_DEPTH deep, plus its envelope and template), so
+ * this bound only keeps a pathological body from recursing without limit. */
+#define BODY_MAX_DEPTH 512
+
 /* Connection body parameters are merged into a JSON-object body (they win on a clash); any other
  * body is sent unchanged. */
-static char *merge_body(const char *body, const cJSON *body_params)
+static char *merge_body(const char *body, const lb_json_t *body_params)
 {
     if (!body) return NULL;
-    if (!cJSON_GetArraySize(body_params)) return lb_strdup(body);
-    cJSON *doc = cJSON_Parse(body);
-    if (!cJSON_IsObject(doc)) {
-        cJSON_Delete(doc);
+    if (!lb_json_is(body_params, LB_JSON_ARRAY) || !body_params->n_children) return lb_strdup(body);
+    lb_json_doc_t *doc;
+    if (lb_json_parse(body, strlen(body), BODY_MAX_DEPTH, &doc, NULL)) return lb_strdup(body);
+    lb_json_t *root = lb_json_doc_root(doc);
+    if (root->type != LB_JSON_OBJECT) {
+        lb_json_doc_free(&doc);
         return lb_strdup(body);
     }
-    const cJSON *p;
-    cJSON_ArrayForEach(p, body_params)
+    lb_json_each(p, body_params)
     {
         const char *k = lb_conn_doc_str(p, "Key"), *v = lb_conn_doc_str(p, "Value");
         if (!k || !v) continue;
-        cJSON_DeleteItemFromObjectCaseSensitive(doc, k);
-        cJSON_AddStringToObject(doc, k, v);
+        lb_json_remove(root, k);
+        lb_json_add_str(doc, root, k, v);
     }
-    char *out = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    if (!out) return lb_strdup(body);
-    char *copy = lb_strdup(out);
-    cJSON_free(out);
-    return copy;
+    char *out = lb_json_print(root, NULL);
+    lb_json_doc_free(&doc);
+    return out;
 }
 
 /* Name of an API destination ARN "...:api-destination/NAME/ID". */
@@ -249,73 +321,62 @@ static lb_conn_entry_t *destination_of(const lb_connections_t *r, const char *re
     char name[256];
     if (apidest_arn_name(arn, name, sizeof name)) return NULL;
     lb_conn_entry_t *e = lb_conn_entry_find(r, LB_CONN_API_DESTINATION, region, name);
-    const char *actual = e ? lb_conn_doc_str(e->doc, "ApiDestinationArn") : NULL;
+    const char *actual = e ? lb_conn_doc_str(lb_conn_entry_doc(e), "ApiDestinationArn") : NULL;
     return actual && strcmp(actual, arn) == 0 ? e : NULL;
 }
 
 static lb_conn_entry_t *connection_of(const lb_connections_t *r, const char *region,
-                                      const cJSON *dest)
+                                      const lb_json_t *dest)
 {
     char name[256];
     const char *arn = lb_conn_doc_str(dest, "ConnectionArn");
     if (lb_connection_arn_name(arn, name, sizeof name)) return NULL;
     lb_conn_entry_t *e = lb_conn_entry_find(r, LB_CONN_CONNECTION, region, name);
-    const char *actual = e ? lb_conn_doc_str(e->doc, "ConnectionArn") : NULL;
+    const char *actual = e ? lb_conn_doc_str(lb_conn_entry_doc(e), "ConnectionArn") : NULL;
     return actual && strcmp(actual, arn) == 0 ? e : NULL;
 }
 
 int lb_apidest_prepare(const lb_connections_t *r, const char *region, const char *destination_arn,
-                       const char *http_parameters_json, const char *body, lb_http_call_t *out)
+                       const lb_http_params_t *params, const char *body, lb_http_call_t *out)
 {
     memset(out, 0, sizeof *out);
     const lb_conn_entry_t *dest = destination_of(r, region, destination_arn);
     if (!dest) return -ENOENT;
-    const lb_conn_entry_t *conn = connection_of(r, region, dest->doc);
+    const lb_json_t *dest_doc = lb_conn_entry_doc(dest);
+    const lb_conn_entry_t *conn = connection_of(r, region, dest_doc);
     if (!conn) return -ENOENT;
     const char *state = lb_connection_state(r, region, conn->name);
     if (state && strcmp(state, "DEAUTHORIZED") == 0) return LB_EINVALID;
-    cJSON *target = NULL;
-    if (http_parameters_json) {
-        target = cJSON_Parse(http_parameters_json);
-        if (!cJSON_IsObject(target)) {
-            cJSON_Delete(target);
-            return -EINVAL;
-        }
-    }
-    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(conn->doc, "AuthParameters");
-    const cJSON *inv = cJSON_GetObjectItemCaseSensitive(auth, "InvocationHttpParameters");
+    const lb_json_t *auth = lb_json_get(lb_conn_entry_doc(conn), "AuthParameters");
+    const lb_json_t *inv = lb_json_get(auth, "InvocationHttpParameters");
 
     header_list_t h = {0};
     int rc = add_auth(&h, conn);
     if (rc) {
-        cJSON_Delete(target);
         lb_http_call_t partial = {.headers = header_finish(&h)};
         lb_http_call_clear(&partial);
         return rc;
     }
-    header_add_list(&h, cJSON_GetObjectItemCaseSensitive(inv, "HeaderParameters"));
-    header_add_map(&h, cJSON_GetObjectItemCaseSensitive(target, "HeaderParameters"));
+    header_add_list(&h, lb_json_get(inv, "HeaderParameters"));
+    for (size_t i = 0; params && i < params->n_headers; i++)
+        header_add(&h, params->headers[i].name, params->headers[i].value);
     header_add(&h, "Content-Type", "application/json; charset=utf-8");
     header_add(&h, "User-Agent", "Amazon/EventBridge/ApiDestinations");
     header_add(&h, "Range", "bytes=0-1048575");
 
     url_builder_t u = {0};
-    const char *endpoint = lb_conn_doc_str(dest->doc, "InvocationEndpoint");
-    url_start(&u, endpoint ? endpoint : "",
-              cJSON_GetObjectItemCaseSensitive(target, "PathParameterValues"));
-    query_add_list(&u, cJSON_GetObjectItemCaseSensitive(inv, "QueryStringParameters"));
-    const cJSON *q;
-    cJSON_ArrayForEach(
-        q, cJSON_GetObjectItemCaseSensitive(target, "QueryStringParameters")) if (cJSON_IsString(q))
-        query_add(&u, q->string, q->valuestring);
+    const char *endpoint = lb_conn_doc_str(dest_doc, "InvocationEndpoint");
+    url_start(&u, endpoint ? endpoint : "", params);
+    query_add_list(&u, lb_json_get(inv, "QueryStringParameters"));
+    for (size_t i = 0; params && i < params->n_query; i++)
+        query_add(&u, params->query[i].name, params->query[i].value);
     lb_buf_free(&u.seen);
 
-    const char *method = lb_conn_doc_str(dest->doc, "HttpMethod");
+    const char *method = lb_conn_doc_str(dest_doc, "HttpMethod");
     out->method = lb_strdup(method ? method : "POST");
     out->url = lb_buf_steal(&u.url, NULL);
     out->headers = header_finish(&h);
-    out->body = merge_body(body, cJSON_GetObjectItemCaseSensitive(inv, "BodyParameters"));
-    cJSON_Delete(target);
+    out->body = merge_body(body, lb_json_get(inv, "BodyParameters"));
     return 0;
 }
 
@@ -324,7 +385,7 @@ int64_t lb_apidest_rate_take(lb_connections_t *r, const char *region, const char
 {
     lb_conn_entry_t *dest = destination_of(r, region, destination_arn);
     if (!dest) return -ENOENT;
-    int64_t limit = lb_conn_doc_int(dest->doc, "InvocationRateLimitPerSecond", 300);
+    int64_t limit = lb_conn_doc_int(lb_conn_entry_doc(dest), "InvocationRateLimitPerSecond", 300);
     if (limit < 1) limit = 1;
     if (!dest->bucket_started) {
         dest->bucket_started = 1;
@@ -361,14 +422,15 @@ int lb_connections_oauth_request(const lb_connections_t *r, const char *region,
     const lb_conn_entry_t *conn =
         lb_conn_entry_find(r, LB_CONN_CONNECTION, region, connection_name);
     if (!conn) return -ENOENT;
-    const char *type = lb_conn_doc_str(conn->doc, "AuthorizationType");
+    const lb_json_t *doc = lb_conn_entry_doc(conn);
+    const char *type = lb_conn_doc_str(doc, "AuthorizationType");
     if (!type || strcmp(type, "OAUTH_CLIENT_CREDENTIALS") != 0) return -EINVAL;
-    const char *stored = lb_conn_doc_str(conn->doc, "ConnectionState");
+    const char *stored = lb_conn_doc_str(doc, "ConnectionState");
     if (stored && strcmp(stored, "DEAUTHORIZED") == 0) return LB_EINVALID;
-    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(conn->doc, "AuthParameters");
-    const cJSON *oauth = cJSON_GetObjectItemCaseSensitive(auth, "OAuthParameters");
-    const cJSON *client = cJSON_GetObjectItemCaseSensitive(oauth, "ClientParameters");
-    const cJSON *http = cJSON_GetObjectItemCaseSensitive(oauth, "OAuthHttpParameters");
+    const lb_json_t *auth = lb_json_get(doc, "AuthParameters");
+    const lb_json_t *oauth = lb_json_get(auth, "OAuthParameters");
+    const lb_json_t *client = lb_json_get(oauth, "ClientParameters");
+    const lb_json_t *http = lb_json_get(oauth, "OAuthHttpParameters");
     const char *endpoint = lb_conn_doc_str(oauth, "AuthorizationEndpoint");
     const char *method = lb_conn_doc_str(oauth, "HttpMethod");
     if (!endpoint) return -EINVAL;
@@ -376,22 +438,22 @@ int lb_connections_oauth_request(const lb_connections_t *r, const char *region,
 
     header_list_t h = {0};
     add_basic(&h, lb_conn_doc_str(client, "ClientID"), lb_conn_doc_str(client, "ClientSecret"));
-    header_add_list(&h, cJSON_GetObjectItemCaseSensitive(http, "HeaderParameters"));
+    header_add_list(&h, lb_json_get(http, "HeaderParameters"));
 
     lb_buf_t form = {0};
     int has_grant = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(http, "BodyParameters"))
-    {
-        const char *k = lb_conn_doc_str(p, "Key");
-        if (k && strcmp(k, "grant_type") == 0) has_grant = 1;
-        form_add(&form, k, lb_conn_doc_str(p, "Value"));
-    }
+    const lb_json_t *body_params = lb_json_get(http, "BodyParameters");
+    if (lb_json_is(body_params, LB_JSON_ARRAY)) lb_json_each(p, body_params)
+        {
+            const char *k = lb_conn_doc_str(p, "Key");
+            if (k && strcmp(k, "grant_type") == 0) has_grant = 1;
+            form_add(&form, k, lb_conn_doc_str(p, "Value"));
+        }
     if (!has_grant) form_add(&form, "grant_type", "client_credentials");
 
     url_builder_t u = {0};
     url_start(&u, endpoint, NULL);
-    query_add_list(&u, cJSON_GetObjectItemCaseSensitive(http, "QueryStringParameters"));
+    query_add_list(&u, lb_json_get(http, "QueryStringParameters"));
     lb_buf_free(&u.seen);
     if (strcmp(method, "GET") == 0) {
         /* A GET has no body: its form parameters go in the query string. */

@@ -1,6 +1,7 @@
 #include "lb_connections.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static void entry_clear(lb_conn_entry_t *e)
 {
     free(e->region);
     free(e->name);
-    cJSON_Delete(e->doc);
+    lb_json_doc_free(&e->doc);
     if (e->token) {
         /* Tokens are credentials: do not leave them in freed memory. */
         memset(e->token, 0, strlen(e->token));
@@ -48,16 +49,19 @@ void lb_connections_free(lb_connections_t **r)
     *r = NULL;
 }
 
-const char *lb_conn_doc_str(const cJSON *doc, const char *key)
+const char *lb_conn_doc_str(const lb_json_t *doc, const char *key)
 {
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
-    return cJSON_IsString(f) ? f->valuestring : NULL;
+    return lb_json_get_str(doc, key);
 }
 
-int64_t lb_conn_doc_int(const cJSON *doc, const char *key, int64_t dflt)
+int64_t lb_conn_doc_int(const lb_json_t *doc, const char *key, int64_t dflt)
 {
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
-    return cJSON_IsNumber(f) ? (int64_t)f->valuedouble : dflt;
+    const lb_json_t *f = lb_json_get(doc, key);
+    if (!lb_json_is(f, LB_JSON_NUMBER) || isnan(f->num)) return dflt;
+    /* Converting a double outside int64_t's range is undefined behaviour: clamp first. */
+    if (f->num >= 9223372036854775807.0) return INT64_MAX;
+    if (f->num <= -9223372036854775808.0) return INT64_MIN;
+    return (int64_t)f->num;
 }
 
 static int key_cmp(const lb_conn_entry_t *e, const char *region, const char *name)
@@ -89,30 +93,30 @@ lb_conn_entry_t *lb_conn_entry_find(const lb_connections_t *r, lb_conn_kind_t ki
     return NULL;
 }
 
-const cJSON *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
-                          const char *name)
+const lb_json_t *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
+                              const char *name)
 {
     const lb_conn_entry_t *e = lb_conn_entry_find(r, kind, region, name);
-    return e ? e->doc : NULL;
+    return e ? lb_conn_entry_doc(e) : NULL;
 }
 
-const cJSON *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
-                        const char **region_out)
+const lb_json_t *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
+                            const char **region_out)
 {
     if (i >= r->n[kind]) return NULL;
     if (region_out) *region_out = r->v[kind][i].region;
-    return r->v[kind][i].doc;
+    return lb_conn_entry_doc(&r->v[kind][i]);
 }
 
-int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const cJSON *doc)
+int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const lb_json_t *doc)
 {
     const char *name = lb_conn_doc_str(doc, "Name");
-    if (!region || !name) return -EINVAL;
-    cJSON *copy = cJSON_Duplicate(doc, 1);
-    if (!copy) return -ENOMEM;
+    if (!region || !name || doc->type != LB_JSON_OBJECT) return -EINVAL;
+    lb_json_doc_t *copy = lb_json_doc_new();
+    lb_json_doc_set_root(copy, lb_json_copy(copy, doc));
     lb_conn_entry_t *e = lb_conn_entry_find(r, kind, region, name);
     if (e) {
-        cJSON_Delete(e->doc);
+        lb_json_doc_free(&e->doc);
         e->doc = copy;
         if (kind == LB_CONN_CONNECTION) {
             /* New auth parameters need a new token. */
@@ -154,8 +158,8 @@ const char *lb_connection_state(const lb_connections_t *r, const char *region, c
 {
     const lb_conn_entry_t *e = lb_conn_entry_find(r, LB_CONN_CONNECTION, region, name);
     if (!e) return NULL;
-    const char *state = lb_conn_doc_str(e->doc, "ConnectionState");
-    const char *type = lb_conn_doc_str(e->doc, "AuthorizationType");
+    const char *state = lb_conn_doc_str(lb_conn_entry_doc(e), "ConnectionState");
+    const char *type = lb_conn_doc_str(lb_conn_entry_doc(e), "AuthorizationType");
     if (!state) return "AUTHORIZED";
     if (strcmp(state, "AUTHORIZING") == 0 && type &&
         strcmp(type, "OAUTH_CLIENT_CREDENTIALS") == 0) {
@@ -183,13 +187,13 @@ int lb_connection_arn_name(const char *arn, char *out, size_t outlen)
 
 const char *lb_apidest_state(const lb_connections_t *r, const char *region, const char *name)
 {
-    const cJSON *doc = lb_conn_find(r, LB_CONN_API_DESTINATION, region, name);
+    const lb_json_t *doc = lb_conn_find(r, LB_CONN_API_DESTINATION, region, name);
     if (!doc) return NULL;
     const char *conn_arn = lb_conn_doc_str(doc, "ConnectionArn");
     char conn_name[256];
     if (!conn_arn || lb_connection_arn_name(conn_arn, conn_name, sizeof conn_name))
         return "INACTIVE";
-    const cJSON *conn = lb_conn_find(r, LB_CONN_CONNECTION, region, conn_name);
+    const lb_json_t *conn = lb_conn_find(r, LB_CONN_CONNECTION, region, conn_name);
     const char *conn_state = lb_connection_state(r, region, conn_name);
     const char *actual_arn = conn ? lb_conn_doc_str(conn, "ConnectionArn") : NULL;
     if (!actual_arn || strcmp(actual_arn, conn_arn) != 0) return "INACTIVE";
@@ -275,13 +279,16 @@ static int load_kind(lb_connections_t *r, lb_store_t *s, lb_conn_kind_t kind, si
         const char *region = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
         const char *json = (const char *)sqlite3_column_text(st, 2);
-        cJSON *doc = json ? cJSON_Parse(json) : NULL;
-        const char *doc_name = lb_conn_doc_str(doc, "Name");
+        lb_json_doc_t *doc = NULL;
+        if (json)
+            lb_json_parse(json, (size_t)sqlite3_column_bytes(st, 2), LB_JSON_REQUEST_MAX_DEPTH,
+                          &doc, NULL);
+        const char *doc_name = lb_conn_doc_str(lb_json_doc_root(doc), "Name");
         if (!region || !name || !doc_name || strcmp(doc_name, name) != 0 ||
-            lb_conn_put(r, kind, region, doc)) {
+            lb_conn_put(r, kind, region, lb_json_doc_root(doc))) {
             if (skipped) (*skipped)++;
         }
-        cJSON_Delete(doc);
+        lb_json_doc_free(&doc);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : LB_ESTORE;
@@ -302,7 +309,7 @@ int lb_connections_oauth_set_token(lb_connections_t *r, const char *region,
 {
     lb_conn_entry_t *e = lb_conn_entry_find(r, LB_CONN_CONNECTION, region, connection_name);
     if (!e) return -ENOENT;
-    const char *type = lb_conn_doc_str(e->doc, "AuthorizationType");
+    const char *type = lb_conn_doc_str(lb_conn_entry_doc(e), "AuthorizationType");
     if (!type || strcmp(type, "OAUTH_CLIENT_CREDENTIALS") != 0) return -EINVAL;
     if (e->token) memset(e->token, 0, strlen(e->token));
     free(e->token);
@@ -317,8 +324,8 @@ int lb_connections_oauth_due(const lb_connections_t *r, int64_t now_ms, lb_oauth
 {
     for (size_t i = 0; i < r->n[LB_CONN_CONNECTION]; i++) {
         const lb_conn_entry_t *e = &r->v[LB_CONN_CONNECTION][i];
-        const char *type = lb_conn_doc_str(e->doc, "AuthorizationType");
-        const char *state = lb_conn_doc_str(e->doc, "ConnectionState");
+        const char *type = lb_conn_doc_str(lb_conn_entry_doc(e), "AuthorizationType");
+        const char *state = lb_conn_doc_str(lb_conn_entry_doc(e), "ConnectionState");
         if (!type || strcmp(type, "OAUTH_CLIENT_CREDENTIALS") != 0) continue;
         if (state && strcmp(state, "DEAUTHORIZED") == 0) continue;
         if (e->token_failed) continue;

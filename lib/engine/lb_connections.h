@@ -11,8 +11,8 @@
  *   api destination: Name, ApiDestinationArn, Description?, ConnectionArn, InvocationEndpoint,
  *                    HttpMethod, InvocationRateLimitPerSecond, CreationTime, LastModifiedTime
  * Secrets stay in the local database; nothing here logs them, and proto/ renders only the public
- * members. The registry owns deep copies of every document; pointers it hands out are valid until
- * the next put/remove of that resource.
+ * members. The registry owns a deep copy of every document (each in an lb_json_doc_t of its own);
+ * pointers it hands out are valid until the next put/remove of that resource.
  *
  * Runtime state that is not durable lives only here: OAuth access tokens (fetched by the daemon
  * after start-up or an update) and the rate limiter buckets. An OAuth connection is stored as
@@ -20,10 +20,10 @@
 #ifndef LB_CONNECTIONS_H
 #define LB_CONNECTIONS_H
 
-#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_json.h"
 #include "lb_store.h"
 
 typedef struct lb_connections lb_connections_t;
@@ -44,19 +44,19 @@ int lb_connections_load(lb_connections_t *r, lb_store_t *s, size_t *skipped);
 /* ---- Registry (loop thread). Resources are kept sorted by (region, name). ---- */
 
 /* The definition document, or NULL. */
-const cJSON *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
-                          const char *name);
+const lb_json_t *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
+                              const char *name);
 /* Inserts or replaces with a deep copy of doc (which must have a string "Name"). Replacing a
  * connection drops its OAuth token; replacing a destination keeps its rate bucket. */
-int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const cJSON *doc);
+int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const lb_json_t *doc);
 /* LB_ENOTFOUND if absent. */
 int lb_conn_remove(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const char *name);
 /* Index of the first resource of region whose name is >= name; walk with lb_conn_at until it
  * returns NULL or a resource of another region (*region_out). */
 size_t lb_conn_lower_bound(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
                            const char *name);
-const cJSON *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
-                        const char **region_out);
+const lb_json_t *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
+                            const char **region_out);
 
 /* The state AWS reports: a connection's ConnectionState, except that an OAuth connection with a
  * token is AUTHORIZED and one whose token request failed is DEAUTHORIZED; a destination is ACTIVE
@@ -90,6 +90,18 @@ typedef struct {
 
 void lb_http_call_clear(lb_http_call_t *c);
 
+/* A target's HttpParameters, compiled once when the target is written (PutTargets, start-up) so
+ * that a delivery never reads JSON: PathParameterValues in order (up to the first that is not a
+ * string), HeaderParameters and QueryStringParameters as name/value pairs in document order
+ * (members whose value is not a string are left out, as is any string holding U+0000). */
+typedef struct lb_http_params lb_http_params_t;
+
+/* Compiles a target's HttpParameters object into *out, which the caller owns (free with
+ * lb_http_params_free). http_parameters NULL or not an object gives *out NULL: a target without
+ * parameters. Returns 0. */
+int lb_http_params_compile(const lb_json_t *http_parameters, lb_http_params_t **out);
+void lb_http_params_free(lb_http_params_t **p);
+
 /* Builds the request for an API destination target, as EventBridge sends it: the destination's
  * method and endpoint, `*` in the endpoint replaced by HttpParameters.PathParameterValues in
  * order; query string parameters of the connection's InvocationHttpParameters, then the target's
@@ -97,12 +109,12 @@ void lb_http_call_clear(lb_http_call_t *c);
  * priority auth > connection > target > defaults (Content-Type: application/json;
  * charset=utf-8, User-Agent: Amazon/EventBridge/ApiDestinations, Range: bytes=0-1048575), names
  * compared case-insensitively; body parameters of the connection merged into a JSON-object body.
- * http_parameters_json is the target's HttpParameters object text (or NULL).
+ * params is the target's compiled HttpParameters (NULL: none).
  * Returns -ENOENT if the destination (by name and exact ARN) or its connection is missing,
  * LB_EINVALID if the connection is deauthorized, -EAGAIN if it is an OAuth connection still
- * waiting for its token, -EINVAL if http_parameters_json is not a JSON object. */
+ * waiting for its token. */
 int lb_apidest_prepare(const lb_connections_t *r, const char *region, const char *destination_arn,
-                       const char *http_parameters_json, const char *body, lb_http_call_t *out);
+                       const lb_http_params_t *params, const char *body, lb_http_call_t *out);
 
 /* InvocationRateLimitPerSecond as a token bucket per destination (burst = the limit): 0 when one
  * invocation may be sent now (and takes it), else the milliseconds to wait. -ENOENT if the

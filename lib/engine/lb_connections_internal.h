@@ -11,7 +11,7 @@
 typedef struct {
     char *region;
     char *name;
-    cJSON *doc; /* the definition document, owned */
+    lb_json_doc_t *doc; /* the definition document (its root an object), owned */
     /* Connections: the OAuth access token (memory only, never logged). */
     char *token;
     int64_t token_expires_ms;
@@ -27,8 +27,14 @@ typedef struct {
 lb_conn_entry_t *lb_conn_entry_find(const lb_connections_t *r, lb_conn_kind_t kind,
                                     const char *region, const char *name);
 
-/* Member accessors that tolerate absence. */
-const char *lb_conn_doc_str(const cJSON *doc, const char *key);
-int64_t lb_conn_doc_int(const cJSON *doc, const char *key, int64_t dflt);
+static inline const lb_json_t *lb_conn_entry_doc(const lb_conn_entry_t *e)
+{
+    return lb_json_doc_root(e->doc);
+}
+
+/* Member accessors that tolerate absence (and a NULL doc). lb_conn_doc_str gives NULL for a
+ * string holding U+0000; lb_conn_doc_int clamps a number to the int64_t range. */
+const char *lb_conn_doc_str(const lb_json_t *doc, const char *key);
+int64_t lb_conn_doc_int(const lb_json_t *doc, const char *key, int64_t dflt);
 
 #endif

@@ -1,12 +1,13 @@
 #include "lb_rules.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_json.h"
 #include "lb_util.h"
 
 typedef struct {
@@ -39,6 +40,7 @@ void lb_target_clear(lb_target_t *t)
     free(t->json);
     free(t->dlq_arn);
     lb_input_free(&t->input);
+    lb_http_params_free(&t->http_params);
     memset(t, 0, sizeof *t);
 }
 
@@ -55,7 +57,8 @@ void lb_rule_clear(lb_rule_t *rule)
     free(rule->managed_by);
     free(rule->tags_json);
     lb_pattern_free(&rule->pattern);
-    for (size_t i = 0; i < rule->n_targets; i++) lb_target_clear(&rule->targets[i]);
+    for (size_t i = 0; i < rule->n_targets; i++)
+        lb_target_clear(&rule->targets[i]);
     free(rule->targets);
     memset(rule, 0, sizeof *rule);
 }
@@ -109,51 +112,59 @@ int lb_rule_enabled(const lb_rule_t *rule)
     return strncmp(rule->state, "ENABLED", 7) == 0;
 }
 
-static const char *json_str(const cJSON *o, const char *key)
+static const char *json_str(const lb_json_t *o, const char *key)
 {
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(f) ? f->valuestring : NULL;
+    return lb_json_get_str(o, key);
+}
+
+/* A RetryPolicy number as an int: PutTargets keeps them in range, but a stored definition is
+ * read back too, and converting a double outside int's range is undefined behaviour. */
+static int json_int(const lb_json_t *o, const char *key, int dflt)
+{
+    const lb_json_t *f = lb_json_get(o, key);
+    if (!lb_json_is(f, LB_JSON_NUMBER) || isnan(f->num)) return dflt;
+    if (f->num >= 2147483647.0) return 2147483647;
+    if (f->num <= -2147483648.0) return -2147483647 - 1;
+    return (int)f->num;
 }
 
 int lb_target_init(lb_target_t *t, const char *target_json, char **errmsg)
 {
     memset(t, 0, sizeof *t);
-    cJSON *o = cJSON_Parse(target_json);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
+    lb_json_doc_t *doc = NULL;
+    if (lb_json_parse(target_json, strlen(target_json), LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL) ||
+        lb_json_doc_root(doc)->type != LB_JSON_OBJECT) {
+        lb_json_doc_free(&doc);
         if (errmsg) *errmsg = lb_strdup("Target is not a JSON object.");
         return -EINVAL;
     }
+    const lb_json_t *o = lb_json_doc_root(doc);
     const char *id = json_str(o, "Id"), *arn = json_str(o, "Arn");
-    const cJSON *xf = cJSON_GetObjectItemCaseSensitive(o, "InputTransformer");
+    const lb_json_t *xf = lb_json_get(o, "InputTransformer");
     char *paths = NULL;
     const char *tmpl = NULL;
-    if (cJSON_IsObject(xf)) {
-        const cJSON *map = cJSON_GetObjectItemCaseSensitive(xf, "InputPathsMap");
-        if (map) paths = cJSON_PrintUnformatted(map);
+    if (lb_json_is(xf, LB_JSON_OBJECT)) {
+        const lb_json_t *map = lb_json_get(xf, "InputPathsMap");
+        if (map) paths = lb_json_print(map, NULL);
         tmpl = json_str(xf, "InputTemplate");
         if (!tmpl) tmpl = "";
     }
     int rc = lb_input_compile_for_target(id ? id : "", json_str(o, "Input"),
                                          json_str(o, "InputPath"), paths, tmpl, &t->input, errmsg);
-    cJSON_free(paths);
+    free(paths);
     if (rc) {
-        cJSON_Delete(o);
+        lb_json_doc_free(&doc);
         return rc;
     }
     t->id = lb_strdup(id ? id : "");
     t->arn = lb_strdup(arn ? arn : "");
-    t->json = cJSON_PrintUnformatted(o);
-    const cJSON *dlq = cJSON_GetObjectItemCaseSensitive(o, "DeadLetterConfig");
-    t->dlq_arn = lb_strdup(json_str(dlq, "Arn"));
-    t->max_attempts = LB_RETRY_MAX_ATTEMPTS_DEFAULT;
-    t->max_age_s = LB_RETRY_MAX_AGE_S_DEFAULT;
-    const cJSON *retry = cJSON_GetObjectItemCaseSensitive(o, "RetryPolicy");
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(retry, "MaximumRetryAttempts");
-    if (cJSON_IsNumber(f)) t->max_attempts = f->valueint;
-    f = cJSON_GetObjectItemCaseSensitive(retry, "MaximumEventAgeInSeconds");
-    if (cJSON_IsNumber(f)) t->max_age_s = f->valueint;
-    cJSON_Delete(o);
+    t->json = lb_json_print(o, NULL);
+    t->dlq_arn = lb_strdup(json_str(lb_json_get(o, "DeadLetterConfig"), "Arn"));
+    const lb_json_t *retry = lb_json_get(o, "RetryPolicy");
+    t->max_attempts = json_int(retry, "MaximumRetryAttempts", LB_RETRY_MAX_ATTEMPTS_DEFAULT);
+    t->max_age_s = json_int(retry, "MaximumEventAgeInSeconds", LB_RETRY_MAX_AGE_S_DEFAULT);
+    lb_http_params_compile(lb_json_get(o, "HttpParameters"), &t->http_params);
+    lb_json_doc_free(&doc);
     return 0;
 }
 
@@ -179,8 +190,7 @@ size_t lb_rules_lower_bound(const lb_rules_t *r, const char *region, const char 
     return lo;
 }
 
-lb_rule_t *lb_rules_find(const lb_rules_t *r, const char *region, const char *bus,
-                         const char *name)
+lb_rule_t *lb_rules_find(const lb_rules_t *r, const char *region, const char *bus, const char *name)
 {
     size_t i = lb_rules_lower_bound(r, region, bus, name);
     return i < r->n && key_cmp(r->rules[i], region, bus, name) == 0 ? r->rules[i] : NULL;
@@ -280,7 +290,8 @@ int lb_rules_remove(lb_rules_t *r, const char *region, const char *bus, const ch
 int lb_rules_set_targets(lb_rules_t *r, lb_rule_t *rule, lb_target_t *targets, size_t n)
 {
     (void)r;
-    for (size_t i = 0; i < rule->n_targets; i++) lb_target_clear(&rule->targets[i]);
+    for (size_t i = 0; i < rule->n_targets; i++)
+        lb_target_clear(&rule->targets[i]);
     free(rule->targets);
     rule->targets = NULL;
     if (n) { /* memcpy/memset with a NULL pointer are undefined even for 0 bytes */
@@ -329,23 +340,19 @@ void lb_rule_arn(const char *region, const char *account, const char *bus, const
 
 /* ---- store ---- */
 
-static void add_str(cJSON *o, const char *key, const char *v)
-{
-    if (v) cJSON_AddStringToObject(o, key, v);
-}
-
 int lb_store_rule_put(lb_store_t *s, const lb_rule_t *rule)
 {
-    cJSON *o = cJSON_CreateObject();
-    add_str(o, "EventPattern", rule->event_pattern);
-    add_str(o, "ScheduleExpression", rule->schedule);
-    add_str(o, "State", rule->state);
-    add_str(o, "Description", rule->description);
-    add_str(o, "RoleArn", rule->role_arn);
-    add_str(o, "ManagedBy", rule->managed_by);
-    add_str(o, "Tags", rule->tags_json);
-    char *json = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    lb_json_doc_t *doc = lb_json_doc_new();
+    lb_json_t *o = lb_json_new(doc, LB_JSON_OBJECT);
+    lb_json_add_str(doc, o, "EventPattern", rule->event_pattern);
+    lb_json_add_str(doc, o, "ScheduleExpression", rule->schedule);
+    lb_json_add_str(doc, o, "State", rule->state);
+    lb_json_add_str(doc, o, "Description", rule->description);
+    lb_json_add_str(doc, o, "RoleArn", rule->role_arn);
+    lb_json_add_str(doc, o, "ManagedBy", rule->managed_by);
+    lb_json_add_str(doc, o, "Tags", rule->tags_json);
+    char *json = lb_json_print(o, NULL);
+    lb_json_doc_free(&doc);
     sqlite3_stmt *st;
     int rc = LB_ESTORE;
     if (sqlite3_prepare_v2(lb_store_db(s),
@@ -361,12 +368,11 @@ int lb_store_rule_put(lb_store_t *s, const lb_rule_t *rule)
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : LB_ESTORE;
         sqlite3_finalize(st);
     }
-    cJSON_free(json);
+    free(json);
     return rc;
 }
 
-static int exec_bound(lb_store_t *s, const char *sql, const char *a, const char *b,
-                      const char *c)
+static int exec_bound(lb_store_t *s, const char *sql, const char *a, const char *b, const char *c)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(lb_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) return LB_ESTORE;
@@ -380,8 +386,8 @@ static int exec_bound(lb_store_t *s, const char *sql, const char *a, const char 
 
 int lb_store_rule_delete(lb_store_t *s, const char *region, const char *bus, const char *name)
 {
-    int rc = exec_bound(s, "DELETE FROM targets WHERE region = ? AND bus = ? AND rule = ?",
-                        region, bus, name);
+    int rc = exec_bound(s, "DELETE FROM targets WHERE region = ? AND bus = ? AND rule = ?", region,
+                        bus, name);
     if (rc) return rc;
     rc = exec_bound(s, "DELETE FROM rules WHERE region = ? AND bus = ? AND name = ?", region, bus,
                     name);
@@ -442,26 +448,30 @@ int lb_rules_load(lb_rules_t *r, lb_store_t *s, size_t *skipped)
 {
     sqlite3_stmt *st;
     *skipped = 0;
-    if (sqlite3_prepare_v2(lb_store_db(s),
-                           "SELECT region, bus, name, json, created_ms FROM rules", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(lb_store_db(s), "SELECT region, bus, name, json, created_ms FROM rules",
+                           -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(st, 3));
+        const char *json = (const char *)sqlite3_column_text(st, 3);
+        lb_json_doc_t *doc = NULL;
+        if (json)
+            lb_json_parse(json, (size_t)sqlite3_column_bytes(st, 3), LB_JSON_REQUEST_MAX_DEPTH,
+                          &doc, NULL);
+        const lb_json_t *o = lb_json_doc_root(doc);
         lb_rule_t rule;
-        if (!o || lb_rule_init(&rule, (const char *)sqlite3_column_text(st, 0),
-                               (const char *)sqlite3_column_text(st, 1),
-                               (const char *)sqlite3_column_text(st, 2),
-                               json_str(o, "EventPattern"), json_str(o, "ScheduleExpression"),
-                               json_str(o, "State"), json_str(o, "Description"),
-                               json_str(o, "RoleArn"), json_str(o, "ManagedBy"),
-                               json_str(o, "Tags"), sqlite3_column_int64(st, 4), NULL)) {
+        if (!lb_json_is(o, LB_JSON_OBJECT) ||
+            lb_rule_init(
+                &rule, (const char *)sqlite3_column_text(st, 0),
+                (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
+                json_str(o, "EventPattern"), json_str(o, "ScheduleExpression"),
+                json_str(o, "State"), json_str(o, "Description"), json_str(o, "RoleArn"),
+                json_str(o, "ManagedBy"), json_str(o, "Tags"), sqlite3_column_int64(st, 4), NULL)) {
             (*skipped)++;
-            cJSON_Delete(o);
+            lb_json_doc_free(&doc);
             continue;
         }
-        cJSON_Delete(o);
+        lb_json_doc_free(&doc);
         lb_rules_put(r, &rule);
     }
     sqlite3_finalize(st);

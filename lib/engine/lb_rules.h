@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_connections.h"
 #include "lb_pattern.h"
 #include "lb_store.h"
 #include "lb_transform.h"
@@ -21,11 +22,12 @@
 typedef struct {
     char *id;
     char *arn;
-    char *json;     /* the Target object as accepted, normalized JSON text */
-    char *dlq_arn;  /* DeadLetterConfig.Arn or NULL */
+    char *json;    /* the Target object as accepted, normalized JSON text */
+    char *dlq_arn; /* DeadLetterConfig.Arn or NULL */
     int max_attempts;
     int max_age_s;
-    lb_input_t *input; /* compiled Input / InputPath / InputTransformer */
+    lb_input_t *input;             /* compiled Input / InputPath / InputTransformer */
+    lb_http_params_t *http_params; /* compiled HttpParameters, or NULL */
 } lb_target_t;
 
 typedef struct {
@@ -58,8 +60,8 @@ int lb_rule_init(lb_rule_t *rule, const char *region, const char *bus, const cha
 void lb_rule_clear(lb_rule_t *rule);
 int lb_rule_enabled(const lb_rule_t *rule);
 
-/* Builds a target from a Target JSON object; compiles its input. Invalid input: -EINVAL and
- * *errmsg as AWS words it. */
+/* Builds a target from a Target JSON object; compiles its input and HttpParameters. Invalid
+ * input: -EINVAL and *errmsg as AWS words it. */
 int lb_target_init(lb_target_t *t, const char *target_json, char **errmsg);
 void lb_target_clear(lb_target_t *t);
 

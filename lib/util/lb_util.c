@@ -171,19 +171,29 @@ int lb_buf_puts(lb_buf_t *b, const char *s)
     return lb_buf_append(b, s, strlen(s));
 }
 
+int lb_buf_vprintf(lb_buf_t *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0) {
+        va_end(again);
+        return -EINVAL;
+    }
+    buf_reserve(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    va_end(again);
+    b->len += (size_t)n;
+    return 0;
+}
+
 int lb_buf_printf(lb_buf_t *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int rc = lb_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0) return -EINVAL;
-    buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
+    return rc;
 }
 
 int lb_buf_json_string(lb_buf_t *b, const char *s, size_t len)

@@ -1,4 +1,5 @@
 /* API destination operations (declared in lb_ops_conn.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +12,17 @@
     "[\\.\\-_A-Za-z0-9]+\\/[\\-A-Za-z0-9]+$"
 #define ENDPOINT_PATTERN "^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@&=+$,A-Za-z0-9])+)([).!';/?:,])?$"
 
-static const char *doc_str(const cJSON *doc, const char *key)
+static const char *doc_str(const lb_json_t *doc, const char *key)
 {
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
-    return cJSON_IsString(f) ? f->valuestring : NULL;
+    return lb_json_get_str(doc, key);
 }
 
-static int64_t doc_ms(const cJSON *doc, const char *key)
+static int64_t doc_ms(const lb_json_t *doc, const char *key)
 {
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, key);
-    return cJSON_IsNumber(f) ? (int64_t)f->valuedouble : 0;
+    const lb_json_t *f = lb_json_get(doc, key);
+    /* Written here as integers; anything else reads as 0 rather than as an out-of-range
+     * conversion. */
+    return lb_json_is(f, LB_JSON_NUMBER) && fabs(f->num) < 9.2e18 ? (int64_t)f->num : 0;
 }
 
 static void not_found(lb_call_t *call, const char *name)
@@ -40,10 +42,11 @@ static int is_method(const char *m)
     return 0;
 }
 
-/* ^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/NAME\/ID$ */
-static int connection_arn_ok(const char *arn)
+/* ^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/NAME\/ID$ for an ARN
+ * of len bytes (U+0000 is outside the pattern). */
+static int connection_arn_ok(const char *arn, size_t len)
 {
-    if (strncmp(arn, "arn:aws", 7) != 0) return 0;
+    if (strlen(arn) != len || strncmp(arn, "arn:aws", 7) != 0) return 0;
     const char *p = arn + 7;
     while ((*p >= 'a' && *p <= 'z') || *p == '-')
         p++;
@@ -66,13 +69,14 @@ static int connection_arn_ok(const char *arn)
             return 0;
     p = slash + 1;
     if (!*p) return 0;
-    return lb_chars_only(p, "-");
+    return lb_chars_only(p, strlen(p), "-");
 }
 
-/* The endpoint pattern's character set (percent escapes checked for two hex digits). */
-static int endpoint_ok(const char *s)
+/* The endpoint pattern's character set (percent escapes checked for two hex digits), for an
+ * endpoint of len bytes. */
+static int endpoint_ok(const char *s, size_t len)
 {
-    if (!*s) return 0;
+    if (!*s || strlen(s) != len) return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '%') {
@@ -82,20 +86,22 @@ static int endpoint_ok(const char *s)
             s += 2;
             continue;
         }
-        if (c >= 0x80 || !(lb_chars_only((char[]){(char)c, 0}, "-()_.!~*';/?:@&=+$,"))) return 0;
+        if (c >= 0x80 || !lb_chars_only(s, 1, "-()_.!~*';/?:@&=+$,")) return 0;
     }
     return 1;
 }
 
 /* The members Create and Update share; on success the valid ones are set in doc. */
-static int read_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v, int create, cJSON *doc)
+static int read_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *v, int create,
+                         lb_json_doc_t *doc, lb_json_t *root)
 {
     const char *desc, *conn_arn, *endpoint, *method;
+    size_t conn_arn_len, endpoint_len;
     int64_t rate = 0;
     int has_rate;
     if (lb_get_string(req, "Description", &desc, call) ||
-        lb_get_string(req, "ConnectionArn", &conn_arn, call) ||
-        lb_get_string(req, "InvocationEndpoint", &endpoint, call) ||
+        lb_get_string_n(req, "ConnectionArn", &conn_arn, &conn_arn_len, call) ||
+        lb_get_string_n(req, "InvocationEndpoint", &endpoint, &endpoint_len, call) ||
         lb_get_string(req, "HttpMethod", &method, call) ||
         lb_get_int(req, "InvocationRateLimitPerSecond", &rate, &has_rate, call))
         return -1;
@@ -103,17 +109,18 @@ static int read_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v, int c
         lb_verr_add(v, desc, "description", "Member must have length less than or equal to 512");
     if (!conn_arn && create)
         lb_verr_add(v, NULL, "connectionArn", "Member must not be null");
-    else if (conn_arn && (lb_utf8_length(conn_arn) > 1600 || !connection_arn_ok(conn_arn)))
-        lb_verr_add(v, conn_arn, "connectionArn",
-                    "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
+    else if (conn_arn &&
+             (lb_utf8_length(conn_arn) > 1600 || !connection_arn_ok(conn_arn, conn_arn_len)))
+        lb_verr_add_n(v, conn_arn, conn_arn_len, "connectionArn",
+                      "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
     if (!endpoint && create)
         lb_verr_add(v, NULL, "invocationEndpoint", "Member must not be null");
     else if (endpoint && lb_utf8_length(endpoint) > 2048)
-        lb_verr_add(v, endpoint, "invocationEndpoint",
-                    "Member must have length less than or equal to 2048");
-    else if (endpoint && !endpoint_ok(endpoint))
-        lb_verr_add(v, endpoint, "invocationEndpoint",
-                    "Member must satisfy regular expression pattern: " ENDPOINT_PATTERN);
+        lb_verr_add_n(v, endpoint, endpoint_len, "invocationEndpoint",
+                      "Member must have length less than or equal to 2048");
+    else if (endpoint && !endpoint_ok(endpoint, endpoint_len))
+        lb_verr_add_n(v, endpoint, endpoint_len, "invocationEndpoint",
+                      "Member must satisfy regular expression pattern: " ENDPOINT_PATTERN);
     if (!method && create)
         lb_verr_add(v, NULL, "httpMethod", "Member must not be null");
     else if (method && !is_method(method))
@@ -127,23 +134,16 @@ static int read_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v, int c
     static const char *const keys[] = {"Description", "ConnectionArn", "InvocationEndpoint",
                                        "HttpMethod"};
     const char *values[] = {desc, conn_arn, endpoint, method};
-    for (size_t i = 0; i < 4; i++) {
-        if (!values[i]) continue;
-        cJSON_DeleteItemFromObjectCaseSensitive(doc, keys[i]);
-        cJSON_AddStringToObject(doc, keys[i], values[i]);
-    }
-    if (has_rate) {
-        cJSON_DeleteItemFromObjectCaseSensitive(doc, "InvocationRateLimitPerSecond");
-        cJSON_AddNumberToObject(doc, "InvocationRateLimitPerSecond", (double)rate);
-    } else if (create) {
-        cJSON_AddNumberToObject(doc, "InvocationRateLimitPerSecond", 300);
-    }
+    for (size_t i = 0; i < 4; i++)
+        if (values[i]) lb_conn_set_str(doc, root, keys[i], values[i]);
+    if (has_rate || create)
+        lb_conn_set_ms(doc, root, "InvocationRateLimitPerSecond", has_rate ? rate : 300);
     return 0;
 }
 
 /* Checks what validation cannot: the connection exists (exact ARN) and the endpoint is a URL we
  * can call. AWS accepts only https://; a local stand-in also accepts http://. */
-static int check_references(lb_engine_t *engine, lb_call_t *call, const cJSON *doc)
+static int check_references(lb_engine_t *engine, lb_call_t *call, const lb_json_t *doc)
 {
     const char *conn_arn = doc_str(doc, "ConnectionArn");
     char conn_name[256];
@@ -151,7 +151,7 @@ static int check_references(lb_engine_t *engine, lb_call_t *call, const cJSON *d
         lb_conn_not_found(call, conn_arn);
         return -1;
     }
-    const cJSON *conn =
+    const lb_json_t *conn =
         lb_conn_find(lb_engine_connections(engine), LB_CONN_CONNECTION, call->region, conn_name);
     const char *actual = conn ? doc_str(conn, "ConnectionArn") : NULL;
     if (!actual || strcmp(actual, conn_arn) != 0) {
@@ -168,14 +168,14 @@ static int check_references(lb_engine_t *engine, lb_call_t *call, const cJSON *d
     return 0;
 }
 
-static const char *state_of(lb_connections_t *reg, lb_call_t *call, const cJSON *doc)
+static const char *state_of(lb_connections_t *reg, lb_call_t *call, const lb_json_t *doc)
 {
     const char *s = lb_apidest_state(reg, call->region, doc_str(doc, "Name"));
     return s ? s : "INACTIVE";
 }
 
 /* {ApiDestinationArn, ApiDestinationState, CreationTime, LastModifiedTime} of Create/Update. */
-static void render_changed(lb_call_t *call, lb_connections_t *reg, const cJSON *doc)
+static void render_changed(lb_call_t *call, lb_connections_t *reg, const lb_json_t *doc)
 {
     lb_buf_t *b = &call->body;
     const char *arn = doc_str(doc, "ApiDestinationArn");
@@ -187,7 +187,7 @@ static void render_changed(lb_call_t *call, lb_connections_t *reg, const cJSON *
     lb_buf_puts(b, "}");
 }
 
-static void render_deleted(lb_call_t *call, lb_connections_t *reg, const cJSON *doc)
+static void render_deleted(lb_call_t *call, lb_connections_t *reg, const lb_json_t *doc)
 {
     (void)reg;
     (void)doc;
@@ -196,7 +196,7 @@ static void render_deleted(lb_call_t *call, lb_connections_t *reg, const cJSON *
 
 /* Every member but Description, which Describe adds and List leaves out. */
 static void render_destination(lb_buf_t *b, lb_connections_t *reg, lb_call_t *call,
-                               const cJSON *doc, int with_description)
+                               const lb_json_t *doc, int with_description)
 {
     const char *name = doc_str(doc, "Name");
     lb_buf_puts(b, "{\"Name\":");
@@ -215,75 +215,72 @@ static void render_destination(lb_buf_t *b, lb_connections_t *reg, lb_call_t *ca
     lb_buf_puts(b, "}");
 }
 
-static void set_ms(cJSON *doc, const char *key, int64_t ms)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, key);
-    cJSON_AddNumberToObject(doc, key, (double)ms);
-}
-
-void lb_op_create_api_destination(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_create_api_destination(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
+    size_t name_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call)) return;
-    cJSON *doc = cJSON_CreateObject();
-    lb_conn_check_name(name, &v);
-    if (read_settings(req, call, &v, 1, doc)) {
+    if (lb_get_string_n(req, "Name", &name, &name_len, call)) return;
+    lb_json_t *root;
+    lb_json_doc_t *doc = lb_conn_doc_new(&root);
+    lb_conn_check_name(name, name_len, &v);
+    if (read_settings(req, call, &v, 1, doc, root)) {
         lb_buf_free(&v.text);
-        cJSON_Delete(doc);
+        lb_json_doc_free(&doc);
         return;
     }
     if (lb_verr_emit(&v, call)) {
-        cJSON_Delete(doc);
+        lb_json_doc_free(&doc);
         return;
     }
     if (lb_conn_find(lb_engine_connections(engine), LB_CONN_API_DESTINATION, call->region, name)) {
         lb_call_error(call, LB_AWS_RESOURCE_EXISTS, "An api-destination '%s' already exists.",
                       name);
-        cJSON_Delete(doc);
+        lb_json_doc_free(&doc);
         return;
     }
-    if (check_references(engine, call, doc)) {
-        cJSON_Delete(doc);
+    if (check_references(engine, call, root)) {
+        lb_json_doc_free(&doc);
         return;
     }
     char id[37], arn[512];
     lb_uuid_v4(id);
     snprintf(arn, sizeof arn, "arn:aws:events:%s:%s:api-destination/%s/%s", call->region,
              call->account_id, name, id);
-    cJSON_AddStringToObject(doc, "Name", name);
-    cJSON_AddStringToObject(doc, "ApiDestinationArn", arn);
-    set_ms(doc, "CreationTime", call->now_ms);
-    set_ms(doc, "LastModifiedTime", call->now_ms);
+    lb_json_add_str(doc, root, "Name", name);
+    lb_json_add_str(doc, root, "ApiDestinationArn", arn);
+    lb_conn_set_ms(doc, root, "CreationTime", call->now_ms);
+    lb_conn_set_ms(doc, root, "LastModifiedTime", call->now_ms);
     lb_conn_defer(engine, call, LB_CONN_API_DESTINATION, LB_CONN_JOB_INSERT, doc, render_changed);
 }
 
-static const cJSON *find_named(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
-                               const char **name)
+static const lb_json_t *find_named(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call,
+                                   const char **name)
 {
     return lb_conn_find_named(engine, req, call, LB_CONN_API_DESTINATION, not_found, name);
 }
 
-void lb_op_describe_api_destination(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_describe_api_destination(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
-    const cJSON *doc = find_named(engine, req, call, &name);
+    const lb_json_t *doc = find_named(engine, req, call, &name);
     if (!doc) return;
     call->status = 200;
     call->body.len = 0;
     render_destination(&call->body, lb_engine_connections(engine), call, doc, 1);
 }
 
-void lb_op_list_api_destinations(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_api_destinations(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *prefix, *conn_arn;
     int64_t limit;
     char start[256];
-    if (lb_get_string(req, "ConnectionArn", &conn_arn, call)) return;
-    if (conn_arn && !connection_arn_ok(conn_arn)) {
+    size_t conn_arn_len;
+    if (lb_get_string_n(req, "ConnectionArn", &conn_arn, &conn_arn_len, call)) return;
+    if (conn_arn && !connection_arn_ok(conn_arn, conn_arn_len)) {
         lb_verrs_t v = {0};
-        lb_verr_add(&v, conn_arn, "connectionArn",
-                    "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
+        lb_verr_add_n(&v, conn_arn, conn_arn_len, "connectionArn",
+                      "Member must satisfy regular expression pattern: " CONNECTION_ARN_PATTERN);
         lb_verr_emit(&v, call);
         return;
     }
@@ -296,7 +293,7 @@ void lb_op_list_api_destinations(lb_engine_t *engine, const cJSON *req, lb_call_
     b->len = 0;
     lb_buf_puts(b, "{\"ApiDestinations\":[");
     int64_t n = 0;
-    const cJSON *doc;
+    const lb_json_t *doc;
     const char *region;
     for (; (doc = lb_conn_at(reg, LB_CONN_API_DESTINATION, i, &region)) != NULL; i++) {
         const char *name = doc_str(doc, "Name");
@@ -314,52 +311,46 @@ void lb_op_list_api_destinations(lb_engine_t *engine, const cJSON *req, lb_call_
     lb_buf_puts(b, "]}");
 }
 
-void lb_op_update_api_destination(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_update_api_destination(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
+    size_t name_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call)) return;
-    lb_conn_check_name(name, &v);
-    cJSON *doc = cJSON_CreateObject();
-    if (read_settings(req, call, &v, 0, doc)) {
+    if (lb_get_string_n(req, "Name", &name, &name_len, call)) return;
+    lb_conn_check_name(name, name_len, &v);
+    const lb_json_t *old =
+        lb_conn_find(lb_engine_connections(engine), LB_CONN_API_DESTINATION, call->region, name);
+    /* Start from the stored definition (if any) and apply the members given. */
+    lb_json_t *root;
+    lb_json_doc_t *doc = old ? lb_conn_doc_copy(old, &root) : lb_conn_doc_new(&root);
+    if (read_settings(req, call, &v, 0, doc, root)) {
         lb_buf_free(&v.text);
-        cJSON_Delete(doc);
+        lb_json_doc_free(&doc);
         return;
     }
     if (lb_verr_emit(&v, call)) {
-        cJSON_Delete(doc);
+        lb_json_doc_free(&doc);
         return;
     }
-    const cJSON *old =
-        lb_conn_find(lb_engine_connections(engine), LB_CONN_API_DESTINATION, call->region, name);
     if (!old) {
         not_found(call, name);
-        cJSON_Delete(doc);
+        lb_json_doc_free(&doc);
         return;
     }
-    /* Start from the stored definition and apply the members given. */
-    cJSON *merged = cJSON_Duplicate(old, 1);
-    const cJSON *m;
-    cJSON_ArrayForEach(m, doc)
-    {
-        cJSON_DeleteItemFromObjectCaseSensitive(merged, m->string);
-        cJSON_AddItemToObject(merged, m->string, cJSON_Duplicate(m, 1));
-    }
-    cJSON_Delete(doc);
-    if (check_references(engine, call, merged)) {
-        cJSON_Delete(merged);
+    if (check_references(engine, call, root)) {
+        lb_json_doc_free(&doc);
         return;
     }
-    set_ms(merged, "LastModifiedTime", call->now_ms);
-    lb_conn_defer(engine, call, LB_CONN_API_DESTINATION, LB_CONN_JOB_UPDATE, merged,
-                  render_changed);
+    lb_conn_set_ms(doc, root, "LastModifiedTime", call->now_ms);
+    lb_conn_defer(engine, call, LB_CONN_API_DESTINATION, LB_CONN_JOB_UPDATE, doc, render_changed);
 }
 
-void lb_op_delete_api_destination(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_delete_api_destination(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
-    const cJSON *doc = find_named(engine, req, call, &name);
+    const lb_json_t *doc = find_named(engine, req, call, &name);
     if (!doc) return;
+    lb_json_t *root;
     lb_conn_defer(engine, call, LB_CONN_API_DESTINATION, LB_CONN_JOB_DELETE,
-                  cJSON_Duplicate(doc, 1), render_deleted);
+                  lb_conn_doc_copy(doc, &root), render_deleted);
 }

@@ -51,8 +51,10 @@ static int bus_job_txn(lb_store_t *store, void *arg)
 {
     bus_job_t *job = arg;
     switch (job->change) {
-    case BUS_CREATE: return lb_store_bus_insert(store, &job->rec);
-    case BUS_DELETE: return lb_store_bus_delete(store, job->rec.region, job->rec.name);
+    case BUS_CREATE:
+        return lb_store_bus_insert(store, &job->rec);
+    case BUS_DELETE:
+        return lb_store_bus_delete(store, job->rec.region, job->rec.name);
     case BUS_RETAG:
     case BUS_UPDATE: {
         int rc = lb_store_bus_update(store, &job->rec);
@@ -150,16 +152,21 @@ void lb_bus_defer_retag(lb_engine_t *engine, lb_call_t *call, const lb_bus_recor
 }
 
 /* Description, KmsKeyIdentifier and DeadLetterConfig, shared by Create and Update. */
-static int read_bus_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v,
+static int read_bus_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *v,
                              lb_bus_record_t *rec)
 {
     const char *desc, *kms, *dlq_arn = NULL;
-    const cJSON *dlq;
+    size_t dlq_arn_len = 0;
+    const lb_json_t *dlq;
     if (lb_get_string(req, "Description", &desc, call) ||
         lb_get_string(req, "KmsKeyIdentifier", &kms, call) ||
         lb_get_object(req, "DeadLetterConfig", &dlq, call) ||
-        (dlq && lb_get_string(dlq, "Arn", &dlq_arn, call)))
+        (dlq && lb_get_string_n(dlq, "Arn", &dlq_arn, &dlq_arn_len, call)))
         return -1;
+    if (lb_json_has_nul(dlq_arn, dlq_arn_len)) {
+        lb_verr_add_n(v, dlq_arn, dlq_arn_len, "deadLetterConfig.arn", LB_VERR_NO_NUL);
+        dlq_arn = NULL;
+    }
     if (desc && lb_utf8_length(desc) > 512)
         lb_verr_add(v, desc, "description", "Member must have length less than or equal to 512");
     if (kms && lb_utf8_length(kms) > 2048)
@@ -174,25 +181,28 @@ static int read_bus_settings(const cJSON *req, lb_call_t *call, lb_verrs_t *v,
     return 0;
 }
 
-void lb_op_create_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name, *source;
+    size_t name_len;
     lb_verrs_t v = {0};
     lb_bus_record_t rec = {0};
-    if (lb_get_string(req, "Name", &name, call) ||
+    if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
         lb_get_string(req, "EventSourceName", &source, call))
         return;
     if (!name) {
         lb_verr_add(&v, NULL, "name", "Member must not be null");
     } else {
         size_t len = lb_utf8_length(name);
-        if (len < 1 || len > 256)
-            lb_verr_add(&v, name, "name",
-                        len < 1 ? "Member must have length greater than or equal to 1"
-                                : "Member must have length less than or equal to 256");
-        if (!lb_chars_only(name, "/.-_"))
-            lb_verr_add(&v, name, "name",
-                        "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
+        if (name_len < 1 || len > 256)
+            lb_verr_add_n(&v, name, name_len, "name",
+                          name_len < 1 ? "Member must have length greater than or equal to 1"
+                                       : "Member must have length less than or equal to 256");
+        /* U+0000 is outside the pattern like any other character: "bus\u0000evil" is not
+         * the bus "bus". */
+        if (!lb_chars_only(name, name_len, "/.-_"))
+            lb_verr_add_n(&v, name, name_len, "name",
+                          "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
     }
     if (read_bus_settings(req, call, &v, &rec)) goto out;
     if (lb_verr_emit(&v, call)) goto out;
@@ -223,13 +233,14 @@ out:
 }
 
 /* Reads the optional Name (name or ARN) of Describe/Update; NULL means the default bus. */
-static int read_bus_name(const cJSON *req, lb_call_t *call, const char **name)
+static int read_bus_name(const lb_json_t *req, lb_call_t *call, const char **name)
 {
     const char *given;
+    size_t given_len;
     lb_verrs_t v = {0};
     *name = NULL;
-    if (lb_get_string(req, "Name", &given, call)) return -1;
-    if (given && lb_check_bus_name_or_arn(given, "name", &v, name)) {
+    if (lb_get_string_n(req, "Name", &given, &given_len, call)) return -1;
+    if (given && lb_check_bus_name_or_arn(given, given_len, "name", &v, name)) {
         lb_verr_emit(&v, call);
         return -1;
     }
@@ -237,7 +248,7 @@ static int read_bus_name(const cJSON *req, lb_call_t *call, const char **name)
     return 0;
 }
 
-void lb_op_describe_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_describe_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
     if (read_bus_name(req, call, &name)) return;
@@ -257,7 +268,7 @@ void lb_op_describe_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *
     lb_buf_puts(b, "}");
 }
 
-void lb_op_update_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_update_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
     lb_verrs_t v = {0};
@@ -278,17 +289,18 @@ void lb_op_update_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
     defer_bus_job(engine, call, BUS_UPDATE, &rec);
 }
 
-void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_delete_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *given, *name;
+    size_t given_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &given, call)) return;
+    if (lb_get_string_n(req, "Name", &given, &given_len, call)) return;
     if (!given) {
         lb_verr_add(&v, NULL, "name", "Member must not be null");
         lb_verr_emit(&v, call);
         return;
     }
-    if (lb_check_bus_name_or_arn(given, "name", &v, &name)) {
+    if (lb_check_bus_name_or_arn(given, given_len, "name", &v, &name)) {
         lb_verr_emit(&v, call);
         return;
     }
@@ -305,18 +317,19 @@ void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *ca
     defer_bus_job(engine, call, BUS_DELETE, &rec);
 }
 
-void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_event_buses(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *prefix, *token;
+    size_t prefix_len;
     int64_t limit;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "NamePrefix", &prefix, call) ||
+    if (lb_get_string_n(req, "NamePrefix", &prefix, &prefix_len, call) ||
         lb_get_string(req, "NextToken", &token, call) || lb_read_limit(req, call, &limit))
         return;
-    if (prefix && (lb_utf8_length(prefix) < 1 || lb_utf8_length(prefix) > 256 ||
-                   !lb_chars_only(prefix, "/.-_")))
-        lb_verr_add(&v, prefix, "namePrefix",
-                    "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
+    if (prefix && (prefix_len < 1 || lb_utf8_length(prefix) > 256 ||
+                   !lb_chars_only(prefix, prefix_len, "/.-_")))
+        lb_verr_add_n(&v, prefix, prefix_len, "namePrefix",
+                      "Member must satisfy regular expression pattern: " LB_BUS_NAME_PATTERN);
     if (lb_verr_emit(&v, call)) return;
     char start[1024];
     if (lb_read_next_token(token, call, start, sizeof start)) return;

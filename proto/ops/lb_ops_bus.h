@@ -3,16 +3,15 @@
 #ifndef LB_OPS_BUS_H
 #define LB_OPS_BUS_H
 
-#include <cjson/cJSON.h>
-
 #include "lb_call.h"
 #include "lb_engine.h"
+#include "lb_json.h"
 
-void lb_op_create_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_describe_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_list_event_buses(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_update_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_delete_event_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_describe_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_list_event_buses(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_update_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_delete_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
 /* The bus a request names (name or ARN, NULL = "default") in the call's region, or NULL with
  * ResourceNotFoundException set on the call. The default bus always exists. */

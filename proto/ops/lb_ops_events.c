@@ -80,18 +80,17 @@ static void entry_fail(entry_result_t *e, const char *code, const char *message)
 }
 
 /* AWS's rendering of a request entry inside its "Value '[...]'" validation messages. */
-static void describe_entries(lb_buf_t *b, const cJSON *entries)
+static void describe_entries(lb_buf_t *b, const lb_json_t *entries)
 {
-    const cJSON *e;
     int first = 1;
     lb_buf_puts(b, "[");
-    cJSON_ArrayForEach(e, entries)
+    lb_json_each(e, entries)
     {
         const char *keys[] = {"Source", "DetailType", "Detail", "EventBusName", "TraceHeader"};
         const char *vals[5];
         for (int i = 0; i < 5; i++) {
-            const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, keys[i]);
-            vals[i] = cJSON_IsString(f) ? f->valuestring : "null";
+            const lb_json_t *f = lb_json_get(e, keys[i]);
+            vals[i] = f && f->type == LB_JSON_STRING ? f->str : "null";
         }
         lb_buf_printf(b,
                       "%sPutEventsRequestEntry(time=null, source=%s, resources=null, "
@@ -104,55 +103,56 @@ static void describe_entries(lb_buf_t *b, const cJSON *entries)
 }
 
 /* Time: epoch seconds (what botocore sends) or an ISO-8601 string. */
-static int entry_time(const cJSON *t, int64_t *ms)
+static int entry_time(const lb_json_t *t, int64_t *ms)
 {
-    if (cJSON_IsNumber(t)) {
-        if (!isfinite(t->valuedouble) || fabs(t->valuedouble) > 253402300799.0) return -1;
-        *ms = (int64_t)llround(t->valuedouble * 1000.0);
+    if (t->type == LB_JSON_NUMBER) {
+        if (!isfinite(t->num) || fabs(t->num) > 253402300799.0) return -1;
+        *ms = (int64_t)llround(t->num * 1000.0);
         return 0;
     }
-    if (cJSON_IsString(t)) return lb_parse_time_iso(t->valuestring, ms) ? -1 : 0;
+    if (t->type == LB_JSON_STRING)
+        return lb_json_has_nul(t->str, t->len) || lb_parse_time_iso(t->str, ms) ? -1 : 0;
     return -1;
 }
 
 /* Validates one entry and, if good, sends it down the ingest road into job->batch. Whole-request
  * errors (wrong JSON types, unknown bus) are set on the call and return -1; per-entry problems are
  * recorded in e. */
-static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entry,
+static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *entry,
                          put_events_job_t *job, entry_result_t *e, int64_t *size)
 {
     const char *source, *detail_type, *detail_text, *bus_name, *trace;
-    const cJSON *resources, *r, *time_field;
-    if (!cJSON_IsObject(entry)) {
+    size_t source_len, detail_type_len, detail_len, bus_name_len;
+    const lb_json_t *resources, *time_field;
+    if (entry->type != LB_JSON_OBJECT) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Entries must be a list of structures.");
         return -1;
     }
-    if (lb_get_string(entry, "Source", &source, call) ||
-        lb_get_string(entry, "DetailType", &detail_type, call) ||
-        lb_get_string(entry, "Detail", &detail_text, call) ||
-        lb_get_string(entry, "EventBusName", &bus_name, call) ||
+    if (lb_get_string_n(entry, "Source", &source, &source_len, call) ||
+        lb_get_string_n(entry, "DetailType", &detail_type, &detail_type_len, call) ||
+        lb_get_string_n(entry, "Detail", &detail_text, &detail_len, call) ||
+        lb_get_string_n(entry, "EventBusName", &bus_name, &bus_name_len, call) ||
         lb_get_string(entry, "TraceHeader", &trace, call) ||
         lb_get_array(entry, "Resources", &resources, call))
         return -1;
-    if (resources) cJSON_ArrayForEach(r, resources)
-        {
-            if (!cJSON_IsString(r)) {
-                lb_call_error(call, LB_AWS_SERIALIZATION, "Resources must be a list of strings.");
-                return -1;
-            }
-            *size += (int64_t)strlen(r->valuestring);
+    lb_json_each(r, resources)
+    {
+        if (r->type != LB_JSON_STRING) {
+            lb_call_error(call, LB_AWS_SERIALIZATION, "Resources must be a list of strings.");
+            return -1;
         }
-    time_field = cJSON_GetObjectItemCaseSensitive(entry, "Time");
-    if (time_field && cJSON_IsNull(time_field)) time_field = NULL;
+        *size += (int64_t)r->len;
+    }
+    time_field = lb_json_get(entry, "Time");
+    if (time_field && time_field->type == LB_JSON_NULL) time_field = NULL;
     if (time_field) *size += 14;
-    if (source) *size += (int64_t)strlen(source);
-    if (detail_type) *size += (int64_t)strlen(detail_type);
-    if (detail_text) *size += (int64_t)strlen(detail_text);
+    *size += (int64_t)(source_len + detail_type_len + detail_len);
 
     const char *name = NULL;
     if (bus_name) {
         lb_verrs_t v = {0};
-        if (lb_check_bus_name_or_arn(bus_name, "entries.member.eventBusName", &v, &name)) {
+        if (lb_check_bus_name_or_arn(bus_name, bus_name_len, "entries.member.eventBusName", &v,
+                                     &name)) {
             lb_verr_emit(&v, call);
             return -1;
         }
@@ -161,18 +161,30 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
     const lb_bus_record_t *bus = lb_bus_resolve(engine, call, name);
     if (!bus) return -1;
 
-    if (!source || !*source) {
+    if (!source || !source_len) {
         entry_fail(e, "InvalidArgument",
                    "Parameter Source is not valid. Reason: Source is a required argument.");
         return 0;
     }
-    if (!detail_type || !*detail_type) {
+    /* Read as a C string it would end at the U+0000 and name another source. */
+    if (lb_json_has_nul(source, source_len)) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter Source is not valid. Reason: Source must not contain U+0000.");
+        return 0;
+    }
+    if (!detail_type || !detail_type_len) {
         entry_fail(e, "InvalidArgument",
                    "Parameter DetailType is not valid. Reason: DetailType is a required "
                    "argument.");
         return 0;
     }
-    if (!detail_text || !*detail_text) {
+    if (lb_json_has_nul(detail_type, detail_type_len)) {
+        entry_fail(e, "InvalidArgument",
+                   "Parameter DetailType is not valid. Reason: DetailType must not contain "
+                   "U+0000.");
+        return 0;
+    }
+    if (!detail_text || !detail_len) {
         entry_fail(e, "InvalidArgument",
                    "Parameter Detail is not valid. Reason: Detail is a required argument.");
         return 0;
@@ -191,16 +203,15 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
     lb_entry_t in = {.source = source,
                      .detail_type = detail_type,
                      .detail = detail_text,
-                     .detail_len = strlen(detail_text),
+                     .detail_len = detail_len,
                      .time_ms = call->now_ms};
     if (time_field && entry_time(time_field, &in.time_ms)) {
         entry_fail(e, "InvalidArgument", "Parameter Time is not valid.");
         return 0;
     }
-    size_t n_res = resources ? (size_t)cJSON_GetArraySize(resources) : 0;
-    const char **res = lb_xcalloc(n_res + 1, sizeof *res);
-    n_res = 0;
-    if (resources) cJSON_ArrayForEach(r, resources) res[n_res++] = r->valuestring;
+    const char **res = lb_xcalloc((resources ? resources->n_children : 0) + 1, sizeof *res);
+    size_t n_res = 0;
+    lb_json_each(r, resources) res[n_res++] = r->str;
     in.resources = res;
     in.n_resources = n_res;
     lb_ingest_ctx_t ctx = {.region = call->region,
@@ -218,11 +229,11 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const cJSON *entr
     return 0;
 }
 
-void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_put_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
-    const cJSON *entries, *entry;
+    const lb_json_t *entries;
     if (lb_get_array(req, "Entries", &entries, call)) return;
-    int n = entries ? cJSON_GetArraySize(entries) : 0;
+    int n = entries ? (int)entries->n_children : 0;
     if (!entries || n < 1 || n > MAX_ENTRIES) {
         lb_verrs_t v = {0};
         if (!entries) {
@@ -242,7 +253,7 @@ void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     job->engine = engine;
     job->batch = lb_ingest_batch_new();
     int64_t size = 0;
-    cJSON_ArrayForEach(entry, entries)
+    lb_json_each(entry, entries)
     {
         if (prepare_entry(engine, call, entry, job, &job->entries[job->n++], &size)) {
             put_events_job_free(job);

@@ -4,14 +4,13 @@
 #ifndef LB_OPS_EVENTS_H
 #define LB_OPS_EVENTS_H
 
-#include <cjson/cJSON.h>
-
 #include "lb_call.h"
+#include "lb_json.h"
 #include "lb_engine.h"
 
 /* AWS's limit on the summed size of a PutEvents request's entries. */
 #define LB_PUT_EVENTS_MAX_BYTES (256 * 1024)
 
-void lb_op_put_events(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+void lb_op_put_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
 #endif

@@ -8,20 +8,23 @@
 
 /* The envelope fields AWS insists on before it will test an event (recorded answers:
  * "Parameter Event is not valid." for a string, an array, or an object without them). */
-static const char *const required_fields[] = {"id",   "account",    "source",
-                                              "time", "region", "detail-type"};
+static const char *const required_fields[] = {"id",   "account", "source",
+                                              "time", "region",  "detail-type"};
 
-static int event_valid(const char *text)
+/* The envelope adds one level above the event's detail. */
+static int event_valid(const char *text, size_t len)
 {
-    cJSON *e = cJSON_Parse(text);
-    int ok = cJSON_IsObject(e);
+    lb_json_doc_t *doc;
+    if (lb_json_parse(text, len, LB_JSON_EVENT_MAX_DEPTH + 1, &doc, NULL)) return 0;
+    const lb_json_t *e = lb_json_doc_root(doc);
+    int ok = e->type == LB_JSON_OBJECT;
     for (size_t i = 0; ok && i < sizeof required_fields / sizeof *required_fields; i++)
-        ok = cJSON_GetObjectItemCaseSensitive(e, required_fields[i]) != NULL;
-    cJSON_Delete(e);
+        ok = lb_json_get(e, required_fields[i]) != NULL;
+    lb_json_doc_free(&doc);
     return ok;
 }
 
-static void test_pattern(const cJSON *req, lb_call_t *call, int explain)
+static void test_pattern(const lb_json_t *req, lb_call_t *call, int explain)
 {
     const char *pattern_text, *event_text;
     lb_verrs_t v = {0};
@@ -44,7 +47,8 @@ static void test_pattern(const cJSON *req, lb_call_t *call, int explain)
         return;
     }
     lb_event_t *event = NULL;
-    if (!event_valid(event_text) || lb_event_parse(event_text, strlen(event_text), &event)) {
+    if (!event_valid(event_text, strlen(event_text)) ||
+        lb_event_parse(event_text, strlen(event_text), &event)) {
         lb_pattern_free(&pattern);
         lb_call_error(call, LB_AWS_VALIDATION, "Parameter Event is not valid.");
         return;
@@ -56,8 +60,7 @@ static void test_pattern(const cJSON *req, lb_call_t *call, int explain)
     lb_buf_printf(b, "{\"Result\":%s", match ? "true" : "false");
     if (explain && !match) {
         char *why = NULL;
-        if (lb_pattern_explain(pattern, event, &why) == 0 && why)
-            lb_json_put_str(b, "Reason", why);
+        if (lb_pattern_explain(pattern, event, &why) == 0 && why) lb_json_put_str(b, "Reason", why);
         free(why);
     }
     lb_buf_puts(b, "}");
@@ -65,13 +68,13 @@ static void test_pattern(const cJSON *req, lb_call_t *call, int explain)
     lb_pattern_free(&pattern);
 }
 
-void lb_op_test_event_pattern(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_test_event_pattern(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     (void)engine;
     test_pattern(req, call, 0);
 }
 
-void lb_op_explain_event_pattern(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_explain_event_pattern(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     (void)engine;
     test_pattern(req, call, 1);

@@ -4,12 +4,11 @@
 #ifndef LB_OPS_PATTERN_H
 #define LB_OPS_PATTERN_H
 
-#include <cjson/cJSON.h>
-
 #include "lb_call.h"
 #include "lb_engine.h"
+#include "lb_json.h"
 
-void lb_op_test_event_pattern(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_explain_event_pattern(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+void lb_op_test_event_pattern(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_explain_event_pattern(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
 #endif

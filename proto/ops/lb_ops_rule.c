@@ -10,29 +10,30 @@
 
 #define RULE_NAME_PATTERN "[\\.\\-_A-Za-z0-9]+"
 
-void lb_check_rule_name(const char *name, const char *member, lb_verrs_t *v)
+void lb_check_rule_name(const char *name, size_t bytes, const char *member, lb_verrs_t *v)
 {
     if (!name) {
         lb_verr_add(v, NULL, member, "Member must not be null");
         return;
     }
     size_t len = lb_utf8_length(name);
-    if (len < 1)
-        lb_verr_add(v, name, member, "Member must have length greater than or equal to 1");
+    if (bytes < 1)
+        lb_verr_add_n(v, name, bytes, member, "Member must have length greater than or equal to 1");
     else if (len > 64)
-        lb_verr_add(v, name, member, "Member must have length less than or equal to 64");
-    if (!lb_chars_only(name, ".-_"))
-        lb_verr_add(v, name, member,
-                    "Member must satisfy regular expression pattern: " RULE_NAME_PATTERN);
+        lb_verr_add_n(v, name, bytes, member, "Member must have length less than or equal to 64");
+    if (!lb_chars_only(name, bytes, ".-_"))
+        lb_verr_add_n(v, name, bytes, member,
+                      "Member must satisfy regular expression pattern: " RULE_NAME_PATTERN);
 }
 
-const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *given, *name = NULL;
-    if (lb_get_string(req, "EventBusName", &given, call)) return NULL;
+    size_t given_len;
+    if (lb_get_string_n(req, "EventBusName", &given, &given_len, call)) return NULL;
     if (given) {
         lb_verrs_t v = {0};
-        if (lb_check_bus_name_or_arn(given, "eventBusName", &v, &name)) {
+        if (lb_check_bus_name_or_arn(given, given_len, "eventBusName", &v, &name)) {
             lb_verr_emit(&v, call);
             return NULL;
         }
@@ -41,13 +42,14 @@ const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const cJSON *req, lb_cal
     return lb_bus_resolve(engine, call, name);
 }
 
-lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const cJSON *req, const char *key,
+lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const lb_json_t *req, const char *key,
                           lb_call_t *call)
 {
     const char *name;
+    size_t name_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, key, &name, call)) return NULL;
-    lb_check_rule_name(name, strcmp(key, "Rule") == 0 ? "rule" : "name", &v);
+    if (lb_get_string_n(req, key, &name, &name_len, call)) return NULL;
+    lb_check_rule_name(name, name_len, strcmp(key, "Rule") == 0 ? "rule" : "name", &v);
     if (lb_verr_emit(&v, call)) return NULL;
     const lb_bus_record_t *bus = lb_rule_bus(engine, req, call);
     if (!bus) return NULL;
@@ -157,18 +159,19 @@ static void rule_job_finish(lb_call_t *call, int rc)
     lb_buf_puts(&call->body, "}");
 }
 
-void lb_op_put_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_put_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name, *pattern, *schedule, *state, *desc, *role;
+    size_t name_len;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call) ||
+    if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
         lb_get_string(req, "EventPattern", &pattern, call) ||
         lb_get_string(req, "ScheduleExpression", &schedule, call) ||
         lb_get_string(req, "State", &state, call) ||
         lb_get_string(req, "Description", &desc, call) ||
         lb_get_string(req, "RoleArn", &role, call))
         return;
-    lb_check_rule_name(name, "name", &v);
+    lb_check_rule_name(name, name_len, "name", &v);
     if (pattern && lb_utf8_length(pattern) > LB_PATTERN_MAX_LEN)
         lb_verr_add(&v, pattern, "eventPattern",
                     "Member must have length less than or equal to 4096");
@@ -207,9 +210,8 @@ void lb_op_put_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     if (existing && !tags) tags = lb_strdup(existing->tags_json);
     rule_job_t *job = lb_xcalloc(1, sizeof *job);
     char *err = NULL;
-    int rc = lb_rule_init(&job->rule, call->region, bus->name, name, pattern, schedule, state,
-                          desc, role, existing ? existing->managed_by : NULL, tags, call->now_ms,
-                          &err);
+    int rc = lb_rule_init(&job->rule, call->region, bus->name, name, pattern, schedule, state, desc,
+                          role, existing ? existing->managed_by : NULL, tags, call->now_ms, &err);
     free(tags);
     if (rc) {
         lb_call_error(call, LB_AWS_INVALID_EVENT_PATTERN, "%s",
@@ -241,7 +243,7 @@ static void put_rule_fields(lb_buf_t *b, const lb_rule_t *rule, const char *acco
     lb_json_put_str(b, "EventBusName", rule->bus);
 }
 
-void lb_op_describe_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_describe_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Name", call);
     if (!rule) return;
@@ -252,7 +254,7 @@ void lb_op_describe_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     lb_buf_puts(&call->body, "}");
 }
 
-void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_rules(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *prefix, *token;
     int64_t limit;
@@ -286,14 +288,16 @@ void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
     lb_buf_puts(b, "]}");
 }
 
-void lb_op_delete_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_delete_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name;
+    size_t name_len;
     int force = 0;
     lb_verrs_t v = {0};
-    if (lb_get_string(req, "Name", &name, call) || lb_get_bool(req, "Force", &force, NULL, call))
+    if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
+        lb_get_bool(req, "Force", &force, NULL, call))
         return;
-    lb_check_rule_name(name, "name", &v);
+    lb_check_rule_name(name, name_len, "name", &v);
     if (lb_verr_emit(&v, call)) return;
     const lb_bus_record_t *bus = lb_rule_bus(engine, req, call);
     if (!bus) return;
@@ -344,24 +348,24 @@ void lb_rule_defer_replace(lb_engine_t *engine, lb_call_t *call, const lb_rule_t
     lb_call_defer(call, rule_job_txn, rule_job_finish, job, rule_job_free);
 }
 
-static void set_rule_state(lb_engine_t *engine, const cJSON *req, lb_call_t *call,
+static void set_rule_state(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call,
                            const char *state)
 {
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Name", call);
     if (rule) lb_rule_defer_replace(engine, call, rule, state, rule->tags_json);
 }
 
-void lb_op_enable_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_enable_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     set_rule_state(engine, req, call, "ENABLED");
 }
 
-void lb_op_disable_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_disable_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     set_rule_state(engine, req, call, "DISABLED");
 }
 
-void lb_op_list_rule_names_by_target(lb_engine_t *engine, const cJSON *req, lb_call_t *call)
+void lb_op_list_rule_names_by_target(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *target_arn, *token;
     int64_t limit;

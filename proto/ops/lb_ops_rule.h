@@ -3,31 +3,30 @@
 #ifndef LB_OPS_RULE_H
 #define LB_OPS_RULE_H
 
-#include <cjson/cJSON.h>
-
 #include "lb_call.h"
 #include "lb_engine.h"
+#include "lb_json.h"
 #include "lb_validate.h"
 
-void lb_op_put_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_describe_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_list_rules(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_delete_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_enable_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_disable_rule(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
-void lb_op_list_rule_names_by_target(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+void lb_op_put_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_describe_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_list_rules(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_delete_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_enable_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_disable_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_op_list_rule_names_by_target(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
 /* Resolves the request's EventBusName (name or ARN; default when absent) to a bus that exists,
  * or sets the error and returns NULL. */
-const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const cJSON *req, lb_call_t *call);
+const lb_bus_record_t *lb_rule_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 /* Finds the rule named by req[key] on the request's bus, or sets AWS's error and returns NULL. */
-lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const cJSON *req, const char *key,
+lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const lb_json_t *req, const char *key,
                           lb_call_t *call);
 /* Rewrites a rule with a new state and tags (everything else kept) and answers {} once
  * committed. */
 void lb_rule_defer_replace(lb_engine_t *engine, lb_call_t *call, const lb_rule_t *rule,
                            const char *state, const char *tags_json);
-/* Validates a rule name as AWS does; adds to v. */
-void lb_check_rule_name(const char *name, const char *member, lb_verrs_t *v);
+/* Validates a rule name of len bytes (NULL: absent) as AWS does; adds to v. */
+void lb_check_rule_name(const char *name, size_t len, const char *member, lb_verrs_t *v);
 
 #endif

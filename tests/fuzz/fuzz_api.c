@@ -2,8 +2,9 @@
  * picks an operation (index into lb_api_operation_name(); one past the table is the admin
  * operation AWSEvents.ExplainEventPattern, other values wrap), the rest is the request body.
  * The call runs exactly as the daemon runs it: lb_api_handle(), then any deferred store work in
- * a transaction, then lb_call_complete(). Every response must be a JSON object with a status
- * code, and errors must carry an AWS __type. Seeds (tests/fuzz/api_seeds/) are written by
+ * a transaction, then lb_call_complete(). Every response must be valid UTF-8 (clients decode it
+ * before anything else) and a JSON object with a status code, and errors must carry an AWS
+ * __type. Seeds (tests/fuzz/api_seeds/) are written by
  * make_api_seeds.py.
  *
  * Each input starts from the same state, so a crash reproduces from its input alone: a fresh
@@ -14,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "lb_api.h"
+#include "lb_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,27 +50,32 @@ static int run_call(world_t *w, const char *target, int admin, const char *body,
         fprintf(stderr, "%s: no complete response (status %d)\n", target, call.status);
         abort();
     }
-    cJSON *json = cJSON_ParseWithLength(call.body.data, call.body.len);
-    if (!cJSON_IsObject(json)) {
+    if (!lb_utf8_valid(call.body.data, call.body.len)) {
+        fprintf(stderr, "%s: response is not UTF-8: %s\n", target, call.body.data);
+        abort();
+    }
+    lb_json_doc_t *doc = NULL;
+    if (lb_json_parse(call.body.data, call.body.len, 1000, &doc, NULL) ||
+        lb_json_doc_root(doc)->type != LB_JSON_OBJECT) {
         fprintf(stderr, "%s: response is not a JSON object: %s\n", target, call.body.data);
         abort();
     }
-    if (call.status != 200 && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(json, "__type"))) {
-        fprintf(stderr, "%s: error %d without __type: %s\n", target, call.status,
-                call.body.data);
+    const lb_json_t *json = lb_json_doc_root(doc);
+    if (call.status != 200 && !lb_json_is(lb_json_get(json, "__type"), LB_JSON_STRING)) {
+        fprintf(stderr, "%s: error %d without __type: %s\n", target, call.status, call.body.data);
         abort();
     }
-    const cJSON *f = field ? cJSON_GetObjectItemCaseSensitive(json, field) : NULL;
-    if (cJSON_IsString(f)) snprintf(out, outlen, "%s", f->valuestring);
-    cJSON_Delete(json);
+    const char *f = field ? lb_json_get_str(json, field) : NULL;
+    if (f) snprintf(out, outlen, "%s", f);
+    lb_json_doc_free(&doc);
     int status = call.status;
     if (status != 200 && getenv("FUZZ_API_VERBOSE")) fprintf(stderr, "%s\n", call.body.data);
     lb_call_clear(&call);
     return status;
 }
 
-static void setup_call(world_t *w, const char *op, const char *body, const char *field,
-                       char *out, size_t outlen)
+static void setup_call(world_t *w, const char *op, const char *body, const char *field, char *out,
+                       size_t outlen)
 {
     char target[96];
     snprintf(target, sizeof target, "AWSEvents.%s", op);
@@ -86,7 +91,8 @@ static void world_new(world_t *w)
     if (lb_store_open(":memory:", &opts, &w->store) || lb_engine_new(&w->engine) ||
         lb_api_new(w->engine, &w->api))
         abort();
-    setup_call(w, "CreateEventBus", "{\"Name\":\"orders\",\"Description\":\"fuzz\"}", NULL, NULL, 0);
+    setup_call(w, "CreateEventBus", "{\"Name\":\"orders\",\"Description\":\"fuzz\"}", NULL, NULL,
+               0);
     setup_call(w, "PutRule",
                "{\"Name\":\"r1\",\"EventBusName\":\"orders\",\"EventPattern\":"
                "\"{\\\"source\\\":[\\\"shop\\\"],\\\"detail\\\":{\\\"n\\\":[{\\\"numeric\\\":"

@@ -71,6 +71,24 @@ class BusLifecycle(DaemonTestCase):
             c.create_event_bus(Name="default")
         self.assertAwsError(ctx, "ResourceAlreadyExistsException")
 
+    def test_nul_in_name_does_not_create_a_shorter_bus(self):
+        """Regression (B2): a name holding U+0000 was read up to it, so "bus\\u0000evil" created
+        the bus "bus". It now fails the name pattern, and PutEvents fails an entry whose Source
+        holds U+0000 instead of accepting it as a shorter source."""
+        c = self.events_client
+        with self.assertRaises(ClientError) as ctx:
+            c.create_event_bus(Name="nulbus\x00evil")
+        self.assertAwsError(ctx, "ValidationException",
+                            "1 validation error detected: Value 'nulbus\x00evil' at 'name' failed "
+                            "to satisfy constraint: Member must satisfy regular expression "
+                            "pattern: [/\\.\\-_A-Za-z0-9]+")
+        self.assertNotIn("nulbus", [b["Name"] for b in c.list_event_buses()["EventBuses"]])
+        r = c.put_events(Entries=[{"Source": "shop\x00evil", "DetailType": "t", "Detail": "{}"}])
+        self.assertEqual(r["FailedEntryCount"], 1)
+        self.assertEqual(r["Entries"][0]["ErrorCode"], "InvalidArgument")
+        self.assertEqual(r["Entries"][0]["ErrorMessage"],
+                         "Parameter Source is not valid. Reason: Source must not contain U+0000.")
+
     def test_list_prefix_limit_and_pagination(self):
         c = self.events_client
         for i in range(7):

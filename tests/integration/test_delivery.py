@@ -459,6 +459,31 @@ class ApiDestinations(DeliveryBase):
         self.assertEqual(headers["authorization"], "Basic dTpw")
 
 
+def token_server(answers, seen):
+    """An OAuth token endpoint on a thread: answers[path] is the raw JSON text it returns for a
+    POST to path; seen collects every (path, headers, body) it received."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class TokenHandler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            seen.append((self.path, dict(self.headers), body))
+            answer = answers[self.path].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TokenHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class OAuthDestination(DeliveryBase):
     def test_client_credentials_token_is_fetched_and_used(self):
         import threading
@@ -502,5 +527,41 @@ class OAuthDestination(DeliveryBase):
             self.assertIn("grant_type=client_credentials", seen[0][2])
             self.assertEqual(self.c.describe_connection(Name="oauth")["ConnectionState"], "AUTHORIZED")
             self.assertNotIn("csecret", self.daemon.logs())
+        finally:
+            server.shutdown()
+
+    def test_expires_in_out_of_range_is_clamped(self):
+        """Regression: expires_in was cast from double to int64 unchecked. 1e400 (infinity) is
+        undefined behaviour; -5 gave an expiry already past, so the token was fetched again at
+        every refresh tick. Both now give a usable token that is fetched once."""
+        seen = []
+        server = token_server({"/huge": '{"access_token":"tok-huge","expires_in":1e400}',
+                               "/negative": '{"access_token":"tok-neg","expires_in":-5}'}, seen)
+        try:
+            for name in ("huge", "negative"):
+                conn = self.c.create_connection(
+                    Name="clamp-" + name, AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+                    AuthParameters={"OAuthParameters": {
+                        "ClientParameters": {"ClientID": "cid", "ClientSecret": "csecret"},
+                        "AuthorizationEndpoint": "http://127.0.0.1:%d/%s"
+                                                 % (server.server_address[1], name),
+                        "HttpMethod": "POST"}})
+                dest = self.c.create_api_destination(
+                    Name="clamp-" + name, ConnectionArn=conn["ConnectionArn"],
+                    InvocationEndpoint=self.sink.url + "/ok/clamp-" + name, HttpMethod="POST")
+                self.rule_with_targets("clamp-" + name,
+                                       [{"Id": "o", "Arn": dest["ApiDestinationArn"]}],
+                                       pattern=json.dumps({"detail-type": ["Clamp-" + name]}))
+                self.c.put_events(Entries=[entry(detail_type="Clamp-" + name)])
+            for name, token in (("huge", "tok-huge"), ("negative", "tok-neg")):
+                got = self.sink.wait_for("/ok/clamp-" + name, 1)
+                self.assertEqual(len(got), 1)
+                headers = {k.lower(): v for k, v in got[0]["headers"].items()}
+                self.assertEqual(headers["authorization"], "Bearer " + token)
+            # The dispatcher looks for tokens to refresh every 5 seconds.
+            time.sleep(6)
+            self.assertEqual(sorted(path for path, _, _ in seen), ["/huge", "/negative"])
+            self.assertEqual(self.c.describe_connection(Name="clamp-negative")["ConnectionState"],
+                             "AUTHORIZED")
         finally:
             server.shutdown()

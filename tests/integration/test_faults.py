@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 
 from lbharness import Daemon, QuietSink, vm_rss_kb
 
@@ -79,10 +80,19 @@ class FailingTargets(unittest.TestCase):
         self.assertEqual(rc, 0, logs[-3000:])
 
     def dead_letters(self, rule):
-        status, _, data = self.d.request("GET", "/_localbridge/dead-letters?rule=%s&limit=100000"
-                                         % rule)
-        self.assertEqual(status, 200)
-        return json.loads(data)["DeadLetters"]
+        """Every dead letter of the rule, following NextToken across pages."""
+        out, token = [], None
+        while True:
+            path = "/_localbridge/dead-letters?rule=%s&limit=100000" % rule
+            if token:
+                path += "&next_token=" + urllib.parse.quote(token)
+            status, _, data = self.d.request("GET", path)
+            self.assertEqual(status, 200)
+            page = json.loads(data)
+            out += page["DeadLetters"]
+            token = page.get("NextToken")
+            if not token:
+                return out
 
     def put_timed(self, conn, entries):
         t0 = time.monotonic()

@@ -92,6 +92,34 @@ class Rules(DaemonTestCase):
         self.assertEqual(c.list_targets_by_rule(Rule="tr", EventBusName="rb")["Targets"], [])
         c.delete_rule(Name="tr", EventBusName="rb")
 
+    def test_put_targets_refuses_bad_arn_fifo_without_sqs_parameters_and_repeated_id(self):
+        """Regression (B9): these were accepted; AWS answers ValidationException for each."""
+        c = self.events_client
+        c.put_rule(Name="b9", EventBusName="rb", EventPattern=PATTERN)
+        with self.assertRaises(ClientError) as ctx:
+            c.put_targets(Rule="b9", EventBusName="rb",
+                          Targets=[{"Id": "p", "Arn": "lambda:Portfolio"}])
+        self.assertAwsError(ctx, "ValidationException",
+                            "Parameter lambda:Portfolio is not valid. Reason: Provided Arn is not "
+                            "in correct format.")
+        fifo = "arn:aws:sqs:us-east-1:000000000000:orders.fifo"
+        with self.assertRaises(ClientError) as ctx:
+            c.put_targets(Rule="b9", EventBusName="rb", Targets=[{"Id": "f", "Arn": fifo}])
+        self.assertAwsError(ctx, "ValidationException",
+                            "Parameter(s) SqsParameters must be specified for target: f.")
+        queue = "arn:aws:sqs:us-east-1:000000000000:q1"
+        with self.assertRaises(ClientError) as ctx:
+            c.put_targets(Rule="b9", EventBusName="rb",
+                          Targets=[{"Id": "d", "Arn": queue}, {"Id": "d", "Arn": queue}])
+        self.assertAwsError(ctx, "ValidationException")
+        self.assertEqual(c.list_targets_by_rule(Rule="b9", EventBusName="rb")["Targets"], [])
+        c.put_targets(Rule="b9", EventBusName="rb",
+                      Targets=[{"Id": "f", "Arn": fifo, "SqsParameters": {"MessageGroupId": "g"}}])
+        self.assertEqual([t["Id"] for t in
+                          c.list_targets_by_rule(Rule="b9", EventBusName="rb")["Targets"]], ["f"])
+        c.remove_targets(Rule="b9", EventBusName="rb", Ids=["f"])
+        c.delete_rule(Name="b9", EventBusName="rb")
+
     def test_tags(self):
         c = self.events_client
         arn = c.put_rule(Name="tagged", EventPattern=PATTERN)["RuleArn"]
@@ -106,6 +134,20 @@ class Rules(DaemonTestCase):
             c.list_tags_for_resource(ResourceARN="arn:aws:events:us-east-1:000000000000:rule/nope")
         self.assertAwsError(ctx, "ResourceNotFoundException",
                             "Rule nope does not exist on EventBus default.")
+
+    def test_error_message_over_4096_bytes_is_not_cut_inside_utf8(self):
+        """Regression (B3): error messages were formatted into 4,096 bytes and cut, here in the
+        middle of an 'é', so the body was not UTF-8 and boto3 raised UnicodeDecodeError instead of
+        ClientError. The whole message now arrives."""
+        name = "a" + "\u00e9" * 3000
+        with self.assertRaises(ClientError) as ctx:
+            self.events_client.put_rule(Name=name, EventPattern=PATTERN)
+        self.assertAwsError(
+            ctx, "ValidationException",
+            "2 validation errors detected: Value '%s' at 'name' failed to satisfy constraint: "
+            "Member must have length less than or equal to 64; Value '%s' at 'name' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern: "
+            "[\\.\\-_A-Za-z0-9]+" % (name, name))
 
     def test_rules_and_targets_survive_restart(self):
         c = self.events_client

@@ -5,11 +5,11 @@
 #define LB_API_HARNESS_H
 
 #include <check.h>
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../lb_test.h"
+#include "json_helpers.h"
 #include "lb_api.h"
 
 static lb_engine_t *engine;
@@ -25,14 +25,16 @@ static void setup(void)
 
 static void teardown(void)
 {
+    json_release_all();
     lb_api_free(&api);
     lb_engine_free(&engine);
     lb_store_close(&store);
     lb_test_db_remove();
 }
 
-/* Runs one call to completion (committing deferred work) and returns the parsed body. */
-static cJSON *call_api(const char *op, const char *body, int *status)
+/* Runs one call to completion (committing deferred work) and returns the parsed body (held until
+ * teardown). */
+static const lb_json_t *call_api(const char *op, const char *body, int *status)
 {
     lb_call_t call = {0};
     char target[128];
@@ -51,27 +53,39 @@ static cJSON *call_api(const char *op, const char *body, int *status)
         lb_call_complete(&call, rc);
     }
     *status = call.status;
-    cJSON *json = cJSON_Parse(call.body.data);
+    const lb_json_t *json = json_parse_held(call.body.data);
     ck_assert_msg(json != NULL, "response is not JSON: %s", call.body.data);
     lb_call_clear(&call);
     return json;
 }
 
-static const char *str(const cJSON *o, const char *k)
+static const char *str(const lb_json_t *o, const char *k)
 {
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(f) ? f->valuestring : "";
+    const char *s = lb_json_get_str(o, k);
+    return s ? s : "";
 }
 
 static void expect_error(const char *op, const char *body, int status, const char *type,
                          const char *message)
 {
     int got;
-    cJSON *r = call_api(op, body, &got);
+    const lb_json_t *r = call_api(op, body, &got);
     ck_assert_int_eq(got, status);
     ck_assert_str_eq(str(r, "__type"), type);
     if (message) ck_assert_str_eq(str(r, "message"), message);
-    cJSON_Delete(r);
+}
+
+/* As expect_error for a message of len bytes, which may hold U+0000. */
+static void expect_error_n(const char *op, const char *body, const char *type, const char *message,
+                           size_t len)
+{
+    int got;
+    const lb_json_t *r = call_api(op, body, &got);
+    ck_assert_int_eq(got, 400);
+    ck_assert_str_eq(str(r, "__type"), type);
+    const lb_json_t *m = lb_json_get(r, "message");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_msg(m->len == len && memcmp(m->str, message, len) == 0, "message %s", m->str);
 }
 
 #endif

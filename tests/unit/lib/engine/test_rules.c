@@ -25,8 +25,8 @@ static void put_rule(lb_rules_t *r, const char *bus, const char *name, const cha
                      const char *state)
 {
     lb_rule_t rule;
-    ck_assert_int_eq(lb_rule_init(&rule, "us-east-1", bus, name, pattern, NULL, state, NULL,
-                                  NULL, NULL, NULL, 1, NULL),
+    ck_assert_int_eq(lb_rule_init(&rule, "us-east-1", bus, name, pattern, NULL, state, NULL, NULL,
+                                  NULL, NULL, 1, NULL),
                      0);
     ck_assert_int_eq(lb_rules_put(r, &rule), 0);
 }
@@ -73,8 +73,8 @@ START_TEST(test_invalid_pattern_and_target)
 {
     lb_rule_t rule;
     char *err = NULL;
-    ck_assert_int_ne(lb_rule_init(&rule, "us-east-1", "default", "x", "{\"source\":[]}", NULL,
-                                  NULL, NULL, NULL, NULL, NULL, 1, &err),
+    ck_assert_int_ne(lb_rule_init(&rule, "us-east-1", "default", "x", "{\"source\":[]}", NULL, NULL,
+                                  NULL, NULL, NULL, NULL, 1, &err),
                      0);
     ck_assert_str_eq(err, "Event pattern is not valid. Reason: Empty arrays are not allowed");
     free(err);
@@ -101,6 +101,36 @@ START_TEST(test_invalid_pattern_and_target)
     ck_assert_int_eq(lb_target_init(&t, "{\"Id\":\"t2\",\"Arn\":\"a\"}", NULL), 0);
     ck_assert_int_eq(t.max_attempts, LB_RETRY_MAX_ATTEMPTS_DEFAULT);
     ck_assert_int_eq(t.max_age_s, LB_RETRY_MAX_AGE_S_DEFAULT);
+    ck_assert_ptr_null(t.http_params);
+    lb_target_clear(&t);
+    /* Out-of-range retry numbers in a stored definition are clamped, not converted blindly. */
+    ck_assert_int_eq(lb_target_init(&t,
+                                    "{\"Id\":\"t3\",\"Arn\":\"a\",\"RetryPolicy\":{"
+                                    "\"MaximumRetryAttempts\":1e400,\"MaximumEventAgeInSeconds\":"
+                                    "-1e30}}",
+                                    NULL),
+                     0);
+    ck_assert_int_eq(t.max_attempts, 2147483647);
+    ck_assert_int_eq(t.max_age_s, -2147483647 - 1);
+    lb_target_clear(&t);
+}
+END_TEST
+
+/* HttpParameters are compiled with the target, once, not at each delivery. */
+START_TEST(test_target_http_parameters_compiled)
+{
+    lb_target_t t;
+    ck_assert_int_eq(lb_target_init(&t,
+                                    "{\"Id\":\"t\",\"Arn\":\"a\",\"HttpParameters\":{"
+                                    "\"PathParameterValues\":[\"p\"]}}",
+                                    NULL),
+                     0);
+    ck_assert_ptr_nonnull(t.http_params);
+    lb_target_clear(&t);
+    ck_assert_ptr_null(t.http_params);
+    ck_assert_int_eq(lb_target_init(&t, "{\"Id\":\"t\",\"Arn\":\"a\",\"HttpParameters\":[]}", NULL),
+                     0);
+    ck_assert_ptr_null(t.http_params);
     lb_target_clear(&t);
 }
 END_TEST
@@ -162,6 +192,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_registry_and_matching);
     tcase_add_test(tc, test_invalid_pattern_and_target);
+    tcase_add_test(tc, test_target_http_parameters_compiled);
     tcase_add_test(tc, test_rule_arn);
     tcase_add_test(tc, test_store_round_trip);
     suite_add_tcase(s, tc);

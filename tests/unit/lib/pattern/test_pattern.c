@@ -6,12 +6,12 @@
  * each conformance event must equal lb_pattern_matches for every pattern: 160 x 160 pairs.
  * Our own cases below say where their expected answers come from. */
 #include <check.h>
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_json.h"
 #include "lb_pattern.h"
 
 /* ---- helpers ---- */
@@ -89,26 +89,25 @@ static conf_case_t *load_conformance(size_t *n_out)
     size_t cap = 0;
     ssize_t len;
     while ((len = getline(&line, &cap, f)) > 0) {
-        cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
-        ck_assert_ptr_nonnull(j);
+        lb_json_doc_t *doc;
+        ck_assert_int_eq(lb_json_parse(line, (size_t)len, 1000, &doc, NULL), 0);
+        const lb_json_t *j = lb_json_doc_root(doc);
         cases = realloc(cases, (n + 1) * sizeof *cases);
         conf_case_t *c = &cases[n++];
         memset(c, 0, sizeof *c);
-        c->name = strdup(cJSON_GetObjectItem(j, "name")->valuestring);
-        cJSON *praw = cJSON_GetObjectItem(j, "pattern_raw");
-        cJSON *eraw = cJSON_GetObjectItem(j, "event_raw");
+        c->name = strdup(lb_json_get_str(j, "name"));
+        const char *praw = lb_json_get_str(j, "pattern_raw");
+        const char *eraw = lb_json_get_str(j, "event_raw");
         /* pattern_raw wins: it keeps repeated keys that the parsed form lost. */
-        c->pattern = cJSON_IsString(praw) ? strdup(praw->valuestring)
-                                          : cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "pattern"));
-        c->event = cJSON_IsString(eraw) ? strdup(eraw->valuestring)
-                                        : cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "event"));
-        cJSON *m = cJSON_GetObjectItem(j, "match");
-        c->match = cJSON_IsTrue(m) ? 1 : cJSON_IsFalse(m) ? 0 : -1;
-        cJSON *er = cJSON_GetObjectItem(j, "error");
-        c->error = cJSON_IsString(er) ? strdup(er->valuestring) : NULL;
-        cJSON *em = cJSON_GetObjectItem(j, "error_message");
-        c->error_message = cJSON_IsString(em) ? strdup(em->valuestring) : NULL;
-        cJSON_Delete(j);
+        c->pattern = praw ? strdup(praw) : lb_json_print(lb_json_get(j, "pattern"), NULL);
+        c->event = eraw ? strdup(eraw) : lb_json_print(lb_json_get(j, "event"), NULL);
+        const lb_json_t *m = lb_json_get(j, "match");
+        c->match = lb_json_is(m, LB_JSON_TRUE) ? 1 : lb_json_is(m, LB_JSON_FALSE) ? 0 : -1;
+        const char *er = lb_json_get_str(j, "error");
+        c->error = er ? strdup(er) : NULL;
+        const char *em = lb_json_get_str(j, "error_message");
+        c->error_message = em ? strdup(em) : NULL;
+        lb_json_doc_free(&doc);
     }
     free(line);
     fclose(f);

@@ -9,11 +9,11 @@
  *     "<region>", ...) match any value at their position.
  *  2. Our own cases, each with a comment saying where its expected answer comes from.
  */
+#include "lb_json.h"
 #include "lb_jsonpath.h"
 #include "lb_transform.h"
 
 #include <check.h>
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,46 +120,53 @@ static int glob_match(const char *want, const char *got)
 
 /* Structural comparison; string leaves compare with glob_match, and a string leaf that is only a
  * placeholder matches a value of any type. Object key order does not matter. */
-static int json_match(const cJSON *want, const cJSON *got)
+static int json_match(const lb_json_t *want, const lb_json_t *got)
 {
-    if (cJSON_IsString(want)) {
-        size_t ph = placeholder_at(want->valuestring, 0);
-        if (ph > 0 && ph == strlen(want->valuestring)) return got != NULL;
-        return cJSON_IsString(got) && glob_match(want->valuestring, got->valuestring);
+    if (want->type == LB_JSON_STRING) {
+        size_t ph = placeholder_at(want->str, 0);
+        if (ph > 0 && ph == strlen(want->str)) return got != NULL;
+        return lb_json_is(got, LB_JSON_STRING) && glob_match(want->str, got->str);
     }
-    if (cJSON_IsObject(want)) {
-        if (!cJSON_IsObject(got) || cJSON_GetArraySize(want) != cJSON_GetArraySize(got)) return 0;
-        for (const cJSON *w = want->child; w != NULL; w = w->next)
-            if (!json_match(w, cJSON_GetObjectItemCaseSensitive(got, w->string))) return 0;
+    if (want->type == LB_JSON_OBJECT) {
+        if (!lb_json_is(got, LB_JSON_OBJECT) || want->n_children != got->n_children) return 0;
+        for (const lb_json_t *w = want->child; w != NULL; w = w->next)
+            if (!json_match(w, lb_json_get(got, w->key))) return 0;
         return 1;
     }
-    if (cJSON_IsArray(want)) {
-        if (!cJSON_IsArray(got) || cJSON_GetArraySize(want) != cJSON_GetArraySize(got)) return 0;
-        const cJSON *g = got->child;
-        for (const cJSON *w = want->child; w != NULL; w = w->next, g = g->next)
+    if (want->type == LB_JSON_ARRAY) {
+        if (!lb_json_is(got, LB_JSON_ARRAY) || want->n_children != got->n_children) return 0;
+        const lb_json_t *g = got->child;
+        for (const lb_json_t *w = want->child; w != NULL; w = w->next, g = g->next)
             if (!json_match(w, g)) return 0;
         return 1;
     }
-    return cJSON_Compare(want, got, 1);
+    return got != NULL && lb_json_equal(want, got);
+}
+
+/* Parses test data or a rendered body; NULL if it is not JSON. The caller frees the document. */
+static lb_json_doc_t *parse(const char *text)
+{
+    lb_json_doc_t *doc;
+    return text && lb_json_parse(text, strlen(text), 1000, &doc, NULL) == 0 ? doc : NULL;
 }
 
 /* A recorded body: an object/array when the body was JSON (the recorder parsed those), a string
  * when it was not. */
-static int body_matches(const cJSON *want, const char *got)
+static int body_matches(const lb_json_t *want, const char *got)
 {
-    if (cJSON_IsString(want)) return glob_match(want->valuestring, got);
-    cJSON *parsed = cJSON_Parse(got);
-    int ok = parsed != NULL && json_match(want, parsed);
-    cJSON_Delete(parsed);
+    if (want->type == LB_JSON_STRING) return glob_match(want->str, got);
+    lb_json_doc_t *parsed = parse(got);
+    int ok = parsed != NULL && json_match(want, lb_json_doc_root(parsed));
+    lb_json_doc_free(&parsed);
     return ok;
 }
 
 static void assert_json_body(const char *got, const char *want_json)
 {
-    cJSON *w = cJSON_Parse(want_json);
+    lb_json_doc_t *w = parse(want_json);
     ck_assert_ptr_nonnull(w);
-    ck_assert_msg(body_matches(w, got), "body %s, want %s", got, want_json);
-    cJSON_Delete(w);
+    ck_assert_msg(body_matches(lb_json_doc_root(w), got), "body %s, want %s", got, want_json);
+    lb_json_doc_free(&w);
 }
 
 /* ---- part 1: the recorded AWS answers ---------------------------------------------------- */
@@ -213,20 +220,19 @@ static void note_failure(tally_t *t, const char *name, const char *what, const c
 
 /* Check one target configuration of a case against the recorded bodies (`want`: an array of
  * bodies, or an error object). */
-static void check_target(tally_t *t, const char *name, const char *what, const cJSON *cfg,
-                         const char *input_path, const cJSON *want, const char *event)
+static void check_target(tally_t *t, const char *name, const char *what, const lb_json_t *cfg,
+                         const char *input_path, const lb_json_t *want, const char *event)
 {
     /* cfg is an InputTransformer, or a whole Target holding InputPath and InputTransformer. */
-    const cJSON *trf = cJSON_GetObjectItemCaseSensitive(cfg, "InputTransformer");
-    const cJSON *map = cJSON_GetObjectItemCaseSensitive(trf ? trf : cfg, "InputPathsMap");
-    const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(trf ? trf : cfg, "InputTemplate");
-    const cJSON *ip = cJSON_GetObjectItemCaseSensitive(cfg, "InputPath");
-    if (input_path == NULL && cJSON_IsString(ip)) input_path = ip->valuestring;
-    char *map_text = map ? cJSON_PrintUnformatted(map) : NULL;
+    const lb_json_t *trf = lb_json_get(cfg, "InputTransformer");
+    const lb_json_t *map = lb_json_get(trf ? trf : cfg, "InputPathsMap");
+    const char *tmpl = lb_json_get_str(trf ? trf : cfg, "InputTemplate");
+    const char *ip = lb_json_get_str(cfg, "InputPath");
+    if (input_path == NULL && ip) input_path = ip;
+    char *map_text = map ? lb_json_print(map, NULL) : NULL;
     char *tmpl_text = NULL;
-    if (cJSON_IsString(tmpl)) {
-        tmpl_text = strstr(name, "\\n") ? unescape_pytest_newlines(tmpl->valuestring)
-                                        : strdup(tmpl->valuestring);
+    if (tmpl) {
+        tmpl_text = strstr(name, "\\n") ? unescape_pytest_newlines(tmpl) : strdup(tmpl);
         for (size_t i = 0; i < sizeof(fixups) / sizeof(fixups[0]); i++)
             if (strcmp(name, fixups[i].name) == 0) {
                 free(tmpl_text);
@@ -237,7 +243,7 @@ static void check_target(tally_t *t, const char *name, const char *what, const c
     char *err = NULL, *body = NULL;
     int rc =
         lb_input_compile_for_target(TARGET_ID, NULL, input_path, map_text, tmpl_text, &in, &err);
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(want, "Error");
+    const lb_json_t *error = lb_json_get(want, "Error");
     if (want == NULL) {
         /* No recorded answer: it must still compile and render without error. */
         t->skipped++;
@@ -248,7 +254,7 @@ static void check_target(tally_t *t, const char *name, const char *what, const c
         ck_assert_msg(rc == 0, "%s: rc %d", name, rc);
     } else if (error != NULL) {
         t->checked++;
-        const char *msg = cJSON_GetObjectItemCaseSensitive(error, "Message")->valuestring;
+        const char *msg = lb_json_get_str(error, "Message");
         char expect[1024];
         const char *at = strstr(msg, "<target-id>");
         if (at != NULL)
@@ -264,7 +270,7 @@ static void check_target(tally_t *t, const char *name, const char *what, const c
         t->checked++;
         size_t len;
         if (rc == 0) rc = lb_input_render(in, event, strlen(event), &test_ctx, &body, &len);
-        if (rc == 0 && cJSON_GetArraySize(want) == 1 && body_matches(want->child, body))
+        if (rc == 0 && want->n_children == 1 && body_matches(want->child, body))
             t->passed++;
         else
             note_failure(t, name, what, body ? body : err);
@@ -277,7 +283,7 @@ static void check_target(tally_t *t, const char *name, const char *what, const c
 }
 
 /* The first (only) member of the case's "expected"; NULL when AWS's answer was not recorded. */
-static const cJSON *only_expectation(const cJSON *expected)
+static const lb_json_t *only_expectation(const lb_json_t *expected)
 {
     return expected != NULL && expected->child != NULL ? expected->child : NULL;
 }
@@ -292,42 +298,36 @@ START_TEST(conformance_input_transform)
     size_t cap = 0;
     int cases = 0;
     while (getline(&line, &cap, f) > 0) {
-        cJSON *c = cJSON_Parse(line);
-        ck_assert_ptr_nonnull(c);
+        lb_json_doc_t *doc = parse(line);
+        ck_assert_ptr_nonnull(doc);
+        const lb_json_t *c = lb_json_doc_root(doc);
         cases++;
-        const char *name = cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring;
-        const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(c, "event_pattern");
-        const cJSON *detail = cJSON_GetObjectItemCaseSensitive(c, "event_detail");
+        const char *name = lb_json_get_str(c, "name");
+        const lb_json_t *pattern = lb_json_get(c, "event_pattern");
+        const lb_json_t *detail = lb_json_get(c, "event_detail");
         /* Keyed by the name the recording gave the answer: "message", "messages",
          * "custom-variables-match-all", "missing-key-exception-error", a queue name, ... */
-        const cJSON *expected = cJSON_GetObjectItemCaseSensitive(c, "expected");
-        const cJSON *src =
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pattern, "source"), 0);
-        const cJSON *dt =
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pattern, "detail-type"), 0);
-        char *detail_text = detail ? cJSON_PrintUnformatted(detail) : strdup("{}");
-        char *event = envelope(src->valuestring, dt->valuestring, detail_text);
-        const cJSON *ip = cJSON_GetObjectItemCaseSensitive(c, "input_path");
-        const cJSON *it = cJSON_GetObjectItemCaseSensitive(c, "input_transformer");
-        const cJSON *all = cJSON_GetObjectItemCaseSensitive(c, "input_transformer_match_all");
-        const cJSON *some = cJSON_GetObjectItemCaseSensitive(c, "input_transformer_not_match_all");
-        const cJSON *targets = cJSON_GetObjectItemCaseSensitive(c, "targets");
-        const cJSON *target = cJSON_GetObjectItemCaseSensitive(c, "target");
+        const lb_json_t *expected = lb_json_get(c, "expected");
+        const lb_json_t *src = lb_json_at(lb_json_get(pattern, "source"), 0);
+        const lb_json_t *dt = lb_json_at(lb_json_get(pattern, "detail-type"), 0);
+        char *detail_text = detail ? lb_json_print(detail, NULL) : strdup("{}");
+        char *event = envelope(src->str, dt->str, detail_text);
+        const lb_json_t *ip = lb_json_get(c, "input_path");
+        const lb_json_t *it = lb_json_get(c, "input_transformer");
+        const lb_json_t *all = lb_json_get(c, "input_transformer_match_all");
+        const lb_json_t *some = lb_json_get(c, "input_transformer_not_match_all");
+        const lb_json_t *targets = lb_json_get(c, "targets");
+        const lb_json_t *target = lb_json_get(c, "target");
         if (ip != NULL) {
-            check_target(&t, name, "InputPath", NULL, ip->valuestring, only_expectation(expected),
-                         event);
+            check_target(&t, name, "InputPath", NULL, ip->str, only_expectation(expected), event);
         } else if (targets != NULL) {
-            for (const cJSON *tg = targets->child; tg != NULL; tg = tg->next)
-                check_target(&t, name, tg->string, tg, NULL,
-                             cJSON_GetObjectItemCaseSensitive(expected, tg->string), event);
+            for (const lb_json_t *tg = targets->child; tg != NULL; tg = tg->next)
+                check_target(&t, name, tg->key, tg, NULL, lb_json_get(expected, tg->key), event);
         } else if (all != NULL) {
             check_target(&t, name, "match-all", all, NULL,
-                         cJSON_GetObjectItemCaseSensitive(expected, "custom-variables-match-all"),
-                         event);
-            check_target(
-                &t, name, "not-match-all", some, NULL,
-                cJSON_GetObjectItemCaseSensitive(expected, "custom-variables-not-match-all"),
-                event);
+                         lb_json_get(expected, "custom-variables-match-all"), event);
+            check_target(&t, name, "not-match-all", some, NULL,
+                         lb_json_get(expected, "custom-variables-not-match-all"), event);
         } else if (target != NULL) {
             check_target(&t, name, "PutTargets", target, NULL, only_expectation(expected), event);
         } else {
@@ -336,7 +336,7 @@ START_TEST(conformance_input_transform)
         }
         free(event);
         free(detail_text);
-        cJSON_Delete(c);
+        lb_json_doc_free(&doc);
     }
     free(line);
     fclose(f);
@@ -538,12 +538,12 @@ START_TEST(escaping_substituted_strings)
     char *ev = default_event(TYPED_DETAIL);
     char *out = render(NULL, NULL, TYPED_MAP, "{\"in\": \"say: <tricky>\", \"out\": <tricky>}", ev,
                        NULL, 0);
-    cJSON *j = cJSON_Parse(out);
-    ck_assert_msg(j != NULL, "not JSON: %s", out);
-    ck_assert_str_eq(cJSON_GetObjectItem(j, "in")->valuestring,
-                     "say: He said \"hi\"\nthen left\\ <b>");
-    ck_assert_str_eq(cJSON_GetObjectItem(j, "out")->valuestring, "He said \"hi\"\nthen left\\ <b>");
-    cJSON_Delete(j);
+    lb_json_doc_t *doc = parse(out);
+    ck_assert_msg(doc != NULL, "not JSON: %s", out);
+    const lb_json_t *j = lb_json_doc_root(doc);
+    ck_assert_str_eq(lb_json_get_str(j, "in"), "say: He said \"hi\"\nthen left\\ <b>");
+    ck_assert_str_eq(lb_json_get_str(j, "out"), "He said \"hi\"\nthen left\\ <b>");
+    lb_json_doc_free(&doc);
     free(out);
     /* A quoted string template is a JSON string: escaped the same way. */
     out = render(NULL, NULL, TYPED_MAP, "\"<tricky>\"", ev, NULL, 0);

@@ -4,15 +4,17 @@
  * shared/conformance/aws-snapshots/test_api_destinations_and_connection.snapshot.json and
  * test_events.snapshot.json. */
 #include <check.h>
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "json_helpers.h"
 #include "lb_connections.h"
 #include "lb_ops_conn.h"
+#include "lb_ops_rule.h"
+#include "lb_ops_target.h"
 
 static lb_engine_t *engine;
 static lb_store_t *store;
@@ -34,6 +36,7 @@ static void setup(void)
 static void teardown(void)
 {
     char p[300];
+    json_release_all();
     lb_engine_free(&engine);
     lb_store_close(&store);
     unlink(db_path);
@@ -43,20 +46,21 @@ static void teardown(void)
     unlink(p);
 }
 
-typedef void (*op_fn)(lb_engine_t *, const cJSON *, lb_call_t *);
+typedef void (*op_fn)(lb_engine_t *, const lb_json_t *, lb_call_t *);
 
 /* Secrets used by every test: none may ever appear in a response. */
 static const char *const secrets[] = {"pass-s3cret", "key-s3cret", "client-s3cret", "hdr-s3cret"};
 
-static cJSON *run(op_fn op, const char *body, int *status)
+/* Runs one operation to completion; the parsed response is held until teardown. */
+static const lb_json_t *run(op_fn op, const char *body, int *status)
 {
     lb_call_t call = {0};
     snprintf(call.region, sizeof call.region, "us-east-1");
     call.account_id = "123456789012";
     call.now_ms = 1700000000000;
-    cJSON *req = cJSON_Parse(body);
-    ck_assert_ptr_nonnull(req);
-    op(engine, req, &call);
+    lb_json_doc_t *req;
+    ck_assert_int_eq(lb_json_parse(body, strlen(body), LB_JSON_REQUEST_MAX_DEPTH, &req, NULL), 0);
+    op(engine, lb_json_doc_root(req), &call);
     if (call.txn) {
         ck_assert_int_eq(lb_store_begin(store), 0);
         int rc = call.txn(store, call.arg);
@@ -66,26 +70,26 @@ static cJSON *run(op_fn op, const char *body, int *status)
             lb_store_rollback(store);
         lb_call_complete(&call, rc);
     }
-    cJSON_Delete(req);
+    lb_json_doc_free(&req);
     *status = call.status;
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         ck_assert_msg(strstr(call.body.data, secrets[i]) == NULL, "secret leaked: %s",
                       call.body.data);
-    cJSON *json = cJSON_Parse(call.body.data);
+    const lb_json_t *json = json_parse_held(call.body.data);
     ck_assert_msg(json != NULL, "response is not JSON: %s", call.body.data);
     lb_call_clear(&call);
     return json;
 }
 
-static cJSON *ok(op_fn op, const char *body)
+static const lb_json_t *ok(op_fn op, const char *body)
 {
     int status;
-    cJSON *r = run(op, body, &status);
-    ck_assert_msg(status == 200, "status %d: %s", status, cJSON_PrintUnformatted(r));
+    const lb_json_t *r = run(op, body, &status);
+    ck_assert_msg(status == 200, "status %d: %s", status, r ? lb_json_print(r, NULL) : "");
     return r;
 }
 
-static const char *str(const cJSON *o, const char *path)
+static const char *str(const lb_json_t *o, const char *path)
 {
     /* "A.B.C" walks nested objects. */
     char key[128];
@@ -95,28 +99,38 @@ static const char *str(const cJSON *o, const char *path)
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
         memcpy(key, p, n);
         key[n] = '\0';
-        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        o = lb_json_get(o, key);
         if (!dot) break;
         p = dot + 1;
     }
-    return cJSON_IsString(o) ? o->valuestring : "";
+    return lb_json_is(o, LB_JSON_STRING) ? o->str : "";
 }
 
 static void expect_error(op_fn op, const char *body, const char *type, const char *message)
 {
     int status;
-    cJSON *r = run(op, body, &status);
+    const lb_json_t *r = run(op, body, &status);
     ck_assert_int_eq(status, 400);
     ck_assert_str_eq(str(r, "__type"), type);
     if (message) ck_assert_str_eq(str(r, "message"), message);
-    cJSON_Delete(r);
+}
+
+/* As expect_error for a ValidationException message of len bytes, which may hold U+0000. */
+static void expect_validation_n(op_fn op, const char *body, const char *message, size_t len)
+{
+    int status;
+    const lb_json_t *r = run(op, body, &status);
+    ck_assert_int_eq(status, 400);
+    ck_assert_str_eq(str(r, "__type"), "ValidationException");
+    const lb_json_t *m = lb_json_get(r, "message");
+    ck_assert_msg(m && m->len == len && memcmp(m->str, message, len) == 0, "message %s",
+                  m ? m->str : "(none)");
 }
 
 static char *create_connection(const char *body)
 {
-    cJSON *r = ok(lb_op_create_connection, body);
+    const lb_json_t *r = ok(lb_op_create_connection, body);
     char *arn = strdup(str(r, "ConnectionArn"));
-    cJSON_Delete(r);
     return arn;
 }
 
@@ -129,26 +143,24 @@ static char *create_destination(const char *name, const char *conn_arn, const ch
              "\"HttpMethod\":\"%s\"%s%d}",
              name, conn_arn, endpoint, method,
              rate ? ",\"InvocationRateLimitPerSecond\":" : ",\"Description\":\"d\",\"X\":", rate);
-    cJSON *r = ok(lb_op_create_api_destination, body);
+    const lb_json_t *r = ok(lb_op_create_api_destination, body);
     char *arn = strdup(str(r, "ApiDestinationArn"));
-    cJSON_Delete(r);
     return arn;
 }
 
 START_TEST(test_connection_lifecycle)
 {
-    cJSON *r = ok(lb_op_create_connection,
-                  "{\"Name\":\"c1\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
-                  "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"ApiKey\",\"ApiKeyValue\":"
-                  "\"key-s3cret\"},\"InvocationHttpParameters\":{}}}");
+    const lb_json_t *r = ok(lb_op_create_connection,
+                            "{\"Name\":\"c1\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
+                            "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"ApiKey\",\"ApiKeyValue\":"
+                            "\"key-s3cret\"},\"InvocationHttpParameters\":{}}}");
     ck_assert_str_eq(str(r, "ConnectionState"), "AUTHORIZED");
     ck_assert_int_eq(strncmp(str(r, "ConnectionArn"),
                              "arn:aws:events:us-east-1:123456789012:connection/c1/", 52),
                      0);
-    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(r, "CreationTime")));
-    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(r, "LastModifiedTime")));
-    ck_assert_int_eq(cJSON_GetArraySize(r), 4);
-    cJSON_Delete(r);
+    ck_assert(is_number(lb_json_get(r, "CreationTime")));
+    ck_assert(is_number(lb_json_get(r, "LastModifiedTime")));
+    ck_assert_int_eq(count(r), 4);
     expect_error(lb_op_create_connection,
                  "{\"Name\":\"c1\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
                  "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"a\",\"ApiKeyValue\":\"b\"}}}",
@@ -158,67 +170,54 @@ START_TEST(test_connection_lifecycle)
     ck_assert_str_eq(str(r, "Name"), "c1");
     ck_assert_str_eq(str(r, "AuthorizationType"), "API_KEY");
     ck_assert_str_eq(str(r, "AuthParameters.ApiKeyAuthParameters.ApiKeyName"), "ApiKey");
-    ck_assert_ptr_null(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "AuthParameters"), "ApiKeyAuthParameters"),
-        "ApiKeyValue"));
-    ck_assert(cJSON_IsObject(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "AuthParameters"), "InvocationHttpParameters")));
+    ck_assert_ptr_null(lb_json_get(
+        lb_json_get(lb_json_get(r, "AuthParameters"), "ApiKeyAuthParameters"), "ApiKeyValue"));
+    ck_assert(is_object(lb_json_get(lb_json_get(r, "AuthParameters"), "InvocationHttpParameters")));
     ck_assert_int_eq(strncmp(str(r, "SecretArn"),
                              "arn:aws:secretsmanager:us-east-1:123456789012:secret:events!"
                              "connection/c1/",
                              74),
                      0);
-    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(r, "LastAuthorizedTime")));
-    cJSON_Delete(r);
+    ck_assert(is_number(lb_json_get(r, "LastAuthorizedTime")));
 
-    cJSON_Delete(ok(lb_op_create_connection,
-                    "{\"Name\":\"c2\",\"Description\":\"basic\",\"AuthorizationType\":"
-                    "\"BASIC\",\"AuthParameters\":{\"BasicAuthParameters\":{\"Username\":"
-                    "\"user\",\"Password\":\"pass-s3cret\"}}}"));
+    (void)(ok(lb_op_create_connection,
+              "{\"Name\":\"c2\",\"Description\":\"basic\",\"AuthorizationType\":"
+              "\"BASIC\",\"AuthParameters\":{\"BasicAuthParameters\":{\"Username\":"
+              "\"user\",\"Password\":\"pass-s3cret\"}}}"));
     r = ok(lb_op_list_connections, "{}");
-    cJSON *list = cJSON_GetObjectItem(r, "Connections");
-    ck_assert_int_eq(cJSON_GetArraySize(list), 2);
-    ck_assert_str_eq(str(cJSON_GetArrayItem(list, 1), "AuthorizationType"), "BASIC");
-    ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 1), "AuthParameters"));
-    cJSON_Delete(r);
+    const lb_json_t *list = lb_json_get(r, "Connections");
+    ck_assert_int_eq(count(list), 2);
+    ck_assert_str_eq(str(lb_json_at(list, 1), "AuthorizationType"), "BASIC");
+    ck_assert_ptr_null(lb_json_get(lb_json_at(list, 1), "AuthParameters"));
     r = ok(lb_op_list_connections, "{\"Limit\":1}");
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "Connections")), 1);
+    ck_assert_int_eq(count(lb_json_get(r, "Connections")), 1);
     char next[600];
     snprintf(next, sizeof next, "{\"Limit\":1,\"NextToken\":\"%s\"}", str(r, "NextToken"));
-    cJSON_Delete(r);
     r = ok(lb_op_list_connections, next);
-    ck_assert_str_eq(str(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "Connections"), 0), "Name"),
-                     "c2");
-    ck_assert_ptr_null(cJSON_GetObjectItem(r, "NextToken"));
-    cJSON_Delete(r);
+    ck_assert_str_eq(str(lb_json_at(lb_json_get(r, "Connections"), 0), "Name"), "c2");
+    ck_assert_ptr_null(lb_json_get(r, "NextToken"));
     r = ok(lb_op_list_connections, "{\"NamePrefix\":\"c2\"}");
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "Connections")), 1);
-    cJSON_Delete(r);
+    ck_assert_int_eq(count(lb_json_get(r, "Connections")), 1);
 
     /* Update keeps what is not given, replaces what is. */
     r = ok(lb_op_update_connection,
            "{\"Name\":\"c2\",\"AuthParameters\":{\"BasicAuthParameters\":{\"Username\":"
            "\"new_user\"}}}");
     ck_assert_str_eq(str(r, "ConnectionState"), "AUTHORIZED");
-    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(r, "LastAuthorizedTime")));
-    cJSON_Delete(r);
+    ck_assert(is_number(lb_json_get(r, "LastAuthorizedTime")));
     r = ok(lb_op_describe_connection, "{\"Name\":\"c2\"}");
     ck_assert_str_eq(str(r, "AuthParameters.BasicAuthParameters.Username"), "new_user");
     ck_assert_str_eq(str(r, "Description"), "basic");
-    cJSON_Delete(r);
-    const cJSON *doc = lb_conn_find(reg(), LB_CONN_CONNECTION, "us-east-1", "c2");
+    const lb_json_t *doc = lb_conn_find(reg(), LB_CONN_CONNECTION, "us-east-1", "c2");
     ck_assert_str_eq(str(doc, "AuthParameters.BasicAuthParameters.Password"), "pass-s3cret");
 
     /* Deauthorize forgets the credentials; an update with new ones authorizes again. */
     r = ok(lb_op_deauthorize_connection, "{\"Name\":\"c2\"}");
     ck_assert_str_eq(str(r, "ConnectionState"), "DEAUTHORIZING");
-    cJSON_Delete(r);
     r = ok(lb_op_describe_connection, "{\"Name\":\"c2\"}");
     ck_assert_str_eq(str(r, "ConnectionState"), "DEAUTHORIZED");
-    cJSON_Delete(r);
     r = ok(lb_op_update_connection, "{\"Name\":\"c2\",\"Description\":\"x\"}");
     ck_assert_str_eq(str(r, "ConnectionState"), "DEAUTHORIZED");
-    cJSON_Delete(r);
     expect_error(lb_op_update_connection,
                  "{\"Name\":\"c2\",\"AuthParameters\":{\"BasicAuthParameters\":{\"Username\":"
                  "\"u\"}}}",
@@ -230,12 +229,10 @@ START_TEST(test_connection_lifecycle)
            "{\"Name\":\"c2\",\"AuthParameters\":{\"BasicAuthParameters\":{\"Password\":"
            "\"pass-s3cret\"}}}");
     ck_assert_str_eq(str(r, "ConnectionState"), "AUTHORIZED");
-    cJSON_Delete(r);
 
     r = ok(lb_op_delete_connection, "{\"Name\":\"c2\"}");
     ck_assert_str_eq(str(r, "ConnectionState"), "DELETING");
-    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(r, "LastAuthorizedTime")));
-    cJSON_Delete(r);
+    ck_assert(is_number(lb_json_get(r, "LastAuthorizedTime")));
     expect_error(lb_op_describe_connection, "{\"Name\":\"c2\"}", "ResourceNotFoundException",
                  "Failed to describe the connection(s). Connection 'c2' does not exist.");
     expect_error(lb_op_delete_connection, "{\"Name\":\"c2\"}", "ResourceNotFoundException",
@@ -345,13 +342,12 @@ START_TEST(test_api_destination_lifecycle)
              "{\"Name\":\"d1\",\"Description\":\"Test API destination\",\"ConnectionArn\":"
              "\"%s\",\"InvocationEndpoint\":\"https://example.com/api\",\"HttpMethod\":\"POST\"}",
              conn);
-    cJSON *r = ok(lb_op_create_api_destination, body);
+    const lb_json_t *r = ok(lb_op_create_api_destination, body);
     ck_assert_str_eq(str(r, "ApiDestinationState"), "ACTIVE");
     ck_assert_int_eq(strncmp(str(r, "ApiDestinationArn"),
                              "arn:aws:events:us-east-1:123456789012:api-destination/d1/", 57),
                      0);
-    ck_assert_int_eq(cJSON_GetArraySize(r), 4);
-    cJSON_Delete(r);
+    ck_assert_int_eq(count(r), 4);
     expect_error(lb_op_create_api_destination, body, "ResourceAlreadyExistsException",
                  "An api-destination 'd1' already exists.");
 
@@ -360,44 +356,36 @@ START_TEST(test_api_destination_lifecycle)
     ck_assert_str_eq(str(r, "Description"), "Test API destination");
     ck_assert_str_eq(str(r, "HttpMethod"), "POST");
     ck_assert_str_eq(str(r, "InvocationEndpoint"), "https://example.com/api");
-    ck_assert_int_eq(cJSON_GetObjectItem(r, "InvocationRateLimitPerSecond")->valueint, 300);
-    cJSON_Delete(r);
+    ck_assert_int_eq(lb_json_get(r, "InvocationRateLimitPerSecond")->num, 300);
 
     r = ok(lb_op_list_api_destinations, "{}");
-    cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "ApiDestinations"), 0);
+    const lb_json_t *item = lb_json_at(lb_json_get(r, "ApiDestinations"), 0);
     ck_assert_str_eq(str(item, "Name"), "d1");
-    ck_assert_ptr_null(cJSON_GetObjectItem(item, "Description"));
+    ck_assert_ptr_null(lb_json_get(item, "Description"));
     ck_assert_str_eq(str(item, "ApiDestinationState"), "ACTIVE");
-    cJSON_Delete(r);
     snprintf(body, sizeof body, "{\"ConnectionArn\":\"%s\"}", conn);
     r = ok(lb_op_list_api_destinations, body);
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "ApiDestinations")), 1);
-    cJSON_Delete(r);
+    ck_assert_int_eq(count(lb_json_get(r, "ApiDestinations")), 1);
     r = ok(lb_op_list_api_destinations, "{\"NamePrefix\":\"zz\"}");
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "ApiDestinations")), 0);
-    cJSON_Delete(r);
+    ck_assert_int_eq(count(lb_json_get(r, "ApiDestinations")), 0);
 
     r = ok(lb_op_update_api_destination,
            "{\"Name\":\"d1\",\"Description\":\"Updated API destination\",\"HttpMethod\":\"PUT\","
            "\"InvocationEndpoint\":\"https://example.com/api/v2\"}");
     ck_assert_str_eq(str(r, "ApiDestinationState"), "ACTIVE");
-    cJSON_Delete(r);
     r = ok(lb_op_describe_api_destination, "{\"Name\":\"d1\"}");
     ck_assert_str_eq(str(r, "HttpMethod"), "PUT");
     ck_assert_str_eq(str(r, "InvocationEndpoint"), "https://example.com/api/v2");
     ck_assert_str_eq(str(r, "Description"), "Updated API destination");
     ck_assert_str_eq(str(r, "ConnectionArn"), conn);
-    cJSON_Delete(r);
 
     /* A destination follows its connection's state. */
-    cJSON_Delete(ok(lb_op_deauthorize_connection, "{\"Name\":\"c\"}"));
+    (void)(ok(lb_op_deauthorize_connection, "{\"Name\":\"c\"}"));
     r = ok(lb_op_describe_api_destination, "{\"Name\":\"d1\"}");
     ck_assert_str_eq(str(r, "ApiDestinationState"), "INACTIVE");
-    cJSON_Delete(r);
 
     r = ok(lb_op_delete_api_destination, "{\"Name\":\"d1\"}");
-    ck_assert_int_eq(cJSON_GetArraySize(r), 0);
-    cJSON_Delete(r);
+    ck_assert_int_eq(count(r), 0);
     expect_error(lb_op_describe_api_destination, "{\"Name\":\"d1\"}", "ResourceNotFoundException",
                  "Failed to describe the api-destination(s). An api-destination 'd1' does not "
                  "exist.");
@@ -486,6 +474,14 @@ static size_t header_count(const lb_http_call_t *c)
     return n;
 }
 
+/* A target's HttpParameters object text, compiled (NULL for none). */
+static lb_http_params_t *params_of(const char *json)
+{
+    lb_http_params_t *p;
+    ck_assert_int_eq(lb_http_params_compile(json_parse_held(json), &p), 0);
+    return p;
+}
+
 START_TEST(test_prepare_api_key_and_parameters)
 {
     char *conn = create_connection(
@@ -496,26 +492,26 @@ START_TEST(test_prepare_api_key_and_parameters)
         "\"QueryStringParameters\":[{\"Key\":\"cq\",\"Value\":\"a b&c\"},{\"Key\":\"both\","
         "\"Value\":\"conn\"}],\"BodyParameters\":[{\"Key\":\"extra\",\"Value\":\"1\"}]}}}");
     /* Secret parameter values stay out of Describe. */
-    cJSON *r = ok(lb_op_describe_connection, "{\"Name\":\"c\"}");
-    cJSON *hdrs = cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "AuthParameters"), "InvocationHttpParameters"),
-        "HeaderParameters");
-    ck_assert_str_eq(str(cJSON_GetArrayItem(hdrs, 0), "Key"), "X-Conn");
-    ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetArrayItem(hdrs, 0), "Value"));
-    ck_assert_str_eq(str(cJSON_GetArrayItem(hdrs, 1), "Value"), "conn");
-    cJSON_Delete(r);
+    const lb_json_t *r = ok(lb_op_describe_connection, "{\"Name\":\"c\"}");
+    const lb_json_t *hdrs =
+        lb_json_get(lb_json_get(lb_json_get(r, "AuthParameters"), "InvocationHttpParameters"),
+                    "HeaderParameters");
+    ck_assert_str_eq(str(lb_json_at(hdrs, 0), "Key"), "X-Conn");
+    ck_assert_ptr_null(lb_json_get(lb_json_at(hdrs, 0), "Value"));
+    ck_assert_str_eq(str(lb_json_at(hdrs, 1), "Value"), "conn");
 
     char *dest =
         create_destination("d", conn, "https://example.com/orders/*/items/*?v=1", "PUT", 0);
     lb_http_call_t c;
-    ck_assert_int_eq(
-        lb_apidest_prepare(reg(), "us-east-1", dest,
-                           "{\"PathParameterValues\":[\"o 1\",\"i2\"],\"HeaderParameters\":"
-                           "{\"X-Target\":\"t\",\"x-both\":\"target\",\"Content-Type\":"
-                           "\"text/plain\"},\"QueryStringParameters\":{\"tq\":\"z\",\"both\":"
-                           "\"target\"}}",
-                           "{\"detail\":{}}", &c),
-        0);
+    lb_http_params_t *params =
+        params_of("{\"PathParameterValues\":[\"o 1\",\"i2\"],\"HeaderParameters\":"
+                  "{\"X-Target\":\"t\",\"x-both\":\"target\",\"Content-Type\":"
+                  "\"text/plain\"},\"QueryStringParameters\":{\"tq\":\"z\",\"both\":"
+                  "\"target\"}}");
+    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, params, "{\"detail\":{}}", &c),
+                     0);
+    lb_http_params_free(&params);
+    ck_assert_ptr_null(params);
     ck_assert_str_eq(c.method, "PUT");
     ck_assert_str_eq(c.url,
                      "https://example.com/orders/o%201/items/i2?v=1&cq=a%20b%26c&both=conn&tq=z");
@@ -527,10 +523,9 @@ START_TEST(test_prepare_api_key_and_parameters)
     ck_assert(header_eq(&c, "User-Agent: Amazon/EventBridge/ApiDestinations"));
     ck_assert(header_eq(&c, "Range: bytes=0-1048575"));
     ck_assert_uint_eq(header_count(&c), 7);
-    cJSON *b = cJSON_Parse(c.body);
+    const lb_json_t *b = json_parse_held(c.body);
     ck_assert_str_eq(str(b, "extra"), "1");
-    ck_assert(cJSON_IsObject(cJSON_GetObjectItem(b, "detail")));
-    cJSON_Delete(b);
+    ck_assert(is_object(lb_json_get(b, "detail")));
     lb_http_call_clear(&c);
 
     /* No target parameters: defaults only; a non-object body is sent unchanged. */
@@ -540,16 +535,27 @@ START_TEST(test_prepare_api_key_and_parameters)
     ck_assert_str_eq(c.url, "https://example.com/orders/*/items/*?v=1&cq=a%20b%26c&both=conn");
     lb_http_call_clear(&c);
 
-    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, "[1]", "{}", &c), -EINVAL);
+    /* HttpParameters that are not an object compile to none. */
+    ck_assert_ptr_null(params_of("[1]"));
+    /* A path value that is not a string ends the list; map members that are not strings are
+     * left out. */
+    params = params_of("{\"PathParameterValues\":[\"p\",7,\"q\"],\"HeaderParameters\":"
+                       "{\"X-N\":1,\"X-S\":\"s\"},\"QueryStringParameters\":{\"n\":null}}");
+    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, params, "{}", &c), 0);
+    ck_assert_str_eq(c.url, "https://example.com/orders/p/items/*?v=1&cq=a%20b%26c&both=conn");
+    ck_assert(header_eq(&c, "X-S: s"));
+    ck_assert_uint_eq(header_count(&c), 7);
+    lb_http_call_clear(&c);
+    lb_http_params_free(&params);
     ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1",
                                         "arn:aws:events:us-east-1:1:api-"
                                         "destination/d/wrong",
                                         NULL, "{}", &c),
                      -ENOENT);
     ck_assert_int_eq(lb_apidest_prepare(reg(), "eu-west-1", dest, NULL, "{}", &c), -ENOENT);
-    cJSON_Delete(ok(lb_op_deauthorize_connection, "{\"Name\":\"c\"}"));
+    (void)(ok(lb_op_deauthorize_connection, "{\"Name\":\"c\"}"));
     ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, NULL, "{}", &c), LB_EINVALID);
-    cJSON_Delete(ok(lb_op_delete_connection, "{\"Name\":\"c\"}"));
+    (void)(ok(lb_op_delete_connection, "{\"Name\":\"c\"}"));
     ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, NULL, "{}", &c), -ENOENT);
     ck_assert_str_eq(lb_apidest_state(reg(), "us-east-1", "d"), "INACTIVE");
     free(dest);
@@ -564,12 +570,90 @@ START_TEST(test_prepare_basic)
         "{\"BasicAuthParameters\":{\"Username\":\"user\",\"Password\":\"pass-s3cret\"}}}");
     char *dest = create_destination("d", conn, "http://localhost:9000/hook", "POST", 0);
     lb_http_call_t c;
-    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, "{}", "{\"a\":1}", &c), 0);
+    lb_http_params_t *params = params_of("{}");
+    ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, params, "{\"a\":1}", &c), 0);
+    lb_http_params_free(&params);
     /* base64("user:pass-s3cret") */
     ck_assert(header_eq(&c, "Authorization: Basic dXNlcjpwYXNzLXMzY3JldA=="));
     ck_assert_str_eq(c.url, "http://localhost:9000/hook");
     ck_assert_str_eq(c.body, "{\"a\":1}");
     ck_assert_uint_eq(header_count(&c), 4);
+    lb_http_call_clear(&c);
+    free(dest);
+    free(conn);
+}
+END_TEST
+
+/* Regression (B2): connection and destination names holding U+0000 fail their pattern, and
+ * credentials holding it are refused, instead of being read up to the U+0000. */
+START_TEST(test_nul_in_connection_fields)
+{
+    static const char name_msg[] =
+        "1 validation error detected: Value 'c\000x' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+";
+    expect_validation_n(
+        lb_op_create_connection,
+        "{\"Name\":\"c\\u0000x\",\"AuthorizationType\":\"BASIC\",\"AuthParameters\":"
+        "{\"BasicAuthParameters\":{\"Username\":\"u\",\"Password\":\"p\"}}}",
+        name_msg, sizeof name_msg - 1);
+    ck_assert_ptr_null(lb_conn_find(reg(), LB_CONN_CONNECTION, "us-east-1", "c"));
+    static const char user_msg[] =
+        "1 validation error detected: Value 'u\000' at "
+        "'authParameters.basicAuthParameters.username' failed to satisfy constraint: Member "
+        "must not contain U+0000";
+    expect_validation_n(lb_op_create_connection,
+                        "{\"Name\":\"c\",\"AuthorizationType\":\"BASIC\",\"AuthParameters\":"
+                        "{\"BasicAuthParameters\":{\"Username\":\"u\\u0000\",\"Password\":\"p\"}}}",
+                        user_msg, sizeof user_msg - 1);
+    char *conn = create_connection(
+        "{\"Name\":\"c\",\"AuthorizationType\":\"BASIC\",\"AuthParameters\":"
+        "{\"BasicAuthParameters\":{\"Username\":\"u\",\"Password\":\"pass-s3cret\"}}}");
+    char body[512];
+    static const char dest_msg[] =
+        "1 validation error detected: Value 'https://x\000y' at 'invocationEndpoint' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: "
+        "^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@&=+$,A-Za-z0-9])+)([).!';/?:,])?$";
+    snprintf(
+        body, sizeof body,
+        "{\"Name\":\"d\",\"ConnectionArn\":\"%s\",\"InvocationEndpoint\":\"https://x\\u0000y\","
+        "\"HttpMethod\":\"POST\"}",
+        conn);
+    expect_validation_n(lb_op_create_api_destination, body, dest_msg, sizeof dest_msg - 1);
+    static const char describe_msg[] =
+        "1 validation error detected: Value 'c\000' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+";
+    expect_validation_n(lb_op_describe_connection, "{\"Name\":\"c\\u0000\"}", describe_msg,
+                        sizeof describe_msg - 1);
+    free(conn);
+}
+END_TEST
+
+/* PutTargets compiles a target's HttpParameters once; a delivery uses the compiled form. */
+START_TEST(test_http_parameters_compiled_at_put_targets)
+{
+    char *conn =
+        create_connection("{\"Name\":\"c\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
+                          "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"x-api-key\",\"ApiKeyValue\":"
+                          "\"key-s3cret\"}}}");
+    char *dest = create_destination("d", conn, "https://example.com/o/*", "POST", 0);
+    (void)ok(lb_op_put_rule, "{\"Name\":\"r\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}");
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"t\",\"Arn\":\"%s\",\"HttpParameters\":"
+             "{\"PathParameterValues\":[\"42\"],\"HeaderParameters\":{\"X-T\":\"v\"},"
+             "\"QueryStringParameters\":{\"q\":\"1\"}}},{\"Id\":\"plain\",\"Arn\":\"%s\"}]}",
+             dest, dest);
+    (void)ok(lb_op_put_targets, body);
+    const lb_rule_t *rule = lb_rules_find(lb_engine_rules(engine), "us-east-1", "default", "r");
+    ck_assert_ptr_nonnull(rule);
+    ck_assert_uint_eq(rule->n_targets, 2);
+    ck_assert_ptr_nonnull(rule->targets[0].http_params);
+    ck_assert_ptr_null(rule->targets[1].http_params);
+    lb_http_call_t c;
+    ck_assert_int_eq(
+        lb_apidest_prepare(reg(), "us-east-1", dest, rule->targets[0].http_params, "{}", &c), 0);
+    ck_assert_str_eq(c.url, "https://example.com/o/42?q=1");
+    ck_assert(header_eq(&c, "X-T: v"));
     lb_http_call_clear(&c);
     free(dest);
     free(conn);
@@ -585,24 +669,23 @@ static int collect_due(const char *region, const char *name, void *ctx)
 
 START_TEST(test_oauth)
 {
-    cJSON *r = ok(lb_op_create_connection,
-                  "{\"Name\":\"o\",\"AuthorizationType\":\"OAUTH_CLIENT_CREDENTIALS\","
-                  "\"AuthParameters\":{\"OAuthParameters\":{\"AuthorizationEndpoint\":\"https://"
-                  "example.com/oauth\",\"HttpMethod\":\"POST\",\"ClientParameters\":{\"ClientID\":"
-                  "\"client_id\",\"ClientSecret\":\"client-s3cret\"},\"OAuthHttpParameters\":"
-                  "{\"BodyParameters\":[{\"Key\":\"scope\",\"Value\":\"a b\"}],"
-                  "\"QueryStringParameters\":[{\"Key\":\"aud\",\"Value\":\"x\"}],"
-                  "\"HeaderParameters\":[{\"Key\":\"X-O\",\"Value\":\"1\"}]}}}}");
+    const lb_json_t *r =
+        ok(lb_op_create_connection,
+           "{\"Name\":\"o\",\"AuthorizationType\":\"OAUTH_CLIENT_CREDENTIALS\","
+           "\"AuthParameters\":{\"OAuthParameters\":{\"AuthorizationEndpoint\":\"https://"
+           "example.com/oauth\",\"HttpMethod\":\"POST\",\"ClientParameters\":{\"ClientID\":"
+           "\"client_id\",\"ClientSecret\":\"client-s3cret\"},\"OAuthHttpParameters\":"
+           "{\"BodyParameters\":[{\"Key\":\"scope\",\"Value\":\"a b\"}],"
+           "\"QueryStringParameters\":[{\"Key\":\"aud\",\"Value\":\"x\"}],"
+           "\"HeaderParameters\":[{\"Key\":\"X-O\",\"Value\":\"1\"}]}}}}");
     ck_assert_str_eq(str(r, "ConnectionState"), "AUTHORIZING");
     char *conn = strdup(str(r, "ConnectionArn"));
-    cJSON_Delete(r);
     r = ok(lb_op_describe_connection, "{\"Name\":\"o\"}");
     ck_assert_str_eq(str(r, "AuthParameters.OAuthParameters.ClientParameters.ClientID"),
                      "client_id");
     ck_assert_str_eq(str(r, "AuthParameters.OAuthParameters.HttpMethod"), "POST");
     ck_assert_str_eq(str(r, "AuthParameters.OAuthParameters.AuthorizationEndpoint"),
                      "https://example.com/oauth");
-    cJSON_Delete(r);
 
     char *dest = create_destination("d", conn, "https://api.example.com/x", "POST", 0);
     /* Until the daemon has a token, the destination is INACTIVE as AWS reports it. */
@@ -631,7 +714,6 @@ START_TEST(test_oauth)
     ck_assert_str_eq(lb_apidest_state(reg(), "us-east-1", "d"), "ACTIVE");
     r = ok(lb_op_describe_connection, "{\"Name\":\"o\"}");
     ck_assert_str_eq(str(r, "ConnectionState"), "AUTHORIZED");
-    cJSON_Delete(r);
     ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, NULL, "{}", &c), 0);
     ck_assert(header_eq(&c, "Authorization: Bearer tok"));
     lb_http_call_clear(&c);
@@ -649,12 +731,10 @@ START_TEST(test_oauth)
     ck_assert_int_eq(lb_apidest_prepare(reg(), "us-east-1", dest, NULL, "{}", &c), LB_EINVALID);
     r = ok(lb_op_update_connection, "{\"Name\":\"o\",\"Description\":\"again\"}");
     ck_assert_str_eq(str(r, "ConnectionState"), "AUTHORIZING");
-    cJSON_Delete(r);
 
-    cJSON_Delete(
-        ok(lb_op_create_connection,
-           "{\"Name\":\"k\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
-           "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"k\",\"ApiKeyValue\":\"key-s3cret\"}}}"));
+    (void)(ok(lb_op_create_connection,
+              "{\"Name\":\"k\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
+              "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"k\",\"ApiKeyValue\":\"key-s3cret\"}}}"));
     ck_assert_int_eq(lb_connections_oauth_request(reg(), "us-east-1", "k", &c), -EINVAL);
     ck_assert_int_eq(lb_connections_oauth_set_token(reg(), "us-east-1", "k", "t", 0), -EINVAL);
     free(dest);
@@ -680,8 +760,8 @@ START_TEST(test_rate_limit)
     ck_assert_int_eq(lb_apidest_rate_take(reg(), "us-east-1", dest, t + 100000), 0);
     ck_assert_int_gt(lb_apidest_rate_take(reg(), "us-east-1", dest, t + 100000), 0);
     /* A raised limit takes effect on the next refill. */
-    cJSON_Delete(
-        ok(lb_op_update_api_destination, "{\"Name\":\"d\",\"InvocationRateLimitPerSecond\":1000}"));
+    (void)(ok(lb_op_update_api_destination,
+              "{\"Name\":\"d\",\"InvocationRateLimitPerSecond\":1000}"));
     ck_assert_int_eq(lb_apidest_rate_take(reg(), "us-east-1", dest, t + 100001), 0);
     ck_assert_int_eq(lb_apidest_rate_take(reg(), "us-east-1",
                                           "arn:aws:events:us-east-1:1:"
@@ -705,6 +785,8 @@ Suite *conn_suite(void)
     tcase_add_test(tc, test_api_destination_validation);
     tcase_add_test(tc, test_prepare_api_key_and_parameters);
     tcase_add_test(tc, test_prepare_basic);
+    tcase_add_test(tc, test_http_parameters_compiled_at_put_targets);
+    tcase_add_test(tc, test_nul_in_connection_fields);
     tcase_add_test(tc, test_oauth);
     tcase_add_test(tc, test_rate_limit);
     suite_add_tcase(s, tc);

@@ -1,0 +1,68 @@
+/* Target adapters: how a delivery reaches one kind of target. The dispatcher schedules,
+ * retries, records outcomes and dead-letters without knowing any target kind; it asks each
+ * adapter in turn whether it takes a target ARN and hands the delivery to the first that does.
+ * Adding a kind of target (forwarding to AWS, built-in queues, ...) is adding an adapter.
+ *
+ * Contract: send() makes one attempt and calls done exactly once, with the delivery handed back
+ * (now or later, on the loop thread). A result with wait_ms > 0 means nothing was attempted
+ * (rate limit, credentials not ready): the dispatcher tries again after that long without
+ * counting an attempt. stop() ends every attempt under way: their done callbacks run with
+ * `aborted` set before it returns, and none runs after. */
+#ifndef LB_ADAPTER_H
+#define LB_ADAPTER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "lb_config.h"
+#include "lb_delivery.h"
+#include "lb_engine.h"
+#include "lb_log.h"
+#include "lb_retry.h"
+#include "lb_transport.h"
+#include "lb_writer.h"
+
+/* How one attempt ended. The strings live at least until done returns. */
+typedef struct {
+    lb_attempt_t outcome;
+    int64_t wait_ms;           /* > 0: not attempted; try again after this long */
+    int aborted;               /* the daemon is stopping: nothing to record */
+    const char *error_code;    /* when not LB_ATTEMPT_OK: AWS's ERROR_CODE for a dead letter */
+    const char *error_message;
+} lb_send_result_t;
+
+typedef void (*lb_send_done_fn)(void *ctx, lb_delivery_t *d, const lb_send_result_t *r);
+
+/* What a dead-letter queue receives with a failed event: AWS's message attributes. */
+typedef struct {
+    const lb_delivery_t *delivery; /* its body is the message */
+    const char *error_code, *error_message, *exhausted;
+    int retry_attempts;
+    const char *rule_arn;
+} lb_dead_letter_msg_t;
+
+typedef struct lb_adapter lb_adapter_t;
+struct lb_adapter {
+    const char *name; /* for logs: "url-map", "api-destination", ... */
+    void *self;
+    /* 1 if this adapter delivers to arn. */
+    int (*accepts)(void *self, const char *arn);
+    void (*send)(void *self, lb_delivery_t *d, lb_send_done_fn done, void *ctx);
+    /* Hands a dead letter to the queue named dlq_arn (one attempt; the local dead-letter store
+     * keeps it anyway). NULL when this kind of target cannot be a dead-letter queue. */
+    void (*send_dead_letter)(void *self, const char *dlq_arn, const lb_dead_letter_msg_t *m);
+    void (*stop)(void *self);
+    void (*free)(void *self);
+};
+
+/* What adapters may use. */
+typedef struct {
+    uv_loop_t *loop;
+    const lb_config_t *config;
+    lb_engine_t *engine;
+    lb_writer_t *writer;
+    lb_transport_t *transport;
+    const lb_log_t *log;
+} lb_adapter_env_t;
+
+#endif

@@ -1,0 +1,151 @@
+#include "lb_transport.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_curl.h"
+#include "lb_util.h"
+
+typedef struct xfer {
+    struct xfer *prev, *next;
+    lb_transport_t *owner;
+    CURL *easy;
+    struct curl_slist *headers;
+    lb_transport_done_fn done;
+    void *ctx;
+    char response[LB_TRANSPORT_KEEP + 1];
+    size_t response_len;
+    char curl_error[CURL_ERROR_SIZE];
+} xfer_t;
+
+struct lb_transport {
+    lb_curl_t *curl;
+    xfer_t *xfers;
+    size_t inflight;
+};
+
+static void unlink_xfer(xfer_t *x)
+{
+    lb_transport_t *t = x->owner;
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        t->xfers = x->next;
+    if (x->next) x->next->prev = x->prev;
+    t->inflight--;
+}
+
+static void xfer_free(xfer_t *x)
+{
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    free(x);
+}
+
+static void on_done(CURL *easy, CURLcode result, void *ctx)
+{
+    (void)ctx;
+    xfer_t *x;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    unlink_xfer(x);
+    lb_http_result_t r = {.body = x->response, .body_len = x->response_len};
+    if (result == CURLE_OK) {
+        r.answered = 1;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
+    } else {
+        r.timed_out = result == CURLE_OPERATION_TIMEDOUT;
+        r.error = x->curl_error[0] ? x->curl_error : curl_easy_strerror(result);
+    }
+    x->done(x->ctx, &r);
+    xfer_free(x);
+}
+
+int lb_transport_new(uv_loop_t *loop, lb_transport_t **out)
+{
+    lb_transport_t *t = lb_xcalloc(1, sizeof *t);
+    if (lb_curl_new(loop, on_done, NULL, t, &t->curl)) {
+        free(t);
+        return -ENOMEM;
+    }
+    *out = t;
+    return 0;
+}
+
+void lb_transport_free(lb_transport_t **tp)
+{
+    lb_transport_t *t = *tp;
+    if (!t) return;
+    *tp = NULL;
+    while (t->xfers) {
+        xfer_t *x = t->xfers;
+        lb_curl_remove(t->curl, x->easy);
+        unlink_xfer(x);
+        lb_http_result_t r = {.aborted = 1, .body = "", .error = "LocalBridge is stopping"};
+        x->done(x->ctx, &r);
+        xfer_free(x);
+    }
+    lb_curl_close(t->curl);
+    free(t);
+}
+
+static size_t keep_response(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    xfer_t *x = userdata;
+    size_t n = size * nmemb, room = LB_TRANSPORT_KEEP - x->response_len;
+    size_t take = n < room ? n : room;
+    memcpy(x->response + x->response_len, ptr, take);
+    x->response_len += take;
+    x->response[x->response_len] = '\0';
+    return n;
+}
+
+int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t timeout_ms,
+                      lb_transport_done_fn done, void *ctx)
+{
+    xfer_t *x = lb_xcalloc(1, sizeof *x);
+    x->owner = t;
+    x->done = done;
+    x->ctx = ctx;
+    if (!(x->easy = curl_easy_init())) {
+        free(x);
+        return -ENOMEM;
+    }
+    for (char **h = req->headers; h && *h; h++) x->headers = curl_slist_append(x->headers, *h);
+    /* curl adds "Expect: 100-continue" to large POSTs; targets should not wait a second. */
+    x->headers = curl_slist_append(x->headers, "Expect:");
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    int bodyless = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    if (req->body && !bodyless) {
+        /* Borrowed, not copied: the caller keeps the body alive until done. */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
+    }
+    if (strcmp(req->method, "HEAD") == 0) curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_response);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_error);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (lb_curl_add(t->curl, e)) {
+        xfer_free(x);
+        return -EIO;
+    }
+    x->next = t->xfers;
+    if (t->xfers) t->xfers->prev = x;
+    t->xfers = x;
+    t->inflight++;
+    return 0;
+}
+
+size_t lb_transport_inflight(const lb_transport_t *t)
+{
+    return t->inflight;
+}

@@ -1,0 +1,45 @@
+/* lb_transport: outgoing HTTP for target adapters. One libcurl multi handle driven by the libuv
+ * loop (lb_curl) carries every request the adapters make: deliveries to URLs, Lambda invokes, API
+ * destinations, OAuth token requests, dead letters. Connections are kept alive and reused.
+ *
+ * A send borrows its request (method, URL, headers, body) until its completion: no copy of the
+ * body is made. The completion is called exactly once, on the loop thread, and never from inside
+ * lb_transport_send. */
+#ifndef LB_TRANSPORT_H
+#define LB_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "lb_connections.h"
+
+typedef struct lb_transport lb_transport_t;
+
+/* Bytes of an answer kept for logs and dead letters. */
+#define LB_TRANSPORT_KEEP 1024
+
+typedef struct {
+    int answered;         /* an HTTP answer arrived (status is valid) */
+    long status;
+    int timed_out;        /* no answer within the timeout */
+    int aborted;          /* the transport was stopped first */
+    const char *body;     /* the answer's first LB_TRANSPORT_KEEP bytes, NUL-terminated */
+    size_t body_len;
+    const char *error;    /* why there was no answer */
+} lb_http_result_t;
+
+typedef void (*lb_transport_done_fn)(void *ctx, const lb_http_result_t *r);
+
+int lb_transport_new(uv_loop_t *loop, lb_transport_t **out);
+/* Stops every transfer (their completions run with aborted set) and frees the transport once
+ * libuv has closed its handles. */
+void lb_transport_free(lb_transport_t **t);
+
+/* Sends req (borrowed, with its body, until done runs) with timeout_ms for the whole exchange.
+ * Returns 0, or a negative error when nothing could be started (done is then never called). */
+int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t timeout_ms,
+                      lb_transport_done_fn done, void *ctx);
+size_t lb_transport_inflight(const lb_transport_t *t);
+
+#endif
