@@ -16,7 +16,7 @@ import time
 import unittest
 import urllib.parse
 
-from lbharness import Daemon, QuietSink, vm_rss_kb
+from lbharness import Daemon, QuietSink, Sink, vm_rss_kb
 
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:"
 
@@ -617,6 +617,43 @@ class DiskFaults(unittest.TestCase):
         self.assert_all_acked_stored()
         self.assertEqual(self.put(), 200)
         self.assertEqual(self.d.stop(), 0)
+
+    def test_b5_failure_on_a_full_disk_is_dead_lettered_once_space_returns(self):
+        """Regression (B5): a delivery that failed for good while the disk was full was neither
+        dead-lettered nor retried until a restart (its outcome was dropped with a log line
+        saying it would be resent). Its outcome is now written again until the store takes it."""
+        sink = Sink()
+        try:
+            conf = os.path.join(self.d.data_dir, "lb.conf")
+            with open(conf, "w") as f:
+                f.write("delivery_timeout = 2s\n")
+                f.write("target_map = %shang -> %s/hang\n" % (QUEUE, sink.url))
+            self.d.args = ["--config", conf]
+            self.start()
+            c = self.d.client()
+            c.put_rule(Name="hang", EventPattern=json.dumps({"source": ["disk"]}))
+            c.put_targets(Rule="hang", Targets=[{"Id": "t", "Arn": QUEUE + "hang",
+                                                  "RetryPolicy": {"MaximumRetryAttempts": 0}}])
+            self.assertEqual(self.put(n=1, pad=10), 200)
+            # The attempt is under way (the target hangs) when the disk fills; it times out and
+            # fails for good while nothing can be written.
+            self.fill()
+            time.sleep(3)
+            self.assertIsNone(self.d.proc.poll())
+            self.unfill()
+            deadline = time.time() + 15
+            dead = []
+            while time.time() < deadline and not dead:
+                status, _, data = self.d.request("GET", "/_localbridge/dead-letters?rule=hang")
+                self.assertEqual(status, 200)
+                dead = json.loads(data)["DeadLetters"]
+                time.sleep(0.2)
+            self.assertEqual(len(dead), 1, "the dead letter never reached the store")
+            self.assertEqual(dead[0]["ERROR_CODE"], "TIMEOUT")
+            self.assertEqual(dead[0]["EventId"], self.acked[0])
+            self.assertEqual(self.d.stop(), 0, self.d.logs()[-3000:])
+        finally:
+            sink.close()
 
     def test_read_only_data_dir(self):
         if not self.mounted:

@@ -119,3 +119,65 @@ class PutEvents(DaemonTestCase):
                       "Detail": json.dumps({"name": "Zoë ✓ 日本"}, ensure_ascii=False)})
         env = [e for e in self.daemon.events(bus="pe") if e["id"] == r["Entries"][0]["EventId"]]
         self.assertEqual(env[0]["detail"], {"name": "Zoë ✓ 日本"})
+
+
+class StrictDetail(DaemonTestCase):
+    """Regression (issue 8, B1): a Detail that the old validator (cJSON) accepted but strict JSON
+    refuses was acknowledged with an EventId, stored, never reached its matching rule, was not
+    dead-lettered, and made GET /_localbridge/events answer invalid JSON. One strict parser now
+    decides, at PutEvents time."""
+
+    BAD = ['{"a":01}', '{"a":1.}', '{"a":1.e5}', '{"a":"x\ty"}', '{"a":"x\ny"}',
+           '\x0b{"a":1}', '{"a":1}\x0c', '\x01{"a":1}', '{"a":"\\ud800"}']
+
+    @classmethod
+    def setUpClass(cls):
+        import os
+        import sys
+        from lbharness import Daemon, Sink
+        # Python's json recurses once per level: 1000 levels need more than its default stack.
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+        cls.sink = Sink()
+        cls.daemon = Daemon()
+        conf = os.path.join(cls.daemon.data_dir, "lb.conf")
+        with open(conf, "w") as f:
+            f.write("target_map = arn:aws:sqs:*:*:strict -> %s/ok/strict\n" % cls.sink.url)
+        cls.daemon.args = ["--config", conf]
+        cls.daemon.start()
+        cls.events_client = cls.daemon.client()
+        cls.events_client.create_event_bus(Name="strict-bad")
+        cls.events_client.put_rule(Name="strict", EventPattern=json.dumps({"source": ["strict"]}))
+        cls.events_client.put_targets(Rule="strict", Targets=[
+            {"Id": "t", "Arn": "arn:aws:sqs:us-east-1:000000000000:strict"}])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.close()
+        super().tearDownClass()
+
+    def test_malformed_details_are_refused_never_stored(self):
+        for detail in self.BAD:
+            r = self.events_client.put_events(Entries=[
+                {"Source": "strict", "DetailType": "t", "Detail": detail,
+                 "EventBusName": "strict-bad"}])
+            self.assertEqual(r["FailedEntryCount"], 1, detail)
+            self.assertEqual(r["Entries"][0]["ErrorCode"], "MalformedDetail", detail)
+            self.assertNotIn("EventId", r["Entries"][0])
+        # The listing stays valid JSON (daemon.events parses it) and holds none of them.
+        self.assertEqual(self.daemon.events(bus="strict-bad", limit=1000), [])
+
+    def test_deep_details_up_to_aws_limit_are_delivered(self):
+        # 513-999 levels: accepted by cJSON, refused by the matcher's parser: stored, never
+        # delivered. AWS processes nested JSON up to 1000 levels.
+        for depth in (513, 999):
+            detail = '{"d":' * (depth - 1) + "{}" + "}" * (depth - 1)
+            r = self.events_client.put_events(Entries=[
+                {"Source": "strict", "DetailType": "deep%d" % depth, "Detail": detail}])
+            self.assertEqual(r["FailedEntryCount"], 0, depth)
+        got = self.sink.wait_for("/ok/strict", 2)
+        self.assertEqual(sorted(json.loads(g["body"])["detail-type"] for g in got),
+                         ["deep513", "deep999"])
+        too_deep = '{"d":' * 1000 + "{}" + "}" * 1000
+        r = self.events_client.put_events(Entries=[
+            {"Source": "strict", "DetailType": "deep1001", "Detail": too_deep}])
+        self.assertEqual(r["Entries"][0]["ErrorCode"], "MalformedDetail")
