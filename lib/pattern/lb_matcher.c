@@ -169,6 +169,9 @@ static void for_each_key(lb_matcher_t *m, const lb_field_t *f, const lb_cond_t *
                          key_fn fn, void *arg, uint64_t *masks)
 {
     int cls = cond_class(c);
+    /* Only indexable conditions reach here: a key field is chosen among fields whose every
+     * alternative has a class. */
+    if (cls < 0) return;
     kb_head(k, class_tag[cls], f->path, f->path_len);
     size_t head = k->len;
     switch (cls) {

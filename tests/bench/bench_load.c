@@ -404,7 +404,8 @@ int main(int argc, char **argv)
     L.entries = 1;
     L.duration = 2;
     L.warmup = 0.3;
-    for (int i = 1; i < argc; i++) {
+    /* Every option takes a value: step over both. */
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) usage();
@@ -417,7 +418,6 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--max-events")) L.max_events = atoll(v);
         else if (!strcmp(a, "--pad-bytes")) pad_bytes = atoi(v);
         else usage();
-        i++;
     }
     if (!url || strncmp(url, "http://", 7) || L.nconn < 1 || L.entries < 1 || L.entries > 10 ||
         pad_bytes < 0 || pad_bytes > 4000)
