@@ -22,10 +22,7 @@ static void usage(FILE *out)
             "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
             "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
             "--endpoint-url http://127.0.0.1:4010.\n"
-            "\n"
-            "Options (each also LOCALBRIDGE_<NAME> in the environment or `name = value` in\n"
-            "the config file; flags win over the environment, which wins over the file):\n"
-            "  --config FILE          config file to read\n");
+            "\n");
     lb_config_print_help(out);
 }
 

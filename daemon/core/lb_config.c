@@ -643,8 +643,8 @@ int lb_config_map_target(const lb_config_t *c, const char *arn, const char **url
 
 void lb_config_print_help(FILE *out)
 {
-    fprintf(out, "Options (also `name = value` in the config file, or LOCALBRIDGE_NAME in the "
-                 "environment):\n"
+    fprintf(out, "Options (each also `name = value` in the config file and LOCALBRIDGE_NAME in the\n"
+                 "environment; flags win over the environment, which wins over the file):\n"
                  "  --config FILE\n"
                  "      Config file to read (default: %s, if it exists; empty = none)\n",
             LB_CONFIG_DEFAULT_PATH);

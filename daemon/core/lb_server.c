@@ -335,7 +335,9 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     snprintf(s->db_path, sizeof s->db_path, "%s/localbridge.db", cfg->data_dir);
-    lb_store_options_t opts = {.read_only = 0, .synchronous = (lb_sync_mode_t)cfg->sqlite_synchronous};
+    lb_store_options_t opts = {.read_only = 0,
+                               .synchronous = (lb_sync_mode_t)cfg->sqlite_synchronous,
+                               .cache_bytes = cfg->sqlite_cache_size};
     if ((rc = lb_store_open(s->db_path, &opts, &store))) {
         *err = format_error("cannot open store %s%s", s->db_path,
                             rc == -EPROTO ? ": written by a newer LocalBridge" : "");

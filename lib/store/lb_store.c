@@ -190,6 +190,13 @@ static int open_connection(lb_store_t *s)
     if (rc != SQLITE_OK) return LB_ESTORE;
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
+    if (opts->cache_bytes) {
+        /* A negative cache_size is a size in KiB rather than a page count. */
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%zu",
+                 opts->cache_bytes < 1024 ? (size_t)1 : opts->cache_bytes / 1024);
+        if (exec_sql(s, pragma)) return LB_ESTORE;
+    }
     if (!opts->read_only) {
         if (exec_sql(s, "PRAGMA journal_mode = WAL") || exec_sql(s, sync_sql[opts->synchronous]) ||
             exec_sql(s, "PRAGMA foreign_keys = ON"))

@@ -148,3 +148,7 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         self.assertIn("--listen", p.stdout)
         self.assertIn("--data-dir", p.stdout)
+        # Regression: the options header and --config were listed twice.
+        flags = [line.split()[0] for line in p.stdout.splitlines() if line.startswith("  --")]
+        self.assertEqual(len(flags), len(set(flags)), flags)
+        self.assertEqual(p.stdout.count("Options ("), 1)

@@ -36,6 +36,22 @@ START_TEST(test_open_migrates_to_latest)
 }
 END_TEST
 
+/* sqlite_cache_size was accepted and documented but never applied. */
+START_TEST(test_cache_size_is_applied)
+{
+    lb_store_options_t opts = {.synchronous = LB_SYNC_FULL, .cache_bytes = 3 * 1024 * 1024};
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, &opts, &s), 0);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(lb_store_db(s), "PRAGMA cache_size", -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), -3072);
+    sqlite3_finalize(st);
+    lb_store_close(&s);
+}
+END_TEST
+
 START_TEST(test_refuses_newer_schema)
 {
     lb_store_t *s;
@@ -260,6 +276,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open_migrates_to_latest);
     tcase_add_test(tc, test_refuses_newer_schema);
+    tcase_add_test(tc, test_cache_size_is_applied);
     tcase_add_test(tc, test_garbage_file_is_refused);
     tcase_add_test(tc, test_bus_crud);
     tcase_add_test(tc, test_events_and_savepoints);
