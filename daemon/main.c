@@ -15,14 +15,13 @@ extern char **environ;
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: localbridge serve [options]\n"
-            "       localbridge --help | --version\n"
-            "\n"
-            "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
-            "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
-            "--endpoint-url http://127.0.0.1:4010.\n"
-            "\n");
+    fprintf(out, "Usage: localbridge serve [options]\n"
+                 "       localbridge --help | --version\n"
+                 "\n"
+                 "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
+                 "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
+                 "--endpoint-url http://127.0.0.1:4010.\n"
+                 "\n");
     lb_config_print_help(out);
 }
 

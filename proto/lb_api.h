@@ -16,9 +16,10 @@ int lb_api_new(lb_engine_t *engine, lb_api_t **out);
 void lb_api_free(lb_api_t **api);
 
 /* Handles one request. target is the X-Amz-Target header (may be NULL), content_type the
- * Content-Type header (may be NULL); body must be NUL-terminated at len. The call's context (region, account, request id, now) must be
- * set. On return either the response is complete (call->txn == NULL) or the daemon must run
- * call->txn in a store transaction and then call lb_call_complete(). */
+ * Content-Type header (may be NULL); body must be NUL-terminated at len. The call's context
+ * (region, account, request id, now) must be set. On return either the response is complete
+ * (call->txn == NULL) or the daemon must run call->txn in a store transaction and then call
+ * lb_call_complete(). */
 void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const char *content_type,
                    const char *body, size_t len);
 

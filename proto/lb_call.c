@@ -156,8 +156,8 @@ void lb_call_clear(lb_call_t *call)
 
 /* ---- Deferred reads ---- */
 
-void lb_call_defer_read(lb_call_t *call, lb_call_read_fn read, lb_call_finish_fn finish,
-                        void *arg, void (*arg_free)(void *))
+void lb_call_defer_read(lb_call_t *call, lb_call_read_fn read, lb_call_finish_fn finish, void *arg,
+                        void (*arg_free)(void *))
 {
     call->txn = NULL;
     call->read = read;

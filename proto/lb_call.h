@@ -95,8 +95,8 @@ typedef int (*lb_call_read_fn)(lb_store_t *store, void *arg);
 /* Defers a read: the daemon runs read(store, arg) on its reader thread with a read-only
  * connection, then lb_call_complete(call, rc) on the loop thread, which calls finish. Ownership
  * of arg passes to the call (freed with arg_free). */
-void lb_call_defer_read(lb_call_t *call, lb_call_read_fn read, lb_call_finish_fn finish,
-                        void *arg, void (*arg_free)(void *));
+void lb_call_defer_read(lb_call_t *call, lb_call_read_fn read, lb_call_finish_fn finish, void *arg,
+                        void (*arg_free)(void *));
 
 /* ---- Errors without a call (the daemon's HTTP-level answers) ---- */
 

@@ -29,8 +29,8 @@ struct option {
     enum opt_type type;
     size_t offset; /* of the field in struct lb_settings */
     const char *defval;
-    int64_t min, max;           /* T_INT; T_SIZE in bytes; T_DURATION in ms */
-    const char *const *choices; /* T_ENUM, indexed by the enum's value */
+    int64_t min, max;             /* T_INT; T_SIZE in bytes; T_DURATION in ms */
+    const char *const *choices;   /* T_ENUM, indexed by the enum's value */
     bool (*valid)(const char *v); /* T_STRING (NULL: any but ""); `allowed` is for messages */
     const char *allowed;
     const char *metavar;
@@ -45,7 +45,8 @@ static bool is_region(const char *p)
     p += 3;
     if (strncmp(p, "gov-", 4) == 0 && p[4] >= 'a' && p[4] <= 'z') p += 4;
     const char *word = p;
-    while (*p >= 'a' && *p <= 'z') p++;
+    while (*p >= 'a' && *p <= 'z')
+        p++;
     return p > word && p[0] == '-' && p[1] >= '0' && p[1] <= '9' && p[2] == '\0';
 }
 
@@ -58,8 +59,10 @@ static bool is_account_id(const char *v)
 static bool is_http_url(const char *v)
 {
     const char *rest = NULL;
-    if (strncmp(v, "http://", 7) == 0) rest = v + 7;
-    else if (strncmp(v, "https://", 8) == 0) rest = v + 8;
+    if (strncmp(v, "http://", 7) == 0)
+        rest = v + 7;
+    else if (strncmp(v, "https://", 8) == 0)
+        rest = v + 8;
     return rest && *rest && *rest != '/' && !lb_config_has_space_or_control(v);
 }
 
@@ -80,8 +83,8 @@ static const char *const sync_modes[] = {"off", "normal", "full", "extra", NULL}
 static const struct option options[] = {
     {"listen", T_LISTEN, OFF(listen), "127.0.0.1:4010", NO_RANGE, NULL, NO_CHECK, "ADDR:PORT",
      false, "Address and port of the API; IPv6 as [::1]:4010, port 0 picks a free port"},
-    {"data_dir", T_STRING, OFF(data_dir), "./var", NO_RANGE, NULL, NULL, "a directory",
-     "DIR", false, "Directory holding the SQLite database"},
+    {"data_dir", T_STRING, OFF(data_dir), "./var", NO_RANGE, NULL, NULL, "a directory", "DIR",
+     false, "Directory holding the SQLite database"},
     {"region", T_STRING, OFF(region), "us-east-1", NO_RANGE, NULL, is_region,
      "an AWS region like us-east-1 ([a-z]{2}(-gov)?-[a-z]+-[0-9])", "REGION", false,
      "AWS region reported in ARNs and events"},
@@ -91,20 +94,20 @@ static const struct option options[] = {
      "Least severe message logged: debug, info, warn or error"},
     {"max_body_size", T_SIZE, OFF(max_body_size), "1m", 1 * KB, 1 * GB, NULL, NO_CHECK, "SIZE",
      false, "Largest request body accepted (413 beyond it); PutEvents itself caps at 256k"},
-    {"max_header_size", T_SIZE, OFF(max_header_size), "16k", 1 * KB, 1 * MB, NULL, NO_CHECK,
-     "SIZE", false, "Largest total size of a request's headers (431 beyond it)"},
-    {"max_connections", T_INT, OFF(max_connections), "1024", 1, 1048576, NULL, NO_CHECK, "N",
-     false, "Most client connections open at once; more are refused"},
+    {"max_header_size", T_SIZE, OFF(max_header_size), "16k", 1 * KB, 1 * MB, NULL, NO_CHECK, "SIZE",
+     false, "Largest total size of a request's headers (431 beyond it)"},
+    {"max_connections", T_INT, OFF(max_connections), "1024", 1, 1048576, NULL, NO_CHECK, "N", false,
+     "Most client connections open at once; more are refused"},
     {"idle_timeout", T_DURATION, OFF(idle_timeout_ms), "60s", 100, 24 * HOUR, NULL, NO_CHECK,
      "DURATION", false, "Close a keep-alive connection after this long without a request"},
-    {"request_timeout", T_DURATION, OFF(request_timeout_ms), "30s", 100, 24 * HOUR, NULL,
-     NO_CHECK, "DURATION", false, "Close a connection whose request is not in after this long"},
-    {"sqlite_synchronous", T_ENUM, OFF(sqlite_synchronous), "full", NO_RANGE, sync_modes,
-     NO_CHECK, "MODE", false, "SQLite durability: off, normal, full (the safe default) or extra"},
-    {"sqlite_cache_size", T_SIZE, OFF(sqlite_cache_size), "8m", 0, 4 * GB, NULL, NO_CHECK,
-     "SIZE", false, "SQLite page cache per connection"},
-    {"delivery_timeout", T_DURATION, OFF(delivery_timeout_ms), "5s", 100, 15 * MIN, NULL,
-     NO_CHECK, "DURATION", true, "Time one delivery attempt may take before it counts as failed"},
+    {"request_timeout", T_DURATION, OFF(request_timeout_ms), "30s", 100, 24 * HOUR, NULL, NO_CHECK,
+     "DURATION", false, "Close a connection whose request is not in after this long"},
+    {"sqlite_synchronous", T_ENUM, OFF(sqlite_synchronous), "full", NO_RANGE, sync_modes, NO_CHECK,
+     "MODE", false, "SQLite durability: off, normal, full (the safe default) or extra"},
+    {"sqlite_cache_size", T_SIZE, OFF(sqlite_cache_size), "8m", 0, 4 * GB, NULL, NO_CHECK, "SIZE",
+     false, "SQLite page cache per connection"},
+    {"delivery_timeout", T_DURATION, OFF(delivery_timeout_ms), "5s", 100, 15 * MIN, NULL, NO_CHECK,
+     "DURATION", true, "Time one delivery attempt may take before it counts as failed"},
     {"delivery_resident_max", T_INT, OFF(delivery_resident_max), "100000", 10, 100000000, NULL,
      NO_CHECK, "N", false,
      "Most pending deliveries kept in memory; a larger backlog stays in the store and is paged in"},
@@ -193,7 +196,8 @@ static int add_target_map(struct lb_settings *s, const char *v, enum lb_config_s
     memmove(url, u, strlen(u) + 1);
     struct lb_target_maps *maps = &s->target_maps;
     size_t at = 0;
-    while (at < maps->count && maps->items[at].source >= src) at++;
+    while (at < maps->count && maps->items[at].source >= src)
+        at++;
     maps->items = lb_xrealloc(maps->items, (maps->count + 1) * sizeof *maps->items);
     memmove(&maps->items[at + 1], &maps->items[at], (maps->count - at) * sizeof *maps->items);
     maps->items[at] = (struct lb_target_mapping){glob, url, src};
@@ -255,15 +259,19 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
         return -EINVAL;
     case T_LISTEN:
         if (lb_config_parse_listen(v, (struct lb_listen_addr *)field(s, o)) == 0) return 0;
-        snprintf(msg, n, "'%.80s' must be ADDR:PORT with a numeric IPv4 address or a bracketed "
-                         "IPv6 one and a port 0..65535 (0 = any free port), e.g. 127.0.0.1:4010 "
-                         "or [::1]:4010", v);
+        snprintf(msg, n,
+                 "'%.80s' must be ADDR:PORT with a numeric IPv4 address or a bracketed "
+                 "IPv6 one and a port 0..65535 (0 = any free port), e.g. 127.0.0.1:4010 "
+                 "or [::1]:4010",
+                 v);
         return -EINVAL;
     case T_TARGET_MAP:
         if (add_target_map(s, v, src) == 0) return 0;
-        snprintf(msg, n, "'%.120s' must be 'GLOB -> URL' with a GLOB without spaces and an "
-                         "http:// or https:// URL, e.g. arn:aws:sqs:*:*:orders-* -> "
-                         "http://127.0.0.1:9000/orders", v);
+        snprintf(msg, n,
+                 "'%.120s' must be 'GLOB -> URL' with a GLOB without spaces and an "
+                 "http:// or https:// URL, e.g. arn:aws:sqs:*:*:orders-* -> "
+                 "http://127.0.0.1:9000/orders",
+                 v);
         return -EINVAL;
     }
     return -EINVAL;
@@ -299,14 +307,21 @@ static void settings_defaults(struct lb_settings *s)
 static size_t value_size(enum opt_type t)
 {
     switch (t) {
-    case T_STRING: return sizeof(char *);
+    case T_STRING:
+        return sizeof(char *);
     case T_INT:
-    case T_ENUM: return sizeof(int);
-    case T_BOOL: return sizeof(bool);
-    case T_SIZE: return sizeof(size_t);
-    case T_DURATION: return sizeof(uint64_t);
-    case T_LISTEN: return sizeof(struct lb_listen_addr);
-    case T_TARGET_MAP: return sizeof(struct lb_target_maps);
+    case T_ENUM:
+        return sizeof(int);
+    case T_BOOL:
+        return sizeof(bool);
+    case T_SIZE:
+        return sizeof(size_t);
+    case T_DURATION:
+        return sizeof(uint64_t);
+    case T_LISTEN:
+        return sizeof(struct lb_listen_addr);
+    case T_TARGET_MAP:
+        return sizeof(struct lb_target_maps);
     }
     return 0;
 }
@@ -316,7 +331,8 @@ static bool option_equal(const struct lb_settings *a, const struct lb_settings *
 {
     const struct lb_target_maps *x = &a->target_maps, *y = &b->target_maps;
     switch (o->type) {
-    case T_STRING: return strcmp(*(char *const *)cfield(a, o), *(char *const *)cfield(b, o)) == 0;
+    case T_STRING:
+        return strcmp(*(char *const *)cfield(a, o), *(char *const *)cfield(b, o)) == 0;
     case T_LISTEN:
         return strcmp(a->listen.host, b->listen.host) == 0 && a->listen.port == b->listen.port;
     case T_TARGET_MAP:
@@ -354,7 +370,8 @@ static int parse_line(struct lb_settings *s, char *line, const char *name, unsig
     char *key = lb_config_trim(line), *value = lb_config_trim(eq + 1);
     if (*value == '"') {
         char *close = strchr(value + 1, '"'), *after = close ? close + 1 : NULL;
-        while (after && lb_config_is_space(*after)) after++;
+        while (after && lb_config_is_space(*after))
+            after++;
         if (!close || (*after && *after != '#'))
             return fail(err, "%s:%u: %.64s: unterminated quote or text after the closing quote",
                         name, lineno, key);
@@ -531,8 +548,10 @@ int lb_config_new(lb_config_t **out)
 
 static void free_saved(lb_config_t *c)
 {
-    for (int i = 0; i < c->flag_count; i++) free(c->flags[i]);
-    for (size_t i = 0; i < c->env_count; i++) free(c->env[i]);
+    for (int i = 0; i < c->flag_count; i++)
+        free(c->flags[i]);
+    for (size_t i = 0; i < c->env_count; i++)
+        free(c->env[i]);
     free(c->flags);
     free(c->env);
 }
@@ -558,7 +577,8 @@ int lb_config_load(lb_config_t *c, int argc, char **argv, char **envp, char **er
         saved.env[saved.env_count++] = lb_strdup(envp[i]);
     }
     saved.flags = lb_xcalloc((size_t)argc + 1, sizeof *saved.flags);
-    for (int i = 0; i < argc; i++) saved.flags[i] = lb_strdup(argv[i]);
+    for (int i = 0; i < argc; i++)
+        saved.flags[i] = lb_strdup(argv[i]);
 
     int rc = build(&saved.s, saved.flag_count, saved.flags, saved.env, saved.env_count, err);
     if (rc) {
@@ -643,10 +663,11 @@ int lb_config_map_target(const lb_config_t *c, const char *arn, const char **url
 
 void lb_config_print_help(FILE *out)
 {
-    fprintf(out, "Options (each also `name = value` in the config file and LOCALBRIDGE_NAME in the\n"
-                 "environment; flags win over the environment, which wins over the file):\n"
-                 "  --config FILE\n"
-                 "      Config file to read (default: %s, if it exists; empty = none)\n",
+    fprintf(out,
+            "Options (each also `name = value` in the config file and LOCALBRIDGE_NAME in the\n"
+            "environment; flags win over the environment, which wins over the file):\n"
+            "  --config FILE\n"
+            "      Config file to read (default: %s, if it exists; empty = none)\n",
             LB_CONFIG_DEFAULT_PATH);
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const struct option *o = &options[i];

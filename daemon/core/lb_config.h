@@ -74,7 +74,7 @@ struct lb_settings {
     char *data_dir;
     char *region;
     char *account_id;
-    enum lb_log_level log_level;               /* reloadable */
+    enum lb_log_level log_level; /* reloadable */
     size_t max_body_size;
     size_t max_header_size;
     int max_connections;
@@ -82,14 +82,14 @@ struct lb_settings {
     uint64_t request_timeout_ms;
     enum lb_sqlite_sync sqlite_synchronous;
     size_t sqlite_cache_size;
-    uint64_t delivery_timeout_ms;              /* reloadable */
-    int delivery_concurrency;                  /* reloadable */
+    uint64_t delivery_timeout_ms; /* reloadable */
+    int delivery_concurrency;     /* reloadable */
     int delivery_resident_max;
-    uint64_t retry_base_delay_ms;              /* reloadable */
-    uint64_t retry_max_delay_ms;               /* reloadable */
-    bool delivery_enabled;                     /* reloadable */
-    char *lambda_endpoint;                     /* reloadable; "" = none */
-    struct lb_target_maps target_maps;         /* reloadable */
+    uint64_t retry_base_delay_ms;      /* reloadable */
+    uint64_t retry_max_delay_ms;       /* reloadable */
+    bool delivery_enabled;             /* reloadable */
+    char *lambda_endpoint;             /* reloadable; "" = none */
+    struct lb_target_maps target_maps; /* reloadable */
 };
 
 /* A config holding the defaults. */

@@ -22,9 +22,11 @@ bool lb_config_is_space(char ch)
 
 char *lb_config_trim(char *s)
 {
-    while (lb_config_is_space(*s)) s++;
+    while (lb_config_is_space(*s))
+        s++;
     size_t n = strlen(s);
-    while (n > 0 && lb_config_is_space(s[n - 1])) s[--n] = '\0';
+    while (n > 0 && lb_config_is_space(s[n - 1]))
+        s[--n] = '\0';
     return s;
 }
 
@@ -56,14 +58,15 @@ int lb_config_parse_digits(const char *s, uint64_t *out, const char **rest)
 /* Largest unit first, so formatting picks the shortest exact spelling. */
 const struct lb_config_suffix lb_config_size_suffixes[] = {
     {"g", GB}, {"G", GB}, {"m", MB}, {"M", MB}, {"k", KB}, {"K", KB}, {"", 1}, {NULL, 0}};
-const struct lb_config_suffix lb_config_duration_suffixes[] = {
-    {"h", HOUR}, {"m", MIN}, {"s", SEC}, {"ms", 1}, {"", 1}, {NULL, 0}};
+const struct lb_config_suffix lb_config_duration_suffixes[] = {{"h", HOUR}, {"m", MIN}, {"s", SEC},
+                                                               {"ms", 1},   {"", 1},    {NULL, 0}};
 
 void lb_config_format_scaled(uint64_t v, const struct lb_config_suffix *suffixes, char *out,
                              size_t n)
 {
     const struct lb_config_suffix *sfx = suffixes;
-    while (sfx->mult > 1 && (v < sfx->mult || v % sfx->mult)) sfx++;
+    while (sfx->mult > 1 && (v < sfx->mult || v % sfx->mult))
+        sfx++;
     snprintf(out, n, "%" PRIu64 "%s", v / sfx->mult, sfx->text);
 }
 
@@ -151,7 +154,7 @@ bool lb_config_glob_match(const char *g, const char *s)
             return false;
         }
     }
-    while (*g == '*') g++;
+    while (*g == '*')
+        g++;
     return *g == '\0';
 }
-

@@ -88,8 +88,7 @@ void lb_metrics_rule_add(lb_metrics_t *m, const char *region, const char *bus, c
     find(m, region, bus, rule)->counters[which] += n;
 }
 
-void lb_metrics_bus_matched(lb_metrics_t *m, const char *region, const char *bus,
-                            uint64_t matched)
+void lb_metrics_bus_matched(lb_metrics_t *m, const char *region, const char *bus, uint64_t matched)
 {
     find(m, region, bus, NULL)->matched += matched;
 }
@@ -97,7 +96,8 @@ void lb_metrics_bus_matched(lb_metrics_t *m, const char *region, const char *bus
 void lb_metrics_latency(lb_metrics_t *m, double seconds)
 {
     size_t i = 0;
-    while (i < N_BUCKETS && seconds > buckets[i]) i++;
+    while (i < N_BUCKETS && seconds > buckets[i])
+        i++;
     m->latency_counts[i]++;
     m->latency_sum += seconds;
     m->latency_count++;
@@ -147,14 +147,15 @@ void lb_metrics_render(const lb_metrics_t *m, lb_buf_t *out, uint64_t pending_de
                   "localbridge_ingestion_to_invocation_seconds_count %llu\n",
                   (unsigned long long)cumulative, m->latency_sum,
                   (unsigned long long)m->latency_count);
-    lb_buf_printf(out,
-                  "# TYPE localbridge_deliveries_pending gauge\nlocalbridge_deliveries_pending %llu\n"
-                  "# TYPE localbridge_deliveries_inflight gauge\n"
-                  "localbridge_deliveries_inflight %llu\n"
-                  "# TYPE localbridge_store_commits_total counter\n"
-                  "localbridge_store_commits_total %llu\n"
-                  "# TYPE localbridge_store_committed_jobs_total counter\n"
-                  "localbridge_store_committed_jobs_total %llu\n",
-                  (unsigned long long)pending_deliveries, (unsigned long long)inflight_deliveries,
-                  (unsigned long long)commits, (unsigned long long)committed_jobs);
+    lb_buf_printf(
+        out,
+        "# TYPE localbridge_deliveries_pending gauge\nlocalbridge_deliveries_pending %llu\n"
+        "# TYPE localbridge_deliveries_inflight gauge\n"
+        "localbridge_deliveries_inflight %llu\n"
+        "# TYPE localbridge_store_commits_total counter\n"
+        "localbridge_store_commits_total %llu\n"
+        "# TYPE localbridge_store_committed_jobs_total counter\n"
+        "localbridge_store_committed_jobs_total %llu\n",
+        (unsigned long long)pending_deliveries, (unsigned long long)inflight_deliveries,
+        (unsigned long long)commits, (unsigned long long)committed_jobs);
 }

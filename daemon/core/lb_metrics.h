@@ -11,12 +11,12 @@
 typedef struct lb_metrics lb_metrics_t;
 
 typedef enum {
-    LB_M_INVOCATIONS,           /* target invocations that succeeded or failed for good */
-    LB_M_FAILED_INVOCATIONS,    /* invocations that failed permanently (retries exhausted too) */
-    LB_M_TRIGGERED_RULES,       /* (event, rule) matches */
+    LB_M_INVOCATIONS,             /* target invocations that succeeded or failed for good */
+    LB_M_FAILED_INVOCATIONS,      /* invocations that failed permanently (retries exhausted too) */
+    LB_M_TRIGGERED_RULES,         /* (event, rule) matches */
     LB_M_DEAD_LETTER_INVOCATIONS, /* deliveries moved to the dead-letter store */
     LB_M_RETRY_INVOCATION_ATTEMPTS, /* retries scheduled */
-    LB_M_THROTTLED_RULES,       /* sends held back by an API destination's rate limit */
+    LB_M_THROTTLED_RULES,           /* sends held back by an API destination's rate limit */
     LB_M_RULE_COUNTERS
 } lb_rule_metric_t;
 
@@ -26,8 +26,7 @@ void lb_metrics_free(lb_metrics_t **m);
 void lb_metrics_rule_add(lb_metrics_t *m, const char *region, const char *bus, const char *rule,
                          lb_rule_metric_t which, uint64_t n);
 /* Per bus: events that matched at least one rule. */
-void lb_metrics_bus_matched(lb_metrics_t *m, const char *region, const char *bus,
-                            uint64_t matched);
+void lb_metrics_bus_matched(lb_metrics_t *m, const char *region, const char *bus, uint64_t matched);
 void lb_metrics_latency(lb_metrics_t *m, double seconds);
 /* Renders everything, plus the gauges given, in Prometheus text format. */
 void lb_metrics_render(const lb_metrics_t *m, lb_buf_t *out, uint64_t pending_deliveries,

@@ -26,7 +26,7 @@ struct lb_server {
     uv_loop_t *loop;
     lb_config_t *config;
     lb_log_t log;
-    lb_reader_t *reader;     /* listings read here, off the loop thread */
+    lb_reader_t *reader; /* listings read here, off the loop thread */
     lb_writer_t *writer;
     lb_engine_t *engine;
     lb_api_t *api;
@@ -96,9 +96,9 @@ static void run_call(lb_server_t *s, pending_call_t *pc)
     if (call->read)
         rc = lb_reader_submit(s->reader, call->read, call->arg, on_store_work_done, pc);
     else if (call->txn)
-        rc = s->store_lost ? LB_ESTORELOST
-                           : lb_writer_submit(s->writer, call->txn, call->arg, on_store_work_done,
-                                              pc);
+        rc = s->store_lost
+                 ? LB_ESTORELOST
+                 : lb_writer_submit(s->writer, call->txn, call->arg, on_store_work_done, pc);
     else {
         respond_call(pc);
         return;
@@ -180,8 +180,9 @@ static void respond_error(lb_http_request_t *req, lb_aws_error_t err, const char
 static void handle_health(lb_server_t *s, lb_http_request_t *req)
 {
     lb_buf_t body = {0};
-    lb_buf_printf(&body, "{\"status\":\"%s\",\"version\":\"%s\",\"schema\":%d,"
-                         "\"pending_writes\":%zu",
+    lb_buf_printf(&body,
+                  "{\"status\":\"%s\",\"version\":\"%s\",\"schema\":%d,"
+                  "\"pending_writes\":%zu",
                   s->store_lost ? "failing" : "ok", LB_VERSION, lb_store_latest_schema_version(),
                   lb_writer_pending(s->writer));
     if (s->store_lost) {
@@ -264,8 +265,8 @@ static int ensure_default_bus(lb_store_t *store, lb_engine_t *engine, const char
 {
     if (lb_engine_bus_find(engine, region, "default")) return 0;
     int64_t now = lb_now_ms();
-    lb_bus_record_t rec = {.region = (char *)region, .name = "default", .created_ms = now,
-                           .modified_ms = now};
+    lb_bus_record_t rec = {
+        .region = (char *)region, .name = "default", .created_ms = now, .modified_ms = now};
     int rc = lb_store_bus_insert(store, &rec);
     if (rc) return rc;
     return lb_engine_bus_put(engine, &rec);
@@ -376,8 +377,12 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     store = NULL; /* the writer owns it now */
     lb_writer_on_restore(s->writer, on_store_restored, s);
     lb_metrics_new(&s->metrics);
-    lb_dispatch_env_t env = {.loop = loop, .config = config, .engine = s->engine,
-                             .writer = s->writer, .reader = s->reader, .metrics = s->metrics,
+    lb_dispatch_env_t env = {.loop = loop,
+                             .config = config,
+                             .engine = s->engine,
+                             .writer = s->writer,
+                             .reader = s->reader,
+                             .metrics = s->metrics,
                              .log = &s->log};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");

@@ -25,9 +25,9 @@
 /* How one attempt ended. The strings live at least until done returns. */
 typedef struct {
     lb_attempt_t outcome;
-    int64_t wait_ms;           /* > 0: not attempted; try again after this long */
-    int aborted;               /* the daemon is stopping: nothing to record */
-    const char *error_code;    /* when not LB_ATTEMPT_OK: AWS's ERROR_CODE for a dead letter */
+    int64_t wait_ms;        /* > 0: not attempted; try again after this long */
+    int aborted;            /* the daemon is stopping: nothing to record */
+    const char *error_code; /* when not LB_ATTEMPT_OK: AWS's ERROR_CODE for a dead letter */
     const char *error_message;
 } lb_send_result_t;
 

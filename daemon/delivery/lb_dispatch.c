@@ -24,8 +24,8 @@ struct lb_dispatch {
      * in the store and are paged in, in seq order, by the reader thread as memory frees up. */
     int64_t paged_to;
     int spilled;
-    int paging;          /* a page is being read */
-    uint64_t dropped;    /* committed deliveries left in the store because of the spill */
+    int paging;       /* a page is being read */
+    uint64_t dropped; /* committed deliveries left in the store because of the spill */
     size_t paged_total;
     uv_timer_t wake_timer;
     int stopping;
@@ -136,8 +136,8 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t resu
     }
     lb_retry_decision_t dec;
     lb_retry_decide(result, x->attempts, x->max_retries, x->age_base_ms, x->max_age_s, now,
-                    (int64_t)cfg->retry_base_delay_ms, (int64_t)cfg->retry_max_delay_ms,
-                    random32(), &dec);
+                    (int64_t)cfg->retry_base_delay_ms, (int64_t)cfg->retry_max_delay_ms, random32(),
+                    &dec);
     o.error_code = lb_strdup(code);
     o.error_message = lb_strdup(message);
     if (!dec.dead) {
@@ -340,8 +340,11 @@ static void page_in(lb_dispatch_t *d)
 static void dead_on_arrival(lb_dispatch_t *d, lb_delivery_t *x)
 {
     count_dead(d, x, x->dead_code, x->dead_message, NULL);
-    lb_outcome_t o = {.kind = LB_OUTCOME_DEAD, .seq = x->seq, .delivery = x,
-                      .error_code = x->dead_code, .error_message = x->dead_message};
+    lb_outcome_t o = {.kind = LB_OUTCOME_DEAD,
+                      .seq = x->seq,
+                      .delivery = x,
+                      .error_code = x->dead_code,
+                      .error_message = x->dead_message};
     on_dead(d, &o);
     lb_delivery_free(&x);
 }
@@ -378,8 +381,12 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
         free(d);
         return -1;
     }
-    lb_adapter_env_t aenv = {.loop = env->loop, .config = env->config, .engine = env->engine,
-                             .writer = env->writer, .transport = d->transport, .log = env->log};
+    lb_adapter_env_t aenv = {.loop = env->loop,
+                             .config = env->config,
+                             .engine = env->engine,
+                             .writer = env->writer,
+                             .transport = d->transport,
+                             .log = env->log};
     lb_targets_create(&aenv, &d->adapters, &d->n_adapters);
     lb_outcomes_new(env->loop, env->writer, env->log, on_dead, d, &d->outcomes);
     uv_timer_init(env->loop, &d->wake_timer);
@@ -409,7 +416,8 @@ size_t lb_dispatch_inflight(const lb_dispatch_t *d)
 
 static void release(lb_dispatch_t *d)
 {
-    for (size_t i = 0; i < d->n_adapters; i++) d->adapters[i]->free(d->adapters[i]->self);
+    for (size_t i = 0; i < d->n_adapters; i++)
+        d->adapters[i]->free(d->adapters[i]->self);
     free(d->adapters);
     lb_dqueue_free(&d->queue);
     free(d);
@@ -427,7 +435,8 @@ void lb_dispatch_stop(lb_dispatch_t *d)
     if (d->stopping) return;
     d->stopping = 1;
     size_t inflight = lb_dqueue_inflight(d->queue);
-    for (size_t i = 0; i < d->n_adapters; i++) d->adapters[i]->stop(d->adapters[i]->self);
+    for (size_t i = 0; i < d->n_adapters; i++)
+        d->adapters[i]->stop(d->adapters[i]->self);
     /* Abandons every HTTP attempt: their completions run now, with aborted set. */
     lb_transport_free(&d->transport);
     lb_outcomes_stop(d->outcomes);

@@ -20,10 +20,10 @@ struct lb_outcomes {
     const lb_log_t *log;
     lb_outcome_dead_fn on_dead;
     void *ctx;
-    list_t waiting;       /* not yet handed to the writer */
-    size_t in_flight;     /* outcomes in jobs the writer has not answered yet */
-    size_t jobs;          /* those jobs */
-    uint64_t retry_ms;    /* 0 while the store takes what it is given */
+    list_t waiting;    /* not yet handed to the writer */
+    size_t in_flight;  /* outcomes in jobs the writer has not answered yet */
+    size_t jobs;       /* those jobs */
+    uint64_t retry_ms; /* 0 while the store takes what it is given */
     uv_timer_t timer;
     int stopping, timer_closed;
 };
@@ -42,7 +42,8 @@ static void outcome_clear(lb_outcome_t *o)
 
 static void list_free(list_t *l)
 {
-    for (size_t i = 0; i < l->n; i++) outcome_clear(&l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        outcome_clear(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
 }

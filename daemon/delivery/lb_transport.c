@@ -112,7 +112,8 @@ int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t tim
         free(x);
         return -ENOMEM;
     }
-    for (char **h = req->headers; h && *h; h++) x->headers = curl_slist_append(x->headers, *h);
+    for (char **h = req->headers; h && *h; h++)
+        x->headers = curl_slist_append(x->headers, *h);
     /* curl adds "Expect: 100-continue" to large POSTs; targets should not wait a second. */
     x->headers = curl_slist_append(x->headers, "Expect:");
     CURL *e = x->easy;

@@ -20,13 +20,13 @@ typedef struct lb_transport lb_transport_t;
 #define LB_TRANSPORT_KEEP 1024
 
 typedef struct {
-    int answered;         /* an HTTP answer arrived (status is valid) */
+    int answered; /* an HTTP answer arrived (status is valid) */
     long status;
-    int timed_out;        /* no answer within the timeout */
-    int aborted;          /* the transport was stopped first */
-    const char *body;     /* the answer's first LB_TRANSPORT_KEEP bytes, NUL-terminated */
+    int timed_out;    /* no answer within the timeout */
+    int aborted;      /* the transport was stopped first */
+    const char *body; /* the answer's first LB_TRANSPORT_KEEP bytes, NUL-terminated */
     size_t body_len;
-    const char *error;    /* why there was no answer */
+    const char *error; /* why there was no answer */
 } lb_http_result_t;
 
 typedef void (*lb_transport_done_fn)(void *ctx, const lb_http_result_t *r);

@@ -43,11 +43,11 @@ struct lb_http_conn {
     conn_t *prev, *next;
     llhttp_t parser;
     lb_http_request_t req;
-    lb_buf_t input;      /* bytes received but not yet parsed */
-    int busy;            /* a request is with the handler */
-    int in_process;      /* process_input() is on the stack */
-    int closing;         /* close once the current response is written */
-    int closed;          /* uv_close called */
+    lb_buf_t input; /* bytes received but not yet parsed */
+    int busy;       /* a request is with the handler */
+    int in_process; /* process_input() is on the stack */
+    int closing;    /* close once the current response is written */
+    int closed;     /* uv_close called */
     int handles_open;
     int reading;
     int request_started; /* first byte of a request seen, message not complete */
@@ -81,18 +81,30 @@ static void write_raw(conn_t *c, const char *data, size_t len);
 static const char *reason_phrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -264,9 +276,9 @@ static void on_write(uv_write_t *w, int status)
     /* The client is reading again: take its next request. */
     if (c->output_full && !c->closed && !output_full(c)) {
         c->output_full = 0;
-        lb_logf_debug(c->server->log, "connection drained its responses; reading again",
-                      LB_LOG_UINT("queued_bytes",
-                                  uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)));
+        lb_logf_debug(
+            c->server->log, "connection drained its responses; reading again",
+            LB_LOG_UINT("queued_bytes", uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)));
         process_input(c);
     }
 }
@@ -290,8 +302,8 @@ static void send_response(conn_t *c, int status, const char *content_type,
                           const char *extra_headers, const char *body, size_t len)
 {
     lb_buf_t out = {0};
-    lb_buf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status,
-                  reason_phrase(status), len);
+    lb_buf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status, reason_phrase(status),
+                  len);
     if (content_type) lb_buf_printf(&out, "Content-Type: %s\r\n", content_type);
     if (extra_headers) lb_buf_puts(&out, extra_headers);
     lb_buf_puts(&out, c->closing ? "Connection: close\r\n\r\n" : "\r\n");
@@ -384,8 +396,8 @@ static void process_input(conn_t *c)
             if (!c->output_full)
                 lb_logf_debug(c->server->log,
                               "client is not reading its responses; pausing its connection",
-                              LB_LOG_UINT("queued_bytes", uv_stream_get_write_queue_size(
-                                                              (uv_stream_t *)&c->tcp)));
+                              LB_LOG_UINT("queued_bytes",
+                                          uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)));
             c->output_full = 1;
             break;
         }
@@ -432,8 +444,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         /* EOF or error: a request already with the handler still gets its answer written if
          * the socket allows; the connection is freed after that. */
         c->closing = 1;
-        if (!c->busy) conn_close(c);
-        else update_reading(c);
+        if (!c->busy)
+            conn_close(c);
+        else
+            update_reading(c);
     }
 }
 
@@ -603,8 +617,10 @@ void lb_http_server_drain(lb_http_server_t *s)
     conn_t *c = s->conns;
     while (c) {
         conn_t *next = c->next;
-        if (!c->busy) conn_close(c);
-        else c->closing = 1;
+        if (!c->busy)
+            conn_close(c);
+        else
+            c->closing = 1;
         c = next;
     }
 }
@@ -676,8 +692,7 @@ int lb_http_query_param(const char *query, const char *name, char *out, size_t o
         if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
             size_t o = 0;
             for (size_t i = nlen + 1; i < seg && o + 1 < outlen; i++) {
-                if (p[i] == '%' && i + 2 < seg && hexval(p[i + 1]) >= 0 &&
-                    hexval(p[i + 2]) >= 0) {
+                if (p[i] == '%' && i + 2 < seg && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
                     out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
                     i += 2;
                 } else {

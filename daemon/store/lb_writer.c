@@ -31,16 +31,16 @@ struct lb_writer {
     uv_mutex_t lock;
     uv_cond_t wake;
     uv_async_t async;
-    job_queue_t todo;   /* guarded by lock */
-    job_queue_t done;   /* guarded by lock */
-    int stopping;       /* guarded by lock */
-    int restored;       /* guarded by lock: a restore result waits for the loop thread */
-    int restore_rc;     /* guarded by lock */
-    int lost;           /* writer thread only: the database is gone for good, refuse jobs */
+    job_queue_t todo; /* guarded by lock */
+    job_queue_t done; /* guarded by lock */
+    int stopping;     /* guarded by lock */
+    int restored;     /* guarded by lock: a restore result waits for the loop thread */
+    int restore_rc;   /* guarded by lock */
+    int lost;         /* writer thread only: the database is gone for good, refuse jobs */
     lb_writer_restore_fn on_restore; /* loop thread only */
     void *restore_ctx;
-    size_t pending;     /* loop thread only */
-    uint64_t commits;   /* writer thread writes, read racily for stats */
+    size_t pending;   /* loop thread only */
+    uint64_t commits; /* writer thread writes, read racily for stats */
     uint64_t jobs_committed;
 };
 
@@ -77,13 +77,15 @@ static int restore_database(lb_writer_t *w)
                   LB_LOG_STR("path", path));
     int rc = lb_store_restore(w->store);
     if (rc == 0) {
-        lb_logf_error(w->log, "database file restored from the open connection; nothing "
-                              "acknowledged was lost",
+        lb_logf_error(w->log,
+                      "database file restored from the open connection; nothing "
+                      "acknowledged was lost",
                       LB_LOG_STR("path", path));
     } else {
         w->lost = 1;
-        lb_logf_error(w->log, "could not restore the deleted database file; refusing writes "
-                              "until restart",
+        lb_logf_error(w->log,
+                      "could not restore the deleted database file; refusing writes "
+                      "until restart",
                       LB_LOG_STR("path", path), LB_LOG_INT("rc", rc),
                       LB_LOG_STR("error", lb_store_errmsg(w->store)));
     }
@@ -107,7 +109,8 @@ static void run_batch(lb_writer_t *w, job_t *batch)
     size_t n = 0, failed = 0;
     char first_error[256] = "";
     if (w->lost) {
-        for (job_t *j = batch; j; j = j->next) j->rc = LB_ESTORELOST;
+        for (job_t *j = batch; j; j = j->next)
+            j->rc = LB_ESTORELOST;
         return;
     }
     int rc = lb_store_begin(w->store);
@@ -138,14 +141,16 @@ static void run_batch(lb_writer_t *w, job_t *batch)
     int gone = rc == 0 && database_gone(w);
     if (rc == 0) rc = lb_store_commit(w->store);
     if (rc == 0 && gone && restore_database(w)) {
-        for (job_t *j = batch; j; j = j->next) j->rc = LB_ESTORELOST;
+        for (job_t *j = batch; j; j = j->next)
+            j->rc = LB_ESTORELOST;
         return;
     }
     if (rc) {
         lb_logf_error(w->log, "store commit failed; requests answered with errors",
                       LB_LOG_UINT("jobs", n), LB_LOG_STR("error", lb_store_errmsg(w->store)));
         lb_store_rollback(w->store);
-        for (job_t *j = batch; j; j = j->next) j->rc = LB_ESTORE;
+        for (job_t *j = batch; j; j = j->next)
+            j->rc = LB_ESTORE;
     } else {
         if (failed)
             lb_logf_error(w->log, "store refused a write; requests answered with errors",

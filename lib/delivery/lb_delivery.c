@@ -8,7 +8,7 @@
 #include "lb_util.h"
 
 #define DELIVERY_COLUMNS                                                                           \
-    "seq, event_id, region, bus, rule, target_id, target_arn, target_json, body, ingested_ms,"    \
+    "seq, event_id, region, bus, rule, target_id, target_arn, target_json, body, ingested_ms,"     \
     " attempts, next_ms, max_retries, max_age_s, dlq_arn, COALESCE(age_base_ms, ingested_ms)"
 
 void lb_delivery_free(lb_delivery_t **dp)
@@ -157,8 +157,8 @@ static lb_delivery_t *row_to_delivery(sqlite3_stmt *st)
     d->target_id = col(st, 5);
     d->target_arn = col(st, 6);
     d->target_json = col(st, 7);
-    lb_text_t *body = lb_text_new((const char *)sqlite3_column_text(st, 8),
-                                  (size_t)sqlite3_column_bytes(st, 8));
+    lb_text_t *body =
+        lb_text_new((const char *)sqlite3_column_text(st, 8), (size_t)sqlite3_column_bytes(st, 8));
     lb_delivery_set_body(d, body);
     lb_text_unref(&body);
     d->ingested_ms = sqlite3_column_int64(st, 9);
@@ -253,9 +253,9 @@ int lb_dead_letters_before(lb_store_t *s, const char *region, const char *bus, c
     return ret;
 }
 
-int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus,
-                            const char *rule, const int64_t *seqs, size_t n_seqs,
-                            int64_t now_ms, lb_delivery_cb cb, void *ctx, size_t *count)
+int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus, const char *rule,
+                            const int64_t *seqs, size_t n_seqs, int64_t now_ms, lb_delivery_cb cb,
+                            void *ctx, size_t *count)
 {
     sqlite3_stmt *sel, *upd;
     *count = 0;

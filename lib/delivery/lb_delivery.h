@@ -68,8 +68,8 @@ int lb_dead_letters_before(lb_store_t *s, const char *region, const char *bus, c
 /* Makes dead letters pending again, due now with a fresh retry budget. seqs NULL = every dead
  * letter of region (bus/rule filters apply). The redriven deliveries are passed to cb (which
  * takes ownership) so the dispatcher can schedule them. Returns the count through *count. */
-int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus,
-                            const char *rule, const int64_t *seqs, size_t n_seqs,
-                            int64_t now_ms, lb_delivery_cb cb, void *ctx, size_t *count);
+int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus, const char *rule,
+                            const int64_t *seqs, size_t n_seqs, int64_t now_ms, lb_delivery_cb cb,
+                            void *ctx, size_t *count);
 
 #endif

@@ -15,7 +15,8 @@ int64_t lb_retry_backoff_ms(int retry, int64_t base_ms, int64_t cap_ms, uint32_t
 {
     if (retry < 1) retry = 1;
     int64_t ceiling = base_ms > 0 ? base_ms : 1;
-    for (int i = 1; i < retry && ceiling < cap_ms; i++) ceiling *= 2;
+    for (int i = 1; i < retry && ceiling < cap_ms; i++)
+        ceiling *= 2;
     if (ceiling > cap_ms) ceiling = cap_ms;
     /* Full jitter: spread retries of many deliveries that failed together. */
     int64_t delay = (int64_t)((uint64_t)ceiling * random32 / UINT32_MAX);

@@ -27,9 +27,9 @@ int64_t lb_retry_backoff_ms(int retry, int64_t base_ms, int64_t cap_ms, uint32_t
 #define LB_EXHAUSTED_AGE "MaximumEventAgeInSeconds"
 
 typedef struct {
-    int dead;               /* stop: dead-letter it */
-    const char *exhausted;  /* which limit ran out, or NULL (permanent error) */
-    int64_t next_ms;        /* when to try again, if not dead */
+    int dead;              /* stop: dead-letter it */
+    const char *exhausted; /* which limit ran out, or NULL (permanent error) */
+    int64_t next_ms;       /* when to try again, if not dead */
 } lb_retry_decision_t;
 
 /* After a failed attempt: attempts counts every attempt so far (the first one included); the

@@ -28,7 +28,8 @@ void lb_engine_free(lb_engine_t **ep)
 {
     lb_engine_t *e = *ep;
     if (!e) return;
-    for (size_t i = 0; i < e->n_buses; i++) lb_bus_record_clear(&e->buses[i]);
+    for (size_t i = 0; i < e->n_buses; i++)
+        lb_bus_record_clear(&e->buses[i]);
     free(e->buses);
     lb_rules_free(&e->rules);
     lb_connections_free(&e->connections);
@@ -157,5 +158,6 @@ void lb_engine_deliveries_committed(lb_engine_t *e, lb_delivery_t **ds, size_t n
         e->delivery_hook(e->delivery_hook_ctx, ds, n, hits, n_hits);
         return;
     }
-    for (size_t i = 0; i < n; i++) lb_delivery_free(&ds[i]);
+    for (size_t i = 0; i < n; i++)
+        lb_delivery_free(&ds[i]);
 }

@@ -54,7 +54,8 @@ void lb_ingest_batch_free(lb_ingest_batch_t **bp)
         lb_text_unref(&b->events[i].envelope);
     }
     free(b->events);
-    for (size_t i = 0; i < b->n_deliveries; i++) lb_delivery_free(&b->deliveries[i]);
+    for (size_t i = 0; i < b->n_deliveries; i++)
+        lb_delivery_free(&b->deliveries[i]);
     free(b->deliveries);
     for (size_t i = 0; i < b->n_hits; i++) {
         free((char *)b->hits[i].region);
@@ -90,9 +91,9 @@ static void put_member(building_t *ev, const char *key, const char *value)
 /* The envelope EventBridge delivers, in its key order, around a Detail parsed already (detail,
  * owned by ev->doc) whose exact text is detail_text. */
 static void build_envelope(building_t *ev, const lb_ingest_ctx_t *ctx, const char *source,
-                           const char *detail_type, int64_t time_ms,
-                           const char *const *resources, size_t n_resources, lb_json_t *detail,
-                           const char *detail_text, size_t detail_len)
+                           const char *detail_type, int64_t time_ms, const char *const *resources,
+                           size_t n_resources, lb_json_t *detail, const char *detail_text,
+                           size_t detail_len)
 {
     char when[32];
     lb_format_time_iso(time_ms, when);
@@ -106,7 +107,8 @@ static void build_envelope(building_t *ev, const lb_ingest_ctx_t *ctx, const cha
     put_member(ev, "time", when);
     put_member(ev, "region", ctx->region);
     lb_buf_puts(&ev->text, ",\"resources\":[");
-    lb_json_t *list = lb_json_add(ev->doc, ev->tree, "resources", lb_json_new(ev->doc, LB_JSON_ARRAY));
+    lb_json_t *list =
+        lb_json_add(ev->doc, ev->tree, "resources", lb_json_new(ev->doc, LB_JSON_ARRAY));
     for (size_t i = 0; i < n_resources; i++) {
         if (i) lb_buf_append(&ev->text, ",", 1);
         lb_buf_json_string(&ev->text, resources[i], strlen(resources[i]));
@@ -207,8 +209,7 @@ static lb_delivery_t *new_delivery(int64_t now_ms, const char *event_id, const l
 
 /* One delivery per target of the rule, each body rendered from the event's tree. */
 static void add_rule_deliveries(lb_ingest_batch_t *b, const lb_ingest_ctx_t *ctx,
-                                const lb_rule_t *rule, const building_t *ev,
-                                lb_text_t *envelope)
+                                const lb_rule_t *rule, const building_t *ev, lb_text_t *envelope)
 {
     char arn[2048], ingestion[32];
     lb_rule_arn(rule->region, ctx->account, rule->bus, rule->name, arn, sizeof arn);
@@ -350,7 +351,8 @@ static int rebuild_replayed(const lb_ingest_ctx_t *ctx, const char *text, size_t
     memcpy(ev->id, id, strlen(id) + 1);
     ev->tree = root;
     size_t close = len;
-    while (close > 0 && text[close - 1] != '}') close--;
+    while (close > 0 && text[close - 1] != '}')
+        close--;
     lb_buf_append(&ev->text, text, close ? close - 1 : 0);
     lb_buf_puts(&ev->text, ",\"replay-name\":");
     lb_buf_json_string(&ev->text, ctx->origin.replay_name, strlen(ctx->origin.replay_name));

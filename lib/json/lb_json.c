@@ -140,8 +140,7 @@ static void unexpected_char(parser_t *ps, const char *expectation)
 
 static void skip_ws(parser_t *ps)
 {
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
 }
 
@@ -196,8 +195,10 @@ static int read_hex4(parser_t *ps, uint32_t *out)
         if (h < 0) {
             char d[64];
             describe_char((unsigned char)ps->p[i], d, sizeof d);
-            set_err(ps, "Unexpected character %s: expected a hex-digit for character escape "
-                        "sequence", d);
+            set_err(ps,
+                    "Unexpected character %s: expected a hex-digit for character escape "
+                    "sequence",
+                    d);
             return -1;
         }
         v = v * 16 + (uint32_t)h;
@@ -211,14 +212,30 @@ static int read_escape(parser_t *ps, lb_buf_t *b)
 {
     char e = *ps->p++;
     switch (e) {
-    case '"': lb_buf_append(b, "\"", 1); return 0;
-    case '\\': lb_buf_append(b, "\\", 1); return 0;
-    case '/': lb_buf_append(b, "/", 1); return 0;
-    case 'b': lb_buf_append(b, "\b", 1); return 0;
-    case 'f': lb_buf_append(b, "\f", 1); return 0;
-    case 'n': lb_buf_append(b, "\n", 1); return 0;
-    case 'r': lb_buf_append(b, "\r", 1); return 0;
-    case 't': lb_buf_append(b, "\t", 1); return 0;
+    case '"':
+        lb_buf_append(b, "\"", 1);
+        return 0;
+    case '\\':
+        lb_buf_append(b, "\\", 1);
+        return 0;
+    case '/':
+        lb_buf_append(b, "/", 1);
+        return 0;
+    case 'b':
+        lb_buf_append(b, "\b", 1);
+        return 0;
+    case 'f':
+        lb_buf_append(b, "\f", 1);
+        return 0;
+    case 'n':
+        lb_buf_append(b, "\n", 1);
+        return 0;
+    case 'r':
+        lb_buf_append(b, "\r", 1);
+        return 0;
+    case 't':
+        lb_buf_append(b, "\t", 1);
+        return 0;
     case 'u': {
         uint32_t cp;
         if (read_hex4(ps, &cp)) return -1;
@@ -230,8 +247,10 @@ static int read_escape(parser_t *ps, lb_buf_t *b)
             uint32_t lo;
             if (read_hex4(ps, &lo)) return -1;
             if (lo < 0xDC00 || lo > 0xDFFF) {
-                set_err(ps, "Invalid Unicode: surrogate \\u%04X not followed by a low surrogate "
-                            "in string value", (unsigned)cp);
+                set_err(ps,
+                        "Invalid Unicode: surrogate \\u%04X not followed by a low surrogate "
+                        "in string value",
+                        (unsigned)cp);
                 return -1;
             }
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -285,8 +304,10 @@ static int parse_string(parser_t *ps, const char **out, size_t *out_len)
             break;
         }
         if (c < 32) {
-            set_err(ps, "Illegal unquoted character ((CTRL-CHAR, code %u)): has to be escaped "
-                        "using backslash to be included in string value", c);
+            set_err(ps,
+                    "Illegal unquoted character ((CTRL-CHAR, code %u)): has to be escaped "
+                    "using backslash to be included in string value",
+                    c);
             return -1;
         }
         if (c == '\\') {
@@ -311,8 +332,8 @@ static int parse_string(parser_t *ps, const char **out, size_t *out_len)
 
 static int is_token_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$' || (unsigned char)c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || (unsigned char)c >= 0x80;
 }
 
 static void unrecognized_token(parser_t *ps)
@@ -322,8 +343,10 @@ static void unrecognized_token(parser_t *ps)
     while (q < ps->end && is_token_char(*q) && q - s < 256)
         q++;
     if (q == s) q = s + 1;
-    set_err(ps, "Unrecognized token '%.*s': was expecting (JSON String, Number, Array, Object or "
-                "token 'null', 'true' or 'false')", (int)(q - s), s);
+    set_err(ps,
+            "Unrecognized token '%.*s': was expecting (JSON String, Number, Array, Object or "
+            "token 'null', 'true' or 'false')",
+            (int)(q - s), s);
 }
 
 static const char *scan_digits(const char *q, const char *end)
@@ -538,8 +561,7 @@ int lb_json_parse_into(lb_json_doc_t *doc, const char *text, size_t len, int max
     return -EINVAL;
 }
 
-int lb_json_parse(const char *text, size_t len, int max_depth, lb_json_doc_t **out,
-                  char **errmsg)
+int lb_json_parse(const char *text, size_t len, int max_depth, lb_json_doc_t **out, char **errmsg)
 {
     lb_json_doc_t *doc = lb_json_doc_new();
     lb_json_t *root;
@@ -569,7 +591,8 @@ const lb_json_t *lb_json_at(const lb_json_t *arr, size_t i)
 {
     if (!arr || arr->type != LB_JSON_ARRAY) return NULL;
     const lb_json_t *c = arr->child;
-    while (c && i--) c = c->next;
+    while (c && i--)
+        c = c->next;
     return c;
 }
 
@@ -701,11 +724,21 @@ lb_json_t *lb_json_copy(lb_json_doc_t *doc, const lb_json_t *src)
 void lb_json_write(lb_buf_t *b, const lb_json_t *n)
 {
     switch (n->type) {
-    case LB_JSON_NULL: lb_buf_append(b, "null", 4); break;
-    case LB_JSON_TRUE: lb_buf_append(b, "true", 4); break;
-    case LB_JSON_FALSE: lb_buf_append(b, "false", 5); break;
-    case LB_JSON_NUMBER: lb_buf_append(b, n->str, n->len); break;
-    case LB_JSON_STRING: lb_buf_json_string(b, n->str, n->len); break;
+    case LB_JSON_NULL:
+        lb_buf_append(b, "null", 4);
+        break;
+    case LB_JSON_TRUE:
+        lb_buf_append(b, "true", 4);
+        break;
+    case LB_JSON_FALSE:
+        lb_buf_append(b, "false", 5);
+        break;
+    case LB_JSON_NUMBER:
+        lb_buf_append(b, n->str, n->len);
+        break;
+    case LB_JSON_STRING:
+        lb_buf_json_string(b, n->str, n->len);
+        break;
     case LB_JSON_ARRAY:
     case LB_JSON_OBJECT: {
         lb_buf_append(b, n->type == LB_JSON_ARRAY ? "[" : "{", 1);
@@ -757,8 +790,7 @@ void lb_json_minify(lb_buf_t *b, const char *text, size_t len)
 int lb_json_equal(const lb_json_t *a, const lb_json_t *b)
 {
     if (a->type != b->type || a->n_children != b->n_children) return 0;
-    if (a->type == LB_JSON_STRING && (a->len != b->len || memcmp(a->str, b->str, a->len)))
-        return 0;
+    if (a->type == LB_JSON_STRING && (a->len != b->len || memcmp(a->str, b->str, a->len))) return 0;
     if (a->type == LB_JSON_NUMBER && a->num != b->num) return 0;
     const lb_json_t *x = a->child, *y = b->child;
     for (; x && y; x = x->next, y = y->next) {

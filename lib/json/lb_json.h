@@ -10,9 +10,10 @@
  * A tree lives in a document (lb_json_doc_t) that owns every node and string in one arena and is
  * freed as a whole. Nodes are plain structs the caller may read; only the lb_json_* functions
  * build them. Numbers keep their source text beside the double, so a number is written back with
- * exactly the digits it arrived with (12345678901234567890123 stays that, not 1.2345678901234568e+22).
- * Strings are decoded UTF-8 and may contain U+0000 (len says where they end); each is also
- * NUL-terminated for convenience. Object members keep document order, repeated keys included.
+ * exactly the digits it arrived with (12345678901234567890123 stays that,
+ * not 1.2345678901234568e+22). Strings are decoded UTF-8 and may contain U+0000 (len says where
+ * they end); each is also NUL-terminated for convenience. Object members keep document order,
+ * repeated keys included.
  *
  * Ownership: lb_json_parse and lb_json_doc_new allocate a document (free with lb_json_doc_free);
  * every node belongs to the document it was made in and lives as long as it. Nothing here keeps
@@ -38,10 +39,10 @@ typedef enum {
 typedef struct lb_json lb_json_t;
 struct lb_json {
     lb_json_type_t type;
-    const char *str;  /* STRING: decoded text; NUMBER: its source text. NUL-terminated. */
+    const char *str; /* STRING: decoded text; NUMBER: its source text. NUL-terminated. */
     size_t len;
-    double num;       /* NUMBER: the value (+-HUGE_VAL beyond a double's range) */
-    const char *key;  /* member name when the parent is an object, else NULL */
+    double num;      /* NUMBER: the value (+-HUGE_VAL beyond a double's range) */
+    const char *key; /* member name when the parent is an object, else NULL */
     size_t key_len;
     lb_json_t *child; /* ARRAY/OBJECT: first element or member */
     lb_json_t *last;  /* ARRAY/OBJECT: last one, for appending */
@@ -63,8 +64,7 @@ typedef struct lb_json_doc lb_json_doc_t;
 
 /* Parses exactly one JSON value (surrounding whitespace allowed) into a new document.
  * -EINVAL on invalid JSON, with *errmsg (if errmsg is not NULL) a malloc'd Jackson-style reason. */
-int lb_json_parse(const char *text, size_t len, int max_depth, lb_json_doc_t **out,
-                  char **errmsg);
+int lb_json_parse(const char *text, size_t len, int max_depth, lb_json_doc_t **out, char **errmsg);
 /* The same, into an existing document: *node is the parsed value, owned by doc. */
 int lb_json_parse_into(lb_json_doc_t *doc, const char *text, size_t len, int max_depth,
                        lb_json_t **node, char **errmsg);

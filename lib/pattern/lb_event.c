@@ -41,11 +41,21 @@ static void push_leaf(flattener_t *f, const lb_json_t *n, size_t path_off, size_
     l->path_len = path_len;
     l->order = (uint32_t)e->n_leaves;
     switch (n->type) {
-    case LB_JSON_STRING: l->type = LB_V_STRING; break;
-    case LB_JSON_NUMBER: l->type = LB_V_NUMBER; break;
-    case LB_JSON_TRUE: l->type = LB_V_TRUE; break;
-    case LB_JSON_FALSE: l->type = LB_V_FALSE; break;
-    default: l->type = LB_V_NULL; break;
+    case LB_JSON_STRING:
+        l->type = LB_V_STRING;
+        break;
+    case LB_JSON_NUMBER:
+        l->type = LB_V_NUMBER;
+        break;
+    case LB_JSON_TRUE:
+        l->type = LB_V_TRUE;
+        break;
+    case LB_JSON_FALSE:
+        l->type = LB_V_FALSE;
+        break;
+    default:
+        l->type = LB_V_NULL;
+        break;
     }
     l->s = n->str ? n->str : "";
     l->len = n->str ? n->len : 0;

@@ -30,12 +30,22 @@
 #define MASK_WORDS LB_MASK_WORDS
 #define MASK_BITS (MASK_WORDS * 64)
 
-enum { K_EXACT, K_PREFIX, K_SUFFIX, K_EIC, K_PREFIX_EIC, K_SUFFIX_EIC, K_RANGE, K_CIDR, K_EXISTS,
-       K_COUNT };
+enum {
+    K_EXACT,
+    K_PREFIX,
+    K_SUFFIX,
+    K_EIC,
+    K_PREFIX_EIC,
+    K_SUFFIX_EIC,
+    K_RANGE,
+    K_CIDR,
+    K_EXISTS,
+    K_COUNT
+};
 
 typedef struct {
     uint64_t rule_id;
-    lb_pattern_t *p;   /* owned by the rule's first slot */
+    lb_pattern_t *p; /* owned by the rule's first slot */
     uint32_t branch;
     int32_t key_field; /* index in the branch, or -1 when on the scan list */
     bool live;
@@ -89,16 +99,26 @@ static int cond_class(const lb_cond_t *c)
     case LB_C_NUMBER:
     case LB_C_TRUE:
     case LB_C_FALSE:
-    case LB_C_NULL: return K_EXACT;
-    case LB_C_PREFIX: return K_PREFIX;
-    case LB_C_SUFFIX: return K_SUFFIX;
-    case LB_C_EIC: return K_EIC;
-    case LB_C_PREFIX_EIC: return K_PREFIX_EIC;
-    case LB_C_SUFFIX_EIC: return K_SUFFIX_EIC;
-    case LB_C_RANGE: return K_RANGE;
-    case LB_C_CIDR: return K_CIDR;
-    case LB_C_EXISTS: return K_EXISTS;
-    default: return -1;
+    case LB_C_NULL:
+        return K_EXACT;
+    case LB_C_PREFIX:
+        return K_PREFIX;
+    case LB_C_SUFFIX:
+        return K_SUFFIX;
+    case LB_C_EIC:
+        return K_EIC;
+    case LB_C_PREFIX_EIC:
+        return K_PREFIX_EIC;
+    case LB_C_SUFFIX_EIC:
+        return K_SUFFIX_EIC;
+    case LB_C_RANGE:
+        return K_RANGE;
+    case LB_C_CIDR:
+        return K_CIDR;
+    case LB_C_EXISTS:
+        return K_EXISTS;
+    default:
+        return -1;
     }
 }
 
@@ -175,7 +195,9 @@ static void for_each_key(lb_matcher_t *m, const lb_field_t *f, const lb_cond_t *
     kb_head(k, class_tag[cls], f->path, f->path_len);
     size_t head = k->len;
     switch (cls) {
-    case K_EXACT: put_exact_value(k, c); break;
+    case K_EXACT:
+        put_exact_value(k, c);
+        break;
     case K_PREFIX:
     case K_EIC:
     case K_PREFIX_EIC:
@@ -194,7 +216,8 @@ static void for_each_key(lb_matcher_t *m, const lb_field_t *f, const lb_cond_t *
         kb_put(k, c->addr, (size_t)c->addr_len);
         break;
     }
-    case K_EXISTS: break;
+    case K_EXISTS:
+        break;
     case K_RANGE: {
         uint64_t lo = 0, hi = UINT64_MAX;
         if (c->has_lo) {
@@ -212,7 +235,8 @@ static void for_each_key(lb_matcher_t *m, const lb_field_t *f, const lb_cond_t *
             }
         }
         if (lo > hi) return;
-        /* Split [lo, hi] into maximal aligned blocks of 2^s keys, each named by (64 - s, lo >> s). */
+        /* Split [lo, hi] into maximal aligned blocks of 2^s keys, each named by (64 - s, lo >> s).
+         */
         for (;;) {
             int s = 0;
             while (s < 64) {
@@ -250,7 +274,8 @@ static bool field_indexable(const lb_field_t *f)
     return true;
 }
 
-static lb_hentry_t *path_entry(lb_matcher_t *m, const char *path, size_t len, bool create, keybuf_t *k)
+static lb_hentry_t *path_entry(lb_matcher_t *m, const char *path, size_t len, bool create,
+                               keybuf_t *k)
 {
     kb_head(k, 'I', path, len);
     uint64_t h = lb_fnv_extend(FNV_OFFSET, k->b, k->len);
@@ -372,7 +397,7 @@ size_t lb_matcher_count(const lb_matcher_t *m)
 static lb_hentry_t *rule_entry(const lb_matcher_t *m, uint64_t id)
 {
     return lb_hmap_find(&m->rules, lb_fnv_extend(FNV_OFFSET, &id, sizeof id), (const char *)&id,
-                     sizeof id);
+                        sizeof id);
 }
 
 int lb_matcher_remove(lb_matcher_t *m, uint64_t rule_id)
@@ -419,8 +444,12 @@ int lb_matcher_add(lb_matcher_t *m, uint64_t rule_id, const lb_pattern_t *src)
             sid = (uint32_t)m->n_slots++;
         }
         slot_t *s = &m->slots[sid];
-        *s = (slot_t){.rule_id = rule_id, .p = p, .branch = (uint32_t)b, .key_field = -1,
-                      .live = true, .owns_pattern = b == 0};
+        *s = (slot_t){.rule_id = rule_id,
+                      .p = p,
+                      .branch = (uint32_t)b,
+                      .key_field = -1,
+                      .live = true,
+                      .owns_pattern = b == 0};
         const lb_branch_t *br = &p->branches[b];
         size_t best = SIZE_MAX;
         for (size_t i = 0; i < br->n_fields; i++) {
@@ -438,7 +467,7 @@ int lb_matcher_add(lb_matcher_t *m, uint64_t rule_id, const lb_pattern_t *src)
         lb_u32_push(&ids, sid);
     }
     lb_hentry_t *re = lb_hmap_get(&m->rules, lb_fnv_extend(FNV_OFFSET, &rule_id, sizeof rule_id),
-                            (const char *)&rule_id, sizeof rule_id);
+                                  (const char *)&rule_id, sizeof rule_id);
     re->post = ids;
     m->n_rules++;
     free(k.b);
@@ -519,11 +548,13 @@ static void probe_leaf(const lb_matcher_t *m, const lb_hentry_t *pe, const lb_ep
         kb_put(k, "s", 1);
         kb_put(k, l->s, l->len);
         probe_full(m, k, cs);
-        if (cnt[K_PREFIX]) probe_prefixes(m, k, 'P', ep, l->s, l->len, mk + K_PREFIX * MASK_WORDS, cs);
+        if (cnt[K_PREFIX])
+            probe_prefixes(m, k, 'P', ep, l->s, l->len, mk + K_PREFIX * MASK_WORDS, cs);
         if (cnt[K_SUFFIX]) {
             kb_reset(tmp);
             put_reversed(tmp, l->s, l->len);
-            if (cnt[K_SUFFIX]) probe_prefixes(m, k, 'X', ep, tmp->b, l->len, mk + K_SUFFIX * MASK_WORDS, cs);
+            if (cnt[K_SUFFIX])
+                probe_prefixes(m, k, 'X', ep, tmp->b, l->len, mk + K_SUFFIX * MASK_WORDS, cs);
         }
         if (cnt[K_EIC] || cnt[K_PREFIX_EIC] || cnt[K_SUFFIX_EIC]) {
             size_t fl;
@@ -533,7 +564,8 @@ static void probe_leaf(const lb_matcher_t *m, const lb_hentry_t *pe, const lb_ep
                 kb_put(k, f, fl);
                 probe_full(m, k, cs);
             }
-            if (cnt[K_PREFIX_EIC]) probe_prefixes(m, k, 'p', ep, f, fl, mk + K_PREFIX_EIC * MASK_WORDS, cs);
+            if (cnt[K_PREFIX_EIC])
+                probe_prefixes(m, k, 'p', ep, f, fl, mk + K_PREFIX_EIC * MASK_WORDS, cs);
             if (cnt[K_SUFFIX_EIC]) {
                 kb_reset(tmp);
                 put_reversed(tmp, f, fl);
@@ -584,9 +616,15 @@ static void probe_leaf(const lb_matcher_t *m, const lb_hentry_t *pe, const lb_ep
         }
         return;
     }
-    case LB_V_TRUE: c.kind = LB_C_TRUE; break;
-    case LB_V_FALSE: c.kind = LB_C_FALSE; break;
-    case LB_V_NULL: c.kind = LB_C_NULL; break;
+    case LB_V_TRUE:
+        c.kind = LB_C_TRUE;
+        break;
+    case LB_V_FALSE:
+        c.kind = LB_C_FALSE;
+        break;
+    case LB_V_NULL:
+        c.kind = LB_C_NULL;
+        break;
     }
     kb_head(k, '=', ep->path, ep->path_len);
     put_exact_value(k, &c);
@@ -643,7 +681,8 @@ int lb_matcher_match(const lb_matcher_t *m, const lb_event_t *e, uint64_t **ids,
     for (size_t i = 0; i < e->n_paths && m->paths.n; i++) {
         const lb_epath_t *ep = &e->paths[i];
         kb_head(&k, 'I', ep->path, ep->path_len);
-        lb_hentry_t *pe = lb_hmap_find(&m->paths, lb_fnv_extend(FNV_OFFSET, k.b, k.len), k.b, k.len);
+        lb_hentry_t *pe =
+            lb_hmap_find(&m->paths, lb_fnv_extend(FNV_OFFSET, k.b, k.len), k.b, k.len);
         if (!pe) continue;
         if (pe->counts[K_EXISTS]) {
             kb_head(&k, 'Y', ep->path, ep->path_len);

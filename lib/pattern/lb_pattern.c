@@ -364,7 +364,8 @@ static int compile_expression(compiler_t *c, lb_cond_t *cd, const lb_json_t *obj
     if (!strcmp(op, "prefix") || !strcmp(op, "suffix")) {
         rc = compile_affix(c, cd, m, op[0] == 'p');
     } else if (!strcmp(op, "equals-ignore-case")) {
-        if (m->type != LB_JSON_STRING) return fail(c, "equals-ignore-case match pattern must be a string");
+        if (m->type != LB_JSON_STRING)
+            return fail(c, "equals-ignore-case match pattern must be a string");
         cd->kind = LB_C_EIC;
         set_string(cd, m, 1);
         rc = 0;
@@ -419,9 +420,15 @@ static int compile_field(compiler_t *c, const char *path, size_t path_len, const
             cd->kind = LB_C_NUMBER;
             cd->num = e->num;
             break;
-        case LB_JSON_TRUE: cd->kind = LB_C_TRUE; break;
-        case LB_JSON_FALSE: cd->kind = LB_C_FALSE; break;
-        case LB_JSON_NULL: cd->kind = LB_C_NULL; break;
+        case LB_JSON_TRUE:
+            cd->kind = LB_C_TRUE;
+            break;
+        case LB_JSON_FALSE:
+            cd->kind = LB_C_FALSE;
+            break;
+        case LB_JSON_NULL:
+            cd->kind = LB_C_NULL;
+            break;
         case LB_JSON_OBJECT:
             if (compile_expression(c, cd, e)) return -EINVAL;
             break;

@@ -10,7 +10,6 @@ static uint32_t fingerprint(uint64_t hash)
     return (uint32_t)(hash >> 32) | 1u;
 }
 
-
 void lb_u32_push(lb_u32vec_t *v, uint32_t x)
 {
     if (v->n == v->cap) {
@@ -28,7 +27,6 @@ void lb_u32_remove(lb_u32vec_t *v, uint32_t x)
             return;
         }
 }
-
 
 uint64_t lb_fnv_extend(uint64_t h, const void *data, size_t len)
 {

@@ -18,22 +18,22 @@
 
 /* ---- Compiled patterns (lb_pattern.c) ---- */
 typedef enum {
-    LB_C_STRING,       /* exact string */
-    LB_C_NUMBER,       /* exact number (also numeric "=") */
+    LB_C_STRING, /* exact string */
+    LB_C_NUMBER, /* exact number (also numeric "=") */
     LB_C_TRUE,
     LB_C_FALSE,
     LB_C_NULL,
     LB_C_PREFIX,
     LB_C_SUFFIX,
-    LB_C_EIC,          /* equals-ignore-case; operand stored folded */
+    LB_C_EIC, /* equals-ignore-case; operand stored folded */
     LB_C_PREFIX_EIC,
     LB_C_SUFFIX_EIC,
     LB_C_WILDCARD,
-    LB_C_RANGE,        /* numeric with < <= > >= */
+    LB_C_RANGE, /* numeric with < <= > >= */
     LB_C_CIDR,
-    LB_C_EXISTS,       /* exists: true */
-    LB_C_NOT_EXISTS,   /* exists: false */
-    LB_C_AB_VALUES,    /* anything-but strings and/or numbers */
+    LB_C_EXISTS,     /* exists: true */
+    LB_C_NOT_EXISTS, /* exists: false */
+    LB_C_AB_VALUES,  /* anything-but strings and/or numbers */
     LB_C_AB_PREFIX,
     LB_C_AB_SUFFIX,
     LB_C_AB_EIC,
@@ -47,28 +47,28 @@ typedef struct {
 
 typedef struct {
     lb_cond_kind_t kind;
-    char *s;            /* string operand (folded for the *_EIC kinds) */
+    char *s; /* string operand (folded for the *_EIC kinds) */
     size_t len;
-    double num;         /* exact number */
+    double num; /* exact number */
     bool has_lo, has_hi, lo_incl, hi_incl;
-    double lo, hi;      /* numeric range bounds */
-    uint8_t addr[16];   /* CIDR network, masked */
-    int addr_len;       /* 4 or 16 bytes */
+    double lo, hi;    /* numeric range bounds */
+    uint8_t addr[16]; /* CIDR network, masked */
+    int addr_len;     /* 4 or 16 bytes */
     int mask_bits;
-    lb_str_t *strs;     /* anything-but: strings (folded for AB_EIC) */
+    lb_str_t *strs; /* anything-but: strings (folded for AB_EIC) */
     size_t n_strs;
-    double *nums;       /* anything-but: numbers */
+    double *nums; /* anything-but: numbers */
     size_t n_nums;
 } lb_cond_t;
 
 typedef struct {
-    char *path;         /* dot-joined field path */
+    char *path; /* dot-joined field path */
     size_t path_len;
-    lb_cond_t *conds;   /* alternatives: any one satisfies the field */
+    lb_cond_t *conds; /* alternatives: any one satisfies the field */
     size_t n_conds;
-    bool absent_ok;     /* one alternative is exists:false */
-    bool needs_leaf;    /* some alternative needs a value (anything but exists:false) */
-    char *wants;        /* the pattern's array as JSON, for explanations */
+    bool absent_ok;  /* one alternative is exists:false */
+    bool needs_leaf; /* some alternative needs a value (anything but exists:false) */
+    char *wants;     /* the pattern's array as JSON, for explanations */
 } lb_field_t;
 
 typedef struct {
@@ -77,11 +77,11 @@ typedef struct {
 } lb_branch_t;
 
 struct lb_pattern {
-    lb_field_t *fields;    /* every distinct field once; branches share them */
+    lb_field_t *fields; /* every distinct field once; branches share them */
     size_t n_fields;
     lb_branch_t *branches; /* one per $or combination; any branch matching is a match */
     size_t n_branches;
-    char *source;          /* the pattern text, so a matcher can take its own copy */
+    char *source; /* the pattern text, so a matcher can take its own copy */
     size_t source_len;
 };
 
@@ -89,15 +89,15 @@ struct lb_pattern {
 typedef enum { LB_V_STRING, LB_V_NUMBER, LB_V_TRUE, LB_V_FALSE, LB_V_NULL } lb_vtype_t;
 
 typedef struct {
-    const char *path;      /* points into the event's path storage */
+    const char *path; /* points into the event's path storage */
     size_t path_len;
     lb_vtype_t type;
-    const char *s;         /* string value, or the number's text */
+    const char *s; /* string value, or the number's text */
     size_t len;
     double num;
-    uint32_t memb_off;     /* array memberships: pairs (array id, index) in lb_event.memb */
+    uint32_t memb_off; /* array memberships: pairs (array id, index) in lb_event.memb */
     uint32_t memb_n;
-    uint32_t order;        /* document order, to keep sorting stable */
+    uint32_t order; /* document order, to keep sorting stable */
 } lb_leaf_t;
 
 typedef struct {
@@ -107,13 +107,13 @@ typedef struct {
 } lb_epath_t;
 
 struct lb_event {
-    lb_leaf_t *leaves;     /* sorted by path, then document order */
+    lb_leaf_t *leaves; /* sorted by path, then document order */
     size_t n_leaves;
-    lb_epath_t *paths;     /* distinct paths, sorted */
+    lb_epath_t *paths; /* distinct paths, sorted */
     size_t n_paths;
     uint32_t *memb;
     size_t n_memb;
-    lb_buf_t text;         /* storage for paths and values */
+    lb_buf_t text; /* storage for paths and values */
 };
 
 /* Index of the event path equal to (path, len), or -1. */
@@ -142,9 +142,9 @@ typedef struct {
     char *key; /* NULL: empty slot */
     uint32_t klen;
     uint64_t hash;
-    lb_u32vec_t post;     /* branch slots filed under this key */
-    uint32_t *counts;  /* path entries only: registered conditions per lookup class */
-    uint64_t *masks;   /* path entries only: LB_MASK_WORDS per class, the lengths in use */
+    lb_u32vec_t post; /* branch slots filed under this key */
+    uint32_t *counts; /* path entries only: registered conditions per lookup class */
+    uint64_t *masks;  /* path entries only: LB_MASK_WORDS per class, the lengths in use */
 } lb_hentry_t;
 
 /* Open addressing with linear probing. fp holds a 32-bit fingerprint per slot (0 = empty) so a
@@ -155,7 +155,6 @@ typedef struct {
     uint32_t *fp;
     size_t cap, n;
 } lb_hmap_t;
-
 
 #define FNV_OFFSET UINT64_C(14695981039346656037)
 #define FNV_PRIME UINT64_C(1099511628211)

@@ -43,8 +43,8 @@ static void fold_into(const char *s, size_t len, char *out)
         }
         if ((c & 0xE0) == 0xC0 && i + 1 < len) {
             unsigned cp = ((unsigned)(c & 0x1F) << 6) | (u[i + 1] & 0x3F);
-            if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) ||
-                (cp >= 0x410 && cp <= 0x42F))
+            if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ||
+                (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) || (cp >= 0x410 && cp <= 0x42F))
                 cp += 0x20;
             else if (cp >= 0x400 && cp <= 0x40F)
                 cp += 0x50;
@@ -152,11 +152,20 @@ static bool any_string_hits(const lb_cond_t *c, const lb_leaf_t *l)
         const lb_str_t *o = &c->strs[i];
         switch (c->kind) {
         case LB_C_AB_VALUES:
-        case LB_C_AB_EIC: hit = l->len == o->len && !memcmp(s, o->s, o->len); break;
-        case LB_C_AB_PREFIX: hit = has_prefix(s, l->len, o->s, o->len); break;
-        case LB_C_AB_SUFFIX: hit = has_suffix(s, l->len, o->s, o->len); break;
-        case LB_C_AB_WILDCARD: hit = wildcard_match(o->s, o->len, s, l->len); break;
-        default: break;
+        case LB_C_AB_EIC:
+            hit = l->len == o->len && !memcmp(s, o->s, o->len);
+            break;
+        case LB_C_AB_PREFIX:
+            hit = has_prefix(s, l->len, o->s, o->len);
+            break;
+        case LB_C_AB_SUFFIX:
+            hit = has_suffix(s, l->len, o->s, o->len);
+            break;
+        case LB_C_AB_WILDCARD:
+            hit = wildcard_match(o->s, o->len, s, l->len);
+            break;
+        default:
+            break;
         }
     }
     if (c->kind == LB_C_AB_EIC) folded_done(s, buf);
@@ -167,13 +176,20 @@ bool lb_cond_matches_leaf(const lb_cond_t *c, const lb_leaf_t *l)
 {
     bool str = l->type == LB_V_STRING;
     switch (c->kind) {
-    case LB_C_STRING: return str && l->len == c->len && !memcmp(l->s, c->s, c->len);
-    case LB_C_NUMBER: return l->type == LB_V_NUMBER && l->num == c->num;
-    case LB_C_TRUE: return l->type == LB_V_TRUE;
-    case LB_C_FALSE: return l->type == LB_V_FALSE;
-    case LB_C_NULL: return l->type == LB_V_NULL;
-    case LB_C_PREFIX: return str && has_prefix(l->s, l->len, c->s, c->len);
-    case LB_C_SUFFIX: return str && has_suffix(l->s, l->len, c->s, c->len);
+    case LB_C_STRING:
+        return str && l->len == c->len && !memcmp(l->s, c->s, c->len);
+    case LB_C_NUMBER:
+        return l->type == LB_V_NUMBER && l->num == c->num;
+    case LB_C_TRUE:
+        return l->type == LB_V_TRUE;
+    case LB_C_FALSE:
+        return l->type == LB_V_FALSE;
+    case LB_C_NULL:
+        return l->type == LB_V_NULL;
+    case LB_C_PREFIX:
+        return str && has_prefix(l->s, l->len, c->s, c->len);
+    case LB_C_SUFFIX:
+        return str && has_suffix(l->s, l->len, c->s, c->len);
     case LB_C_EIC:
     case LB_C_PREFIX_EIC:
     case LB_C_SUFFIX_EIC: {
@@ -186,11 +202,16 @@ bool lb_cond_matches_leaf(const lb_cond_t *c, const lb_leaf_t *l)
         folded_done(f, buf);
         return r;
     }
-    case LB_C_WILDCARD: return str && wildcard_match(c->s, c->len, l->s, l->len);
-    case LB_C_RANGE: return l->type == LB_V_NUMBER && in_range(c, l->num);
-    case LB_C_CIDR: return str && cidr_match(c, l);
-    case LB_C_EXISTS: return true;
-    case LB_C_NOT_EXISTS: return false;
+    case LB_C_WILDCARD:
+        return str && wildcard_match(c->s, c->len, l->s, l->len);
+    case LB_C_RANGE:
+        return l->type == LB_V_NUMBER && in_range(c, l->num);
+    case LB_C_CIDR:
+        return str && cidr_match(c, l);
+    case LB_C_EXISTS:
+        return true;
+    case LB_C_NOT_EXISTS:
+        return false;
     case LB_C_AB_VALUES:
         if (l->type == LB_V_NUMBER) {
             for (size_t i = 0; i < c->n_nums; i++)
@@ -201,7 +222,8 @@ bool lb_cond_matches_leaf(const lb_cond_t *c, const lb_leaf_t *l)
     case LB_C_AB_PREFIX:
     case LB_C_AB_SUFFIX:
     case LB_C_AB_EIC:
-    case LB_C_AB_WILDCARD: return !str || !any_string_hits(c, l);
+    case LB_C_AB_WILDCARD:
+        return !str || !any_string_hits(c, l);
     }
     return false;
 }
@@ -323,11 +345,21 @@ int lb_pattern_matches(const lb_pattern_t *p, const lb_event_t *e)
 static void write_leaf(lb_buf_t *b, const lb_leaf_t *l)
 {
     switch (l->type) {
-    case LB_V_STRING: lb_buf_json_string(b, l->s, l->len); break;
-    case LB_V_NUMBER: lb_buf_append(b, l->s, l->len); break;
-    case LB_V_TRUE: lb_buf_puts(b, "true"); break;
-    case LB_V_FALSE: lb_buf_puts(b, "false"); break;
-    case LB_V_NULL: lb_buf_puts(b, "null"); break;
+    case LB_V_STRING:
+        lb_buf_json_string(b, l->s, l->len);
+        break;
+    case LB_V_NUMBER:
+        lb_buf_append(b, l->s, l->len);
+        break;
+    case LB_V_TRUE:
+        lb_buf_puts(b, "true");
+        break;
+    case LB_V_FALSE:
+        lb_buf_puts(b, "false");
+        break;
+    case LB_V_NULL:
+        lb_buf_puts(b, "null");
+        break;
     }
 }
 

@@ -255,7 +255,8 @@ void lb_store_close(lb_store_t **sp)
     lb_store_t *s = *sp;
     if (!s) return;
     sqlite3_finalize(s->event_insert);
-    for (int i = 0; i < LB_STMT_SLOTS; i++) sqlite3_finalize(s->cached[i]);
+    for (int i = 0; i < LB_STMT_SLOTS; i++)
+        sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
     free(s->path);
     free(s);

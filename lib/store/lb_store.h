@@ -18,9 +18,9 @@ typedef enum {
 } lb_sync_mode_t;
 
 typedef struct {
-    int read_only;               /* open an existing database for reading only */
-    lb_sync_mode_t synchronous;  /* durability of each commit; FULL by default */
-    size_t cache_bytes;          /* SQLite's page cache for this connection; 0: SQLite's default */
+    int read_only;              /* open an existing database for reading only */
+    lb_sync_mode_t synchronous; /* durability of each commit; FULL by default */
+    size_t cache_bytes;         /* SQLite's page cache for this connection; 0: SQLite's default */
 } lb_store_options_t;
 
 /* An event bus as stored. Strings are owned by whoever filled the struct. */

@@ -154,8 +154,8 @@ static const lb_json_t *child_of(const lb_json_t *node, const step_t *step)
 }
 
 /* Collect a copy of every match of steps[i..] below `node` into the array `acc`. */
-static void collect(const lb_jsonpath_t *p, size_t i, const lb_json_t *node,
-                    lb_json_doc_t *scratch, lb_json_t *acc)
+static void collect(const lb_jsonpath_t *p, size_t i, const lb_json_t *node, lb_json_doc_t *scratch,
+                    lb_json_t *acc)
 {
     if (i == p->nsteps) {
         lb_json_add(scratch, acc, NULL, lb_json_copy(scratch, node));
@@ -164,7 +164,8 @@ static void collect(const lb_jsonpath_t *p, size_t i, const lb_json_t *node,
     const step_t *step = &p->steps[i];
     if (step->kind == STEP_WILDCARD) {
         if (node->type == LB_JSON_OBJECT || node->type == LB_JSON_ARRAY)
-            for (const lb_json_t *c = node->child; c; c = c->next) collect(p, i + 1, c, scratch, acc);
+            for (const lb_json_t *c = node->child; c; c = c->next)
+                collect(p, i + 1, c, scratch, acc);
         return;
     }
     const lb_json_t *c = child_of(node, step);

@@ -179,10 +179,18 @@ static void buf_put_json(buf_t *b, const lb_json_t *v)
 {
     if (b->oom || b->too_big) return;
     switch (v->type) {
-    case LB_JSON_NULL: buf_put(b, "null", 4); return;
-    case LB_JSON_TRUE: buf_put(b, "true", 4); return;
-    case LB_JSON_FALSE: buf_put(b, "false", 5); return;
-    case LB_JSON_NUMBER: buf_put(b, v->str, v->len); return;
+    case LB_JSON_NULL:
+        buf_put(b, "null", 4);
+        return;
+    case LB_JSON_TRUE:
+        buf_put(b, "true", 4);
+        return;
+    case LB_JSON_FALSE:
+        buf_put(b, "false", 5);
+        return;
+    case LB_JSON_NUMBER:
+        buf_put(b, v->str, v->len);
+        return;
     case LB_JSON_STRING:
         buf_put(b, "\"", 1);
         buf_put_text(b, v->str, v->len, 1);
@@ -546,8 +554,8 @@ static int render_transformer(const lb_input_t *in, const lb_json_t *ev, const l
             put_value(b, ev, in->json_template, s->in_string);
         } else if (s->pre == PRE_EVENT) {
             if (event_obj == NULL)
-                event_obj = event_without_detail(ev, ctx != NULL ? ctx->ingestion_time : NULL,
-                                                 scratch);
+                event_obj =
+                    event_without_detail(ev, ctx != NULL ? ctx->ingestion_time : NULL, scratch);
             put_value(b, event_obj, in->json_template, s->in_string);
         } else {
             put_string_value(b, ctx_string(ctx, s->pre, ev), in->json_template, s->in_string);
@@ -612,8 +620,8 @@ int lb_input_render(const lb_input_t *in, const char *event_json, size_t event_l
             return -EINVAL;
         tree = lb_json_doc_root(doc);
     }
-    int rc = lb_input_render_tree(in, tree, event_json, event_len, ctx, LB_INPUT_MAX_BODY, out,
-                                  outlen);
+    int rc =
+        lb_input_render_tree(in, tree, event_json, event_len, ctx, LB_INPUT_MAX_BODY, out, outlen);
     lb_json_doc_free(&doc);
     return rc;
 }

@@ -20,8 +20,7 @@ int lb_arn_parse(const char *text, lb_arn_t *out)
     if (strncmp(text, "arn:", 4) != 0) return -EINVAL;
     const char *p = text + 4;
     if (part(&p, out->partition, sizeof out->partition) ||
-        part(&p, out->service, sizeof out->service) ||
-        part(&p, out->region, sizeof out->region) ||
+        part(&p, out->service, sizeof out->service) || part(&p, out->region, sizeof out->region) ||
         part(&p, out->account, sizeof out->account))
         return -EINVAL;
     if (!out->partition[0] || !out->service[0]) return -EINVAL;

@@ -10,13 +10,13 @@
 /* Our own error codes live below the errno range so they never collide with -errno values. */
 enum {
     LB_EEXIST_BASE = -10000,
-    LB_ENOTFOUND = -10001,   /* a named resource does not exist */
-    LB_EEXISTS = -10002,     /* a named resource already exists */
-    LB_EINVALID = -10003,    /* a request value failed validation */
-    LB_ESTORE = -10004,      /* the store failed (disk full, I/O error, read-only) */
-    LB_ELIMIT = -10005,      /* a count or size limit was exceeded */
-    LB_ECONFLICT = -10006,   /* the request conflicts with current state */
-    LB_ESTORELOST = -10007,  /* the database file was deleted and could not be restored */
+    LB_ENOTFOUND = -10001,  /* a named resource does not exist */
+    LB_EEXISTS = -10002,    /* a named resource already exists */
+    LB_EINVALID = -10003,   /* a request value failed validation */
+    LB_ESTORE = -10004,     /* the store failed (disk full, I/O error, read-only) */
+    LB_ELIMIT = -10005,     /* a count or size limit was exceeded */
+    LB_ECONFLICT = -10006,  /* the request conflicts with current state */
+    LB_ESTORELOST = -10007, /* the database file was deleted and could not be restored */
 };
 
 /* Fills out[37] with a random (version 4) UUID in canonical lower-case form. */

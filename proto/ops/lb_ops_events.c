@@ -28,7 +28,8 @@ typedef struct {
 static void put_events_job_free(void *arg)
 {
     put_events_job_t *job = arg;
-    for (size_t i = 0; i < job->n; i++) free(job->entries[i].error_message);
+    for (size_t i = 0; i < job->n; i++)
+        free(job->entries[i].error_message);
     lb_ingest_batch_free(&job->batch);
     free(job);
 }

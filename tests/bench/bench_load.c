@@ -92,21 +92,22 @@ static void build_request(conn_t *c)
         n += (size_t)snprintf(body + n, sizeof body - n,
                               "%s{\"Source\":\"bench\",\"DetailType\":\"bench.event\",\"Detail\":"
                               "\"{\\\"ts\\\":%llu,\\\"seq\\\":%llu,\\\"pad\\\":\\\"%s\\\"}\"}",
-                              i ? "," : "", (unsigned long long)ts,
-                              (unsigned long long)L->seq++, L->pad);
+                              i ? "," : "", (unsigned long long)ts, (unsigned long long)L->seq++,
+                              L->pad);
     }
     n += (size_t)snprintf(body + n, sizeof body - n, "]}");
     size_t cap = n + 512;
     free(c->req);
     c->req = malloc(cap);
-    c->req_len = (size_t)snprintf(c->req, cap,
-                                  "POST %s HTTP/1.1\r\nHost: %s\r\n"
-                                  "X-Amz-Target: AWSEvents.PutEvents\r\n"
-                                  "Content-Type: application/x-amz-json-1.1\r\n"
-                                  "Authorization: AWS4-HMAC-SHA256 Credential=AKIDBENCH/20240101/"
-                                  "us-east-1/events/aws4_request, SignedHeaders=host, Signature=0\r\n"
-                                  "Content-Length: %zu\r\n\r\n%s",
-                                  L->path, L->host, n, body);
+    c->req_len =
+        (size_t)snprintf(c->req, cap,
+                         "POST %s HTTP/1.1\r\nHost: %s\r\n"
+                         "X-Amz-Target: AWSEvents.PutEvents\r\n"
+                         "Content-Type: application/x-amz-json-1.1\r\n"
+                         "Authorization: AWS4-HMAC-SHA256 Credential=AKIDBENCH/20240101/"
+                         "us-east-1/events/aws4_request, SignedHeaders=host, Signature=0\r\n"
+                         "Content-Length: %zu\r\n\r\n%s",
+                         L->path, L->host, n, body);
 }
 
 static void on_connect(uv_connect_t *req, int status);
@@ -155,7 +156,8 @@ static void record(loader_t *L, conn_t *c)
     long failed = -1;
     if (p) {
         p += strlen("FailedEntryCount");
-        while (*p == '"' || *p == ':' || *p == ' ') p++;
+        while (*p == '"' || *p == ':' || *p == ' ')
+            p++;
         failed = strtol(p, NULL, 10);
     }
     if (failed != 0) {
@@ -314,7 +316,8 @@ static void on_tick(uv_timer_t *t)
         L->stopping = 1;
         uv_timer_stop(t);
         uv_close((uv_handle_t *)t, NULL);
-        for (int i = 0; i < L->nconn; i++) close_conn(&L->conns[i]);
+        for (int i = 0; i < L->nconn; i++)
+            close_conn(&L->conns[i]);
         return;
     }
     if (L->open_loop) {
@@ -364,7 +367,8 @@ static void on_connect(uv_connect_t *req, int status)
         start_measuring(L);
         uv_timer_start(&L->tick, on_tick, 1, 1);
         if (!L->open_loop)
-            for (int i = 0; i < L->nconn; i++) send_request(&L->conns[i]);
+            for (int i = 0; i < L->nconn; i++)
+                send_request(&L->conns[i]);
     }
 }
 
@@ -409,15 +413,24 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) usage();
-        if (!strcmp(a, "--url")) url = v;
-        else if (!strcmp(a, "--connections")) L.nconn = atoi(v);
-        else if (!strcmp(a, "--entries")) L.entries = atoi(v);
-        else if (!strcmp(a, "--duration")) L.duration = atof(v);
-        else if (!strcmp(a, "--warmup")) L.warmup = atof(v);
-        else if (!strcmp(a, "--rate")) L.rate = atof(v);
-        else if (!strcmp(a, "--max-events")) L.max_events = atoll(v);
-        else if (!strcmp(a, "--pad-bytes")) pad_bytes = atoi(v);
-        else usage();
+        if (!strcmp(a, "--url"))
+            url = v;
+        else if (!strcmp(a, "--connections"))
+            L.nconn = atoi(v);
+        else if (!strcmp(a, "--entries"))
+            L.entries = atoi(v);
+        else if (!strcmp(a, "--duration"))
+            L.duration = atof(v);
+        else if (!strcmp(a, "--warmup"))
+            L.warmup = atof(v);
+        else if (!strcmp(a, "--rate"))
+            L.rate = atof(v);
+        else if (!strcmp(a, "--max-events"))
+            L.max_events = atoll(v);
+        else if (!strcmp(a, "--pad-bytes"))
+            pad_bytes = atoi(v);
+        else
+            usage();
     }
     if (!url || strncmp(url, "http://", 7) || L.nconn < 1 || L.entries < 1 || L.entries > 10 ||
         pad_bytes < 0 || pad_bytes > 4000)
@@ -472,16 +485,18 @@ int main(int argc, char **argv)
            "\"seconds\":%.3f,\"requests\":%llu,\"events\":%llu,\"requests_per_s\":%.1f,"
            "\"events_per_s\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"max_ms\":%.3f,\"bad_status\":%llu,\"failed_entries\":%llu,\"conn_errors\":%llu,"
-           "\"queued_max\":%llu,\"reconnects\":%llu,\"sent_events\":%llu,\"loader_cpu_s\":%.3f,\"loader_cpu_share\":%.3f}\n",
+           "\"queued_max\":%llu,\"reconnects\":%llu,\"sent_events\":%llu,\"loader_cpu_s\":%.3f,"
+           "\"loader_cpu_share\":%.3f}\n",
            L.nconn, L.entries, L.open_loop ? "open" : "closed", L.rate, wall,
            (unsigned long long)L.ok_req, (unsigned long long)L.ok_events, (double)L.ok_req / wall,
            (double)L.ok_events / wall, pct(L.lat_us, L.nlat, 0.5), pct(L.lat_us, L.nlat, 0.9),
            pct(L.lat_us, L.nlat, 0.99), L.nlat ? L.lat_us[L.nlat - 1] / 1000.0 : 0.0,
            (unsigned long long)L.bad_status, (unsigned long long)L.failed_entries,
            (unsigned long long)L.conn_errors, (unsigned long long)L.queued_max,
-           (unsigned long long)L.reconnects,
-           (unsigned long long)(L.sent_req * (uint64_t)L.entries), cpu, cpu / wall);
-    for (int i = 0; i < L.nconn; i++) free(L.conns[i].req);
+           (unsigned long long)L.reconnects, (unsigned long long)(L.sent_req * (uint64_t)L.entries),
+           cpu, cpu / wall);
+    for (int i = 0; i < L.nconn; i++)
+        free(L.conns[i].req);
     free(L.conns);
     free(L.lat_us);
     free(pad);

@@ -35,16 +35,17 @@ static void rule_text(int i, char *buf, size_t cap)
         snprintf(buf, cap, "{\"source\":[\"%s\"],\"detail\":{\"id\":[\"id-%d\"]}}", s, i);
         break;
     case 1:
-        snprintf(buf, cap, "{\"source\":[\"%s\"],\"detail\":{\"name\":[{\"prefix\":\"name-%d-\"}]}}",
-                 s, i);
+        snprintf(buf, cap,
+                 "{\"source\":[\"%s\"],\"detail\":{\"name\":[{\"prefix\":\"name-%d-\"}]}}", s, i);
         break;
     case 2:
         snprintf(buf, cap, "{\"detail\":{\"file\":[{\"suffix\":\".e%d\"}]}}", i);
         break;
     case 3:
-        snprintf(buf, cap,
-                 "{\"source\":[\"%s\"],\"detail\":{\"amount\":[{\"numeric\":[\">=\",%d,\"<\",%d]}]}}",
-                 s, i * 10, i * 10 + 5);
+        snprintf(
+            buf, cap,
+            "{\"source\":[\"%s\"],\"detail\":{\"amount\":[{\"numeric\":[\">=\",%d,\"<\",%d]}]}}", s,
+            i * 10, i * 10 + 5);
         break;
     case 4:
         snprintf(buf, cap, "{\"detail\":{\"user\":[{\"equals-ignore-case\":\"User%d\"}]}}", i);
@@ -60,8 +61,8 @@ static void rule_text(int i, char *buf, size_t cap)
                  s, i);
         break;
     case 7:
-        snprintf(buf, cap,
-                 "{\"detail-type\":[\"t%d\"],\"detail\":{\"tag\":[{\"exists\":true}]}}", i);
+        snprintf(buf, cap, "{\"detail-type\":[\"t%d\"],\"detail\":{\"tag\":[{\"exists\":true}]}}",
+                 i);
         break;
     default:
         snprintf(buf, cap,
@@ -120,8 +121,9 @@ static double run(int n_rules, lb_event_t **events, size_t *matched)
         t = now_s() - t0;
     } while (t < SECONDS_PER_RUN);
     double per_event = t / (double)done;
-    printf("%6d rules: %10.0f events/s  %7.3f us/event  %.2f matches/event  (adding rules: %.3f s)\n",
-           n_rules, 1.0 / per_event, per_event * 1e6, (double)hits / (double)done, t_add);
+    printf(
+        "%6d rules: %10.0f events/s  %7.3f us/event  %.2f matches/event  (adding rules: %.3f s)\n",
+        n_rules, 1.0 / per_event, per_event * 1e6, (double)hits / (double)done, t_add);
     *matched = hits;
     lb_matcher_free(&m);
     return per_event;

@@ -103,7 +103,8 @@ static uint64_t num_after(const char *body, size_t len, const char *key)
     const char *p = strstr(body, key);
     if (!p) return 0;
     p += strlen(key);
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     /* Numbers may come back re-serialized as doubles (1.79e+18): parse as one. */
     double d = strtod(p, NULL);
     return d > 0 ? (uint64_t)d : 0;
@@ -278,8 +279,10 @@ int main(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:0";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--listen")) listen = argv[i + 1];
-        else if (!strcmp(argv[i], "--out")) out_path = argv[i + 1];
+        if (!strcmp(argv[i], "--listen"))
+            listen = argv[i + 1];
+        else if (!strcmp(argv[i], "--out"))
+            out_path = argv[i + 1];
         else {
             fprintf(stderr, "usage: bench_sink [--listen HOST:PORT] [--out FILE]\n");
             return 2;

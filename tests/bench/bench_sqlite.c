@@ -7,8 +7,8 @@
  * Creates DIR/ceiling.db with the same events table as lib/lb_store.c migration 1, in WAL mode
  * with the given synchronous level (default full, as the daemon), then inserts ~300-byte envelopes
  * with fresh UUID ids, BATCH rows per transaction (BEGIN IMMEDIATE .. COMMIT, one fsync each), for
- * S seconds (after an untimed pre-fill). --savepoints wraps each row in SAVEPOINT/RELEASE as the daemon's writer does per
- * request. Prints one JSON object. */
+ * S seconds (after an untimed pre-fill). --savepoints wraps each row in SAVEPOINT/RELEASE as the
+ * daemon's writer does per request. Prints one JSON object. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,11 +70,16 @@ int main(int argc, char **argv)
             continue;
         }
         if (i + 1 >= argc) goto usage;
-        if (!strcmp(argv[i], "--dir")) dir = argv[++i];
-        else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--synchronous")) sync = argv[++i];
-        else goto usage;
+        if (!strcmp(argv[i], "--dir"))
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--batch"))
+            batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds"))
+            seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--synchronous"))
+            sync = argv[++i];
+        else
+            goto usage;
     }
     if (!dir || batch < 1) goto usage;
 
@@ -130,13 +135,14 @@ int main(int argc, char **argv)
         for (int i = 0; i < batch; i++) {
             uuid(id);
             long long ms = (long long)(now_s() * 1000);
-            env_len = snprintf(env, sizeof env,
-                               "{\"version\":\"0\",\"id\":\"%s\",\"detail-type\":\"bench.event\","
-                               "\"source\":\"bench\",\"account\":\"000000000000\","
-                               "\"time\":\"2024-01-01T00:00:00Z\",\"region\":\"us-east-1\","
-                               "\"resources\":[],\"detail\":{\"ts\":1700000000000000000,"
-                               "\"seq\":%llu,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}",
-                               id, (unsigned long long)rows);
+            env_len =
+                snprintf(env, sizeof env,
+                         "{\"version\":\"0\",\"id\":\"%s\",\"detail-type\":\"bench.event\","
+                         "\"source\":\"bench\",\"account\":\"000000000000\","
+                         "\"time\":\"2024-01-01T00:00:00Z\",\"region\":\"us-east-1\","
+                         "\"resources\":[],\"detail\":{\"ts\":1700000000000000000,"
+                         "\"seq\":%llu,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}",
+                         id, (unsigned long long)rows);
             if (savepoints) exec(db, "SAVEPOINT r");
             sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
             sqlite3_bind_text(ins, 2, "us-east-1", -1, SQLITE_STATIC);

@@ -62,8 +62,7 @@ static void answer(lb_http_request_t *req)
         call.account_id = "123456789012";
         call.now_ms = 1700000000000;
         call.admin = strcmp(lb_http_request_path(req), "/_localbridge/explain") == 0;
-        lb_api_handle(api, &call, target, lb_http_request_header(req, "Content-Type"), body,
-                      len);
+        lb_api_handle(api, &call, target, lb_http_request_header(req, "Content-Type"), body, len);
         if (call.txn) lb_call_complete(&call, LB_ESTORE);
         lb_http_respond(req, call.status, "application/x-amz-json-1.1", NULL, call.body.data,
                         call.body.len);
@@ -195,8 +194,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (!(c.closed && lb_http_server_connections(server) == 0 && !deferred &&
              lb_http_server_in_flight(server) == 0)) {
         if (expired) {
-            fprintf(stderr, "fuzz_http: connection still open after %d ms (%zu open, %zu in "
-                            "flight)\n",
+            fprintf(stderr,
+                    "fuzz_http: connection still open after %d ms (%zu open, %zu in "
+                    "flight)\n",
                     DEADLINE_MS, lb_http_server_connections(server),
                     lb_http_server_in_flight(server));
             abort();

@@ -88,7 +88,8 @@ static void token_answered(void *arg, const lb_http_result_t *r)
     if (!r->aborted) {
         lb_connections_oauth_set_token(conns(a), t->region, t->connection, token, until);
         if (token)
-            lb_logf_info(a->env.log, "OAuth token obtained", LB_LOG_STR("connection", t->connection));
+            lb_logf_info(a->env.log, "OAuth token obtained",
+                         LB_LOG_STR("connection", t->connection));
         else
             lb_logf_warn(a->env.log, "OAuth token request failed; connection deauthorized",
                          LB_LOG_STR("connection", t->connection),
@@ -125,8 +126,8 @@ static int request_token(const char *region, const char *name, void *ctx)
         free(t);
         return 0;
     }
-    a->token_requests = lb_xrealloc(a->token_requests,
-                                    (a->n_token_requests + 1) * sizeof *a->token_requests);
+    a->token_requests =
+        lb_xrealloc(a->token_requests, (a->n_token_requests + 1) * sizeof *a->token_requests);
     a->token_requests[a->n_token_requests++] = lb_strdup(key);
     return 0;
 }
@@ -170,8 +171,8 @@ static const lb_http_params_t *http_parameters(const apidest_t *a, const lb_deli
 static void fail(lb_delivery_t *d, lb_send_done_fn done, void *ctx, const char *code,
                  const char *message)
 {
-    lb_send_result_t r = {.outcome = LB_ATTEMPT_PERMANENT, .error_code = code,
-                          .error_message = message};
+    lb_send_result_t r = {
+        .outcome = LB_ATTEMPT_PERMANENT, .error_code = code, .error_message = message};
     done(ctx, d, &r);
 }
 
@@ -193,8 +194,9 @@ static void apidest_send(void *self, lb_delivery_t *d, lb_send_done_fn done, voi
     int rc = lb_apidest_prepare(conns(a), arn.region, d->target_arn, params, d->body, &req);
     lb_http_params_free(&owned);
     if (rc == 0) {
-        lb_target_http_send(a->env.transport, lb_config_settings(a->env.config)->delivery_timeout_ms,
-                            &req, d, done, ctx);
+        lb_target_http_send(a->env.transport,
+                            lb_config_settings(a->env.config)->delivery_timeout_ms, &req, d, done,
+                            ctx);
     } else if (rc == -EAGAIN) {
         /* An OAuth connection still waiting for its token: not an attempt. */
         refresh_tokens(a);
@@ -216,7 +218,8 @@ static void apidest_send(void *self, lb_delivery_t *d, lb_send_done_fn done, voi
 
 static void release(apidest_t *a)
 {
-    for (size_t i = 0; i < a->n_token_requests; i++) free(a->token_requests[i]);
+    for (size_t i = 0; i < a->n_token_requests; i++)
+        free(a->token_requests[i]);
     free(a->token_requests);
     free(a);
 }

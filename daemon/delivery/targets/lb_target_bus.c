@@ -85,7 +85,8 @@ static void bus_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void *c
                  "object detail), so it cannot be put on event bus %.512s.",
                  name);
     } else {
-        r = (lb_send_result_t){.outcome = LB_ATTEMPT_RETRYABLE, .error_code = "INTERNAL_ERROR",
+        r = (lb_send_result_t){.outcome = LB_ATTEMPT_RETRYABLE,
+                               .error_code = "INTERNAL_ERROR",
                                .error_message = "The event could not be built."};
     }
     done(ctx, d, &r);

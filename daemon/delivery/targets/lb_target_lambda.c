@@ -39,7 +39,8 @@ static void lambda_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void
     lambda_t *l = self;
     const char *base = endpoint(l), *fn = function_part(d->target_arn);
     if (!base || !fn) {
-        lb_send_result_t r = {.outcome = LB_ATTEMPT_PERMANENT, .error_code = "NO_RESOURCE",
+        lb_send_result_t r = {.outcome = LB_ATTEMPT_PERMANENT,
+                              .error_code = "NO_RESOURCE",
                               .error_message = "lambda_endpoint is no longer configured."};
         done(ctx, d, &r);
         return;
@@ -53,7 +54,8 @@ static void lambda_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void
     if (n && base[n - 1] == '/') n--;
     snprintf(url, sizeof url, "%.*s/2015-03-31/functions/%s/invocations%s%s", (int)n, base, name,
              qualifier ? "?Qualifier=" : "", qualifier ? qualifier : "");
-    lb_http_call_t req = {.method = lb_strdup("POST"), .url = lb_strdup(url),
+    lb_http_call_t req = {.method = lb_strdup("POST"),
+                          .url = lb_strdup(url),
                           .headers = lb_target_http_headers("X-Amz-Invocation-Type: Event")};
     lb_target_http_send(l->env.transport, lb_config_settings(l->env.config)->delivery_timeout_ms,
                         &req, d, done, ctx);

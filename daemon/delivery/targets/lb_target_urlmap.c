@@ -30,12 +30,14 @@ static void urlmap_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void
     const char *url;
     if (lb_config_map_target(u->env.config, d->target_arn, &url)) {
         /* The mapping went away (SIGHUP) between the choice and the send. */
-        lb_send_result_t r = {.outcome = LB_ATTEMPT_PERMANENT, .error_code = "NO_RESOURCE",
+        lb_send_result_t r = {.outcome = LB_ATTEMPT_PERMANENT,
+                              .error_code = "NO_RESOURCE",
                               .error_message = "The target_map line for this target was removed."};
         done(ctx, d, &r);
         return;
     }
-    lb_http_call_t req = {.method = lb_strdup("POST"), .url = lb_strdup(url),
+    lb_http_call_t req = {.method = lb_strdup("POST"),
+                          .url = lb_strdup(url),
                           .headers = lb_target_http_headers(NULL)};
     lb_target_http_send(u->env.transport, timeout_ms(u), &req, d, done, ctx);
 }

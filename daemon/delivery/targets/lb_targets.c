@@ -16,5 +16,6 @@ void lb_targets_create(const lb_adapter_env_t *env, lb_adapter_t ***out, size_t 
     };
     *n = sizeof kinds / sizeof *kinds;
     *out = lb_xcalloc(*n, sizeof **out);
-    for (size_t i = 0; i < *n; i++) (*out)[i] = kinds[i](env);
+    for (size_t i = 0; i < *n; i++)
+        (*out)[i] = kinds[i](env);
 }

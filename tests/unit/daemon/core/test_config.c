@@ -121,8 +121,8 @@ START_TEST(file_syntax)
     lb_config_free(&c);
 
     /* '#' inside a word is part of the value; "" is the empty string. */
-    ck_assert_int_eq(load_text(&c, "target_map = a#b -> http://h/x#y\nlambda_endpoint = \"\"\n",
-                               &err), 0);
+    ck_assert_int_eq(
+        load_text(&c, "target_map = a#b -> http://h/x#y\nlambda_endpoint = \"\"\n", &err), 0);
     ck_assert_str_eq(lb_config_settings(c)->target_maps.items[0].glob, "a#b");
     ck_assert_str_eq(lb_config_settings(c)->target_maps.items[0].url, "http://h/x#y");
     ck_assert_str_eq(lb_config_settings(c)->lambda_endpoint, "");
@@ -192,8 +192,12 @@ START_TEST(precedence_file_env_flags)
                             "log_level = warn\n");
     char config_var[256];
     snprintf(config_var, sizeof config_var, "LOCALBRIDGE_CONFIG=%s", path);
-    char *env[] = {"PATH=/bin", config_var, "LOCALBRIDGE_DATA_DIR=/env",
-                   "LOCALBRIDGE_LISTEN=127.0.0.1:2222", "LOCALBRIDGE_UNRELATED=x", NULL};
+    char *env[] = {"PATH=/bin",
+                   config_var,
+                   "LOCALBRIDGE_DATA_DIR=/env",
+                   "LOCALBRIDGE_LISTEN=127.0.0.1:2222",
+                   "LOCALBRIDGE_UNRELATED=x",
+                   NULL};
     char *argv[] = {"--listen", "0.0.0.0:3333", "--log-level=error", "--max_body_size", "2m"};
     lb_config_t *c = NULL;
     char *err = NULL;
@@ -202,9 +206,9 @@ START_TEST(precedence_file_env_flags)
     ck_assert_ptr_null(err);
     const struct lb_settings *s = lb_config_settings(c);
     ck_assert_str_eq(s->config_file, path);
-    ck_assert_str_eq(s->region, "eu-west-1");     /* file only */
-    ck_assert_str_eq(s->data_dir, "/env");        /* env over file */
-    ck_assert_str_eq(s->listen.host, "0.0.0.0");  /* flag over env over file */
+    ck_assert_str_eq(s->region, "eu-west-1");    /* file only */
+    ck_assert_str_eq(s->data_dir, "/env");       /* env over file */
+    ck_assert_str_eq(s->listen.host, "0.0.0.0"); /* flag over env over file */
     ck_assert_uint_eq(s->listen.port, 3333);
     ck_assert_int_eq(s->log_level, LB_LOG_ERROR); /* flag over file */
     ck_assert_uint_eq(s->max_body_size, 2 * 1024 * 1024);
@@ -459,8 +463,7 @@ START_TEST(target_map_order_and_layers)
     ck_assert_str_eq(url, "http://file/any");
 
     /* lb_config_set puts a mapping ahead of everything loaded. */
-    ck_assert_int_eq(lb_config_set(c, "target_map", "arn:aws:events:* -> http://api/ev", NULL),
-                     0);
+    ck_assert_int_eq(lb_config_set(c, "target_map", "arn:aws:events:* -> http://api/ev", NULL), 0);
     ck_assert_int_eq(lb_config_map_target(c, "arn:aws:events:x", &url), 0);
     ck_assert_str_eq(url, "http://api/ev");
     lb_config_free(&c);
@@ -494,9 +497,9 @@ START_TEST(reload_applies_reloadable_and_reports_the_rest)
     ck_assert_uint_eq(s->retry_max_delay_ms, 2 * 60 * 60 * 1000);
     ck_assert_str_eq(s->lambda_endpoint, "http://l:1");
     ck_assert_uint_eq(s->target_maps.count, 1);
-    ck_assert_uint_eq(s->listen.port, 4010);     /* needs a restart */
-    ck_assert_str_eq(s->region, "us-east-1");   /* needs a restart */
-    ck_assert_str_eq(s->data_dir, "/flag");     /* the flag still wins: no change at all */
+    ck_assert_uint_eq(s->listen.port, 4010);  /* needs a restart */
+    ck_assert_str_eq(s->region, "us-east-1"); /* needs a restart */
+    ck_assert_str_eq(s->data_dir, "/flag");   /* the flag still wins: no change at all */
     ck_assert_str_eq(restart, "listen,region");
     free(restart);
 
@@ -620,7 +623,8 @@ START_TEST(shipped_conf_documents_every_option)
     ck_assert_str_eq(a->lambda_endpoint, b->lambda_endpoint);
     /* Each documented default line was really there (20 options, target_map has none). */
     size_t lines = 0;
-    for (const char *p = uncommented; (p = strchr(p, '\n')); p++) lines++;
+    for (const char *p = uncommented; (p = strchr(p, '\n')); p++)
+        lines++;
     ck_assert_uint_eq(lines, n - 1);
     lb_config_free(&documented);
     lb_config_free(&defaults);

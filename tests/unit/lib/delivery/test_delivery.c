@@ -135,7 +135,8 @@ START_TEST(test_delivery_rows)
     lb_buf_free(&order);
     ck_assert_int_eq(lb_delivery_delete(s, c->seq), 0);
     ck_assert_int_eq(lb_delivery_kill(s, b->seq, 3, "TARGET_SERVER_ERROR", "HTTP 500",
-                                      LB_EXHAUSTED_ATTEMPTS, 999), 0);
+                                      LB_EXHAUSTED_ATTEMPTS, 999),
+                     0);
     int dead = 0;
     ck_assert_int_eq(lb_dead_letters_each(s, "us-east-1", NULL, NULL, 10, count_dead, &dead), 0);
     ck_assert_int_eq(dead, 1);
@@ -143,9 +144,8 @@ START_TEST(test_delivery_rows)
     ck_assert_str_eq(order.data, "e1@50,");
     lb_buf_free(&order);
     size_t n;
-    ck_assert_int_eq(lb_dead_letters_redrive(s, "us-east-1", NULL, "r", NULL, 0, 5000, collect,
-                                             &order, &n),
-                     0);
+    ck_assert_int_eq(
+        lb_dead_letters_redrive(s, "us-east-1", NULL, "r", NULL, 0, 5000, collect, &order, &n), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(order.data, "e2@5000,");
     lb_buf_free(&order);

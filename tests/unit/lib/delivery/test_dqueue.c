@@ -41,7 +41,8 @@ START_TEST(test_cap_parks_and_releases_in_order)
 {
     lb_dqueue_t *q;
     lb_dqueue_new(&q);
-    for (int i = 1; i <= 5; i++) lb_dqueue_push(q, make(i, 0, "slow"));
+    for (int i = 1; i <= 5; i++)
+        lb_dqueue_push(q, make(i, 0, "slow"));
     lb_dqueue_push(q, make(6, 1, "fast"));
     /* Cap 2: two sends to "slow", then its other three park and "fast" still goes. */
     lb_delivery_t *a = lb_dqueue_pop_due(q, 10, 2), *b = lb_dqueue_pop_due(q, 10, 2);

@@ -21,20 +21,21 @@ typedef struct {
     size_t hits, first_hits;
 } sink_t;
 
-static void hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit_t *hits,
-                 size_t n_hits)
+static void hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit_t *hits, size_t n_hits)
 {
     sink_t *s = ctx;
     s->ds = lb_xrealloc(s->ds, (s->n + n + 1) * sizeof *s->ds);
     memcpy(s->ds + s->n, ds, n * sizeof *ds);
     s->n += n;
     s->hits += n_hits;
-    for (size_t i = 0; i < n_hits; i++) s->first_hits += hits[i].first_for_event != 0;
+    for (size_t i = 0; i < n_hits; i++)
+        s->first_hits += hits[i].first_for_event != 0;
 }
 
 static void sink_clear(sink_t *s)
 {
-    for (size_t i = 0; i < s->n; i++) lb_delivery_free(&s->ds[i]);
+    for (size_t i = 0; i < s->n; i++)
+        lb_delivery_free(&s->ds[i]);
     free(s->ds);
     memset(s, 0, sizeof *s);
 }
@@ -65,7 +66,8 @@ static void add_rule(const char *bus, const char *name, const char *pattern,
                                   1, NULL),
                      0);
     size_t n = 0;
-    while (targets && targets[n]) n++;
+    while (targets && targets[n])
+        n++;
     lb_target_t *ts = lb_xcalloc(n + 1, sizeof *ts);
     for (size_t i = 0; i < n; i++) {
         char *err = NULL;
@@ -132,8 +134,12 @@ START_TEST(envelope_is_exact)
     lb_ingest_ctx_t c = api_ctx();
     const char *res[] = {"arn:1", "arn:\"2\""};
     const char *detail = " { \"x\" : [1, 2.50, \"\\u00e9\"], \"n\": 12345678901234567890123 } ";
-    lb_entry_t e = {.source = "S", .detail_type = "T", .detail = detail,
-                    .detail_len = strlen(detail), .resources = res, .n_resources = 2,
+    lb_entry_t e = {.source = "S",
+                    .detail_type = "T",
+                    .detail = detail,
+                    .detail_len = strlen(detail),
+                    .resources = res,
+                    .n_resources = 2,
                     .time_ms = 1715000000000};
     char id[37];
     ck_assert_int_eq(lb_ingest_entry(engine, &c, "default", &e, b, id), 0);
@@ -156,8 +162,19 @@ END_TEST
 START_TEST(malformed_details_are_refused)
 {
     static const char *const bad[] = {
-        "{\"a\":01}", "{\"a\":1.}", "{\"a\":1.e5}", "{\"a\":\"x\ty\"}", "{\"a\":\"x\ny\"}",
-        "\x0b{}", "{}\x0c", "\x01{}", "[1]", "\"s\"", "{}x", "{\"a\":1,}", "",
+        "{\"a\":01}",
+        "{\"a\":1.}",
+        "{\"a\":1.e5}",
+        "{\"a\":\"x\ty\"}",
+        "{\"a\":\"x\ny\"}",
+        "\x0b{}",
+        "{}\x0c",
+        "\x01{}",
+        "[1]",
+        "\"s\"",
+        "{}x",
+        "{\"a\":1,}",
+        "",
     };
     lb_ingest_batch_t *b = lb_ingest_batch_new();
     char id[37];
@@ -168,9 +185,11 @@ START_TEST(malformed_details_are_refused)
     /* A Detail nested 1000 deep is AWS's limit: accepted and matched; 1001 is refused. */
     char deep[8000];
     size_t n = (size_t)sprintf(deep, "{\"z\":1,\"a\":");
-    for (int i = 1; i < 999; i++) n += (size_t)sprintf(deep + n, "{\"a\":");
+    for (int i = 1; i < 999; i++)
+        n += (size_t)sprintf(deep + n, "{\"a\":");
     n += (size_t)sprintf(deep + n, "{}");
-    for (int i = 0; i < 999; i++) deep[n++] = '}';
+    for (int i = 0; i < 999; i++)
+        deep[n++] = '}';
     deep[n] = 0;
     static const char *const targets[] = {"{\"Id\":\"t\",\"Arn\":\"arn:aws:sqs:us-east-1:1:q\"}",
                                           NULL};
@@ -281,8 +300,8 @@ START_TEST(replay_keeps_id_and_adds_its_name)
     lb_ingest_batch_t *b = lb_ingest_batch_new();
     lb_ingest_ctx_t c = api_ctx();
     const char *only[] = {"b"};
-    c.origin = (lb_origin_t){.kind = LB_ORIGIN_REPLAY, .replay_name = "r1", .rule_names = only,
-                             .n_rule_names = 1};
+    c.origin = (lb_origin_t){
+        .kind = LB_ORIGIN_REPLAY, .replay_name = "r1", .rule_names = only, .n_rule_names = 1};
     char id[37];
     ck_assert_int_eq(lb_ingest_envelope(engine, &c, "default", env, strlen(env), b, id), 0);
     ck_assert_str_eq(id, "e-1");
@@ -304,8 +323,11 @@ START_TEST(schedule_reaches_only_its_rule)
     lb_ingest_ctx_t c = api_ctx();
     const char *only[] = {"tick"};
     c.origin = (lb_origin_t){.kind = LB_ORIGIN_SCHEDULE, .rule_names = only, .n_rule_names = 1};
-    lb_entry_t e = {.source = "aws.events", .detail_type = "Scheduled Event", .detail = "{}",
-                    .detail_len = 2, .time_ms = 1715000040000};
+    lb_entry_t e = {.source = "aws.events",
+                    .detail_type = "Scheduled Event",
+                    .detail = "{}",
+                    .detail_len = 2,
+                    .time_ms = 1715000040000};
     char id[37];
     ck_assert_int_eq(lb_ingest_entry(engine, &c, "default", &e, b, id), 0);
     commit(&b);
@@ -324,7 +346,8 @@ START_TEST(batch_is_written_in_one_go)
     add_rule("default", "r", "{\"source\":[\"S\"]}", targets);
     lb_ingest_batch_t *b = lb_ingest_batch_new();
     char id[37];
-    for (int i = 0; i < 3; i++) ck_assert_int_eq(put(b, "default", "S", "{}", id), 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(put(b, "default", "S", "{}", id), 0);
     ck_assert_int_eq(lb_store_begin(s), 0);
     ck_assert_int_eq(lb_ingest_batch_write(s, b), 0);
     ck_assert_int_eq(lb_store_commit(s), 0);
@@ -332,7 +355,8 @@ START_TEST(batch_is_written_in_one_go)
     int64_t n;
     ck_assert_int_eq(lb_store_event_count(s, &n), 0);
     ck_assert_int_eq(n, 3);
-    for (size_t i = 0; i < sink.n; i++) ck_assert_int_gt(sink.ds[i]->seq, 0);
+    for (size_t i = 0; i < sink.n; i++)
+        ck_assert_int_gt(sink.ds[i]->seq, 0);
     lb_store_close(&s);
     lb_test_db_remove();
 }

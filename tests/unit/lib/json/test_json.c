@@ -25,13 +25,39 @@ static int ok(const char *text)
 START_TEST(refuses_what_rfc8259_refuses)
 {
     static const char *const bad[] = {
-        "{\"a\":01}",     "{\"a\":1.}",     "{\"a\":1.e5}",   "{\"a\":.5}",    "{\"a\":+1}",
-        "{\"a\":\"x\ty\"}", "{\"a\":\"x\ny\"}", "\x0b{}",        "{}\x0c",        "{\x01}",
-        "{\"a\":1,}",     "[1,]",           "{\"a\" 1}",      "{a:1}",         "{'a':1}",
-        "[NaN]",          "[Infinity]",     "[-Infinity]",    "{} {}",         "",
-        "   ",            "[\"\\x41\"]",    "[\"\\u12\"]",    "[tru]",         "{\"a\":1}x",
-        "[\"\xff\"]",     "[\"\xc3\"]",     "[1e]",           "[-]",           "[--1]",
-        "[\"\\ud800\"]",  "[\"\\udc00x\"]", "[\"\\ud800\\u0041\"]",
+        "{\"a\":01}",
+        "{\"a\":1.}",
+        "{\"a\":1.e5}",
+        "{\"a\":.5}",
+        "{\"a\":+1}",
+        "{\"a\":\"x\ty\"}",
+        "{\"a\":\"x\ny\"}",
+        "\x0b{}",
+        "{}\x0c",
+        "{\x01}",
+        "{\"a\":1,}",
+        "[1,]",
+        "{\"a\" 1}",
+        "{a:1}",
+        "{'a':1}",
+        "[NaN]",
+        "[Infinity]",
+        "[-Infinity]",
+        "{} {}",
+        "",
+        "   ",
+        "[\"\\x41\"]",
+        "[\"\\u12\"]",
+        "[tru]",
+        "{\"a\":1}x",
+        "[\"\xff\"]",
+        "[\"\xc3\"]",
+        "[1e]",
+        "[-]",
+        "[--1]",
+        "[\"\\ud800\"]",
+        "[\"\\udc00x\"]",
+        "[\"\\ud800\\u0041\"]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         ck_assert_msg(!ok(bad[i]), "accepted %s", bad[i]);
@@ -41,8 +67,18 @@ END_TEST
 START_TEST(accepts_what_rfc8259_accepts)
 {
     static const char *const good[] = {
-        "{}", "[]", "0", "-0", "1.5e-3", "1E+2", "\"\"", "null", " \t\r\n{ \"a\" : [ true , false ] }",
-        "{\"a\":1,\"a\":2}", "[\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\\\\\"\"]", "[\"\xc3\xa9\"]",
+        "{}",
+        "[]",
+        "0",
+        "-0",
+        "1.5e-3",
+        "1E+2",
+        "\"\"",
+        "null",
+        " \t\r\n{ \"a\" : [ true , false ] }",
+        "{\"a\":1,\"a\":2}",
+        "[\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\\\\\"\"]",
+        "[\"\xc3\xa9\"]",
     };
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         ck_assert_msg(ok(good[i]), "refused %s", good[i]);
@@ -138,7 +174,8 @@ START_TEST(build_copy_equal)
     lb_json_add(d, a, NULL, lb_json_new_bool(d, 1));
     lb_json_add(d, a, NULL, lb_json_new(d, LB_JSON_NULL));
     char *out = lb_json_print(o, NULL);
-    ck_assert_str_eq(out, "{\"s\":\"x\\\"y\",\"i\":-42,\"f\":0.1,\"big\":1e+300,\"a\":[true,null]}");
+    ck_assert_str_eq(out,
+                     "{\"s\":\"x\\\"y\",\"i\":-42,\"f\":0.1,\"big\":1e+300,\"a\":[true,null]}");
     lb_json_doc_t *d2 = lb_json_doc_new();
     lb_json_t *c = lb_json_copy(d2, o);
     lb_json_doc_free(&d);
@@ -169,7 +206,8 @@ START_TEST(large_documents_and_strings)
     free(text);
     lb_buf_t b = {0};
     lb_buf_puts(&b, "[");
-    for (int i = 0; i < 20000; i++) lb_buf_printf(&b, "%s{\"k%d\":\"v\"}", i ? "," : "", i);
+    for (int i = 0; i < 20000; i++)
+        lb_buf_printf(&b, "%s{\"k%d\":\"v\"}", i ? "," : "", i);
     lb_buf_puts(&b, "]");
     ck_assert_int_eq(lb_json_parse(b.data, b.len, 8, &d, NULL), 0);
     ck_assert_uint_eq(lb_json_doc_root(d)->n_children, 20000);

@@ -74,8 +74,8 @@ typedef struct {
     char *name;
     char *pattern;
     char *event;
-    int match;         /* 1, 0, or -1 when an error is expected */
-    char *error;       /* AWS error code or NULL */
+    int match;   /* 1, 0, or -1 when an error is expected */
+    char *error; /* AWS error code or NULL */
     char *error_message;
 } conf_case_t;
 
@@ -283,7 +283,8 @@ static const own_case_t own_cases[] = {
     {"{\"a\":[{\"wildcard\":\"a*c\"}]}", "{\"a\":\"abbbcd\"}", 0, "docs"},
     {"{\"a\":[{\"wildcard\":\"a\\\\*c\"}]}", "{\"a\":\"a*c\"}", 1, "docs: \\* is a literal star"},
     {"{\"a\":[{\"wildcard\":\"a\\\\*c\"}]}", "{\"a\":\"abc\"}", 0, "docs: \\* is a literal star"},
-    {"{\"a\":[{\"wildcard\":\"a\\\\\\\\b\"}]}", "{\"a\":\"a\\\\b\"}", 1, "docs: \\\\ is a backslash"},
+    {"{\"a\":[{\"wildcard\":\"a\\\\\\\\b\"}]}", "{\"a\":\"a\\\\b\"}", 1,
+     "docs: \\\\ is a backslash"},
     {"{\"a\":[{\"wildcard\":\"*\"}]}", "{\"a\":5}", 0, "wildcard applies to strings"},
     /* anything-but: AWS docs + conformance semantics for null and mixed types. */
     {"{\"a\":[{\"anything-but\":[\"x\",5]}]}", "{\"a\":\"5\"}", 1, "string 5 is not number 5"},
@@ -321,8 +322,8 @@ static const own_case_t own_cases[] = {
     /* $or: AWS docs "Multiple matching ($or)". */
     {"{\"$or\":[{\"a\":[1]},{\"b\":[2]}]}", "{\"b\":2}", 1, "docs"},
     {"{\"$or\":[{\"a\":[1]},{\"b\":[2]}]}", "{\"b\":3}", 0, "docs"},
-    {"{\"x\":[0],\"$or\":[{\"a\":[1]},{\"$or\":[{\"b\":[2]},{\"c\":[3]}]}]}", "{\"x\":0,\"c\":3}", 1,
-     "docs: nested $or"},
+    {"{\"x\":[0],\"$or\":[{\"a\":[1]},{\"$or\":[{\"b\":[2]},{\"c\":[3]}]}]}", "{\"x\":0,\"c\":3}",
+     1, "docs: nested $or"},
     {"{\"d\":{\"$or\":[{\"a\":[1]},{\"b\":[{\"exists\":false}]}]}}", "{\"d\":{\"a\":2}}", 1,
      "docs: $or at any level"},
     {"{\"a\":[\"x\"],\"a\":[\"y\"]}", "{\"a\":\"y\"}", 1, "conformance multi_key: last key wins"},
@@ -360,13 +361,16 @@ static const err_case_t err_cases[] = {
     {"{\"a\":[{\"numeric\":[\">\",5,\"<\",5]}]}", R "Bottom must be less than top"},
     {"{\"a\":[{\"numeric\":[\"=\",5,\"<\",6]}]}", R "Too many elements in numeric expression"},
     {"{\"a\":[{\"numeric\":[\"=\",\"5\"]}]}", R "Value of equals must be numeric"},
-    {"{\"a\":[{\"numeric\":[\">\",1,\"<\",5,\"<\"]}]}", R "Too many terms in numeric range expression"},
-    {"{\"a\":[{\"anything-but\":{\"contains\":\"x\"}}]}", R "Unsupported anything-but pattern: contains"},
+    {"{\"a\":[{\"numeric\":[\">\",1,\"<\",5,\"<\"]}]}",
+     R "Too many terms in numeric range expression"},
+    {"{\"a\":[{\"anything-but\":{\"contains\":\"x\"}}]}",
+     R "Unsupported anything-but pattern: contains"},
     {"{\"a\":[{\"anything-but\":true}]}",
      R "Value of anything-but must be an array or single string/number value."},
     {"{\"a\":[{\"wildcard\":\"a\\\\b\"}]}", R "Invalid escape character at pos 1"},
     {"{\"a\":[{\"wildcard\":\"**\"}]}", R "Consecutive wildcard characters at pos 1"},
-    {"{\"a\":[{\"cidr\":\"10.0.0.0/33\"}]}", R "Malformed CIDR, mask bits must be between 0 and 32"},
+    {"{\"a\":[{\"cidr\":\"10.0.0.0/33\"}]}",
+     R "Malformed CIDR, mask bits must be between 0 and 32"},
     {"{\"a\":[{\"cidr\":\"1.2.3/8\"}]}", R "Nonstandard IP address: 1.2.3"},
     {"{\"a\":[{\"Prefix\":\"x\"}]}", R "Unrecognized match type Prefix"},
     {"{\"a\":true}", R "\"a\" must be an object or an array"},
@@ -480,15 +484,33 @@ START_TEST(matcher_many_rules_agree)
     char buf[256];
     for (int i = 0; i < N; i++) {
         switch (i % 8) {
-        case 0: snprintf(buf, sizeof buf, "{\"d\":{\"v\":[\"s%d\"]}}", i % 50); break;
-        case 1: snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"prefix\":\"s%d\"}]}}", i % 7); break;
-        case 2: snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"suffix\":\"%d\"}]}}", i % 9); break;
-        case 3: snprintf(buf, sizeof buf, "{\"d\":{\"n\":[{\"numeric\":[\">\",%d,\"<=\",%d]}]}}",
-                         i % 40, i % 40 + 7); break;
-        case 4: snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"equals-ignore-case\":\"S%d\"}]}}", i % 50); break;
-        case 5: snprintf(buf, sizeof buf, "{\"d\":{\"ip\":[{\"cidr\":\"10.%d.0.0/16\"}]}}", i % 5); break;
-        case 6: snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"anything-but\":\"s%d\"}]}}", i % 3); break;
-        default: snprintf(buf, sizeof buf, "{\"$or\":[{\"d\":{\"n\":[%d]}},{\"d\":{\"w\":[{\"exists\":true}]}}]}", i % 30); break;
+        case 0:
+            snprintf(buf, sizeof buf, "{\"d\":{\"v\":[\"s%d\"]}}", i % 50);
+            break;
+        case 1:
+            snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"prefix\":\"s%d\"}]}}", i % 7);
+            break;
+        case 2:
+            snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"suffix\":\"%d\"}]}}", i % 9);
+            break;
+        case 3:
+            snprintf(buf, sizeof buf, "{\"d\":{\"n\":[{\"numeric\":[\">\",%d,\"<=\",%d]}]}}",
+                     i % 40, i % 40 + 7);
+            break;
+        case 4:
+            snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"equals-ignore-case\":\"S%d\"}]}}", i % 50);
+            break;
+        case 5:
+            snprintf(buf, sizeof buf, "{\"d\":{\"ip\":[{\"cidr\":\"10.%d.0.0/16\"}]}}", i % 5);
+            break;
+        case 6:
+            snprintf(buf, sizeof buf, "{\"d\":{\"v\":[{\"anything-but\":\"s%d\"}]}}", i % 3);
+            break;
+        default:
+            snprintf(buf, sizeof buf,
+                     "{\"$or\":[{\"d\":{\"n\":[%d]}},{\"d\":{\"w\":[{\"exists\":true}]}}]}",
+                     i % 30);
+            break;
         }
         ck_assert_int_eq(lb_pattern_compile(buf, strlen(buf), &pats[i], NULL), 0);
         ck_assert_int_eq(lb_matcher_add(m, (uint64_t)i, pats[i]), 0);

@@ -69,8 +69,7 @@ END_TEST
 START_TEST(test_garbage_file_is_refused)
 {
     FILE *f = fopen(lb_test_db, "w");
-    fputs("this is not a database, just text that is long enough to look like a header......",
-          f);
+    fputs("this is not a database, just text that is long enough to look like a header......", f);
     fclose(f);
     lb_store_t *s = NULL;
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), LB_ESTORE);
@@ -82,8 +81,11 @@ START_TEST(test_bus_crud)
 {
     lb_store_t *s;
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
-    lb_bus_record_t b = {.region = "us-east-1", .name = "orders", .description = "d",
-                         .created_ms = 1000, .modified_ms = 1000};
+    lb_bus_record_t b = {.region = "us-east-1",
+                         .name = "orders",
+                         .description = "d",
+                         .created_ms = 1000,
+                         .modified_ms = 1000};
     ck_assert_int_eq(lb_store_bus_insert(s, &b), 0);
     ck_assert_int_eq(lb_store_bus_insert(s, &b), LB_EEXISTS);
     b.region = "eu-west-1";
@@ -133,14 +135,18 @@ START_TEST(test_events_and_savepoints)
     for (int i = 0; i < 5; i++) {
         char id[16];
         snprintf(id, sizeof id, "e%d", i);
-        lb_event_record_t ev = {.id = id, .region = "us-east-1", .bus = "default",
-                                .ingested_ms = i, .envelope = "{}", .envelope_len = 2};
+        lb_event_record_t ev = {.id = id,
+                                .region = "us-east-1",
+                                .bus = "default",
+                                .ingested_ms = i,
+                                .envelope = "{}",
+                                .envelope_len = 2};
         ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
     }
     /* A failing job inside a savepoint rolls back alone. */
     ck_assert_int_eq(lb_store_savepoint(s), 0);
-    lb_event_record_t dup = {.id = "e0", .region = "us-east-1", .bus = "default",
-                             .envelope = "{}", .envelope_len = 2};
+    lb_event_record_t dup = {
+        .id = "e0", .region = "us-east-1", .bus = "default", .envelope = "{}", .envelope_len = 2};
     ck_assert_int_eq(lb_store_event_insert(s, &dup), LB_EEXISTS);
     ck_assert_int_eq(lb_store_savepoint_rollback(s), 0);
     ck_assert_int_eq(lb_store_commit(s), 0);
@@ -155,8 +161,8 @@ START_TEST(test_events_and_savepoints)
     ck_assert_int_eq(n, 0);
     /* Rolled back transactions leave nothing. */
     ck_assert_int_eq(lb_store_begin(s), 0);
-    lb_event_record_t ev = {.id = "gone", .region = "us-east-1", .bus = "default",
-                            .envelope = "{}", .envelope_len = 2};
+    lb_event_record_t ev = {
+        .id = "gone", .region = "us-east-1", .bus = "default", .envelope = "{}", .envelope_len = 2};
     ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
     ck_assert_int_eq(lb_store_rollback(s), 0);
     ck_assert_int_eq(lb_store_event_count(s, &count), 0);
@@ -195,9 +201,9 @@ START_TEST(test_util_time_uuid_utf8_buf)
     ck_assert(lb_utf8_valid("plain", 5));
     ck_assert(lb_utf8_valid("Zo\xc3\xab \xe2\x9c\x93", 8));
     ck_assert(!lb_utf8_valid("\xff", 1));
-    ck_assert(!lb_utf8_valid("\xc3", 1));           /* truncated */
-    ck_assert(!lb_utf8_valid("\xc0\xaf", 2));       /* overlong */
-    ck_assert(!lb_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+    ck_assert(!lb_utf8_valid("\xc3", 1));         /* truncated */
+    ck_assert(!lb_utf8_valid("\xc0\xaf", 2));     /* overlong */
+    ck_assert(!lb_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
 
     lb_buf_t buf = {0};
     lb_buf_json_string(&buf, "a\"b\\c\n\x01", 7);
@@ -218,8 +224,8 @@ static void unlink_db_files(void)
 
 static void insert_event(lb_store_t *s, const char *id)
 {
-    lb_event_record_t ev = {.id = id, .region = "us-east-1", .bus = "default",
-                            .envelope = "{}", .envelope_len = 2};
+    lb_event_record_t ev = {
+        .id = id, .region = "us-east-1", .bus = "default", .envelope = "{}", .envelope_len = 2};
     ck_assert_int_eq(lb_store_begin(s), 0);
     ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
     ck_assert_int_eq(lb_store_commit(s), 0);

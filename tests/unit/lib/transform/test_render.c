@@ -26,8 +26,8 @@ static char *render(const char *path, const char *map, const char *tmpl, const c
     lb_json_doc_t *d = parse(event);
     char *out = NULL;
     size_t len = 0;
-    *rc = lb_input_render_tree(in, lb_json_doc_root(d), event, strlen(event), NULL, max, &out,
-                               &len);
+    *rc =
+        lb_input_render_tree(in, lb_json_doc_root(d), event, strlen(event), NULL, max, &out, &len);
     if (*rc == 0) ck_assert_uint_eq(strlen(out), len);
     lb_json_doc_free(&d);
     lb_input_free(&in);
@@ -45,10 +45,11 @@ START_TEST(input_path_keeps_the_digits_of_numbers)
     ck_assert_str_eq(out, "12345678901234567890123");
     free(out);
     out = render("$.detail", NULL, NULL, ev, LB_INPUT_MAX_BODY, &rc);
-    ck_assert_str_eq(out, "{\"n\":12345678901234567890123,\"f\":0.10,\"e\":1E+400,\"o\":{\"x\":-0.0}}");
+    ck_assert_str_eq(out,
+                     "{\"n\":12345678901234567890123,\"f\":0.10,\"e\":1E+400,\"o\":{\"x\":-0.0}}");
     free(out);
-    out = render(NULL, "{\"n\":\"$.detail.n\"}", "{\"v\":<n>,\"s\":\"<n>\"}", ev,
-                 LB_INPUT_MAX_BODY, &rc);
+    out = render(NULL, "{\"n\":\"$.detail.n\"}", "{\"v\":<n>,\"s\":\"<n>\"}", ev, LB_INPUT_MAX_BODY,
+                 &rc);
     ck_assert_str_eq(out, "{\"v\":12345678901234567890123,\"s\":\"12345678901234567890123\"}");
     free(out);
 }
@@ -65,7 +66,8 @@ START_TEST(transformer_output_is_capped)
     memset(ev + off, 'x', n);
     strcpy(ev + off + n, "\"}}");
     lb_buf_t tmpl = {0};
-    for (int i = 0; i < 80; i++) lb_buf_puts(&tmpl, "<b>");
+    for (int i = 0; i < 80; i++)
+        lb_buf_puts(&tmpl, "<b>");
     int rc;
     char *out = render(NULL, "{\"b\":\"$.detail.big\"}", tmpl.data, ev, LB_INPUT_MAX_BODY, &rc);
     ck_assert_int_eq(rc, -E2BIG);
@@ -96,7 +98,8 @@ START_TEST(whole_event_and_constant_need_no_tree)
     free(out);
     ck_assert_int_eq(lb_input_render_tree(in, NULL, "{\"a\":1}", 7, NULL, 6, &out, &len), -E2BIG);
     lb_input_free(&in);
-    ck_assert_int_eq(lb_input_compile_for_target("t", "{\"k\": 2}", NULL, NULL, NULL, &in, NULL), 0);
+    ck_assert_int_eq(lb_input_compile_for_target("t", "{\"k\": 2}", NULL, NULL, NULL, &in, NULL),
+                     0);
     ck_assert(!lb_input_is_whole_event(in));
     ck_assert_int_eq(lb_input_render_tree(in, NULL, "{}", 2, NULL, 100, &out, &len), 0);
     ck_assert_str_eq(out, "{\"k\": 2}");
