@@ -651,7 +651,8 @@ lb_json_t *lb_json_new_double(lb_json_doc_t *doc, double v)
 {
     char text[40];
     if (!isfinite(v)) return lb_json_new(doc, LB_JSON_NULL); /* JSON has no Infinity or NaN */
-    if (v == (double)(int64_t)v && fabs(v) < 1e15)
+    /* The range test comes first: converting a double beyond int64's range is undefined. */
+    if (fabs(v) < 1e15 && v == (double)(int64_t)v)
         snprintf(text, sizeof text, "%lld", (long long)v);
     else {
         /* The shortest of %.15g and %.17g that reads back as the same double. */

@@ -4,6 +4,7 @@ kept it after they closed) and stalled /health for over a second. Now a connecti
 unwritten responses pass a bound is not read from until it drains, a listing page is capped in
 bytes, and big buffers go back to the system when freed."""
 import json
+import os
 import socket
 import statistics
 import threading
@@ -83,9 +84,11 @@ class SlowReaders(unittest.TestCase):
                                                     statistics.median(latencies), max(latencies),
                                                     len(latencies)))
         print("\n  B6: " + summary)
-        self.assertLess(peak - baseline, 100 * 1024, summary)
         self.assertLess(max(latencies), 200, summary)
-        self.assertLess(after - baseline, 30 * 1024, summary)
+        # Under ASan, freed memory sits in its quarantine: RSS says nothing about our bounds.
+        if not os.environ.get("LB_SANITIZED"):
+            self.assertLess(peak - baseline, 100 * 1024, summary)
+            self.assertLess(after - baseline, 30 * 1024, summary)
         # The daemon is still fine.
         self.assertEqual(self.d.request("GET", "/health")[0], 200)
         self.assertEqual(self.d.stop(), 0)

@@ -92,8 +92,9 @@ static lb_delivery_t *make(const char *event_id, int64_t next)
     d->target_id = lb_strdup("t");
     d->target_arn = lb_strdup("arn:aws:sqs:us-east-1:1:q");
     d->target_json = lb_strdup("{}");
-    d->body = lb_strdup("{\"a\":1}");
-    d->body_len = 7;
+    lb_text_t *body = lb_text_new("{\"a\":1}", 7);
+    lb_delivery_set_body(d, body);
+    lb_text_unref(&body);
     d->ingested_ms = d->age_base_ms = 100;
     d->next_ms = next;
     d->max_retries = 185;

@@ -275,8 +275,9 @@ static void kill_delivery(const char *event_id, int64_t dead_ms)
     d->target_id = lb_strdup("t");
     d->target_arn = lb_strdup("arn:aws:sqs:us-east-1:1:q");
     d->target_json = lb_strdup("{}");
-    d->body = lb_strdup("{\"a\":1}");
-    d->body_len = 7;
+    lb_text_t *body = lb_text_new("{\"a\":1}", 7);
+    lb_delivery_set_body(d, body);
+    lb_text_unref(&body);
     d->max_retries = 185;
     d->max_age_s = 86400;
     ck_assert_int_eq(lb_delivery_insert(store, d), 0);
