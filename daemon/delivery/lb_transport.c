@@ -20,10 +20,15 @@ typedef struct xfer {
     char curl_error[CURL_ERROR_SIZE];
 } xfer_t;
 
+/* Easy handles kept for reuse: curl_easy_init and cleanup cost more than a reset. */
+#define IDLE_HANDLES 64
+
 struct lb_transport {
     lb_curl_t *curl;
     xfer_t *xfers;
     size_t inflight;
+    CURL *idle[IDLE_HANDLES];
+    size_t n_idle;
 };
 
 static void unlink_xfer(xfer_t *x)
@@ -39,7 +44,13 @@ static void unlink_xfer(xfer_t *x)
 
 static void xfer_free(xfer_t *x)
 {
-    curl_easy_cleanup(x->easy);
+    lb_transport_t *t = x->owner;
+    if (t && t->n_idle < IDLE_HANDLES) {
+        curl_easy_reset(x->easy);
+        t->idle[t->n_idle++] = x->easy;
+    } else {
+        curl_easy_cleanup(x->easy);
+    }
     curl_slist_free_all(x->headers);
     free(x);
 }
@@ -84,8 +95,11 @@ void lb_transport_free(lb_transport_t **tp)
         unlink_xfer(x);
         lb_http_result_t r = {.aborted = 1, .body = "", .error = "LocalBridge is stopping"};
         x->done(x->ctx, &r);
+        x->owner = NULL; /* not back to the pool: it is being emptied */
         xfer_free(x);
     }
+    while (t->n_idle)
+        curl_easy_cleanup(t->idle[--t->n_idle]);
     lb_curl_close(t->curl);
     free(t);
 }
@@ -108,7 +122,8 @@ int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t tim
     x->owner = t;
     x->done = done;
     x->ctx = ctx;
-    if (!(x->easy = curl_easy_init())) {
+    x->easy = t->n_idle ? t->idle[--t->n_idle] : curl_easy_init();
+    if (!x->easy) {
         free(x);
         return -ENOMEM;
     }

@@ -11,17 +11,42 @@
     "seq, event_id, region, bus, rule, target_id, target_arn, target_json, body, ingested_ms,"     \
     " attempts, next_ms, max_retries, max_age_s, dlq_arn, COALESCE(age_base_ms, ingested_ms)"
 
+/* Appends s (or nothing for NULL) to the block at *p and returns where it went. */
+static const char *place(char **p, const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *at = *p;
+    memcpy(at, s, n);
+    *p += n;
+    return at;
+}
+
+lb_delivery_t *lb_delivery_new(const char *event_id, const char *region, const char *bus,
+                               const char *rule, const char *target_id, const char *target_arn,
+                               const char *target_json, const char *dlq_arn)
+{
+    const char *parts[] = {region, bus, rule, target_id, target_arn, target_json, dlq_arn};
+    size_t n = sizeof(lb_delivery_t);
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        n += parts[i] ? strlen(parts[i]) + 1 : 0;
+    lb_delivery_t *d = lb_xcalloc(1, n);
+    char *p = (char *)(d + 1);
+    snprintf(d->event_id, sizeof d->event_id, "%s", event_id ? event_id : "");
+    d->region = place(&p, region ? region : "");
+    d->bus = place(&p, bus ? bus : "");
+    d->rule = place(&p, rule ? rule : "");
+    d->target_id = place(&p, target_id ? target_id : "");
+    d->target_arn = place(&p, target_arn ? target_arn : "");
+    d->target_json = place(&p, target_json ? target_json : "{}");
+    d->dlq_arn = place(&p, dlq_arn);
+    return d;
+}
+
 void lb_delivery_free(lb_delivery_t **dp)
 {
     lb_delivery_t *d = *dp;
     if (!d) return;
-    free(d->region);
-    free(d->bus);
-    free(d->rule);
-    free(d->target_id);
-    free(d->target_arn);
-    free(d->target_json);
-    free(d->dlq_arn);
     free(d->dead_code);
     free(d->dead_message);
     lb_text_unref(&d->body_text);
@@ -140,23 +165,14 @@ int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error
     return run(st);
 }
 
-static char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? lb_strdup((const char *)t) : NULL;
-}
-
 static lb_delivery_t *row_to_delivery(sqlite3_stmt *st)
 {
-    lb_delivery_t *d = lb_xcalloc(1, sizeof *d);
+    const char *text[8];
+    for (int i = 1; i < 8; i++)
+        text[i] = (const char *)sqlite3_column_text(st, i);
+    lb_delivery_t *d = lb_delivery_new(text[1], text[2], text[3], text[4], text[5], text[6],
+                                       text[7], (const char *)sqlite3_column_text(st, 14));
     d->seq = sqlite3_column_int64(st, 0);
-    snprintf(d->event_id, sizeof d->event_id, "%s", (const char *)sqlite3_column_text(st, 1));
-    d->region = col(st, 2);
-    d->bus = col(st, 3);
-    d->rule = col(st, 4);
-    d->target_id = col(st, 5);
-    d->target_arn = col(st, 6);
-    d->target_json = col(st, 7);
     lb_text_t *body =
         lb_text_new((const char *)sqlite3_column_text(st, 8), (size_t)sqlite3_column_bytes(st, 8));
     lb_delivery_set_body(d, body);
@@ -166,7 +182,6 @@ static lb_delivery_t *row_to_delivery(sqlite3_stmt *st)
     d->next_ms = sqlite3_column_int64(st, 11);
     d->max_retries = sqlite3_column_int(st, 12);
     d->max_age_s = sqlite3_column_int(st, 13);
-    d->dlq_arn = col(st, 14);
     d->age_base_ms = sqlite3_column_int64(st, 15);
     return d;
 }

@@ -14,7 +14,8 @@
 typedef struct {
     int64_t seq; /* store id; 0 until inserted */
     char event_id[37];
-    char *region, *bus, *rule, *target_id, *target_arn, *target_json, *dlq_arn;
+    /* Set by lb_delivery_new, in the same allocation as the struct; dlq_arn may be NULL. */
+    const char *region, *bus, *rule, *target_id, *target_arn, *target_json, *dlq_arn;
     /* What the target receives, rendered at ingestion: the text of body_text, which the delivery
      * holds a reference to (the envelope itself, shared, when the target takes the event as is). */
     const char *body;
@@ -27,6 +28,10 @@ typedef struct {
     char *dead_code, *dead_message;
 } lb_delivery_t;
 
+/* A delivery with its names copied in (one allocation for all of them); the rest zeroed. */
+lb_delivery_t *lb_delivery_new(const char *event_id, const char *region, const char *bus,
+                               const char *rule, const char *target_id, const char *target_arn,
+                               const char *target_json, const char *dlq_arn);
 void lb_delivery_free(lb_delivery_t **d);
 /* Sets the body: takes a reference to text. */
 void lb_delivery_set_body(lb_delivery_t *d, lb_text_t *text);

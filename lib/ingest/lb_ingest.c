@@ -192,15 +192,8 @@ static void push_hit(lb_ingest_batch_t *b, const lb_rule_t *rule, int first)
 static lb_delivery_t *new_delivery(int64_t now_ms, const char *event_id, const lb_rule_t *rule,
                                    const lb_target_t *t)
 {
-    lb_delivery_t *d = lb_xcalloc(1, sizeof *d);
-    memcpy(d->event_id, event_id, sizeof d->event_id);
-    d->region = lb_strdup(rule->region);
-    d->bus = lb_strdup(rule->bus);
-    d->rule = lb_strdup(rule->name);
-    d->target_id = lb_strdup(t->id);
-    d->target_arn = lb_strdup(t->arn);
-    d->target_json = lb_strdup(t->json);
-    d->dlq_arn = lb_strdup(t->dlq_arn);
+    lb_delivery_t *d = lb_delivery_new(event_id, rule->region, rule->bus, rule->name, t->id, t->arn,
+                                       t->json, t->dlq_arn);
     d->ingested_ms = d->age_base_ms = d->next_ms = now_ms;
     d->max_retries = t->max_attempts;
     d->max_age_s = t->max_age_s;

@@ -384,14 +384,24 @@ int lb_store_restore(lb_store_t *s)
     return lb_store_reopen(s);
 }
 
+/* Transaction control runs for every job of every group commit: prepared once, not re-parsed. */
+static int run_stmt(lb_store_t *s, int slot, const char *sql)
+{
+    sqlite3_stmt *st = lb_store_stmt(s, slot, sql);
+    if (!st) return LB_ESTORE;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : LB_ESTORE;
+}
+
 int lb_store_begin(lb_store_t *s)
 {
-    return exec_sql(s, "BEGIN IMMEDIATE");
+    return run_stmt(s, LB_STMT_BEGIN, "BEGIN IMMEDIATE");
 }
 
 int lb_store_commit(lb_store_t *s)
 {
-    if (exec_sql(s, "COMMIT") == 0) return 0;
+    if (run_stmt(s, LB_STMT_COMMIT, "COMMIT") == 0) return 0;
     /* A failed COMMIT (disk full, I/O error) may leave the transaction open: end it so the
      * connection is usable when the disk recovers. */
     if (!sqlite3_get_autocommit(s->db)) exec_sql(s, "ROLLBACK");
@@ -406,18 +416,18 @@ int lb_store_rollback(lb_store_t *s)
 
 int lb_store_savepoint(lb_store_t *s)
 {
-    return exec_sql(s, "SAVEPOINT job");
+    return run_stmt(s, LB_STMT_SAVEPOINT, "SAVEPOINT job");
 }
 
 int lb_store_savepoint_release(lb_store_t *s)
 {
-    return exec_sql(s, "RELEASE job");
+    return run_stmt(s, LB_STMT_RELEASE, "RELEASE job");
 }
 
 int lb_store_savepoint_rollback(lb_store_t *s)
 {
-    if (exec_sql(s, "ROLLBACK TO job")) return LB_ESTORE;
-    return exec_sql(s, "RELEASE job");
+    if (run_stmt(s, LB_STMT_ROLLBACK_TO, "ROLLBACK TO job")) return LB_ESTORE;
+    return run_stmt(s, LB_STMT_RELEASE, "RELEASE job");
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)

@@ -70,6 +70,12 @@ enum {
     LB_STMT_DELIVERY_INSERT,
     LB_STMT_DELIVERY_DELETE,
     LB_STMT_DELIVERY_RESCHEDULE,
+    /* The store's own transaction statements: every group commit runs them. */
+    LB_STMT_BEGIN,
+    LB_STMT_COMMIT,
+    LB_STMT_SAVEPOINT,
+    LB_STMT_RELEASE,
+    LB_STMT_ROLLBACK_TO,
     LB_STMT_SLOTS
 };
 struct sqlite3_stmt *lb_store_stmt(lb_store_t *s, int slot, const char *sql);

@@ -84,14 +84,8 @@ END_TEST
 
 static lb_delivery_t *make(const char *event_id, int64_t next)
 {
-    lb_delivery_t *d = lb_xcalloc(1, sizeof *d);
-    snprintf(d->event_id, sizeof d->event_id, "%s", event_id);
-    d->region = lb_strdup("us-east-1");
-    d->bus = lb_strdup("default");
-    d->rule = lb_strdup("r");
-    d->target_id = lb_strdup("t");
-    d->target_arn = lb_strdup("arn:aws:sqs:us-east-1:1:q");
-    d->target_json = lb_strdup("{}");
+    lb_delivery_t *d = lb_delivery_new(event_id, "us-east-1", "default", "r", "t",
+                                       "arn:aws:sqs:us-east-1:1:q", "{}", NULL);
     lb_text_t *body = lb_text_new("{\"a\":1}", 7);
     lb_delivery_set_body(d, body);
     lb_text_unref(&body);

@@ -9,10 +9,9 @@
 
 static lb_delivery_t *make(int64_t seq, int64_t next_ms, const char *arn)
 {
-    lb_delivery_t *d = lb_xcalloc(1, sizeof *d);
+    lb_delivery_t *d = lb_delivery_new("e", "us-east-1", "default", "r", "t", arn, "{}", NULL);
     d->seq = seq;
     d->next_ms = next_ms;
-    d->target_arn = lb_strdup(arn);
     return d;
 }
 
