@@ -139,8 +139,14 @@ static int parse_request(lb_call_t *call, const char *body, size_t len, lb_json_
         doc = lb_json_doc_new();
         lb_json_doc_set_root(doc, lb_json_new(doc, LB_JSON_OBJECT));
     } else if (lb_json_parse(body, len, LB_JSON_REQUEST_MAX_DEPTH, &doc, &err)) {
-        /* lb_json words a nesting failure as Jackson does; AWS's own answer names the limit. */
-        if (err && strncmp(err, "Document nesting depth", 22) == 0)
+        /* The parser checks UTF-8 and refuses raw control characters, so only a failed parse
+         * needs these scans, to say what was wrong. lb_json words a nesting failure as Jackson
+         * does; AWS's own answer names the limit. */
+        if (!lb_utf8_valid(body, len))
+            lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid UTF-8.");
+        else if (memchr(body, '\0', len))
+            lb_call_error(call, LB_AWS_SERIALIZATION, "Request body contains a NUL byte.");
+        else if (err && strncmp(err, "Document nesting depth", 22) == 0)
             lb_call_error(call, LB_AWS_SERIALIZATION,
                           "Request JSON is nested deeper than %d levels.",
                           LB_JSON_REQUEST_MAX_DEPTH);
@@ -179,14 +185,6 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
         lb_call_error(call, LB_AWS_UNSUPPORTED_MEDIA,
                       "Content-Type %.*s is not supported; use application/x-amz-json-1.1.",
                       utf8_prefix(content_type, 100), content_type);
-        return;
-    }
-    if (!lb_utf8_valid(body, len)) {
-        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body is not valid UTF-8.");
-        return;
-    }
-    if (memchr(body, '\0', len)) {
-        lb_call_error(call, LB_AWS_SERIALIZATION, "Request body contains a NUL byte.");
         return;
     }
     lb_json_doc_t *doc;

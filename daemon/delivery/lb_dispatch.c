@@ -27,9 +27,10 @@ struct lb_dispatch {
     int paging;       /* a page is being read */
     uint64_t dropped; /* committed deliveries left in the store because of the spill */
     size_t paged_total;
-    uv_timer_t wake_timer;
+    uv_timer_t wake_timer; /* the next due time */
+    uv_check_t soon;       /* "pump before this loop turn ends" */
     int stopping;
-    int timer_closed, free_requested;
+    int handles_open, free_requested;
 };
 
 static const struct lb_settings *settings(const lb_dispatch_t *d)
@@ -52,10 +53,18 @@ static void on_wake(uv_timer_t *timer)
     pump(timer->data);
 }
 
-/* One pump on the next loop turn: bursts of completions share it. */
+static void on_soon(uv_check_t *check)
+{
+    uv_check_stop(check);
+    pump(check->data);
+}
+
+/* One pump at the end of this loop turn, after its I/O: all the completions and commits of the
+ * turn share it, and a finished attempt's slot is used again at once instead of a turn later
+ * (under load, a turn is long: it reads every ingest connection). */
 static void wake_soon(lb_dispatch_t *d)
 {
-    if (!d->stopping && !d->timer_closed) uv_timer_start(&d->wake_timer, on_wake, 0, 0);
+    if (!d->stopping && !uv_is_active((uv_handle_t *)&d->soon)) uv_check_start(&d->soon, on_soon);
 }
 
 static size_t per_target_cap(const lb_dispatch_t *d)
@@ -390,7 +399,9 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
     lb_targets_create(&aenv, &d->adapters, &d->n_adapters);
     lb_outcomes_new(env->loop, env->writer, env->log, on_dead, d, &d->outcomes);
     uv_timer_init(env->loop, &d->wake_timer);
-    d->wake_timer.data = d;
+    uv_check_init(env->loop, &d->soon);
+    d->wake_timer.data = d->soon.data = d;
+    d->handles_open = 2;
     /* Whatever the store holds pending (from before a restart) is a spilled backlog. */
     d->spilled = 1;
     d->paged_to = 0;
@@ -423,11 +434,10 @@ static void release(lb_dispatch_t *d)
     free(d);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
     lb_dispatch_t *d = h->data;
-    d->timer_closed = 1;
-    if (d->free_requested) release(d);
+    if (--d->handles_open == 0 && d->free_requested) release(d);
 }
 
 void lb_dispatch_stop(lb_dispatch_t *d)
@@ -442,7 +452,9 @@ void lb_dispatch_stop(lb_dispatch_t *d)
     lb_outcomes_stop(d->outcomes);
     d->outcomes = NULL;
     uv_timer_stop(&d->wake_timer);
-    uv_close((uv_handle_t *)&d->wake_timer, on_timer_closed);
+    uv_check_stop(&d->soon);
+    uv_close((uv_handle_t *)&d->wake_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&d->soon, on_handle_closed);
     lb_logf_info(d->env.log, "dispatcher stopped", LB_LOG_UINT("aborted", inflight),
                  LB_LOG_UINT("pending", lb_dqueue_waiting(d->queue)));
 }
@@ -454,5 +466,5 @@ void lb_dispatch_free(lb_dispatch_t **dp)
     *dp = NULL;
     lb_dispatch_stop(d);
     d->free_requested = 1;
-    if (d->timer_closed) release(d);
+    if (d->handles_open == 0) release(d);
 }

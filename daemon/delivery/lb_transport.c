@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lb_curl.h"
+#include "lb_hclient.h"
 #include "lb_util.h"
 
 typedef struct xfer {
@@ -24,7 +25,8 @@ typedef struct xfer {
 #define IDLE_HANDLES 64
 
 struct lb_transport {
-    lb_curl_t *curl;
+    lb_hclient_t *plain; /* http:// */
+    lb_curl_t *curl;     /* everything else */
     xfer_t *xfers;
     size_t inflight;
     CURL *idle[IDLE_HANDLES];
@@ -80,6 +82,7 @@ int lb_transport_new(uv_loop_t *loop, lb_transport_t **out)
         free(t);
         return -ENOMEM;
     }
+    lb_hclient_new(loop, &t->plain);
     *out = t;
     return 0;
 }
@@ -101,6 +104,7 @@ void lb_transport_free(lb_transport_t **tp)
     while (t->n_idle)
         curl_easy_cleanup(t->idle[--t->n_idle]);
     lb_curl_close(t->curl);
+    lb_hclient_free(&t->plain);
     free(t);
 }
 
@@ -118,6 +122,7 @@ static size_t keep_response(char *ptr, size_t size, size_t nmemb, void *userdata
 int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t timeout_ms,
                       lb_transport_done_fn done, void *ctx)
 {
+    if (lb_hclient_handles(req->url)) return lb_hclient_send(t->plain, req, timeout_ms, done, ctx);
     xfer_t *x = lb_xcalloc(1, sizeof *x);
     x->owner = t;
     x->done = done;
@@ -159,9 +164,4 @@ int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t tim
     t->xfers = x;
     t->inflight++;
     return 0;
-}
-
-size_t lb_transport_inflight(const lb_transport_t *t)
-{
-    return t->inflight;
 }

@@ -1,6 +1,7 @@
-/* lb_transport: outgoing HTTP for target adapters. One libcurl multi handle driven by the libuv
- * loop (lb_curl) carries every request the adapters make: deliveries to URLs, Lambda invokes, API
- * destinations, OAuth token requests, dead letters. Connections are kept alive and reused.
+/* lb_transport: outgoing HTTP for target adapters: deliveries to URLs, Lambda invokes, API
+ * destinations, OAuth token requests, dead letters. Plain http:// goes through lb_hclient (a
+ * small keep-alive client: most local targets, and the hot path); https:// through one libcurl
+ * multi handle driven by the libuv loop (lb_curl). Connections are kept alive and reused.
  *
  * A send borrows its request (method, URL, headers, body) until its completion: no copy of the
  * body is made. The completion is called exactly once, on the loop thread, and never from inside
@@ -40,6 +41,5 @@ void lb_transport_free(lb_transport_t **t);
  * Returns 0, or a negative error when nothing could be started (done is then never called). */
 int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t timeout_ms,
                       lb_transport_done_fn done, void *ctx);
-size_t lb_transport_inflight(const lb_transport_t *t);
 
 #endif

@@ -302,9 +302,18 @@ static void send_response(conn_t *c, int status, const char *content_type,
                           const char *extra_headers, const char *body, size_t len)
 {
     lb_buf_t out = {0};
-    lb_buf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status, reason_phrase(status),
-                  len);
-    if (content_type) lb_buf_printf(&out, "Content-Type: %s\r\n", content_type);
+    lb_buf_puts(&out, "HTTP/1.1 ");
+    lb_buf_put_uint(&out, (uint64_t)status);
+    lb_buf_append(&out, " ", 1);
+    lb_buf_puts(&out, reason_phrase(status));
+    lb_buf_puts(&out, "\r\nContent-Length: ");
+    lb_buf_put_uint(&out, len);
+    lb_buf_append(&out, "\r\n", 2);
+    if (content_type) {
+        lb_buf_puts(&out, "Content-Type: ");
+        lb_buf_puts(&out, content_type);
+        lb_buf_append(&out, "\r\n", 2);
+    }
     if (extra_headers) lb_buf_puts(&out, extra_headers);
     lb_buf_puts(&out, c->closing ? "Connection: close\r\n\r\n" : "\r\n");
     lb_buf_append(&out, body, len);

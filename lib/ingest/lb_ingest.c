@@ -205,9 +205,7 @@ static void add_rule_deliveries(lb_ingest_batch_t *b, const lb_ingest_ctx_t *ctx
                                 const lb_rule_t *rule, const building_t *ev, lb_text_t *envelope)
 {
     char arn[2048], ingestion[32];
-    lb_rule_arn(rule->region, ctx->account, rule->bus, rule->name, arn, sizeof arn);
-    lb_format_time_iso(ctx->now_ms, ingestion);
-    lb_input_ctx_t ictx = {.rule_arn = arn, .rule_name = rule->name, .ingestion_time = ingestion};
+    lb_input_ctx_t ictx = {.rule_arn = NULL};
     for (size_t t = 0; t < rule->n_targets; t++) {
         const lb_target_t *target = &rule->targets[t];
         if (lb_input_is_whole_event(target->input)) {
@@ -215,6 +213,12 @@ static void add_rule_deliveries(lb_ingest_batch_t *b, const lb_ingest_ctx_t *ctx
             lb_delivery_set_body(d, envelope);
             push_delivery(b, d);
             continue;
+        }
+        if (!ictx.rule_arn) { /* the <aws.events.*> values, once per rule that needs them */
+            lb_rule_arn(rule->region, ctx->account, rule->bus, rule->name, arn, sizeof arn);
+            lb_format_time_iso(ctx->now_ms, ingestion);
+            ictx = (lb_input_ctx_t){
+                .rule_arn = arn, .rule_name = rule->name, .ingestion_time = ingestion};
         }
         char *body;
         size_t len;

@@ -196,6 +196,17 @@ int lb_buf_printf(lb_buf_t *b, const char *fmt, ...)
     return rc;
 }
 
+void lb_buf_put_uint(lb_buf_t *b, uint64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    lb_buf_append(b, digits + sizeof digits - n, n);
+}
+
 int lb_buf_json_string(lb_buf_t *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";

@@ -44,6 +44,8 @@ int lb_buf_append(lb_buf_t *b, const void *data, size_t len);
 int lb_buf_puts(lb_buf_t *b, const char *s);
 int lb_buf_printf(lb_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lb_buf_vprintf(lb_buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends v in decimal (the hot paths' alternative to a printf). */
+void lb_buf_put_uint(lb_buf_t *b, uint64_t v);
 /* Appends s as a JSON string literal, quotes included. */
 int lb_buf_json_string(lb_buf_t *b, const char *s, size_t len);
 void lb_buf_free(lb_buf_t *b);

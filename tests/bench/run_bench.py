@@ -321,16 +321,23 @@ class Bench:
                                   "moto_available": bool(self.moto)}
 
     # ---- 2. delivery -----------------------------------------------------------------------
-    def delivery_daemon(self, sink_url):
+    def delivery_daemon(self, sink_url, enabled=True):
         conf = ("target_map = arn:aws:sqs:*:*:bench -> %s/\nretry_base_delay = 50ms\n"
-                % sink_url)
+                "delivery_enabled = %s\n" % (sink_url, "true" if enabled else "false"))
         p, url, d, _ = self.start_daemon(conf)
+        conf_path = os.path.join(d, "bench.conf")
         api(url, "PutRule", {"Name": "bench", "EventPattern": json.dumps({"source": ["bench"]})})
         r = api(url, "PutTargets", {"Rule": "bench", "Targets": [
             {"Id": "sink", "Arn": "arn:aws:sqs:us-east-1:000000000000:bench"}]})
         if r.get("FailedEntryCount"):
             raise BenchError("PutTargets failed: %r" % r)
-        return p, url
+        return p, url, conf_path
+
+    @staticmethod
+    def accepted(url):
+        """Events the daemon has committed: every bench event matches the bench rule."""
+        return sum(v for k, v in metrics(url).items()
+                   if k.startswith("localbridge_matched_events_total"))
 
     def sink_stats(self, sink):
         _, body = request(sink, "GET", "/stats")
@@ -339,12 +346,12 @@ class Bench:
     def delivery(self):
         a = self.args
         sp, sink = self.start_sink()
-        lat_runs, max_runs = [], []
+        lat_runs, max_runs, cap_runs = [], [], []
         try:
             for rep in range(a.runs):
                 log("delivery latency run %d/%d (%d events/s for %gs)"
                     % (rep + 1, a.runs, a.rate, a.latency_seconds))
-                p, url = self.delivery_daemon(sink)
+                p, url, _ = self.delivery_daemon(sink)
                 try:
                     request(sink, "GET", "/reset")
                     r = self.load(url, 8, 1, a.latency_seconds, rate=a.rate, warmup=0)
@@ -366,31 +373,75 @@ class Bench:
                     stop(p)
             for rep in range(a.runs):
                 log("delivery max-rate run %d/%d" % (rep + 1, a.runs))
-                p, url = self.delivery_daemon(sink)
-                try:
-                    request(sink, "GET", "/reset")
-                    lp = self.load(url, 64, 10, a.max_seconds, warmup=0, background=True)
-                    time.sleep(1.0)
-                    c1, t1 = self.sink_stats(sink)["count"], time.time()
-                    r = self.load_result(lp)
-                    c2, t2 = self.sink_stats(sink)["count"], time.time()
-                    r["events"] = r["sent_events"]
-                    time.sleep(a.drain_seconds)
-                    c3, t3 = self.sink_stats(sink)["count"], time.time()
-                    max_runs.append({"ingested": r["events"], "ingest_rate": r["events_per_s"],
-                                     "rate_during_ingest": (c2 - c1) / (t2 - t1),
-                                     "rate_drain": (c3 - c2) / (t3 - t2),
-                                     "backlog_after_drain": r["events"] - c3,
-                                     "daemon_rss_kb": proc_status_kb(p.pid, "VmRSS")})
-                finally:
-                    stop(p, timeout=15)
+                max_runs.append(self.delivery_max_rate(sink))
+            for rep in range(a.runs):
+                log("delivery capacity run %d/%d" % (rep + 1, a.runs))
+                cap_runs.append(self.delivery_capacity(sink))
         finally:
             stop(sp)
         lat = {f: median([r[f] for r in lat_runs]) for f in lat_runs[0]}
         mx = {f: median([r[f] for r in max_runs]) for f in max_runs[0]}
+        cap = {f: median([r[f] for r in cap_runs]) for f in cap_runs[0]}
         self.results["delivery"] = {"latency": lat, "latency_runs": lat_runs, "max": mx,
-                                    "max_runs": max_runs, "rate": a.rate,
+                                    "max_runs": max_runs, "capacity": cap,
+                                    "capacity_runs": cap_runs, "rate": a.rate,
                                     "latency_seconds": a.latency_seconds}
+
+    def delivery_max_rate(self, sink):
+        """Closed-loop ingest with delivery on. Rates over the same window (1 s in to the end of
+        ingest): the sink's arrivals against the daemon's committed events; and the backlog
+        (committed, not yet delivered) at the end: bounded if delivery keeps up."""
+        a = self.args
+        p, url, _ = self.delivery_daemon(sink)
+        try:
+            request(sink, "GET", "/reset")
+            lp = self.load(url, 64, 10, a.max_seconds, warmup=0, background=True)
+            time.sleep(1.0)
+            c1, m1, t1 = self.sink_stats(sink)["count"], self.accepted(url), time.time()
+            backlog = []
+            while lp.poll() is None:
+                time.sleep(0.25)
+                backlog.append(self.accepted(url) - self.sink_stats(sink)["count"])
+            r = self.load_result(lp)
+            c2, m2, t2 = self.sink_stats(sink)["count"], self.accepted(url), time.time()
+            time.sleep(a.drain_seconds)
+            c3, t3 = self.sink_stats(sink)["count"], time.time()
+            return {"ingested": r["sent_events"], "ingest_rate": r["events_per_s"],
+                    "rate_during_ingest": (c2 - c1) / (t2 - t1),
+                    "ingest_rate_window": (m2 - m1) / (t2 - t1),
+                    "ratio_window": ((c2 - c1) / (m2 - m1)) if m2 > m1 else None,
+                    "backlog_at_end": m2 - c2, "backlog_max": max(backlog or [0]),
+                    "rate_drain": (c3 - c2) / (t3 - t2),
+                    "backlog_after_drain": m2 - c3,
+                    "daemon_rss_kb": proc_status_kb(p.pid, "VmRSS")}
+        finally:
+            stop(p, timeout=15)
+
+    def delivery_capacity(self, sink):
+        """Delivery alone: a backlog ingested with delivery switched off, then switched on
+        (SIGHUP) and drained. Compared with the ingest rate of the same daemon, alone."""
+        a = self.args
+        p, url, conf = self.delivery_daemon(sink, enabled=False)
+        try:
+            request(sink, "GET", "/reset")
+            r = self.load(url, 64, 10, a.max_seconds, warmup=0)
+            backlog = self.accepted(url)
+            with open(conf) as f:
+                text = f.read().replace("delivery_enabled = false", "delivery_enabled = true")
+            with open(conf, "w") as f:
+                f.write(text)
+            t0 = time.time()
+            p.send_signal(signal.SIGHUP)
+            deadline = t0 + 60
+            while self.sink_stats(sink)["count"] < backlog and time.time() < deadline:
+                time.sleep(0.02)
+            t1 = time.time()
+            done = self.sink_stats(sink)["count"]
+            return {"ingest_rate_alone": r["events_per_s"], "backlog": backlog,
+                    "drained": done, "drain_rate": done / (t1 - t0),
+                    "capacity_ratio": done / (t1 - t0) / r["events_per_s"]}
+        finally:
+            stop(p, timeout=15)
 
     # ---- 3. matching -----------------------------------------------------------------------
     def matching(self):
@@ -491,6 +542,17 @@ class Bench:
                      "(%.0f still queued after %gs of drain)"
                      % (a.max_seconds, m["rate_during_ingest"], m["ingest_rate"], m["rate_drain"],
                         m["backlog_after_drain"], a.drain_seconds))
+            L.append("  same window (1 s in to the end of ingest): delivered %.0f ev/s, committed "
+                     "%.0f ev/s, ratio %.2f; backlog (committed, not yet delivered) at the end "
+                     "%.0f, at most %.0f"
+                     % (m["rate_during_ingest"], m["ingest_rate_window"], m["ratio_window"] or 0,
+                        m["backlog_at_end"], m["backlog_max"]))
+            c = R["delivery"].get("capacity")
+            if c:
+                L.append("  delivery alone: a %.0f-event backlog drained at %.0f ev/s; ingest alone "
+                         "%.0f ev/s; capacity ratio %.2f"
+                         % (c["backlog"], c["drain_rate"], c["ingest_rate_alone"],
+                            c["capacity_ratio"]))
             L.append("")
         mt = R.get("matching")
         if mt:
