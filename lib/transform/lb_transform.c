@@ -91,33 +91,19 @@ __attribute__((format(printf, 2, 3))) static int fail(char **errmsg, const char 
 /* The body being rendered. Rendering stops as soon as it passes max: a small template over a
  * large event must not build hundreds of megabytes before anyone checks. */
 typedef struct {
-    char *p;
-    size_t len, cap, max;
-    int oom, too_big;
+    lb_buf_t out;
+    size_t max;
+    int too_big;
 } buf_t;
 
 static void buf_put(buf_t *b, const char *s, size_t n)
 {
-    if (b->oom || b->too_big) return;
-    if (b->max && n > b->max - b->len) {
+    if (b->too_big) return;
+    if (b->max && n > b->max - b->out.len) {
         b->too_big = 1;
         return;
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 256;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *np = realloc(b->p, ncap);
-        if (np == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    if (n > 0) memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    lb_buf_append(&b->out, s, n);
 }
 
 static void buf_puts(buf_t *b, const char *s)
@@ -132,52 +118,15 @@ static void buf_put_text(buf_t *b, const char *s, size_t n, int escape)
         buf_put(b, s, n);
         return;
     }
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *rep = NULL;
-        char hex[8];
-        switch (c) {
-        case '"':
-            rep = "\\\"";
-            break;
-        case '\\':
-            rep = "\\\\";
-            break;
-        case '\n':
-            rep = "\\n";
-            break;
-        case '\r':
-            rep = "\\r";
-            break;
-        case '\t':
-            rep = "\\t";
-            break;
-        case '\b':
-            rep = "\\b";
-            break;
-        case '\f':
-            rep = "\\f";
-            break;
-        default:
-            if (c < 0x20) {
-                snprintf(hex, sizeof(hex), "\\u%04x", c);
-                rep = hex;
-            }
-        }
-        if (rep != NULL) {
-            buf_put(b, s + start, i - start);
-            buf_puts(b, rep);
-            start = i + 1;
-        }
-    }
-    buf_put(b, s + start, n - start);
+    if (b->too_big) return;
+    lb_buf_json_escape(&b->out, s, n);
+    if (b->max && b->out.len > b->max) b->too_big = 1;
 }
 
 /* A value's JSON text: numbers keep the digits they arrived with. */
 static void buf_put_json(buf_t *b, const lb_json_t *v)
 {
-    if (b->oom || b->too_big) return;
+    if (b->too_big) return;
     switch (v->type) {
     case LB_JSON_NULL:
         buf_put(b, "null", 4);
@@ -225,7 +174,7 @@ static void buf_put_value_text(buf_t *b, const lb_json_t *v, int escape)
         int obj = v->type == LB_JSON_OBJECT;
         buf_puts(b, obj ? "{" : "[");
         for (const lb_json_t *c = v->child; c != NULL; c = c->next) {
-            if (b->oom || b->too_big) return;
+            if (b->too_big) return;
             if (obj) {
                 buf_put_text(b, c->key, c->key_len, escape);
                 buf_puts(b, ":");
@@ -544,7 +493,7 @@ static int render_transformer(const lb_input_t *in, const lb_json_t *ev, const l
     /* Every path is evaluated once per event, even when its placeholder repeats. */
     for (size_t i = 0; i < in->nvars; i++)
         if (lb_jsonpath_eval(in->vars[i].path, ev, scratch, &values[i])) values[i] = NULL;
-    for (size_t i = 0; i < in->nsegs && !b->oom && !b->too_big; i++) {
+    for (size_t i = 0; i < in->nsegs && !b->too_big; i++) {
         const segment_t *s = &in->segs[i];
         if (!s->is_placeholder) {
             buf_put(b, in->template + s->lit_off, s->lit_len);
@@ -596,15 +545,13 @@ int lb_input_render_tree(const lb_input_t *in, const lb_json_t *event, const cha
         }
         lb_json_doc_free(&scratch);
     }
-    if (rc == 0 && b.p == NULL) buf_put(&b, "", 0);
+    if (rc == 0 && b.out.data == NULL) lb_buf_append(&b.out, "", 0);
     if (rc == 0 && b.too_big) rc = -E2BIG;
-    if (rc == 0 && b.oom) rc = -ENOMEM;
     if (rc != 0) {
-        free(b.p);
+        lb_buf_free(&b.out);
         return rc;
     }
-    *out = b.p;
-    *outlen = b.len;
+    *out = lb_buf_steal(&b.out, outlen);
     return 0;
 }
 

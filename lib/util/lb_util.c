@@ -207,14 +207,14 @@ void lb_buf_put_uint(lb_buf_t *b, uint64_t v)
     lb_buf_append(b, digits + sizeof digits - n, n);
 }
 
-int lb_buf_json_string(lb_buf_t *b, const char *s, size_t len)
+void lb_buf_json_escape(lb_buf_t *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    buf_reserve(b, len + 2);
-    b->data[b->len++] = '"';
+    buf_reserve(b, len);
+    size_t start = 0; /* the run of bytes that need no escape, copied at once */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[7];
+        char esc[7] = "\\u00";
         const char *rep = NULL;
         size_t rep_len = 2;
         switch (c) {
@@ -241,22 +241,25 @@ int lb_buf_json_string(lb_buf_t *b, const char *s, size_t len)
             break;
         default:
             if (c < 0x20) {
-                esc[0] = '\\', esc[1] = 'u', esc[2] = '0', esc[3] = '0';
                 esc[4] = hex[c >> 4], esc[5] = hex[c & 15], esc[6] = 0;
                 rep = esc;
                 rep_len = 6;
             }
         }
-        if (rep) {
-            lb_buf_append(b, rep, rep_len);
-        } else {
-            buf_reserve(b, 1);
-            b->data[b->len++] = (char)c;
-        }
+        if (!rep) continue;
+        lb_buf_append(b, s + start, i - start);
+        lb_buf_append(b, rep, rep_len);
+        start = i + 1;
     }
-    buf_reserve(b, 1);
-    b->data[b->len++] = '"';
-    b->data[b->len] = '\0';
+    lb_buf_append(b, s + start, len - start);
+}
+
+int lb_buf_json_string(lb_buf_t *b, const char *s, size_t len)
+{
+    buf_reserve(b, len + 2);
+    lb_buf_append(b, "\"", 1);
+    lb_buf_json_escape(b, s, len);
+    lb_buf_append(b, "\"", 1);
     return 0;
 }
 

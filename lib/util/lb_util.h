@@ -46,6 +46,8 @@ int lb_buf_printf(lb_buf_t *b, const char *fmt, ...) __attribute__((format(print
 int lb_buf_vprintf(lb_buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends v in decimal (the hot paths' alternative to a printf). */
 void lb_buf_put_uint(lb_buf_t *b, uint64_t v);
+/* Appends s escaped for the inside of a JSON string (quote, backslash, control characters). */
+void lb_buf_json_escape(lb_buf_t *b, const char *s, size_t len);
 /* Appends s as a JSON string literal, quotes included. */
 int lb_buf_json_string(lb_buf_t *b, const char *s, size_t len);
 void lb_buf_free(lb_buf_t *b);
