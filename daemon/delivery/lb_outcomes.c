@@ -20,7 +20,8 @@ struct lb_outcomes {
     const lb_log_t *log;
     lb_outcome_dead_fn on_dead;
     void *ctx;
-    list_t waiting;    /* not yet handed to the writer */
+    list_t retry;      /* refused by the store, to be written again first */
+    list_t waiting;    /* decided since, not yet handed to the writer */
     size_t in_flight;  /* outcomes in jobs the writer has not answered yet */
     size_t jobs;       /* those jobs */
     uint64_t retry_ms; /* 0 while the store takes what it is given */
@@ -48,15 +49,10 @@ static void list_free(list_t *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Adds o to l, replacing an older outcome of the same delivery. */
-static void list_put(list_t *l, lb_outcome_t *o)
+/* Appends o. Outcomes are written in list order, so a delivery's newer outcome, later in the
+ * list, is the one that stays. */
+static void list_push(list_t *l, lb_outcome_t *o)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].seq == o->seq) {
-            outcome_clear(&l->v[i]);
-            l->v[i] = *o;
-            return;
-        }
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 64;
         l->v = lb_xrealloc(l->v, l->cap * sizeof *l->v);
@@ -106,6 +102,7 @@ static void arm(lb_outcomes_t *os, uint64_t ms)
 static void maybe_release(lb_outcomes_t *os)
 {
     if (os->stopping && os->timer_closed && os->jobs == 0) {
+        list_free(&os->retry);
         list_free(&os->waiting);
         free(os);
     }
@@ -128,12 +125,13 @@ static void job_done(void *data, int rc)
         if (os->retry_ms > RETRY_MAX_MS) os->retry_ms = RETRY_MAX_MS;
         lb_logf_error(os->log, "could not record delivery outcomes; writing them again",
                       LB_LOG_UINT("outcomes", j->batch.n), LB_LOG_UINT("in_ms", os->retry_ms));
-        /* Back in line, unless a newer outcome of the same delivery is already waiting. */
+        /* Back in line, in the order they were decided, ahead of what was decided since; one
+         * that a newer outcome of the same delivery already replaces is dropped. */
         for (size_t i = 0; i < j->batch.n; i++) {
             if (has_seq(&os->waiting, j->batch.v[i].seq))
                 outcome_clear(&j->batch.v[i]);
             else
-                list_put(&os->waiting, &j->batch.v[i]);
+                list_push(&os->retry, &j->batch.v[i]);
         }
         free(j->batch.v);
         if (!os->stopping) arm(os, os->retry_ms);
@@ -144,10 +142,14 @@ static void job_done(void *data, int rc)
 
 static void flush(lb_outcomes_t *os)
 {
-    if (!os->waiting.n) return;
+    if (!os->retry.n && !os->waiting.n) return;
     job_t *j = lb_xcalloc(1, sizeof *j);
     j->owner = os;
-    j->batch = os->waiting;
+    j->batch = os->retry;
+    for (size_t i = 0; i < os->waiting.n; i++)
+        list_push(&j->batch, &os->waiting.v[i]);
+    free(os->waiting.v);
+    memset(&os->retry, 0, sizeof os->retry);
     memset(&os->waiting, 0, sizeof os->waiting);
     os->jobs++;
     os->in_flight += j->batch.n;
@@ -177,7 +179,7 @@ int lb_outcomes_new(uv_loop_t *loop, lb_writer_t *writer, const lb_log_t *log,
 
 void lb_outcomes_add(lb_outcomes_t *os, lb_outcome_t *o)
 {
-    list_put(&os->waiting, o);
+    list_push(&os->waiting, o);
     memset(o, 0, sizeof *o);
     /* One writer job per loop turn; while the store refuses, the retry timer decides. */
     if (!os->retry_ms && !uv_is_active((uv_handle_t *)&os->timer)) arm(os, 0);
@@ -185,7 +187,7 @@ void lb_outcomes_add(lb_outcomes_t *os, lb_outcome_t *o)
 
 size_t lb_outcomes_pending(const lb_outcomes_t *os)
 {
-    return os->waiting.n + os->in_flight;
+    return os->retry.n + os->waiting.n + os->in_flight;
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -200,6 +202,7 @@ void lb_outcomes_stop(lb_outcomes_t *os)
     if (os->stopping) return;
     os->stopping = 1;
     flush(os);
+    list_free(&os->retry);
     list_free(&os->waiting);
     uv_timer_stop(&os->timer);
     uv_close((uv_handle_t *)&os->timer, on_timer_closed);

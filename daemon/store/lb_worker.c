@@ -145,8 +145,7 @@ fail_mutex:
     return rc;
 }
 
-int lb_worker_submit(lb_worker_t *w, lb_worker_fn fn, void *arg, lb_worker_done_fn done,
-                     void *data)
+int lb_worker_submit(lb_worker_t *w, lb_worker_fn fn, void *arg, lb_worker_done_fn done, void *data)
 {
     lb_worker_job_t *j = lb_xcalloc(1, sizeof *j);
     j->fn = fn;

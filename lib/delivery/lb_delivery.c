@@ -136,8 +136,9 @@ int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t nex
                            const char *error_code, const char *error_message)
 {
     sqlite3_stmt *st = lb_store_stmt(s, LB_STMT_DELIVERY_RESCHEDULE,
-                                     "UPDATE deliveries SET attempts = ?, next_ms = ?,"
-                                     " error_code = ?, error_message = ? WHERE seq = ?");
+                                     "UPDATE deliveries SET attempts = ?1, next_ms = ?2,"
+                                     " error_code = ?3, error_message = ?4 WHERE seq = ?5"
+                                     " AND state = 0 AND attempts < ?1");
     if (!st) return LB_ESTORE;
     sqlite3_bind_int(st, 1, attempts);
     sqlite3_bind_int64(st, 2, next_ms);
@@ -152,8 +153,9 @@ int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(lb_store_db(s),
-                           "UPDATE deliveries SET state = 2, attempts = ?, error_code = ?,"
-                           " error_message = ?, exhausted = ?, dead_ms = ? WHERE seq = ?",
+                           "UPDATE deliveries SET state = 2, attempts = ?1, error_code = ?2,"
+                           " error_message = ?3, exhausted = ?4, dead_ms = ?5 WHERE seq = ?6"
+                           " AND state = 0 AND attempts < ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
     sqlite3_bind_int(st, 1, attempts);

@@ -40,7 +40,9 @@ void lb_delivery_set_body(lb_delivery_t *d, lb_text_t *text);
 int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d);
 /* Delivered: the row goes. */
 int lb_delivery_delete(lb_store_t *s, int64_t seq);
-/* A failed attempt with a retry ahead. */
+/* A failed attempt with a retry ahead. Like lb_delivery_kill, it changes a pending delivery only
+ * when attempts is more than the store has: an outcome written again after a store failure can
+ * never overwrite a newer one. */
 int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t next_ms,
                            const char *error_code, const char *error_message);
 /* Retries exhausted or a permanent error. exhausted may be NULL. */

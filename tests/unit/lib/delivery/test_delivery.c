@@ -154,6 +154,36 @@ START_TEST(test_delivery_rows)
 }
 END_TEST
 
+/* An outcome written again after the store refused it must not overwrite a newer one: a
+ * reschedule or a kill only applies with more attempts than the store has, and never to a dead
+ * letter. */
+START_TEST(test_stale_outcomes_do_not_apply)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    lb_delivery_t *a = make("e1", 300);
+    ck_assert_int_eq(lb_delivery_insert(s, a), 0);
+    ck_assert_int_eq(lb_delivery_reschedule(s, a->seq, 2, 70, "NEW", "second"), 0);
+    ck_assert_int_eq(lb_delivery_reschedule(s, a->seq, 1, 50, "OLD", "first"), 0);
+    lb_buf_t order = {0};
+    ck_assert_int_eq(lb_deliveries_pending(s, collect, &order), 0);
+    ck_assert_str_eq(order.data, "e1@70,");
+    lb_buf_free(&order);
+    ck_assert_int_eq(lb_delivery_kill(s, a->seq, 3, "TARGET_SERVER_ERROR", "HTTP 500",
+                                      LB_EXHAUSTED_ATTEMPTS, 999),
+                     0);
+    ck_assert_int_eq(lb_delivery_reschedule(s, a->seq, 2, 80, "OLD", "late"), 0);
+    ck_assert_int_eq(lb_delivery_kill(s, a->seq, 2, "OTHER", "late", NULL, 1000), 0);
+    int dead = 0;
+    ck_assert_int_eq(lb_dead_letters_each(s, "us-east-1", NULL, NULL, 10, count_dead, &dead), 0);
+    ck_assert_int_eq(dead, 1);
+    ck_assert_int_eq(lb_deliveries_pending(s, collect, &order), 0);
+    ck_assert_ptr_null(order.data);
+    lb_delivery_free(&a);
+    lb_store_close(&s);
+}
+END_TEST
+
 /* A database made by schema version 1 (buses and events only), with rows, migrates to the
  * latest version and keeps its rows. */
 START_TEST(test_migrates_from_v1)
@@ -198,6 +228,7 @@ int main(void)
     tcase_add_test(tc, test_backoff);
     tcase_add_test(tc, test_decide);
     tcase_add_test(tc, test_delivery_rows);
+    tcase_add_test(tc, test_stale_outcomes_do_not_apply);
     tcase_add_test(tc, test_migrates_from_v1);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
