@@ -185,6 +185,13 @@ class Delivery(DeliveryBase):
         self.assertEqual(dead[0]["RETRY_ATTEMPTS"], 0)
         time.sleep(0.3)
         self.assertEqual(len(self.sink.requests("/status/400")), 1)
+        # Regression (B10): the dead-lettered log line omitted ERROR_MESSAGE, and values with
+        # spaces were not quoted, breaking the key=value format.
+        line = [l for l in self.daemon.logs().splitlines()
+                if 'msg="delivery dead-lettered"' in l and "rule=perm" in l][0]
+        fields = dict(re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)', line))
+        self.assertEqual(fields["error"], "TARGET_CLIENT_ERROR")
+        self.assertTrue(fields["error_message"].startswith('"Target answered HTTP 400'), line)
 
     def test_hanging_target_times_out(self):
         self.rule_with_targets("hang", [{"Id": "h", "Arn": self.queue("hang"),
