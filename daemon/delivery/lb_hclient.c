@@ -451,8 +451,8 @@ static host_t *host_for(lb_hclient_t *c, const url_t *u)
     return h;
 }
 
-static char *request_head(const lb_http_call_t *req, const url_t *u, size_t body_len,
-                          int has_body, size_t *len)
+static char *request_head(const lb_http_call_t *req, const url_t *u, size_t body_len, int has_body,
+                          size_t *len)
 {
     lb_buf_t b = {0};
     int v6 = memchr(u->host, ':', u->host_len) != NULL;
@@ -575,7 +575,8 @@ void lb_hclient_free(lb_hclient_t **cp)
         }
         finish(r, &res);
     }
-    while (c->conns) conn_close(c->conns);
+    while (c->conns)
+        conn_close(c->conns);
     c->open_handles--;
     maybe_release(c);
 }
