@@ -141,6 +141,17 @@ static void unlink_request(request_t *r)
     if (r->next) r->next->prev = r->prev;
 }
 
+/* A request can end while it waits for its host's address (its timeout, lb_hclient_free): it
+ * must leave the waiting list then, or on_resolved would walk it after it was freed. */
+static void unlink_waiting(request_t *r)
+{
+    for (request_t **p = &r->host->waiting; *p; p = &(*p)->next_waiting)
+        if (*p == r) {
+            *p = r->next_waiting;
+            return;
+        }
+}
+
 /* Ends a request: the completion runs and the request goes. */
 static void finish(request_t *r, const lb_http_result_t *res)
 {
@@ -149,6 +160,7 @@ static void finish(request_t *r, const lb_http_result_t *res)
     uv_timer_stop(&r->timer);
     if (r->conn) r->conn->req = NULL;
     r->conn = NULL;
+    unlink_waiting(r);
     unlink_request(r);
     lb_http_result_t out = *res;
     out.body = r->response;
