@@ -56,6 +56,8 @@ struct request {
     lb_transport_done_fn done;
     void *ctx;
     int is_head, retried, got_bytes, finished;
+    int sending;             /* inside lb_hclient_send */
+    const char *early_error; /* a failure met inside lb_hclient_send, for the timer to report */
     long status;
     char response[LB_TRANSPORT_KEEP + 1];
     size_t response_len;
@@ -74,6 +76,7 @@ struct lb_hclient {
 static void conn_close(conn_t *c);
 static void start_connection(request_t *r);
 static void maybe_release(lb_hclient_t *c);
+static void on_timeout(uv_timer_t *t);
 
 /* ---- URLs ---- */
 
@@ -171,6 +174,14 @@ static void finish(request_t *r, const lb_http_result_t *res)
 
 static void fail(request_t *r, const char *error, int timed_out)
 {
+    /* Some failures come inside lb_hclient_send (connect(2) refusing at once with ENETUNREACH,
+     * a lookup that cannot start), where the caller does not expect the completion yet: the
+     * request's timer reports them on the next loop turn instead. */
+    if (r->sending) {
+        r->early_error = error;
+        uv_timer_start(&r->timer, on_timeout, 0, 0);
+        return;
+    }
     lb_http_result_t res = {.timed_out = timed_out, .error = error};
     finish(r, &res);
 }
@@ -505,7 +516,10 @@ static void on_timeout(uv_timer_t *t)
         conn_close(k);
     }
     r->conn = NULL;
-    fail(r, "the target did not answer in time", 1);
+    if (r->early_error)
+        fail(r, r->early_error, 0);
+    else
+        fail(r, "the target did not answer in time", 1);
 }
 
 int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout_ms,
@@ -531,6 +545,7 @@ int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout
     if (c->requests) c->requests->prev = r;
     c->requests = r;
     host_t *h = r->host;
+    r->sending = 1;
     if (h->idle) {
         conn_t *k = h->idle;
         h->idle = k->next_idle;
@@ -540,6 +555,7 @@ int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout
     } else {
         start_connection(r);
     }
+    r->sending = 0;
     return 0;
 }
 
