@@ -481,7 +481,10 @@ static char *request_head(const lb_http_call_t *req, const url_t *u, size_t body
     int v6 = memchr(u->host, ':', u->host_len) != NULL;
     lb_buf_puts(&b, req->method);
     lb_buf_append(&b, " ", 1);
-    lb_buf_puts(&b, *u->path ? u->path : "/");
+    /* The request target starts with "/" even when the URL goes straight from the authority
+     * to its query ("http://host?q"); curl sends "/?q" there too. */
+    if (*u->path != '/') lb_buf_append(&b, "/", 1);
+    lb_buf_puts(&b, u->path);
     lb_buf_puts(&b, " HTTP/1.1\r\nHost: ");
     if (v6) lb_buf_append(&b, "[", 1);
     lb_buf_append(&b, u->host, u->host_len);
