@@ -56,6 +56,8 @@ struct request {
     lb_transport_done_fn done;
     void *ctx;
     int is_head, retried, got_bytes, finished;
+    int sending;             /* inside lb_hclient_send */
+    const char *early_error; /* a failure met inside lb_hclient_send, for the timer to report */
     long status;
     char response[LB_TRANSPORT_KEEP + 1];
     size_t response_len;
@@ -74,6 +76,7 @@ struct lb_hclient {
 static void conn_close(conn_t *c);
 static void start_connection(request_t *r);
 static void maybe_release(lb_hclient_t *c);
+static void on_timeout(uv_timer_t *t);
 
 /* ---- URLs ---- */
 
@@ -141,6 +144,17 @@ static void unlink_request(request_t *r)
     if (r->next) r->next->prev = r->prev;
 }
 
+/* A request can end while it waits for its host's address (its timeout, lb_hclient_free): it
+ * must leave the waiting list then, or on_resolved would walk it after it was freed. */
+static void unlink_waiting(request_t *r)
+{
+    for (request_t **p = &r->host->waiting; *p; p = &(*p)->next_waiting)
+        if (*p == r) {
+            *p = r->next_waiting;
+            return;
+        }
+}
+
 /* Ends a request: the completion runs and the request goes. */
 static void finish(request_t *r, const lb_http_result_t *res)
 {
@@ -149,6 +163,7 @@ static void finish(request_t *r, const lb_http_result_t *res)
     uv_timer_stop(&r->timer);
     if (r->conn) r->conn->req = NULL;
     r->conn = NULL;
+    unlink_waiting(r);
     unlink_request(r);
     lb_http_result_t out = *res;
     out.body = r->response;
@@ -159,6 +174,14 @@ static void finish(request_t *r, const lb_http_result_t *res)
 
 static void fail(request_t *r, const char *error, int timed_out)
 {
+    /* Some failures come inside lb_hclient_send (connect(2) refusing at once with ENETUNREACH,
+     * a lookup that cannot start), where the caller does not expect the completion yet: the
+     * request's timer reports them on the next loop turn instead. */
+    if (r->sending) {
+        r->early_error = error;
+        uv_timer_start(&r->timer, on_timeout, 0, 0);
+        return;
+    }
     lb_http_result_t res = {.timed_out = timed_out, .error = error};
     finish(r, &res);
 }
@@ -458,7 +481,10 @@ static char *request_head(const lb_http_call_t *req, const url_t *u, size_t body
     int v6 = memchr(u->host, ':', u->host_len) != NULL;
     lb_buf_puts(&b, req->method);
     lb_buf_append(&b, " ", 1);
-    lb_buf_puts(&b, *u->path ? u->path : "/");
+    /* The request target starts with "/" even when the URL goes straight from the authority
+     * to its query ("http://host?q"); curl sends "/?q" there too. */
+    if (*u->path != '/') lb_buf_append(&b, "/", 1);
+    lb_buf_puts(&b, u->path);
     lb_buf_puts(&b, " HTTP/1.1\r\nHost: ");
     if (v6) lb_buf_append(&b, "[", 1);
     lb_buf_append(&b, u->host, u->host_len);
@@ -493,7 +519,10 @@ static void on_timeout(uv_timer_t *t)
         conn_close(k);
     }
     r->conn = NULL;
-    fail(r, "the target did not answer in time", 1);
+    if (r->early_error)
+        fail(r, r->early_error, 0);
+    else
+        fail(r, "the target did not answer in time", 1);
 }
 
 int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout_ms,
@@ -519,6 +548,7 @@ int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout
     if (c->requests) c->requests->prev = r;
     c->requests = r;
     host_t *h = r->host;
+    r->sending = 1;
     if (h->idle) {
         conn_t *k = h->idle;
         h->idle = k->next_idle;
@@ -528,6 +558,7 @@ int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout
     } else {
         start_connection(r);
     }
+    r->sending = 0;
     return 0;
 }
 
