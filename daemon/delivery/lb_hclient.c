@@ -91,6 +91,9 @@ static int parse_url(const char *url, url_t *u)
 {
     if (strncmp(url, "http://", 7) != 0) return -EINVAL;
     const char *h = url + 7, *end;
+    /* user:password@ in the authority is basic authentication, which libcurl sends: not ours. */
+    const char *at = strchr(h, '@');
+    if (at && at < h + strcspn(h, "/?#")) return -EINVAL;
     if (*h == '[') {
         end = strchr(h, ']');
         if (!end) return -EINVAL;
@@ -106,8 +109,10 @@ static int parse_url(const char *url, url_t *u)
     u->port = 80;
     if (*end == ':') {
         char *after;
+        /* Digits only: strtol alone would take "+80" or " 80". */
+        if (end[1] < '0' || end[1] > '9') return -EINVAL;
         long p = strtol(end + 1, &after, 10);
-        if (after == end + 1 || p < 1 || p > 65535) return -EINVAL;
+        if (p < 1 || p > 65535) return -EINVAL;
         u->port = (int)p;
         end = after;
     }

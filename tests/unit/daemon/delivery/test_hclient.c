@@ -498,9 +498,9 @@ END_TEST
 START_TEST(test_answer_with_connection_close_is_not_reused)
 {
     /* The server says it will close but keeps the connection: only the header tells. */
-    server_t *s = server_start(
-        script_two_connections,
-        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+    server_t *s =
+        server_start(script_two_connections,
+                     "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
     outcome_t a = {0}, b = {0};
     post(&a, s, "/a", "1");
     expect_answer(&a, 200, "ok");
@@ -531,8 +531,8 @@ static const struct {
     {"100 continue first", "POST",
      "HTTP/1.1 100 Continue\r\n\r\n|HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, 1, 200,
      "ok"},
-    {"head with content-length", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", 0, 1,
-     200, ""},
+    {"head with content-length", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", 0, 1, 200,
+     ""},
     {"204 without length", "POST", "HTTP/1.1 204 No Content\r\n\r\n", 0, 1, 204, ""},
     {"malformed status", "POST", "HTTP/1.1 abc\r\n\r\n", 0, 0, 0, NULL},
     {"not http at all", "POST", "SSH-2.0-OpenSSH_9.6\r\n", 0, 0, 0, NULL},
@@ -542,8 +542,7 @@ static const struct {
 
 START_TEST(test_answer_framings)
 {
-    server_t *s = server_start(framings[_i].server_closes ? script_answer_and_close
-                                                         : script_serve,
+    server_t *s = server_start(framings[_i].server_closes ? script_answer_and_close : script_serve,
                                framings[_i].answer);
     outcome_t o = {0};
     send_req(&o, framings[_i].method, "127.0.0.1", s, "/", "{}", PATIENT_MS, NULL);
@@ -715,11 +714,14 @@ END_TEST
 START_TEST(test_handles_only_plain_http_urls)
 {
     static const char *handled[] = {"http://host", "http://host:8080/path?q=1",
-                                    "http://[::1]:8080/x", "http://host?q", "http://127.0.0.1:65535"};
+                                    "http://[::1]:8080/x", "http://host?q",
+                                    "http://127.0.0.1:65535"};
     static const char *refused[] = {
-        "https://host/", "ftp://host/",    "http://:80/",    "http://host:99999/", "http://host:0/",
-        "http://host:/", "http://host:80x/", "http:///path", "http://",          "http://[::1/x",
-        "http://[]/",    "HTTPS://host/",  ""};
+        "https://host/", "ftp://host/", "http://:80/", "http://host:99999/", "http://host:0/",
+        "http://host:/", "http://host:80x/", "http:///path", "http://", "http://[::1/x",
+        "http://[]/", "HTTPS://host/", "",
+        /* Only digits make a port; credentials in the URL are libcurl's to send. */
+        "http://host:+80/", "http://host: 80/", "http://user:pw@host/", "http://user@host:80/x"};
     for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
         ck_assert_msg(lb_hclient_handles(handled[i]), "%s", handled[i]);
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
