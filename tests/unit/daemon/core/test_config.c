@@ -78,7 +78,7 @@ START_TEST(defaults_without_any_input)
     ck_assert_uint_eq(s->idle_timeout_ms, 60000);
     ck_assert_uint_eq(s->request_timeout_ms, 30000);
     ck_assert_int_eq(s->sqlite_synchronous, LB_SQLITE_SYNC_FULL);
-    ck_assert_uint_eq(s->sqlite_cache_size, 8 * 1024 * 1024);
+    ck_assert_uint_eq(s->sqlite_cache_size, 2 * 1024 * 1024);
     ck_assert_uint_eq(s->delivery_timeout_ms, 5000);
     ck_assert_int_eq(s->delivery_concurrency, 64);
     ck_assert_uint_eq(s->retry_base_delay_ms, 1000);
