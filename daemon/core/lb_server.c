@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "lb_api.h"
+#include "lb_dirwatch.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
 #include "lb_engine.h"
@@ -23,6 +24,7 @@
 #define JSON_TYPE "application/x-amz-json-1.1"
 
 struct lb_server {
+    lb_dirwatch_t *dirwatch; /* tells the writer when a database file goes */
     uv_loop_t *loop;
     lb_config_t *config;
     lb_log_t log;
@@ -272,6 +274,11 @@ static int ensure_default_bus(lb_store_t *store, lb_engine_t *engine, const char
     return lb_engine_bus_put(engine, &rec);
 }
 
+static void on_data_dir_change(void *ctx)
+{
+    lb_writer_check_files(ctx);
+}
+
 /* The writer found the database file deleted (or replaced) under it and wrote it back (rc 0),
  * or could not (writes are refused from now on). Runs on the loop thread. */
 static void on_store_restored(void *ctx, int rc)
@@ -376,6 +383,13 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     }
     store = NULL; /* the writer owns it now */
     lb_writer_on_restore(s->writer, on_store_restored, s);
+    /* Without a watch (inotify unavailable) the writer still checks its file once a second. */
+    if (lb_dirwatch_start(loop, cfg->data_dir, "localbridge.db", on_data_dir_change, s->writer,
+                          &s->dirwatch))
+        lb_logf_warn(&s->log,
+                     "cannot watch the data dir; a deleted database is noticed within a "
+                     "second",
+                     LB_LOG_STR("data_dir", cfg->data_dir));
     lb_metrics_new(&s->metrics);
     lb_dispatch_env_t env = {.loop = loop,
                              .config = config,
@@ -435,6 +449,7 @@ static void drain_check(uv_timer_t *t)
      * remove the WAL: a clean stop leaves just the database file. */
     lb_reader_stop(s->reader);
     s->reader = NULL;
+    lb_dirwatch_stop(&s->dirwatch);
     lb_writer_stop(s->writer);
     s->writer = NULL;
     lb_dispatch_free(&s->dispatch);
@@ -485,6 +500,7 @@ void lb_server_free(lb_server_t **sp)
 {
     lb_server_t *s = *sp;
     if (!s) return;
+    lb_dirwatch_stop(&s->dirwatch);
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);

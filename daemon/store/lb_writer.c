@@ -10,8 +10,10 @@
 
 /* Bound one transaction so a flood cannot hold the write lock (and its completions) forever. */
 #define MAX_JOBS_PER_COMMIT 4096
-/* How often an idle writer checks that its database file is still there. */
+/* How often the writer checks that its database file is still there when nothing told it to
+ * (lb_writer_check_files): idle, and before a commit. */
 #define IDLE_CHECK_MS 1000
+#define PERIODIC_CHECK_NS (1000ull * 1000 * 1000)
 
 struct lb_writer {
     lb_worker_t *worker;
@@ -19,7 +21,9 @@ struct lb_writer {
     /* A restore's result waiting for the loop thread: written by the writer thread, read and
      * cleared by the loop thread. */
     atomic_int restored, restore_rc;
-    int lost; /* writer thread only: the database is gone for good, refuse jobs */
+    int lost;               /* writer thread only: the database is gone for good, refuse jobs */
+    atomic_int suspect;     /* a database file went from the directory: check before committing */
+    uint64_t next_check_ns; /* writer thread only: the periodic check's next time */
     lb_writer_restore_fn on_restore; /* loop thread only */
     void *restore_ctx;
     /* Written by the writer thread, read by the loop thread for metrics. */
@@ -97,9 +101,12 @@ static void run_batch(void *owner, lb_store_t *store, lb_worker_job_t *batch, si
         else if (lb_store_savepoint_rollback(store))
             rc = LB_ESTORE;
     }
-    /* Checked before each commit (two stat() calls): the commit still goes to the open file,
-     * which the restore then copies back to the path before anyone is answered. */
-    int gone = rc == 0 && database_gone(store);
+    /* Checked before a commit when the directory watch saw a database file go, and once a
+     * second anyway: the commit still goes to the open file, which the restore then copies back
+     * to the path before anyone is answered. */
+    int check = atomic_exchange(&w->suspect, 0) || uv_hrtime() >= w->next_check_ns;
+    if (check) w->next_check_ns = uv_hrtime() + PERIODIC_CHECK_NS;
+    int gone = rc == 0 && check && database_gone(store);
     if (rc == 0) rc = lb_store_commit(store);
     if (rc == 0 && gone && restore_database(w, store)) {
         for (lb_worker_job_t *j = batch; j; j = j->next)
@@ -178,6 +185,12 @@ void lb_writer_stop(lb_writer_t *w)
 {
     lb_worker_stop(w->worker);
     free(w);
+}
+
+void lb_writer_check_files(lb_writer_t *w)
+{
+    atomic_store(&w->suspect, 1);
+    lb_worker_poke(w->worker);
 }
 
 void lb_writer_on_restore(lb_writer_t *w, lb_writer_restore_fn fn, void *ctx)

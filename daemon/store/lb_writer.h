@@ -27,12 +27,15 @@ size_t lb_writer_pending(const lb_writer_t *w);
 /* Commits what is queued, stops the thread, delivers the last completions, closes the store and
  * frees the writer once its handle is closed. */
 void lb_writer_stop(lb_writer_t *w);
-/* The database file deleted (or replaced) while running is noticed before each commit and once
- * a second when idle; the writer then writes the database back to its path from its open
- * connection (lb_store_restore) and goes on. fn(ctx, rc) follows on the loop thread: rc 0 when
- * restored (read-only connections should reopen), negative when restoring failed, after which
- * every job is answered LB_ESTORELOST. */
+/* The database file deleted (or replaced) while running is noticed before the next commit once
+ * lb_writer_check_files says so, and within a second otherwise; the writer then writes the database
+ * back to its path from its open connection (lb_store_restore) and goes on. fn(ctx, rc) follows on
+ * the loop thread: rc 0 when restored (read-only connections should reopen), negative when
+ * restoring failed, after which every job is answered LB_ESTORELOST. */
 typedef void (*lb_writer_restore_fn)(void *ctx, int rc);
+/* A database file went from its directory (the loop's directory watch saw it): check before the
+ * next commit, or now if idle. Without such a notice the check runs once a second. */
+void lb_writer_check_files(lb_writer_t *w);
 void lb_writer_on_restore(lb_writer_t *w, lb_writer_restore_fn fn, void *ctx);
 /* Commits so far and jobs they carried (for metrics and logs). */
 void lb_writer_stats(const lb_writer_t *w, uint64_t *commits, uint64_t *jobs);
