@@ -111,7 +111,7 @@ soak: build
 
 # .clang-format is the style of every C file; CI fails on any difference (format-check).
 CLANG_FORMAT ?= clang-format
-FORMATTED     = $(shell git ls-files '*.c' '*.h')
+FORMATTED     = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 format:
 	@$(CLANG_FORMAT) -i $(FORMATTED)

@@ -44,8 +44,7 @@ int lb_dirwatch_start(uv_loop_t *loop, const char *dir, const char *prefix, lb_d
 {
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) return -errno;
-    if (inotify_add_watch(fd, dir, IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) <
-        0) {
+    if (inotify_add_watch(fd, dir, IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
         int rc = -errno;
         close(fd);
         return rc;
