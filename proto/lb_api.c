@@ -11,6 +11,7 @@
 #include "lb_ops_conn.h"
 #include "lb_ops_events.h"
 #include "lb_ops_pattern.h"
+#include "lb_ops_perm.h"
 #include "lb_ops_rule.h"
 #include "lb_ops_target.h"
 
@@ -44,8 +45,10 @@ static const struct {
     {"ListTagsForResource", lb_op_list_tags_for_resource},
     {"ListTargetsByRule", lb_op_list_targets_by_rule},
     {"PutEvents", lb_op_put_events},
+    {"PutPermission", lb_op_put_permission},
     {"PutRule", lb_op_put_rule},
     {"PutTargets", lb_op_put_targets},
+    {"RemovePermission", lb_op_remove_permission},
     {"RemoveTargets", lb_op_remove_targets},
     {"TagResource", lb_op_tag_resource},
     {"TestEventPattern", lb_op_test_event_pattern},

@@ -72,6 +72,7 @@ static void bus_copy(lb_bus_record_t *dst, const lb_bus_record_t *src)
     dst->kms_key = lb_strdup(src->kms_key);
     dst->dlq_arn = lb_strdup(src->dlq_arn);
     dst->tags_json = lb_strdup(src->tags_json);
+    dst->policy = lb_strdup(src->policy);
     dst->created_ms = src->created_ms;
     dst->modified_ms = src->modified_ms;
 }
@@ -104,6 +105,17 @@ int lb_engine_bus_remove(lb_engine_t *e, const char *region, const char *name)
     lb_bus_record_clear(&e->buses[i]);
     memmove(&e->buses[i], &e->buses[i + 1], (e->n_buses - i - 1) * sizeof *e->buses);
     e->n_buses--;
+    return 0;
+}
+
+int lb_engine_bus_set_policy(lb_engine_t *e, const char *region, const char *name,
+                             const char *policy, int64_t modified_ms)
+{
+    size_t i = lb_engine_bus_lower_bound(e, region, name);
+    if (i >= e->n_buses || bus_cmp(&e->buses[i], region, name) != 0) return LB_ENOTFOUND;
+    free(e->buses[i].policy);
+    e->buses[i].policy = lb_strdup(policy);
+    e->buses[i].modified_ms = modified_ms;
     return 0;
 }
 

@@ -23,6 +23,10 @@ const lb_bus_record_t *lb_engine_bus_find(const lb_engine_t *e, const char *regi
 /* Inserts or replaces (deep copy). */
 int lb_engine_bus_put(lb_engine_t *e, const lb_bus_record_t *bus);
 int lb_engine_bus_remove(lb_engine_t *e, const char *region, const char *name);
+/* Replaces a bus's resource policy (NULL: none) and its modification time; LB_ENOTFOUND if the
+ * bus is not there. */
+int lb_engine_bus_set_policy(lb_engine_t *e, const char *region, const char *name,
+                             const char *policy, int64_t modified_ms);
 /* Index of the first bus of region whose name is >= name (name "" gives the region's first). */
 size_t lb_engine_bus_lower_bound(const lb_engine_t *e, const char *region, const char *name);
 size_t lb_engine_bus_count(const lb_engine_t *e);

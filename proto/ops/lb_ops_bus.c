@@ -83,10 +83,27 @@ static void put_bus_details(lb_buf_t *b, const lb_bus_record_t *bus)
     put_dlq(b, bus->dlq_arn);
 }
 
+/* Describe and List add the resource policy, as a JSON text in a string (AWS's shape). */
+static void put_policy(lb_buf_t *b, const lb_bus_record_t *bus)
+{
+    if (bus->policy) lb_json_put_str(b, "Policy", bus->policy);
+}
+
+/* Puts an updated bus in memory with the policy memory has now: a policy change may have
+ * committed after this job copied the bus, and the store row kept it (update leaves it). */
+static void put_keeping_policy(lb_engine_t *engine, lb_bus_record_t *bus)
+{
+    const lb_bus_record_t *now = lb_engine_bus_find(engine, bus->region, bus->name);
+    char *policy = lb_strdup(now ? now->policy : NULL);
+    free(bus->policy);
+    bus->policy = policy;
+    lb_engine_bus_put(engine, bus);
+}
+
 static void bus_job_finish(lb_call_t *call, int rc)
 {
     bus_job_t *job = call->arg;
-    const lb_bus_record_t *bus = &job->rec;
+    lb_bus_record_t *bus = &job->rec;
     char arn[2048];
     if (rc) {
         char what[512];
@@ -106,7 +123,7 @@ static void bus_job_finish(lb_call_t *call, int rc)
         put_bus_details(b, bus);
         break;
     case BUS_UPDATE:
-        lb_engine_bus_put(job->engine, bus);
+        put_keeping_policy(job->engine, bus);
         lb_buf_puts(b, "{\"Arn\":");
         lb_buf_json_string(b, arn, strlen(arn));
         lb_json_put_str(b, "Name", bus->name);
@@ -117,7 +134,7 @@ static void bus_job_finish(lb_call_t *call, int rc)
         lb_buf_puts(b, "{");
         break;
     case BUS_RETAG:
-        lb_engine_bus_put(job->engine, bus);
+        put_keeping_policy(job->engine, bus);
         lb_buf_puts(b, "{");
         break;
     }
@@ -211,9 +228,7 @@ void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t
         goto out;
     }
     if (strncmp(name, "aws.", 4) == 0 && !source) {
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "Event bus name must not start with 'aws.' unless it is a partner event "
-                      "source name.");
+        lb_call_error(call, LB_AWS_VALIDATION, "EventBus name starting with 'aws.' is not valid.");
         goto out;
     }
     if (strchr(name, '/') && !source) {
@@ -263,6 +278,7 @@ void lb_op_describe_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call
     lb_buf_json_string(b, bus->name, strlen(bus->name));
     lb_json_put_str(b, "Arn", arn);
     put_bus_details(b, bus);
+    put_policy(b, bus);
     lb_json_put_time(b, "CreationTime", bus->created_ms);
     lb_json_put_time(b, "LastModifiedTime", bus->modified_ms);
     lb_buf_puts(b, "}");
@@ -355,6 +371,7 @@ void lb_op_list_event_buses(lb_engine_t *engine, const lb_json_t *req, lb_call_t
         lb_buf_json_string(b, bus->name, strlen(bus->name));
         lb_json_put_str(b, "Arn", arn);
         put_bus_details(b, bus);
+        put_policy(b, bus);
         lb_json_put_time(b, "CreationTime", bus->created_ms);
         lb_json_put_time(b, "LastModifiedTime", bus->modified_ms);
         lb_buf_puts(b, "}");
