@@ -13,6 +13,7 @@
 #include "lb_ops_pattern.h"
 #include "lb_ops_perm.h"
 #include "lb_ops_rule.h"
+#include "lb_ops_source.h"
 #include "lb_ops_target.h"
 
 #define TARGET_PREFIX "AWSEvents."
@@ -23,28 +24,38 @@ static const struct {
     const char *name;
     lb_op_fn fn;
 } operations[] = {
+    {"ActivateEventSource", lb_op_activate_event_source},
     {"CreateApiDestination", lb_op_create_api_destination},
     {"CreateConnection", lb_op_create_connection},
     {"CreateEventBus", lb_op_create_event_bus},
+    {"CreatePartnerEventSource", lb_op_create_partner_event_source},
+    {"DeactivateEventSource", lb_op_deactivate_event_source},
     {"DeauthorizeConnection", lb_op_deauthorize_connection},
     {"DeleteApiDestination", lb_op_delete_api_destination},
     {"DeleteConnection", lb_op_delete_connection},
     {"DeleteEventBus", lb_op_delete_event_bus},
+    {"DeletePartnerEventSource", lb_op_delete_partner_event_source},
     {"DeleteRule", lb_op_delete_rule},
     {"DescribeApiDestination", lb_op_describe_api_destination},
     {"DescribeConnection", lb_op_describe_connection},
     {"DescribeEventBus", lb_op_describe_event_bus},
+    {"DescribeEventSource", lb_op_describe_event_source},
+    {"DescribePartnerEventSource", lb_op_describe_partner_event_source},
     {"DescribeRule", lb_op_describe_rule},
     {"DisableRule", lb_op_disable_rule},
     {"EnableRule", lb_op_enable_rule},
     {"ListApiDestinations", lb_op_list_api_destinations},
     {"ListConnections", lb_op_list_connections},
     {"ListEventBuses", lb_op_list_event_buses},
+    {"ListEventSources", lb_op_list_event_sources},
+    {"ListPartnerEventSourceAccounts", lb_op_list_partner_event_source_accounts},
+    {"ListPartnerEventSources", lb_op_list_partner_event_sources},
     {"ListRuleNamesByTarget", lb_op_list_rule_names_by_target},
     {"ListRules", lb_op_list_rules},
     {"ListTagsForResource", lb_op_list_tags_for_resource},
     {"ListTargetsByRule", lb_op_list_targets_by_rule},
     {"PutEvents", lb_op_put_events},
+    {"PutPartnerEvents", lb_op_put_partner_events},
     {"PutPermission", lb_op_put_permission},
     {"PutRule", lb_op_put_rule},
     {"PutTargets", lb_op_put_targets},

@@ -9,6 +9,7 @@
 struct lb_engine {
     lb_rules_t *rules;
     lb_connections_t *connections;
+    lb_docs_t *docs;
     lb_delivery_hook_fn delivery_hook;
     void *delivery_hook_ctx;
     lb_bus_record_t *buses;
@@ -20,6 +21,7 @@ int lb_engine_new(lb_engine_t **out)
     lb_engine_t *e = lb_xcalloc(1, sizeof *e);
     lb_rules_new(&e->rules);
     lb_connections_new(&e->connections);
+    lb_docs_new(&e->docs);
     *out = e;
     return 0;
 }
@@ -33,6 +35,7 @@ void lb_engine_free(lb_engine_t **ep)
     free(e->buses);
     lb_rules_free(&e->rules);
     lb_connections_free(&e->connections);
+    lb_docs_free(&e->docs);
     free(e);
     *ep = NULL;
 }
@@ -144,7 +147,16 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
     if (rc) return rc;
     rc = lb_connections_load(e->connections, s, &more);
     *count += more;
+    if (rc) return rc;
+    more = 0;
+    rc = lb_docs_load(e->docs, s, &more);
+    *count += more;
     return rc;
+}
+
+lb_docs_t *lb_engine_docs(lb_engine_t *e)
+{
+    return e->docs;
 }
 
 lb_connections_t *lb_engine_connections(lb_engine_t *e)

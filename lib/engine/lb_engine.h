@@ -9,6 +9,7 @@
 
 #include "lb_connections.h"
 #include "lb_delivery.h"
+#include "lb_docs.h"
 #include "lb_rules.h"
 #include "lb_store.h"
 
@@ -39,6 +40,8 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped);
 lb_rules_t *lb_engine_rules(lb_engine_t *e);
 /* Connections and API destinations. */
 lb_connections_t *lb_engine_connections(lb_engine_t *e);
+/* Partner event sources and global endpoints. */
+lb_docs_t *lb_engine_docs(lb_engine_t *e);
 
 /* Who receives deliveries once their event is committed: the daemon's dispatcher. The hook takes
  * ownership of every delivery in ds (the array itself stays the caller's). hits lists every

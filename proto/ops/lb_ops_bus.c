@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_ops_source.h"
 #include "lb_validate.h"
 
 void lb_bus_arn(const lb_call_t *call, const char *name, char *out, size_t outlen)
@@ -38,6 +39,7 @@ typedef struct {
     lb_engine_t *engine;
     bus_change_t change;
     lb_bus_record_t rec;
+    int drop_source; /* BUS_DELETE: also forget the source its partner deleted */
 } bus_job_t;
 
 static void bus_job_free(void *arg)
@@ -53,8 +55,14 @@ static int bus_job_txn(lb_store_t *store, void *arg)
     switch (job->change) {
     case BUS_CREATE:
         return lb_store_bus_insert(store, &job->rec);
-    case BUS_DELETE:
-        return lb_store_bus_delete(store, job->rec.region, job->rec.name);
+    case BUS_DELETE: {
+        int rc = lb_store_bus_delete(store, job->rec.region, job->rec.name);
+        if (rc == 0 && job->drop_source) {
+            rc = lb_docs_store_delete(store, LB_DOC_EVENT_SOURCE, job->rec.region, job->rec.name);
+            if (rc == LB_ENOTFOUND) rc = 0;
+        }
+        return rc;
+    }
     case BUS_RETAG:
     case BUS_UPDATE: {
         int rc = lb_store_bus_update(store, &job->rec);
@@ -131,6 +139,9 @@ static void bus_job_finish(lb_call_t *call, int rc)
         break;
     case BUS_DELETE:
         lb_engine_bus_remove(job->engine, bus->region, bus->name);
+        if (job->drop_source)
+            lb_docs_remove(lb_engine_docs(job->engine), LB_DOC_EVENT_SOURCE, bus->region,
+                           bus->name);
         lb_buf_puts(b, "{");
         break;
     case BUS_RETAG:
@@ -147,6 +158,7 @@ static void defer_bus_job(lb_engine_t *engine, lb_call_t *call, bus_change_t cha
     bus_job_t *job = lb_xcalloc(1, sizeof *job);
     job->engine = engine;
     job->change = change;
+    job->drop_source = change == BUS_DELETE && lb_source_gone_with_bus(engine, call, rec->name);
     job->rec = *rec; /* takes ownership of the strings */
     memset(rec, 0, sizeof *rec);
     lb_call_defer(call, bus_job_txn, bus_job_finish, job, bus_job_free);
@@ -201,12 +213,15 @@ static int read_bus_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *
 void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name, *source;
-    size_t name_len;
+    size_t name_len, source_len;
     lb_verrs_t v = {0};
     lb_bus_record_t rec = {0};
     if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
-        lb_get_string(req, "EventSourceName", &source, call))
+        lb_get_string_n(req, "EventSourceName", &source, &source_len, call))
         return;
+    if (source && (lb_utf8_length(source) > 256 || !lb_source_name_ok(source, source_len)))
+        lb_verr_add_n(&v, source, source_len, "eventSourceName",
+                      "Member must satisfy regular expression pattern: " LB_SOURCE_NAME_PATTERN);
     if (!name) {
         lb_verr_add(&v, NULL, "name", "Member must not be null");
     } else {
@@ -235,6 +250,17 @@ void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t
         lb_call_error(call, LB_AWS_VALIDATION,
                       "Event bus name must not contain '/' unless it is a partner event source "
                       "name.");
+        goto out;
+    }
+    /* A partner bus is named after its source, which must have been offered to this account. */
+    if (source && strcmp(name, source) != 0) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "The name of a partner event bus must be the name of its event source, %s.",
+                      source);
+        goto out;
+    }
+    if (source && !lb_source_for_customer(engine, call, source)) {
+        lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event source %s does not exist.", source);
         goto out;
     }
     if (lb_read_tags(req, "Tags", &rec.tags_json, call)) goto out;
