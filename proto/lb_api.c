@@ -9,6 +9,7 @@
 #include "lb_admin.h"
 #include "lb_ops_bus.h"
 #include "lb_ops_conn.h"
+#include "lb_ops_endpoint.h"
 #include "lb_ops_events.h"
 #include "lb_ops_pattern.h"
 #include "lb_ops_perm.h"
@@ -27,17 +28,20 @@ static const struct {
     {"ActivateEventSource", lb_op_activate_event_source},
     {"CreateApiDestination", lb_op_create_api_destination},
     {"CreateConnection", lb_op_create_connection},
+    {"CreateEndpoint", lb_op_create_endpoint},
     {"CreateEventBus", lb_op_create_event_bus},
     {"CreatePartnerEventSource", lb_op_create_partner_event_source},
     {"DeactivateEventSource", lb_op_deactivate_event_source},
     {"DeauthorizeConnection", lb_op_deauthorize_connection},
     {"DeleteApiDestination", lb_op_delete_api_destination},
     {"DeleteConnection", lb_op_delete_connection},
+    {"DeleteEndpoint", lb_op_delete_endpoint},
     {"DeleteEventBus", lb_op_delete_event_bus},
     {"DeletePartnerEventSource", lb_op_delete_partner_event_source},
     {"DeleteRule", lb_op_delete_rule},
     {"DescribeApiDestination", lb_op_describe_api_destination},
     {"DescribeConnection", lb_op_describe_connection},
+    {"DescribeEndpoint", lb_op_describe_endpoint},
     {"DescribeEventBus", lb_op_describe_event_bus},
     {"DescribeEventSource", lb_op_describe_event_source},
     {"DescribePartnerEventSource", lb_op_describe_partner_event_source},
@@ -46,6 +50,7 @@ static const struct {
     {"EnableRule", lb_op_enable_rule},
     {"ListApiDestinations", lb_op_list_api_destinations},
     {"ListConnections", lb_op_list_connections},
+    {"ListEndpoints", lb_op_list_endpoints},
     {"ListEventBuses", lb_op_list_event_buses},
     {"ListEventSources", lb_op_list_event_sources},
     {"ListPartnerEventSourceAccounts", lb_op_list_partner_event_source_accounts},
@@ -66,6 +71,7 @@ static const struct {
     {"UntagResource", lb_op_untag_resource},
     {"UpdateApiDestination", lb_op_update_api_destination},
     {"UpdateConnection", lb_op_update_connection},
+    {"UpdateEndpoint", lb_op_update_endpoint},
     {"UpdateEventBus", lb_op_update_event_bus},
 };
 
@@ -241,6 +247,7 @@ static const struct {
     {"ListDeadLetters", lb_admin_list_dead_letters},
     {"ListEvents", lb_admin_list_events},
     {"RedriveDeadLetters", lb_admin_redrive_dead_letters},
+    {"SetEndpointHealth", lb_admin_set_endpoint_health},
 };
 
 void lb_api_handle_admin(lb_api_t *api, lb_call_t *call, const char *name, const lb_json_t *req)

@@ -7,6 +7,7 @@
 
 #include "lb_ingest.h"
 #include "lb_ops_bus.h"
+#include "lb_ops_endpoint.h"
 #include "lb_ops_source.h"
 #include "lb_validate.h"
 
@@ -119,11 +120,44 @@ static int entry_time(const lb_json_t *t, int64_t *ms)
     return -1;
 }
 
+/* The bus an entry reaches through a global endpoint: the endpoint's bus in the region its route
+ * chose. An entry may name that bus (by name or ARN, of either Region) or none. */
+static const lb_bus_record_t *route_bus(lb_engine_t *engine, lb_call_t *call,
+                                        const lb_endpoint_route_t *route, const char *named)
+{
+    if (named && strcmp(named, route->bus) != 0) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Event bus %s is not the event bus of this endpoint, %s.", named, route->bus);
+        return NULL;
+    }
+    /* A Region's default bus may not have been touched yet: resolve it in that Region. */
+    char saved[sizeof call->region];
+    memcpy(saved, call->region, sizeof saved);
+    snprintf(call->region, sizeof call->region, "%s", route->region);
+    const lb_bus_record_t *bus = lb_bus_resolve(engine, call, route->bus);
+    memcpy(call->region, saved, sizeof saved);
+    return bus;
+}
+
+/* Event replication: a copy of the entry for the endpoint's secondary Region, through the same
+ * ingest road (its own id: every stored event's id is unique). A secondary bus that does not exist
+ * takes nothing, as AWS's asynchronous replication would fail without failing the PutEvents. */
+static int replicate(lb_engine_t *engine, const lb_endpoint_route_t *route,
+                     const lb_ingest_ctx_t *primary, const lb_entry_t *in, put_events_job_t *job)
+{
+    lb_ingest_ctx_t ctx = *primary;
+    ctx.region = route->replica_region;
+    if (!lb_engine_bus_find(engine, ctx.region, route->bus)) return 0;
+    char id[37];
+    return lb_ingest_entry(engine, &ctx, route->bus, in, job->batch, id);
+}
+
 /* Validates one entry and, if good, sends it down the ingest road into job->batch. Whole-request
  * errors (wrong JSON types, unknown bus) are set on the call and return -1; per-entry problems are
  * recorded in e. */
 static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *entry,
-                         put_events_job_t *job, entry_result_t *e, int64_t *size)
+                         const lb_endpoint_route_t *route, put_events_job_t *job, entry_result_t *e,
+                         int64_t *size)
 {
     const char *source, *detail_type, *detail_text, *bus_name, *trace;
     size_t source_len, detail_type_len, detail_len, bus_name_len;
@@ -162,7 +196,8 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
         }
         lb_buf_free(&v.text);
     }
-    const lb_bus_record_t *bus = lb_bus_resolve(engine, call, name);
+    const lb_bus_record_t *bus =
+        route ? route_bus(engine, call, route, name) : lb_bus_resolve(engine, call, name);
     if (!bus) return -1;
 
     if (!source || !source_len) {
@@ -218,11 +253,12 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
     lb_json_each(r, resources) res[n_res++] = r->str;
     in.resources = res;
     in.n_resources = n_res;
-    lb_ingest_ctx_t ctx = {.region = call->region,
+    lb_ingest_ctx_t ctx = {.region = route ? route->region : call->region,
                            .account = call->account_id,
                            .now_ms = call->now_ms,
                            .origin = {.kind = LB_ORIGIN_API}};
     int rc = lb_ingest_entry(engine, &ctx, bus->name, &in, job->batch, e->id);
+    if (rc == 0 && route && route->replica_region[0]) rc = replicate(engine, route, &ctx, &in, job);
     free(res);
     if (rc == LB_INGEST_EMALFORMED) {
         entry_fail(e, "MalformedDetail", "Detail is malformed.");
@@ -236,7 +272,11 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
 void lb_op_put_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const lb_json_t *entries;
-    if (lb_get_array(req, "Entries", &entries, call)) return;
+    const char *endpoint_id;
+    lb_endpoint_route_t route;
+    if (lb_get_array(req, "Entries", &entries, call) ||
+        lb_get_string(req, "EndpointId", &endpoint_id, call))
+        return;
     int n = entries ? (int)entries->n_children : 0;
     if (!entries || n < 1 || n > MAX_ENTRIES) {
         lb_verrs_t v = {0};
@@ -253,13 +293,15 @@ void lb_op_put_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call
         lb_verr_emit(&v, call);
         return;
     }
+    if (endpoint_id && lb_endpoint_route(engine, call, endpoint_id, &route)) return;
     put_events_job_t *job = lb_xcalloc(1, sizeof *job);
     job->engine = engine;
     job->batch = lb_ingest_batch_new();
     int64_t size = 0;
     lb_json_each(entry, entries)
     {
-        if (prepare_entry(engine, call, entry, job, &job->entries[job->n++], &size)) {
+        if (prepare_entry(engine, call, entry, endpoint_id ? &route : NULL, job,
+                          &job->entries[job->n++], &size)) {
             put_events_job_free(job);
             return;
         }
