@@ -228,6 +228,20 @@ class Endpoints(DaemonTestCase):
         ev = self.events_in("us-east-1")[0]
         self.assertEqual((ev["id"], ev["detail"]), (r["Entries"][0]["EventId"], {"via": "sigv4a"}))
 
+    def test_aws_cli_put_events_with_endpoint_id(self):
+        """Debian's AWS CLI signs with SigV4a through python3-awscrt as well."""
+        c = self.events_client
+        c.create_endpoint(**config("ep-cli"))
+        eid = c.describe_endpoint(Name="ep-cli")["EndpointId"]
+        rc, out, err = self.daemon.aws(
+            "put-events", "--endpoint-id", eid, "--entries",
+            json.dumps([{"Source": "cli", "DetailType": "t", "Detail": "{\"cli\":1}",
+                         "EventBusName": "orders"}]))
+        if rc and "botocore[crt]" in err:
+            self.skipTest("the AWS CLI has no awscrt to sign SigV4a with: " + err.strip())
+        self.assertEqual((rc, out["FailedEntryCount"]), (0, 0), err)
+        self.assertEqual(self.events_in("us-east-1")[0]["id"], out["Entries"][0]["EventId"])
+
     def test_durable(self):
         c = self.events_client
         c.create_endpoint(**config("ep-durable"))
