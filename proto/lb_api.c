@@ -9,9 +9,12 @@
 #include "lb_admin.h"
 #include "lb_ops_bus.h"
 #include "lb_ops_conn.h"
+#include "lb_ops_endpoint.h"
 #include "lb_ops_events.h"
 #include "lb_ops_pattern.h"
+#include "lb_ops_perm.h"
 #include "lb_ops_rule.h"
+#include "lb_ops_source.h"
 #include "lb_ops_target.h"
 
 #define TARGET_PREFIX "AWSEvents."
@@ -22,36 +25,53 @@ static const struct {
     const char *name;
     lb_op_fn fn;
 } operations[] = {
+    {"ActivateEventSource", lb_op_activate_event_source},
     {"CreateApiDestination", lb_op_create_api_destination},
     {"CreateConnection", lb_op_create_connection},
+    {"CreateEndpoint", lb_op_create_endpoint},
     {"CreateEventBus", lb_op_create_event_bus},
+    {"CreatePartnerEventSource", lb_op_create_partner_event_source},
+    {"DeactivateEventSource", lb_op_deactivate_event_source},
     {"DeauthorizeConnection", lb_op_deauthorize_connection},
     {"DeleteApiDestination", lb_op_delete_api_destination},
     {"DeleteConnection", lb_op_delete_connection},
+    {"DeleteEndpoint", lb_op_delete_endpoint},
     {"DeleteEventBus", lb_op_delete_event_bus},
+    {"DeletePartnerEventSource", lb_op_delete_partner_event_source},
     {"DeleteRule", lb_op_delete_rule},
     {"DescribeApiDestination", lb_op_describe_api_destination},
     {"DescribeConnection", lb_op_describe_connection},
+    {"DescribeEndpoint", lb_op_describe_endpoint},
     {"DescribeEventBus", lb_op_describe_event_bus},
+    {"DescribeEventSource", lb_op_describe_event_source},
+    {"DescribePartnerEventSource", lb_op_describe_partner_event_source},
     {"DescribeRule", lb_op_describe_rule},
     {"DisableRule", lb_op_disable_rule},
     {"EnableRule", lb_op_enable_rule},
     {"ListApiDestinations", lb_op_list_api_destinations},
     {"ListConnections", lb_op_list_connections},
+    {"ListEndpoints", lb_op_list_endpoints},
     {"ListEventBuses", lb_op_list_event_buses},
+    {"ListEventSources", lb_op_list_event_sources},
+    {"ListPartnerEventSourceAccounts", lb_op_list_partner_event_source_accounts},
+    {"ListPartnerEventSources", lb_op_list_partner_event_sources},
     {"ListRuleNamesByTarget", lb_op_list_rule_names_by_target},
     {"ListRules", lb_op_list_rules},
     {"ListTagsForResource", lb_op_list_tags_for_resource},
     {"ListTargetsByRule", lb_op_list_targets_by_rule},
     {"PutEvents", lb_op_put_events},
+    {"PutPartnerEvents", lb_op_put_partner_events},
+    {"PutPermission", lb_op_put_permission},
     {"PutRule", lb_op_put_rule},
     {"PutTargets", lb_op_put_targets},
+    {"RemovePermission", lb_op_remove_permission},
     {"RemoveTargets", lb_op_remove_targets},
     {"TagResource", lb_op_tag_resource},
     {"TestEventPattern", lb_op_test_event_pattern},
     {"UntagResource", lb_op_untag_resource},
     {"UpdateApiDestination", lb_op_update_api_destination},
     {"UpdateConnection", lb_op_update_connection},
+    {"UpdateEndpoint", lb_op_update_endpoint},
     {"UpdateEventBus", lb_op_update_event_bus},
 };
 
@@ -227,6 +247,7 @@ static const struct {
     {"ListDeadLetters", lb_admin_list_dead_letters},
     {"ListEvents", lb_admin_list_events},
     {"RedriveDeadLetters", lb_admin_redrive_dead_letters},
+    {"SetEndpointHealth", lb_admin_set_endpoint_health},
 };
 
 void lb_api_handle_admin(lb_api_t *api, lb_call_t *call, const char *name, const lb_json_t *req)

@@ -21,6 +21,8 @@ static const struct {
     [LB_AWS_INTERNAL] = {"InternalException", 500},
     [LB_AWS_UNSUPPORTED_MEDIA] = {"UnsupportedMediaTypeException", 415},
     [LB_AWS_NOT_IMPLEMENTED] = {"NotImplementedException", 501},
+    [LB_AWS_POLICY_LENGTH_EXCEEDED] = {"PolicyLengthExceededException", 400},
+    [LB_AWS_INVALID_STATE] = {"InvalidStateException", 400},
     [LB_AWS_NOT_FOUND] = {"NotFoundException", 404},
     [LB_AWS_METHOD_NOT_ALLOWED] = {"MethodNotAllowedException", 405},
     [LB_AWS_BAD_REQUEST] = {"BadRequestException", 400},

@@ -23,6 +23,8 @@ typedef enum {
     LB_AWS_INTERNAL,
     LB_AWS_UNSUPPORTED_MEDIA,
     LB_AWS_NOT_IMPLEMENTED,
+    LB_AWS_POLICY_LENGTH_EXCEEDED,
+    LB_AWS_INVALID_STATE,
     /* Answered by the daemon itself, outside any operation: unknown endpoints, wrong methods and
      * HTTP-level failures. Same table, so every error body in the daemon has one shape. */
     LB_AWS_NOT_FOUND,

@@ -227,6 +227,9 @@ static void handle_request(lb_http_request_t *req, void *ctx)
         handle_admin_get(s, req, "ListDeadLetters");
     } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 && post) {
         handle_admin_post(s, req, "RedriveDeadLetters");
+    } else if (strcmp(path, "/_localbridge/endpoints/health") == 0 && post) {
+        /* Stands in for a global endpoint's Route 53 health check. */
+        handle_admin_post(s, req, "SetEndpointHealth");
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");

@@ -9,6 +9,7 @@
 struct lb_engine {
     lb_rules_t *rules;
     lb_connections_t *connections;
+    lb_docs_t *docs;
     lb_delivery_hook_fn delivery_hook;
     void *delivery_hook_ctx;
     lb_bus_record_t *buses;
@@ -20,6 +21,7 @@ int lb_engine_new(lb_engine_t **out)
     lb_engine_t *e = lb_xcalloc(1, sizeof *e);
     lb_rules_new(&e->rules);
     lb_connections_new(&e->connections);
+    lb_docs_new(&e->docs);
     *out = e;
     return 0;
 }
@@ -33,6 +35,7 @@ void lb_engine_free(lb_engine_t **ep)
     free(e->buses);
     lb_rules_free(&e->rules);
     lb_connections_free(&e->connections);
+    lb_docs_free(&e->docs);
     free(e);
     *ep = NULL;
 }
@@ -72,6 +75,7 @@ static void bus_copy(lb_bus_record_t *dst, const lb_bus_record_t *src)
     dst->kms_key = lb_strdup(src->kms_key);
     dst->dlq_arn = lb_strdup(src->dlq_arn);
     dst->tags_json = lb_strdup(src->tags_json);
+    dst->policy = lb_strdup(src->policy);
     dst->created_ms = src->created_ms;
     dst->modified_ms = src->modified_ms;
 }
@@ -107,6 +111,17 @@ int lb_engine_bus_remove(lb_engine_t *e, const char *region, const char *name)
     return 0;
 }
 
+int lb_engine_bus_set_policy(lb_engine_t *e, const char *region, const char *name,
+                             const char *policy, int64_t modified_ms)
+{
+    size_t i = lb_engine_bus_lower_bound(e, region, name);
+    if (i >= e->n_buses || bus_cmp(&e->buses[i], region, name) != 0) return LB_ENOTFOUND;
+    free(e->buses[i].policy);
+    e->buses[i].policy = lb_strdup(policy);
+    e->buses[i].modified_ms = modified_ms;
+    return 0;
+}
+
 size_t lb_engine_bus_count(const lb_engine_t *e)
 {
     return e->n_buses;
@@ -132,7 +147,16 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
     if (rc) return rc;
     rc = lb_connections_load(e->connections, s, &more);
     *count += more;
+    if (rc) return rc;
+    more = 0;
+    rc = lb_docs_load(e->docs, s, &more);
+    *count += more;
     return rc;
+}
+
+lb_docs_t *lb_engine_docs(lb_engine_t *e)
+{
+    return e->docs;
 }
 
 lb_connections_t *lb_engine_connections(lb_engine_t *e)

@@ -9,6 +9,7 @@
 
 #include "lb_connections.h"
 #include "lb_delivery.h"
+#include "lb_docs.h"
 #include "lb_rules.h"
 #include "lb_store.h"
 
@@ -23,6 +24,10 @@ const lb_bus_record_t *lb_engine_bus_find(const lb_engine_t *e, const char *regi
 /* Inserts or replaces (deep copy). */
 int lb_engine_bus_put(lb_engine_t *e, const lb_bus_record_t *bus);
 int lb_engine_bus_remove(lb_engine_t *e, const char *region, const char *name);
+/* Replaces a bus's resource policy (NULL: none) and its modification time; LB_ENOTFOUND if the
+ * bus is not there. */
+int lb_engine_bus_set_policy(lb_engine_t *e, const char *region, const char *name,
+                             const char *policy, int64_t modified_ms);
 /* Index of the first bus of region whose name is >= name (name "" gives the region's first). */
 size_t lb_engine_bus_lower_bound(const lb_engine_t *e, const char *region, const char *name);
 size_t lb_engine_bus_count(const lb_engine_t *e);
@@ -35,6 +40,8 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped);
 lb_rules_t *lb_engine_rules(lb_engine_t *e);
 /* Connections and API destinations. */
 lb_connections_t *lb_engine_connections(lb_engine_t *e);
+/* Partner event sources and global endpoints. */
+lb_docs_t *lb_engine_docs(lb_engine_t *e);
 
 /* Who receives deliveries once their event is committed: the daemon's dispatcher. The hook takes
  * ownership of every delivery in ds (the array itself stays the caller's). hits lists every

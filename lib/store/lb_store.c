@@ -74,6 +74,12 @@ static const char *const migrations[] = {
     "ALTER TABLE deliveries ADD COLUMN dlq_arn TEXT;"
     "ALTER TABLE deliveries ADD COLUMN age_base_ms INTEGER;"
     "UPDATE deliveries SET age_base_ms = ingested_ms;",
+    /* 3 -> 4: each bus's resource policy (PutPermission), and documents: partner event sources
+     * and global endpoints, each one JSON definition keyed by (kind, region, name). */
+    "ALTER TABLE buses ADD COLUMN policy TEXT;"
+    "CREATE TABLE documents ("
+    "  kind TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    "  PRIMARY KEY (kind, region, name));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -86,6 +92,7 @@ void lb_bus_record_clear(lb_bus_record_t *b)
     free(b->kms_key);
     free(b->dlq_arn);
     free(b->tags_json);
+    free(b->policy);
     memset(b, 0, sizeof *b);
 }
 
@@ -452,7 +459,7 @@ int lb_store_bus_insert(lb_store_t *s, const lb_bus_record_t *b)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO buses (region, name, description, kms_key, dlq_arn, tags,"
-                           " created_ms, modified_ms) VALUES (?,?,?,?,?,?,?,?)",
+                           " created_ms, modified_ms, policy) VALUES (?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
     bind_text_or_null(st, 1, b->region);
@@ -463,7 +470,45 @@ int lb_store_bus_insert(lb_store_t *s, const lb_bus_record_t *b)
     bind_text_or_null(st, 6, b->tags_json);
     sqlite3_bind_int64(st, 7, b->created_ms);
     sqlite3_bind_int64(st, 8, b->modified_ms);
+    bind_text_or_null(st, 9, b->policy);
     return step_done(st);
+}
+
+int lb_store_bus_set_policy(lb_store_t *s, const char *region, const char *name, const char *policy,
+                            int64_t modified_ms)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE buses SET policy = ?, modified_ms = ? WHERE region = ? AND"
+                           " name = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    bind_text_or_null(st, 1, policy);
+    sqlite3_bind_int64(st, 2, modified_ms);
+    bind_text_or_null(st, 3, region);
+    bind_text_or_null(st, 4, name);
+    int rc = step_done(st);
+    if (rc == 0 && sqlite3_changes(s->db) == 0) return LB_ENOTFOUND;
+    return rc;
+}
+
+int lb_store_bus_get_policy(lb_store_t *s, const char *region, const char *name, char **policy)
+{
+    sqlite3_stmt *st;
+    *policy = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT policy FROM buses WHERE region = ? AND name = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    bind_text_or_null(st, 1, region);
+    bind_text_or_null(st, 2, name);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        *policy = t ? lb_strdup((const char *)t) : NULL;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return 0;
+    return rc == SQLITE_DONE ? LB_ENOTFOUND : LB_ESTORE;
 }
 
 int lb_store_bus_update(lb_store_t *s, const lb_bus_record_t *b)
@@ -510,7 +555,7 @@ int lb_store_buses_each(lb_store_t *s, lb_store_bus_cb cb, void *ctx)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT region, name, description, kms_key, dlq_arn, tags, created_ms,"
-                           " modified_ms FROM buses ORDER BY region, name",
+                           " modified_ms, policy FROM buses ORDER BY region, name",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
     int rc, ret = 0;
@@ -524,6 +569,7 @@ int lb_store_buses_each(lb_store_t *s, lb_store_bus_cb cb, void *ctx)
             .tags_json = col_dup(st, 5),
             .created_ms = sqlite3_column_int64(st, 6),
             .modified_ms = sqlite3_column_int64(st, 7),
+            .policy = col_dup(st, 8),
         };
         ret = cb(&b, ctx);
         lb_bus_record_clear(&b);

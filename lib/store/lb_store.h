@@ -31,6 +31,7 @@ typedef struct {
     char *kms_key;     /* may be NULL */
     char *dlq_arn;     /* may be NULL */
     char *tags_json;   /* JSON array of {"Key","Value"}; may be NULL */
+    char *policy;      /* the resource policy (PutPermission) as JSON text; may be NULL */
     int64_t created_ms;
     int64_t modified_ms;
 } lb_bus_record_t;
@@ -102,6 +103,12 @@ int lb_store_savepoint_rollback(lb_store_t *s);
 int lb_store_bus_insert(lb_store_t *s, const lb_bus_record_t *bus);
 int lb_store_bus_update(lb_store_t *s, const lb_bus_record_t *bus);
 int lb_store_bus_delete(lb_store_t *s, const char *region, const char *name);
+/* A bus's resource policy: update leaves it alone, so a policy change and an UpdateEventBus
+ * committed in either order both keep their part. set: LB_ENOTFOUND if the bus has no row; get:
+ * *policy malloc'd (NULL: none), LB_ENOTFOUND if the bus has no row. */
+int lb_store_bus_set_policy(lb_store_t *s, const char *region, const char *name, const char *policy,
+                            int64_t modified_ms);
+int lb_store_bus_get_policy(lb_store_t *s, const char *region, const char *name, char **policy);
 typedef int (*lb_store_bus_cb)(const lb_bus_record_t *bus, void *ctx);
 /* Calls cb for every bus in (region, name) order; a non-zero return from cb stops the walk and
  * is returned. */

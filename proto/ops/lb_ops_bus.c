@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_ops_source.h"
 #include "lb_validate.h"
 
 void lb_bus_arn(const lb_call_t *call, const char *name, char *out, size_t outlen)
@@ -38,6 +39,7 @@ typedef struct {
     lb_engine_t *engine;
     bus_change_t change;
     lb_bus_record_t rec;
+    int drop_source; /* BUS_DELETE: also forget the source its partner deleted */
 } bus_job_t;
 
 static void bus_job_free(void *arg)
@@ -53,8 +55,14 @@ static int bus_job_txn(lb_store_t *store, void *arg)
     switch (job->change) {
     case BUS_CREATE:
         return lb_store_bus_insert(store, &job->rec);
-    case BUS_DELETE:
-        return lb_store_bus_delete(store, job->rec.region, job->rec.name);
+    case BUS_DELETE: {
+        int rc = lb_store_bus_delete(store, job->rec.region, job->rec.name);
+        if (rc == 0 && job->drop_source) {
+            rc = lb_docs_store_delete(store, LB_DOC_EVENT_SOURCE, job->rec.region, job->rec.name);
+            if (rc == LB_ENOTFOUND) rc = 0;
+        }
+        return rc;
+    }
     case BUS_RETAG:
     case BUS_UPDATE: {
         int rc = lb_store_bus_update(store, &job->rec);
@@ -83,10 +91,27 @@ static void put_bus_details(lb_buf_t *b, const lb_bus_record_t *bus)
     put_dlq(b, bus->dlq_arn);
 }
 
+/* Describe and List add the resource policy, as a JSON text in a string (AWS's shape). */
+static void put_policy(lb_buf_t *b, const lb_bus_record_t *bus)
+{
+    if (bus->policy) lb_json_put_str(b, "Policy", bus->policy);
+}
+
+/* Puts an updated bus in memory with the policy memory has now: a policy change may have
+ * committed after this job copied the bus, and the store row kept it (update leaves it). */
+static void put_keeping_policy(lb_engine_t *engine, lb_bus_record_t *bus)
+{
+    const lb_bus_record_t *now = lb_engine_bus_find(engine, bus->region, bus->name);
+    char *policy = lb_strdup(now ? now->policy : NULL);
+    free(bus->policy);
+    bus->policy = policy;
+    lb_engine_bus_put(engine, bus);
+}
+
 static void bus_job_finish(lb_call_t *call, int rc)
 {
     bus_job_t *job = call->arg;
-    const lb_bus_record_t *bus = &job->rec;
+    lb_bus_record_t *bus = &job->rec;
     char arn[2048];
     if (rc) {
         char what[512];
@@ -106,7 +131,7 @@ static void bus_job_finish(lb_call_t *call, int rc)
         put_bus_details(b, bus);
         break;
     case BUS_UPDATE:
-        lb_engine_bus_put(job->engine, bus);
+        put_keeping_policy(job->engine, bus);
         lb_buf_puts(b, "{\"Arn\":");
         lb_buf_json_string(b, arn, strlen(arn));
         lb_json_put_str(b, "Name", bus->name);
@@ -114,10 +139,13 @@ static void bus_job_finish(lb_call_t *call, int rc)
         break;
     case BUS_DELETE:
         lb_engine_bus_remove(job->engine, bus->region, bus->name);
+        if (job->drop_source)
+            lb_docs_remove(lb_engine_docs(job->engine), LB_DOC_EVENT_SOURCE, bus->region,
+                           bus->name);
         lb_buf_puts(b, "{");
         break;
     case BUS_RETAG:
-        lb_engine_bus_put(job->engine, bus);
+        put_keeping_policy(job->engine, bus);
         lb_buf_puts(b, "{");
         break;
     }
@@ -130,6 +158,7 @@ static void defer_bus_job(lb_engine_t *engine, lb_call_t *call, bus_change_t cha
     bus_job_t *job = lb_xcalloc(1, sizeof *job);
     job->engine = engine;
     job->change = change;
+    job->drop_source = change == BUS_DELETE && lb_source_gone_with_bus(engine, call, rec->name);
     job->rec = *rec; /* takes ownership of the strings */
     memset(rec, 0, sizeof *rec);
     lb_call_defer(call, bus_job_txn, bus_job_finish, job, bus_job_free);
@@ -184,12 +213,15 @@ static int read_bus_settings(const lb_json_t *req, lb_call_t *call, lb_verrs_t *
 void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const char *name, *source;
-    size_t name_len;
+    size_t name_len, source_len;
     lb_verrs_t v = {0};
     lb_bus_record_t rec = {0};
     if (lb_get_string_n(req, "Name", &name, &name_len, call) ||
-        lb_get_string(req, "EventSourceName", &source, call))
+        lb_get_string_n(req, "EventSourceName", &source, &source_len, call))
         return;
+    if (source && (lb_utf8_length(source) > 256 || !lb_source_name_ok(source, source_len)))
+        lb_verr_add_n(&v, source, source_len, "eventSourceName",
+                      "Member must satisfy regular expression pattern: " LB_SOURCE_NAME_PATTERN);
     if (!name) {
         lb_verr_add(&v, NULL, "name", "Member must not be null");
     } else {
@@ -211,15 +243,24 @@ void lb_op_create_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t
         goto out;
     }
     if (strncmp(name, "aws.", 4) == 0 && !source) {
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "Event bus name must not start with 'aws.' unless it is a partner event "
-                      "source name.");
+        lb_call_error(call, LB_AWS_VALIDATION, "EventBus name starting with 'aws.' is not valid.");
         goto out;
     }
     if (strchr(name, '/') && !source) {
         lb_call_error(call, LB_AWS_VALIDATION,
                       "Event bus name must not contain '/' unless it is a partner event source "
                       "name.");
+        goto out;
+    }
+    /* A partner bus is named after its source, which must have been offered to this account. */
+    if (source && strcmp(name, source) != 0) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "The name of a partner event bus must be the name of its event source, %s.",
+                      source);
+        goto out;
+    }
+    if (source && !lb_source_for_customer(engine, call, source)) {
+        lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event source %s does not exist.", source);
         goto out;
     }
     if (lb_read_tags(req, "Tags", &rec.tags_json, call)) goto out;
@@ -263,6 +304,7 @@ void lb_op_describe_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call
     lb_buf_json_string(b, bus->name, strlen(bus->name));
     lb_json_put_str(b, "Arn", arn);
     put_bus_details(b, bus);
+    put_policy(b, bus);
     lb_json_put_time(b, "CreationTime", bus->created_ms);
     lb_json_put_time(b, "LastModifiedTime", bus->modified_ms);
     lb_buf_puts(b, "}");
@@ -355,6 +397,7 @@ void lb_op_list_event_buses(lb_engine_t *engine, const lb_json_t *req, lb_call_t
         lb_buf_json_string(b, bus->name, strlen(bus->name));
         lb_json_put_str(b, "Arn", arn);
         put_bus_details(b, bus);
+        put_policy(b, bus);
         lb_json_put_time(b, "CreationTime", bus->created_ms);
         lb_json_put_time(b, "LastModifiedTime", bus->modified_ms);
         lb_buf_puts(b, "}");
