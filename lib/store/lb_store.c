@@ -74,6 +74,12 @@ static const char *const migrations[] = {
     "ALTER TABLE deliveries ADD COLUMN dlq_arn TEXT;"
     "ALTER TABLE deliveries ADD COLUMN age_base_ms INTEGER;"
     "UPDATE deliveries SET age_base_ms = ingested_ms;",
+    /* 3 -> 4: scheduled rules. schedule_since_ms: when the rule got its ScheduleExpression (a
+     * rate counts from there); last_fired_ms: the last scheduled minute it fired, written in the
+     * firing's own transaction so a restart never fires a minute twice. */
+    "ALTER TABLE rules ADD COLUMN schedule_since_ms INTEGER;"
+    "ALTER TABLE rules ADD COLUMN last_fired_ms INTEGER;"
+    "UPDATE rules SET schedule_since_ms = created_ms;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
