@@ -312,8 +312,11 @@ static void on_rule(void *ctx, const lb_rule_t *r, int removed)
     int64_t now = now_ms(s), next;
     int wanted = !removed && r->sched && lb_rule_enabled(r);
     int64_t last = e && e->last_fired_ms > r->last_fired_ms ? e->last_fired_ms : r->last_fired_ms;
-    /* At start-up the current minute may still fire; a rule put while running starts from now. */
+    /* At start-up the current minute may still fire; a firing due that the timer has not run
+     * yet stays due (an EnableRule or TagResource at the boundary must not skip it); otherwise a
+     * rule put while running starts from now. */
     int64_t from = s->loading ? lb_minute_floor(now) - 1 : now;
+    if (!s->loading && e && e->next_ms <= now) from = e->next_ms - 1;
     if (last > from) from = last;
     /* Nor does a rule fire a minute from before it got its schedule. */
     if (r->schedule_since_ms > from) from = r->schedule_since_ms;

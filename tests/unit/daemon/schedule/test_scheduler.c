@@ -281,6 +281,32 @@ START_TEST(follows_rule_changes)
 }
 END_TEST
 
+START_TEST(a_due_firing_survives_a_rule_update_at_the_boundary)
+{
+    fixture_open();
+    int64_t boundary = boundary_in(300);
+    store_rule("tick", "cron(* * * * ? *)", NULL, boundary - 1000, 1);
+    fixture_start();
+    /* The boundary passes and, before the timer runs, the rule is put again unchanged (a
+     * TagResource, an EnableRule): its due firing must still happen. */
+    offset_ms += 310;
+    put_rule("tick", NULL, "cron(* * * * ? *)", NULL, boundary - 1000);
+    ck_assert_int_eq(lb_scheduler_next_ms(fx.sched), boundary);
+    /* (The rule put here has no targets: the stored event tells.) */
+    int64_t deadline = lb_now_ms() + 3000;
+    while (count_events() < 1 && lb_now_ms() < deadline)
+        uv_run(&fx.loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(count_events(), 1);
+    ck_assert_int_eq(lb_scheduler_next_ms(fx.sched), boundary + LB_MINUTE_MS);
+    /* A new expression, though, starts from when it was set. */
+    put_rule("tick", NULL, "rate(1 minute)", NULL, test_now(NULL));
+    ck_assert_int_eq(lb_scheduler_next_ms(fx.sched), boundary + LB_MINUTE_MS);
+    put_rule("tick", NULL, "cron(0 12 * * ? *)", NULL, test_now(NULL));
+    ck_assert_int_gt(lb_scheduler_next_ms(fx.sched), boundary + LB_MINUTE_MS);
+    fixture_close();
+}
+END_TEST
+
 static void set_last_fired(const char *name, int64_t ms)
 {
     ck_assert_int_eq(lb_store_rule_fired(fx.store, "us-east-1", "default", name, ms), 0);
@@ -345,6 +371,7 @@ int main(void)
     tcase_add_test(tc, follows_rule_changes);
     tcase_add_test(tc, restart_fires_the_current_minute_once_and_backfills_nothing);
     tcase_add_test(tc, a_recorded_minute_is_not_fired_again);
+    tcase_add_test(tc, a_due_firing_survives_a_rule_update_at_the_boundary);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
