@@ -256,6 +256,11 @@ START_TEST(test_fired_minutes_are_recorded_once)
     ck_assert_int_eq(got->created_ms, 42);
     ck_assert_int_eq(got->schedule_since_ms, 600000);
     ck_assert_int_eq(got->last_fired_ms, 720000);
+    /* No bus row: that region's default bus was only ever in memory (the daemon persists only
+     * its configured region's). It comes back with its rule, or the schedule could not fire
+     * after a restart. */
+    ck_assert_ptr_nonnull(lb_engine_bus_find(e, "us-east-1", "default"));
+    ck_assert_ptr_null(lb_engine_bus_find(e, "eu-west-1", "default"));
     lb_engine_free(&e);
     lb_rule_clear(&rule);
     lb_store_close(&s);
