@@ -43,6 +43,7 @@ static void hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit_t *h
     (void)hits;
     (void)nh;
     sink_t *s = ctx;
+    if (!n) return; /* ds may be NULL then */
     s->ds = lb_xrealloc(s->ds, (s->n + n + 1) * sizeof *s->ds);
     memcpy(s->ds + s->n, ds, n * sizeof *ds);
     s->n += n;
