@@ -244,6 +244,7 @@ static const struct {
     const char *name;
     lb_admin_op_fn fn;
 } admin_json_operations[] = {
+    {"FireScheduledRule", lb_admin_fire_scheduled_rule},
     {"ListDeadLetters", lb_admin_list_dead_letters},
     {"ListEvents", lb_admin_list_events},
     {"RedriveDeadLetters", lb_admin_redrive_dead_letters},

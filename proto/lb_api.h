@@ -29,10 +29,10 @@ int lb_api_region_from_auth(const char *authorization, char *out, size_t outlen)
 
 /* ---- LocalBridge admin operations on lb_json requests (proto/admin/lb_admin.h) ---- */
 
-/* Handles admin operation name (ListEvents, ListDeadLetters, RedriveDeadLetters) with a request
- * object the daemon built (from a GET's query string). The call's context must be set. On return
- * the response is complete, or the daemon must run call->read on its reader thread or call->txn
- * on its writer, then call lb_call_complete(). */
+/* Handles admin operation name (ListEvents, ListDeadLetters, RedriveDeadLetters,
+ * FireScheduledRule) with a request object the daemon built (from a GET's query string). The
+ * call's context must be set. On return the response is complete, or the daemon must run
+ * call->read on its reader thread or call->txn on its writer, then call lb_call_complete(). */
 void lb_api_handle_admin(lb_api_t *api, lb_call_t *call, const char *name, const lb_json_t *req);
 /* The same with a POST's JSON body (empty means {}): invalid JSON is a SerializationException. */
 void lb_api_handle_admin_body(lb_api_t *api, lb_call_t *call, const char *name, const char *body,

@@ -18,6 +18,7 @@
 #include "lb_notify.h"
 #include "lb_pidlock.h"
 #include "lb_reader.h"
+#include "lb_scheduler.h"
 #include "lb_store.h"
 #include "lb_writer.h"
 
@@ -34,6 +35,7 @@ struct lb_server {
     lb_api_t *api;
     lb_http_server_t *http;
     lb_dispatch_t *dispatch;
+    lb_scheduler_t *scheduler; /* fires scheduled rules */
     lb_metrics_t *metrics;
     lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
     uv_timer_t drain_timer;
@@ -230,6 +232,8 @@ static void handle_request(lb_http_request_t *req, void *ctx)
     } else if (strcmp(path, "/_localbridge/endpoints/health") == 0 && post) {
         /* Stands in for a global endpoint's Route 53 health check. */
         handle_admin_post(s, req, "SetEndpointHealth");
+    } else if (strcmp(path, "/_localbridge/schedules/fire") == 0 && post) {
+        handle_admin_post(s, req, "FireScheduledRule");
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");
@@ -408,6 +412,15 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     lb_engine_set_delivery_hook(s->engine, lb_dispatch_hook, s->dispatch);
+    lb_scheduler_env_t senv = {
+        .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};
+    if ((rc = lb_scheduler_start(&senv, &s->scheduler))) {
+        *err = format_error("cannot start the scheduler: %s", uv_strerror(rc));
+        lb_dispatch_stop(s->dispatch);
+        lb_writer_stop(s->writer);
+        s->writer = NULL;
+        goto fail;
+    }
     lb_http_limits_t limits = http_limits(cfg);
     if ((rc = lb_http_server_start(loop, cfg->listen.host, cfg->listen.port, &limits,
                                    handle_request, s, &s->log, &s->http))) {
@@ -415,6 +428,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         snprintf(where, sizeof where, "%s%s%s:%u", cfg->listen.ipv6 ? "[" : "", cfg->listen.host,
                  cfg->listen.ipv6 ? "]" : "", cfg->listen.port);
         *err = format_error("cannot listen on %s: %s", where, uv_strerror(rc));
+        lb_scheduler_stop(s->scheduler);
         lb_dispatch_stop(s->dispatch);
         lb_writer_stop(s->writer);
         s->writer = NULL;
@@ -455,6 +469,7 @@ static void drain_check(uv_timer_t *t)
     lb_dirwatch_stop(&s->dirwatch);
     lb_writer_stop(s->writer);
     s->writer = NULL;
+    lb_scheduler_free(&s->scheduler); /* after the writer completed its last firings */
     lb_dispatch_free(&s->dispatch);
     lb_http_server_close(s->http);
     s->http = NULL;
@@ -470,6 +485,7 @@ void lb_server_shutdown(lb_server_t *s)
                  LB_LOG_UINT("in_flight", lb_http_server_in_flight(s->http)),
                  LB_LOG_UINT("pending_writes", lb_writer_pending(s->writer)));
     lb_http_server_drain(s->http);
+    lb_scheduler_stop(s->scheduler);
     /* Sends under way are abandoned: their deliveries stay pending and go out after restart. */
     lb_dispatch_stop(s->dispatch);
     uv_timer_init(s->loop, &s->drain_timer);
@@ -504,6 +520,7 @@ void lb_server_free(lb_server_t **sp)
     lb_server_t *s = *sp;
     if (!s) return;
     lb_dirwatch_stop(&s->dirwatch);
+    lb_scheduler_free(&s->scheduler);
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);

@@ -145,6 +145,18 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
     size_t *count = skipped ? skipped : &ignored, more = 0;
     rc = lb_rules_load(e->rules, s, count);
     if (rc) return rc;
+    /* Every region has a default bus: one made in memory on demand (first touched in a region
+     * that was never configured) comes back with the rules it holds, so they keep matching and
+     * their schedules keep firing after a restart. */
+    for (size_t i = 0; i < lb_rules_count(e->rules); i++) {
+        const lb_rule_t *r = lb_rules_at(e->rules, i);
+        if (strcmp(r->bus, "default") || lb_engine_bus_find(e, r->region, "default")) continue;
+        lb_bus_record_t rec = {.region = r->region,
+                               .name = "default",
+                               .created_ms = r->created_ms,
+                               .modified_ms = r->created_ms};
+        lb_engine_bus_put(e, &rec);
+    }
     rc = lb_connections_load(e->connections, s, &more);
     *count += more;
     if (rc) return rc;

@@ -20,6 +20,8 @@ struct lb_rules {
     size_t n, cap;
     lb_rule_t **by_uid; /* uid -> rule; uids are never reused */
     size_t n_uid;
+    lb_rules_hook_fn hook;
+    void *hook_ctx;
     bus_index_t *buses;
     size_t n_buses;
 };
@@ -57,6 +59,7 @@ void lb_rule_clear(lb_rule_t *rule)
     free(rule->managed_by);
     free(rule->tags_json);
     lb_pattern_free(&rule->pattern);
+    lb_schedule_free(&rule->sched);
     for (size_t i = 0; i < rule->n_targets; i++)
         lb_target_clear(&rule->targets[i]);
     free(rule->targets);
@@ -103,7 +106,8 @@ int lb_rule_init(lb_rule_t *rule, const char *region, const char *bus, const cha
     rule->role_arn = lb_strdup(role_arn);
     rule->managed_by = lb_strdup(managed_by);
     rule->tags_json = lb_strdup(tags_json);
-    rule->created_ms = created_ms;
+    rule->created_ms = rule->schedule_since_ms = created_ms;
+    if (schedule) lb_schedule_parse(schedule, strlen(schedule), &rule->sched, NULL);
     return 0;
 }
 
@@ -247,6 +251,12 @@ static void unindex_rule(lb_rules_t *r, lb_rule_t *rule)
     r->by_uid[rule->uid] = NULL;
 }
 
+void lb_rules_set_hook(lb_rules_t *r, lb_rules_hook_fn fn, void *ctx)
+{
+    r->hook = fn;
+    r->hook_ctx = ctx;
+}
+
 int lb_rules_put(lb_rules_t *r, lb_rule_t *rule)
 {
     size_t i = lb_rules_lower_bound(r, rule->region, rule->bus, rule->name);
@@ -271,6 +281,7 @@ int lb_rules_put(lb_rules_t *r, lb_rule_t *rule)
     r->by_uid = lb_xrealloc(r->by_uid, r->n_uid * sizeof *r->by_uid);
     r->by_uid[slot->uid] = slot;
     index_rule(r, slot);
+    if (r->hook) r->hook(r->hook_ctx, slot, 0);
     return 0;
 }
 
@@ -279,6 +290,7 @@ int lb_rules_remove(lb_rules_t *r, const char *region, const char *bus, const ch
     size_t i = lb_rules_lower_bound(r, region, bus, name);
     if (i >= r->n || key_cmp(r->rules[i], region, bus, name) != 0) return LB_ENOTFOUND;
     lb_rule_t *rule = r->rules[i];
+    if (r->hook) r->hook(r->hook_ctx, rule, 1);
     unindex_rule(r, rule);
     lb_rule_clear(rule);
     free(rule);
@@ -356,15 +368,17 @@ int lb_store_rule_put(lb_store_t *s, const lb_rule_t *rule)
     sqlite3_stmt *st;
     int rc = LB_ESTORE;
     if (sqlite3_prepare_v2(lb_store_db(s),
-                           "INSERT INTO rules (region, bus, name, json, created_ms) VALUES"
-                           " (?,?,?,?,?) ON CONFLICT (region, bus, name) DO UPDATE SET"
-                           " json = excluded.json",
+                           "INSERT INTO rules (region, bus, name, json, created_ms,"
+                           " schedule_since_ms) VALUES (?,?,?,?,?,?) ON CONFLICT (region, bus,"
+                           " name) DO UPDATE SET json = excluded.json, schedule_since_ms ="
+                           " excluded.schedule_since_ms",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, rule->region, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, rule->bus, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, rule->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, rule->created_ms);
+        sqlite3_bind_int64(st, 6, rule->schedule_since_ms);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : LB_ESTORE;
         sqlite3_finalize(st);
     }
@@ -393,6 +407,35 @@ int lb_store_rule_delete(lb_store_t *s, const char *region, const char *bus, con
                     name);
     if (rc == 0 && sqlite3_changes(lb_store_db(s)) == 0) return LB_ENOTFOUND;
     return rc;
+}
+
+int lb_store_rule_fired(lb_store_t *s, const char *region, const char *bus, const char *name,
+                        int64_t fire_ms)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "UPDATE rules SET last_fired_ms = ?4 WHERE region = ?1 AND bus = ?2"
+                           " AND name = ?3 AND (last_fired_ms IS NULL OR last_fired_ms < ?4)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bus, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, fire_ms);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : LB_ESTORE;
+    sqlite3_finalize(st);
+    if (rc || sqlite3_changes(lb_store_db(s)) == 1) return rc;
+    /* Nothing changed: the minute was recorded already, or the rule went meanwhile. */
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT 1 FROM rules WHERE region = ? AND bus = ? AND name = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bus, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? LB_ECONFLICT : step == SQLITE_DONE ? LB_ENOTFOUND : LB_ESTORE;
 }
 
 int lb_store_targets_replace(lb_store_t *s, const lb_rule_t *rule, const lb_target_t *targets,
@@ -448,7 +491,9 @@ int lb_rules_load(lb_rules_t *r, lb_store_t *s, size_t *skipped)
 {
     sqlite3_stmt *st;
     *skipped = 0;
-    if (sqlite3_prepare_v2(lb_store_db(s), "SELECT region, bus, name, json, created_ms FROM rules",
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "SELECT region, bus, name, json, created_ms, schedule_since_ms,"
+                           " last_fired_ms FROM rules",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
     int rc;
@@ -472,6 +517,9 @@ int lb_rules_load(lb_rules_t *r, lb_store_t *s, size_t *skipped)
             continue;
         }
         lb_json_doc_free(&doc);
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+            rule.schedule_since_ms = sqlite3_column_int64(st, 5);
+        rule.last_fired_ms = sqlite3_column_int64(st, 6);
         lb_rules_put(r, &rule);
     }
     sqlite3_finalize(st);

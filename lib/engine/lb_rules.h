@@ -10,6 +10,7 @@
 
 #include "lb_connections.h"
 #include "lb_pattern.h"
+#include "lb_schedule.h"
 #include "lb_store.h"
 #include "lb_transform.h"
 
@@ -39,6 +40,10 @@ typedef struct {
     char *description, *role_arn, *managed_by, *tags_json;
     int64_t created_ms;
     lb_pattern_t *pattern; /* compiled event_pattern */
+    /* compiled schedule, or NULL (none, or a stored one this build no longer accepts) */
+    lb_schedule_t *sched;
+    int64_t schedule_since_ms; /* when the rule got its schedule: a rate counts from here */
+    int64_t last_fired_ms;     /* the last scheduled minute fired (as loaded), 0 if none */
     lb_target_t *targets;
     size_t n_targets;
     /* A PutTargets/RemoveTargets is committing; a second one meanwhile would be computed from
@@ -51,8 +56,11 @@ typedef struct lb_rules lb_rules_t;
 int lb_rules_new(lb_rules_t **out);
 void lb_rules_free(lb_rules_t **r);
 
-/* Builds a rule from its definition (copying strings, compiling the pattern). A pattern that
- * does not compile gives -EINVAL and *errmsg (AWS's InvalidEventPatternException message). */
+/* Builds a rule from its definition (copying strings, compiling the pattern and the schedule). A
+ * pattern that does not compile gives -EINVAL and *errmsg (AWS's InvalidEventPatternException
+ * message). A schedule is validated by the caller (lb_schedule_parse); one that does not parse
+ * leaves rule->sched NULL: the rule is kept and never fires. schedule_since_ms starts at
+ * created_ms. */
 int lb_rule_init(lb_rule_t *rule, const char *region, const char *bus, const char *name,
                  const char *event_pattern, const char *schedule, const char *state,
                  const char *description, const char *role_arn, const char *managed_by,
@@ -64,6 +72,11 @@ int lb_rule_enabled(const lb_rule_t *rule);
  * input: -EINVAL and *errmsg as AWS words it. */
 int lb_target_init(lb_target_t *t, const char *target_json, char **errmsg);
 void lb_target_clear(lb_target_t *t);
+
+/* Told of every rule put (created or replaced) or removed, after the store committed it: how the
+ * daemon's scheduler follows scheduled rules. removed: the rule is about to be freed. */
+typedef void (*lb_rules_hook_fn)(void *ctx, const lb_rule_t *rule, int removed);
+void lb_rules_set_hook(lb_rules_t *r, lb_rules_hook_fn fn, void *ctx);
 
 /* Registry. put takes ownership of *rule's contents (targets included) and replaces a rule of
  * the same key, keeping nothing of it. */
@@ -96,6 +109,11 @@ void lb_rule_arn(const char *region, const char *account, const char *bus, const
 /* Store. The rule's own row holds its definition; targets are rows of their own. */
 int lb_store_rule_put(lb_store_t *s, const lb_rule_t *rule);
 int lb_store_rule_delete(lb_store_t *s, const char *region, const char *bus, const char *name);
+/* Records that the rule fired its scheduled minute fire_ms, in the firing's own transaction.
+ * LB_ECONFLICT if that minute (or a later one) is recorded already, LB_ENOTFOUND if the rule is
+ * gone: the caller rolls the firing back, so no minute is ever fired twice. */
+int lb_store_rule_fired(lb_store_t *s, const char *region, const char *bus, const char *name,
+                        int64_t fire_ms);
 int lb_store_targets_replace(lb_store_t *s, const lb_rule_t *rule, const lb_target_t *targets,
                              size_t n);
 /* Loads every rule with its targets; definitions that no longer compile are skipped and counted

@@ -305,6 +305,26 @@ int lb_ingest_entry(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus,
     return rc;
 }
 
+int lb_ingest_schedule(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const lb_rule_t *rule,
+                       int64_t fire_ms, lb_ingest_batch_t *b, char id_out[37])
+{
+    char arn[2048];
+    lb_rule_arn(rule->region, ctx->account, rule->bus, rule->name, arn, sizeof arn);
+    const char *resources[] = {arn};
+    const char *only[] = {rule->name};
+    lb_entry_t entry = {.source = "aws.events",
+                        .detail_type = "Scheduled Event",
+                        .detail = "{}",
+                        .detail_len = 2,
+                        .resources = resources,
+                        .n_resources = 1,
+                        .time_ms = fire_ms};
+    lb_ingest_ctx_t c = *ctx;
+    c.region = rule->region;
+    c.origin = (lb_origin_t){.kind = LB_ORIGIN_SCHEDULE, .rule_names = only, .n_rule_names = 1};
+    return lb_ingest_entry(e, &c, rule->bus, &entry, b, id_out);
+}
+
 /* An event-bus target's body: its source, detail-type, detail, resources and time make a new
  * event on this bus (a new id, this account and region). */
 static int rebuild_forwarded(const lb_ingest_ctx_t *ctx, const char *text, building_t *ev,

@@ -84,6 +84,13 @@ int lb_ingest_entry(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus,
 int lb_ingest_envelope(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus,
                        const char *envelope, size_t len, lb_ingest_batch_t *b, char id_out[37]);
 
+/* A scheduled rule's firing: the event AWS sends (version "0", a new id, detail-type "Scheduled
+ * Event", source "aws.events", ctx's account, the rule's region, time fire_ms, resources [the
+ * rule's ARN], detail {}) on the rule's bus, reaching that rule alone (ctx->origin and
+ * ctx->region are not used). Returns as lb_ingest_entry. */
+int lb_ingest_schedule(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const lb_rule_t *rule,
+                       int64_t fire_ms, lb_ingest_batch_t *b, char id_out[37]);
+
 /* Events added so far. */
 size_t lb_ingest_batch_events(const lb_ingest_batch_t *b);
 /* Writes the whole batch (writer thread, inside the caller's transaction). */

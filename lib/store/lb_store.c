@@ -80,6 +80,12 @@ static const char *const migrations[] = {
     "CREATE TABLE documents ("
     "  kind TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
     "  PRIMARY KEY (kind, region, name));",
+    /* 4 -> 5: scheduled rules. schedule_since_ms: when the rule got its ScheduleExpression (a
+     * rate counts from there); last_fired_ms: the last scheduled minute it fired, written in the
+     * firing's own transaction so a restart never fires a minute twice. */
+    "ALTER TABLE rules ADD COLUMN schedule_since_ms INTEGER;"
+    "ALTER TABLE rules ADD COLUMN last_fired_ms INTEGER;"
+    "UPDATE rules SET schedule_since_ms = created_ms;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

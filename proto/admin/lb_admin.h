@@ -1,8 +1,9 @@
 /* LocalBridge's own admin operations, beside the AWS API: list stored events, list dead letters,
- * redrive dead letters. They validate like AWS operations (ValidationException with what was
- * wrong and what is allowed), answer through the same error table, and never touch the store on
- * the caller's thread: listings defer their reads (lb_call_defer_read, run on the daemon's reader
- * thread), a redrive defers its write (lb_call_defer, run on the writer).
+ * redrive dead letters, fire a scheduled rule now. They validate like AWS operations
+ * (ValidationException with what was wrong and what is allowed), answer through the same error
+ * table, and never touch the store on the caller's thread: listings defer their reads
+ * (lb_call_defer_read, run on the daemon's reader thread), a redrive defers its write
+ * (lb_call_defer, run on the writer).
  *
  * Requests are JSON objects. The daemon builds one from a GET's query string (bus ->
  * EventBusName, rule -> RuleName, region -> Region, limit -> Limit, next_token -> NextToken; every
@@ -16,6 +17,11 @@
  *       "NextToken"?: "..."}  most recently dead first.
  * RedriveDeadLetters {Ids?: [Id, ...] (integers from 1), EventBusName?, RuleName?, Region?}
  *   -> {"Redriven": n}  Ids absent: every dead letter the filters select.
+ *
+ * FireScheduledRule {Name, EventBusName?, Region?}
+ *   -> {"EventId": "...", "Time": "...:00Z"}  the rule's firing, now: the very event a scheduled
+ *      firing sends (its time the current minute), to that rule's targets alone. The rule must
+ *      have a ScheduleExpression and be enabled. An extra firing: the schedule is unchanged.
  *
  * Paging: a page ends at Limit items or once it holds LB_ADMIN_PAGE_BYTES of JSON, whichever
  * comes first (always at least one item), so no listing holds more than about that much memory
@@ -37,5 +43,6 @@
 void lb_admin_list_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 void lb_admin_list_dead_letters(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 void lb_admin_redrive_dead_letters(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_admin_fire_scheduled_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
 #endif

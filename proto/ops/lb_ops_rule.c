@@ -1,12 +1,12 @@
 #include "lb_ops_rule.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lb_ops_bus.h"
 #include "lb_pattern.h"
+#include "lb_schedule.h"
 
 #define RULE_NAME_PATTERN "[\\.\\-_A-Za-z0-9]+"
 
@@ -60,41 +60,13 @@ lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const lb_json_t *req, const char 
     return rule;
 }
 
-/* rate(N unit) or cron(6 fields), as AWS accepts them. */
+/* rate(N unit) or cron(6 fields), as AWS accepts them (lb_schedule has the grammar). */
 static int schedule_valid(const char *s)
 {
-    size_t n = strlen(s);
-    if (n < 7 || s[n - 1] != ')') return 0;
-    if (strncmp(s, "rate(", 5) == 0) {
-        char unit[16];
-        long value;
-        int used = 0;
-        if (sscanf(s + 5, "%ld %15[a-z])%n", &value, unit, &used) != 2 || s[5 + used] != '\0')
-            return 0;
-        if (value < 1) return 0;
-        const char *singular[] = {"minute", "hour", "day"};
-        for (int i = 0; i < 3; i++) {
-            size_t ul = strlen(singular[i]);
-            if (strncmp(unit, singular[i], ul) != 0) continue;
-            if (unit[ul] == '\0') return value == 1;
-            if (strcmp(unit + ul, "s") == 0) return value > 1;
-        }
-        return 0;
-    }
-    if (strncmp(s, "cron(", 5) == 0) {
-        int fields = 0, in_field = 0;
-        for (const char *p = s + 5; p < s + n - 1; p++) {
-            if (isspace((unsigned char)*p)) {
-                in_field = 0;
-            } else {
-                if (!in_field) fields++;
-                in_field = 1;
-                if (!isalnum((unsigned char)*p) && !strchr("*?,-/#L", *p)) return 0;
-            }
-        }
-        return fields == 6;
-    }
-    return 0;
+    lb_schedule_t *compiled;
+    if (lb_schedule_parse(s, strlen(s), &compiled, NULL)) return 0;
+    lb_schedule_free(&compiled);
+    return 1;
 }
 
 /* RULE_PUT answers with the RuleArn; RULE_REPLACE (state, tags) with an empty object. */
@@ -143,6 +115,7 @@ static void rule_job_finish(lb_call_t *call, int rc)
         job->rule.targets = old->targets;
         job->rule.n_targets = old->n_targets;
         job->rule.created_ms = old->created_ms;
+        job->rule.last_fired_ms = old->last_fired_ms;
         job->rule.targets_busy = old->targets_busy;
         old->targets = NULL;
         old->n_targets = 0;
@@ -220,6 +193,11 @@ void lb_op_put_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
         rule_job_free(job);
         return;
     }
+    /* A rate counts from when the rule got this schedule: kept while it stays the same. */
+    job->rule.schedule_since_ms =
+        existing && existing->schedule && schedule && strcmp(existing->schedule, schedule) == 0
+            ? existing->schedule_since_ms
+            : call->now_ms;
     job->engine = engine;
     job->change = RULE_PUT;
     lb_rule_arn(call->region, call->account_id, bus->name, name, job->arn, sizeof job->arn);
@@ -345,6 +323,7 @@ void lb_rule_defer_replace(lb_engine_t *engine, lb_call_t *call, const lb_rule_t
                       rule->name);
         return;
     }
+    job->rule.schedule_since_ms = rule->schedule_since_ms;
     lb_call_defer(call, rule_job_txn, rule_job_finish, job, rule_job_free);
 }
 

@@ -10,6 +10,7 @@
 #include "lb_policy.h"
 #include "lb_store.h"
 #include "lb_test.h"
+#include "lb_test_schema.h"
 #include "lb_util.h"
 
 #define BUS "arn:aws:events:us-east-1:000000000000:event-bus/b"
@@ -146,14 +147,7 @@ START_TEST(test_store_round_trip_and_migration)
     ck_assert_int_eq(lb_store_bus_insert(s, &b), 0);
     lb_store_close(&s);
     /* Take the database back to schema 3 (before policies and documents), bus row kept. */
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "ALTER TABLE buses DROP COLUMN policy; DROP TABLE documents;"
-                                  "PRAGMA user_version = 3;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 3), 0);
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     char *pol = NULL;

@@ -1,12 +1,15 @@
 /* lb_rules and lb_engine: the rule registry, per-bus matching (enabled rules only), targets with
- * compiled inputs, and the store round trip. */
+ * compiled inputs, the store round trip, scheduled rules (compiled schedule, the minute they last
+ * fired, the change hook) and the migration that added them. */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lb_test.h"
+#include "lb_test_schema.h"
 #include "lb_engine.h"
 #include "lb_rules.h"
 #include "lb_util.h"
@@ -185,6 +188,122 @@ START_TEST(test_store_round_trip)
 }
 END_TEST
 
+typedef struct {
+    int puts, removes;
+    char last[64];
+} hook_log_t;
+
+static void on_rule(void *ctx, const lb_rule_t *rule, int removed)
+{
+    hook_log_t *log = ctx;
+    *(removed ? &log->removes : &log->puts) += 1;
+    snprintf(log->last, sizeof log->last, "%s", rule->name);
+}
+
+START_TEST(test_schedule_and_hook)
+{
+    lb_rules_t *r;
+    lb_rules_new(&r);
+    hook_log_t log = {0};
+    lb_rules_set_hook(r, on_rule, &log);
+    lb_rule_t rule;
+    ck_assert_int_eq(lb_rule_init(&rule, "us-east-1", "default", "tick", NULL, "rate(5 minutes)",
+                                  NULL, NULL, NULL, NULL, NULL, 7, NULL),
+                     0);
+    ck_assert_ptr_nonnull(rule.sched);
+    ck_assert_int_eq(lb_schedule_period_ms(rule.sched), 300000);
+    ck_assert_int_eq(rule.schedule_since_ms, 7);
+    ck_assert_int_eq(lb_rules_put(r, &rule), 0);
+    ck_assert_int_eq(log.puts, 1);
+    ck_assert_str_eq(log.last, "tick");
+    /* A stored schedule this build no longer accepts keeps the rule, which never fires. */
+    ck_assert_int_eq(lb_rule_init(&rule, "us-east-1", "default", "old", NULL, "cron(0 1 * * * *)",
+                                  NULL, NULL, NULL, NULL, NULL, 7, NULL),
+                     0);
+    ck_assert_ptr_null(rule.sched);
+    ck_assert_int_eq(lb_rules_put(r, &rule), 0);
+    ck_assert_int_eq(lb_rules_remove(r, "us-east-1", "default", "tick"), 0);
+    ck_assert_int_eq(log.puts, 2);
+    ck_assert_int_eq(log.removes, 1);
+    ck_assert_str_eq(log.last, "tick");
+    lb_rules_free(&r);
+}
+END_TEST
+
+START_TEST(test_fired_minutes_are_recorded_once)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    lb_rule_t rule;
+    ck_assert_int_eq(lb_rule_init(&rule, "us-east-1", "default", "tick", NULL, "rate(1 minute)",
+                                  NULL, NULL, NULL, NULL, NULL, 42, NULL),
+                     0);
+    rule.schedule_since_ms = 600000;
+    ck_assert_int_eq(lb_store_rule_put(s, &rule), 0);
+    ck_assert_int_eq(lb_store_rule_fired(s, "us-east-1", "default", "tick", 660000), 0);
+    ck_assert_int_eq(lb_store_rule_fired(s, "us-east-1", "default", "tick", 660000), LB_ECONFLICT);
+    ck_assert_int_eq(lb_store_rule_fired(s, "us-east-1", "default", "tick", 600000), LB_ECONFLICT);
+    ck_assert_int_eq(lb_store_rule_fired(s, "us-east-1", "default", "tick", 720000), 0);
+    ck_assert_int_eq(lb_store_rule_fired(s, "us-east-1", "default", "gone", 720000), LB_ENOTFOUND);
+    /* Putting the rule again (EnableRule, a new description) keeps the minute it last fired. */
+    ck_assert_int_eq(lb_store_rule_put(s, &rule), 0);
+    lb_engine_t *e;
+    lb_engine_new(&e);
+    size_t skipped = 0;
+    ck_assert_int_eq(lb_engine_load(e, s, &skipped), 0);
+    lb_rule_t *got = lb_rules_find(lb_engine_rules(e), "us-east-1", "default", "tick");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_ptr_nonnull(got->sched);
+    ck_assert_int_eq(got->created_ms, 42);
+    ck_assert_int_eq(got->schedule_since_ms, 600000);
+    ck_assert_int_eq(got->last_fired_ms, 720000);
+    /* No bus row: that region's default bus was only ever in memory (the daemon persists only
+     * its configured region's). It comes back with its rule, or the schedule could not fire
+     * after a restart. */
+    ck_assert_ptr_nonnull(lb_engine_bus_find(e, "us-east-1", "default"));
+    ck_assert_ptr_null(lb_engine_bus_find(e, "eu-west-1", "default"));
+    lb_engine_free(&e);
+    lb_rule_clear(&rule);
+    lb_store_close(&s);
+}
+END_TEST
+
+/* A database from before scheduled rules fired (schema 3): its rules count their rates from
+ * their creation and have fired nothing. */
+START_TEST(test_migration_from_schema_3)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    lb_store_close(&s);
+    ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 3), 0);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "INSERT INTO rules VALUES ('us-east-1', 'default', 'old', "
+                     "'{\"ScheduleExpression\":\"rate(5 minutes)\",\"State\":\"ENABLED\"}', "
+                     "1234);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
+    lb_rules_t *r;
+    lb_rules_new(&r);
+    size_t skipped = 0;
+    ck_assert_int_eq(lb_rules_load(r, s, &skipped), 0);
+    ck_assert_uint_eq(skipped, 0);
+    lb_rule_t *got = lb_rules_find(r, "us-east-1", "default", "old");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_ptr_nonnull(got->sched);
+    ck_assert_int_eq(got->schedule_since_ms, 1234);
+    ck_assert_int_eq(got->last_fired_ms, 0);
+    ck_assert_int_eq(lb_store_rule_fired(s, "us-east-1", "default", "old", 1234 + 300000), 0);
+    lb_rules_free(&r);
+    lb_store_close(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rules");
@@ -195,6 +314,9 @@ int main(void)
     tcase_add_test(tc, test_target_http_parameters_compiled);
     tcase_add_test(tc, test_rule_arn);
     tcase_add_test(tc, test_store_round_trip);
+    tcase_add_test(tc, test_schedule_and_hook);
+    tcase_add_test(tc, test_fired_minutes_are_recorded_once);
+    tcase_add_test(tc, test_migration_from_schema_3);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }

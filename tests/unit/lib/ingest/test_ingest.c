@@ -336,6 +336,37 @@ START_TEST(schedule_reaches_only_its_rule)
 }
 END_TEST
 
+/* The event AWS sends for a firing, byte for byte and in AWS's key order, to that rule alone
+ * (another rule of the bus whose pattern would match it gets nothing; a custom input applies). */
+START_TEST(scheduled_event_is_exact)
+{
+    static const char *const targets[] = {"{\"Id\":\"t\",\"Arn\":\"arn:aws:sqs:us-east-1:1:q\"}",
+                                          "{\"Id\":\"c\",\"Arn\":\"arn:aws:sqs:us-east-1:1:c\","
+                                          "\"Input\":\"{\\\"custom-value\\\":1}\"}",
+                                          NULL};
+    add_rule("default", "tick", NULL, targets);
+    add_rule("default", "all", "{\"source\":[\"aws.events\"]}", targets);
+    lb_rule_t *rule = lb_rules_find(lb_engine_rules(engine), "us-east-1", "default", "tick");
+    lb_ingest_batch_t *b = lb_ingest_batch_new();
+    lb_ingest_ctx_t c = api_ctx();
+    c.region = "elsewhere"; /* the rule's region counts */
+    char id[37];
+    ck_assert_int_eq(lb_ingest_schedule(engine, &c, rule, 1715000040000, b, id), 0);
+    ck_assert_uint_eq(lb_ingest_batch_events(b), 1);
+    commit(&b);
+    ck_assert_uint_eq(sink.n, 2);
+    ck_assert_str_eq(sink.ds[0]->rule, "tick");
+    ck_assert_str_eq(sink.ds[0]->body,
+                     "{\"version\":\"0\",\"id\":\"00000000-0000-4000-8000-000000000001\","
+                     "\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\","
+                     "\"account\":\"123456789012\",\"time\":\"2024-05-06T12:54:00Z\","
+                     "\"region\":\"us-east-1\",\"resources\":[\"arn:aws:events:us-east-1:"
+                     "123456789012:rule/tick\"],\"detail\":{}}");
+    ck_assert_str_eq(sink.ds[1]->body, "{\"custom-value\":1}");
+    ck_assert_uint_eq(sink.first_hits, 1);
+}
+END_TEST
+
 START_TEST(batch_is_written_in_one_go)
 {
     lb_test_db_setup_named("ingest");
@@ -375,6 +406,7 @@ int main(void)
     tcase_add_test(tc, bus_target_keeps_content_with_a_new_id);
     tcase_add_test(tc, replay_keeps_id_and_adds_its_name);
     tcase_add_test(tc, schedule_reaches_only_its_rule);
+    tcase_add_test(tc, scheduled_event_is_exact);
     tcase_add_test(tc, batch_is_written_in_one_go);
     suite_add_tcase(s, tc);
     return lb_test_run(s);

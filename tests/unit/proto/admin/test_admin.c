@@ -1,4 +1,5 @@
-/* Unit tests for proto/admin (ListEvents, ListDeadLetters, RedriveDeadLetters): validation in
+/* Unit tests for proto/admin (ListEvents, ListDeadLetters, RedriveDeadLetters, FireScheduledRule):
+ * validation in
  * AWS's shape, paging by count and by bytes with NextToken, and deferral of store work (reads
  * through lb_call_defer_read, the redrive through lb_call_defer). Includes B4: {"Ids":[1e400]}
  * was a float-to-integer conversion out of range; every Id must be an integer from 1. */
@@ -12,6 +13,7 @@
 #include "lb_api.h"
 #include "lb_delivery.h"
 #include "lb_json.h"
+#include "lb_rules.h"
 
 static lb_engine_t *engine;
 static lb_api_t *api;
@@ -317,6 +319,84 @@ START_TEST(test_dead_letters_page_and_redrive)
 }
 END_TEST
 
+static result_t aws_call(const char *op, const char *body)
+{
+    lb_call_t call;
+    char target[128];
+    init_call(&call);
+    snprintf(target, sizeof target, "AWSEvents.%s", op);
+    lb_api_handle(api, &call, target, NULL, body, strlen(body));
+    return finish_call(&call);
+}
+
+static int keep_envelope(const lb_event_record_t *ev, void *ctx)
+{
+    snprintf(ctx, 1024, "%.*s", (int)ev->envelope_len, ev->envelope);
+    return 0;
+}
+
+static void expect_error(result_t r, const char *type, const char *message)
+{
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(lb_json_get_str(r.body, "__type"), type);
+    ck_assert_str_eq(lb_json_get_str(r.body, "message"), message);
+    ck_assert_int_eq(r.deferred_write, 0);
+    result_free(&r);
+}
+
+START_TEST(test_fire_scheduled_rule)
+{
+    lb_bus_record_t bus = {.region = "us-east-1", .name = "default"};
+    ck_assert_int_eq(lb_engine_bus_put(engine, &bus), 0);
+    const char *puts[] = {
+        "{\"Name\":\"tick\",\"ScheduleExpression\":\"cron(0 12 * * ? *)\"}",
+        "{\"Name\":\"pat\",\"EventPattern\":\"{\\\"source\\\":[\\\"a\\\"]}\"}",
+        "{\"Name\":\"off\",\"ScheduleExpression\":\"rate(5 minutes)\",\"State\":\"DISABLED\"}"};
+    for (size_t i = 0; i < 3; i++) {
+        result_t r = aws_call("PutRule", puts[i]);
+        ck_assert_int_eq(r.status, 200);
+        result_free(&r);
+    }
+    /* now is 2023-11-14T22:13:20Z: the firing is the minute's. */
+    result_t r = admin_body("FireScheduledRule", "{\"Name\":\"tick\"}");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.deferred_write, 1);
+    ck_assert_str_eq(lb_json_get_str(r.body, "Time"), "2023-11-14T22:13:00Z");
+    const char *id = lb_json_get_str(r.body, "EventId");
+    ck_assert_uint_eq(strlen(id), 36);
+    char envelope[1024] = "", want[1024];
+    ck_assert_int_eq(
+        lb_store_events_each(store, "us-east-1", "default", 10, keep_envelope, envelope), 0);
+    snprintf(want, sizeof want,
+             "{\"version\":\"0\",\"id\":\"%s\",\"detail-type\":\"Scheduled Event\","
+             "\"source\":\"aws.events\",\"account\":\"123456789012\",\"time\":"
+             "\"2023-11-14T22:13:00Z\",\"region\":\"us-east-1\",\"resources\":[\"arn:aws:"
+             "events:us-east-1:123456789012:rule/tick\"],\"detail\":{}}",
+             id);
+    ck_assert_str_eq(envelope, want);
+    result_free(&r);
+    /* An extra firing: the rule's own firing of this minute is still to come. */
+    ck_assert_int_eq(lb_store_rule_fired(store, "us-east-1", "default", "tick", 1699999980000), 0);
+
+    expect_error(admin_body("FireScheduledRule", "{\"Name\":\"pat\"}"), "ValidationException",
+                 "Rule pat has no ScheduleExpression; only a scheduled rule can be fired.");
+    expect_error(admin_body("FireScheduledRule", "{\"Name\":\"off\"}"), "ValidationException",
+                 "Rule off is DISABLED; a disabled rule does not fire. Enable it first.");
+    expect_error(admin_body("FireScheduledRule", "{\"Name\":\"nope\"}"),
+                 "ResourceNotFoundException", "Rule nope does not exist on EventBus default.");
+    expect_error(admin_body("FireScheduledRule", "{\"Name\":\"tick\",\"EventBusName\":\"x\"}"),
+                 "ResourceNotFoundException", "Event bus x does not exist.");
+    expect_validation(admin_body("FireScheduledRule", "{}"), "Member must not be null");
+    expect_validation(admin_body("FireScheduledRule", "{\"Name\":\"a b\"}"),
+                      "Member must satisfy regular expression pattern");
+    expect_validation(admin_body("FireScheduledRule", "{\"Name\":\"tick\",\"Region\":\"EU\"}"),
+                      "Region");
+    /* Another region's rules are looked up there. */
+    expect_error(admin_body("FireScheduledRule", "{\"Name\":\"tick\",\"Region\":\"eu-west-1\"}"),
+                 "ResourceNotFoundException", "Rule tick does not exist on EventBus default.");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("admin");
@@ -329,6 +409,7 @@ int main(void)
     tcase_add_test(tc, test_list_events_pages_by_bytes);
     tcase_add_test(tc, test_list_validation);
     tcase_add_test(tc, test_dead_letters_page_and_redrive);
+    tcase_add_test(tc, test_fire_scheduled_rule);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }

@@ -42,6 +42,11 @@ START_TEST(test_rule_lifecycle)
                  "Event pattern is not valid. Reason: Empty arrays are not allowed");
     expect_error("PutRule", "{\"Name\":\"r2\",\"ScheduleExpression\":\"rate(1 minutes)\"}", 400,
                  "ValidationException", "Parameter ScheduleExpression is not valid.");
+    /* Accepted before lb_schedule: six fields were enough. AWS refuses both (recorded). */
+    expect_error("PutRule", "{\"Name\":\"r2\",\"ScheduleExpression\":\"cron(0 1 * * * *)\"}", 400,
+                 "ValidationException", "Parameter ScheduleExpression is not valid.");
+    expect_error("PutRule", "{\"Name\":\"r2\",\"ScheduleExpression\":\"cron(71 8 1 * ? *)\"}", 400,
+                 "ValidationException", "Parameter ScheduleExpression is not valid.");
     ok("PutRule", "{\"Name\":\"s1\",\"ScheduleExpression\":\"rate(1 minute)\"}");
     ok("PutRule", "{\"Name\":\"s2\",\"ScheduleExpression\":\"cron(0/5 8-17 ? * MON-FRI *)\"}");
     expect_error("PutRule",
