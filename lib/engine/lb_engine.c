@@ -4,11 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_archive_store.h"
+#include "lb_replay_store.h"
 #include "lb_util.h"
 
 struct lb_engine {
     lb_rules_t *rules;
     lb_connections_t *connections;
+    lb_archives_t *archives;
+    lb_replays_t *replays;
     lb_delivery_hook_fn delivery_hook;
     void *delivery_hook_ctx;
     lb_bus_record_t *buses;
@@ -20,6 +24,8 @@ int lb_engine_new(lb_engine_t **out)
     lb_engine_t *e = lb_xcalloc(1, sizeof *e);
     lb_rules_new(&e->rules);
     lb_connections_new(&e->connections);
+    lb_archives_new(&e->archives);
+    lb_replays_new(&e->replays);
     *out = e;
     return 0;
 }
@@ -33,6 +39,8 @@ void lb_engine_free(lb_engine_t **ep)
     free(e->buses);
     lb_rules_free(&e->rules);
     lb_connections_free(&e->connections);
+    lb_archives_free(&e->archives);
+    lb_replays_free(&e->replays);
     free(e);
     *ep = NULL;
 }
@@ -132,12 +140,30 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
     if (rc) return rc;
     rc = lb_connections_load(e->connections, s, &more);
     *count += more;
+    if (rc) return rc;
+    more = 0;
+    rc = lb_archives_load(e->archives, s, &more);
+    *count += more;
+    if (rc) return rc;
+    more = 0;
+    rc = lb_replays_load(e->replays, s, &more);
+    *count += more;
     return rc;
 }
 
 lb_connections_t *lb_engine_connections(lb_engine_t *e)
 {
     return e->connections;
+}
+
+lb_archives_t *lb_engine_archives(lb_engine_t *e)
+{
+    return e->archives;
+}
+
+lb_replays_t *lb_engine_replays(lb_engine_t *e)
+{
+    return e->replays;
 }
 
 lb_rules_t *lb_engine_rules(lb_engine_t *e)
