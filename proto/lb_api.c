@@ -7,10 +7,12 @@
 #include <strings.h>
 
 #include "lb_admin.h"
+#include "lb_ops_archive.h"
 #include "lb_ops_bus.h"
 #include "lb_ops_conn.h"
 #include "lb_ops_events.h"
 #include "lb_ops_pattern.h"
+#include "lb_ops_replay.h"
 #include "lb_ops_rule.h"
 #include "lb_ops_target.h"
 
@@ -22,23 +24,30 @@ static const struct {
     const char *name;
     lb_op_fn fn;
 } operations[] = {
+    {"CancelReplay", lb_op_cancel_replay},
     {"CreateApiDestination", lb_op_create_api_destination},
+    {"CreateArchive", lb_op_create_archive},
     {"CreateConnection", lb_op_create_connection},
     {"CreateEventBus", lb_op_create_event_bus},
     {"DeauthorizeConnection", lb_op_deauthorize_connection},
     {"DeleteApiDestination", lb_op_delete_api_destination},
+    {"DeleteArchive", lb_op_delete_archive},
     {"DeleteConnection", lb_op_delete_connection},
     {"DeleteEventBus", lb_op_delete_event_bus},
     {"DeleteRule", lb_op_delete_rule},
     {"DescribeApiDestination", lb_op_describe_api_destination},
+    {"DescribeArchive", lb_op_describe_archive},
     {"DescribeConnection", lb_op_describe_connection},
     {"DescribeEventBus", lb_op_describe_event_bus},
+    {"DescribeReplay", lb_op_describe_replay},
     {"DescribeRule", lb_op_describe_rule},
     {"DisableRule", lb_op_disable_rule},
     {"EnableRule", lb_op_enable_rule},
     {"ListApiDestinations", lb_op_list_api_destinations},
+    {"ListArchives", lb_op_list_archives},
     {"ListConnections", lb_op_list_connections},
     {"ListEventBuses", lb_op_list_event_buses},
+    {"ListReplays", lb_op_list_replays},
     {"ListRuleNamesByTarget", lb_op_list_rule_names_by_target},
     {"ListRules", lb_op_list_rules},
     {"ListTagsForResource", lb_op_list_tags_for_resource},
@@ -47,10 +56,12 @@ static const struct {
     {"PutRule", lb_op_put_rule},
     {"PutTargets", lb_op_put_targets},
     {"RemoveTargets", lb_op_remove_targets},
+    {"StartReplay", lb_op_start_replay},
     {"TagResource", lb_op_tag_resource},
     {"TestEventPattern", lb_op_test_event_pattern},
     {"UntagResource", lb_op_untag_resource},
     {"UpdateApiDestination", lb_op_update_api_destination},
+    {"UpdateArchive", lb_op_update_archive},
     {"UpdateConnection", lb_op_update_connection},
     {"UpdateEventBus", lb_op_update_event_bus},
 };

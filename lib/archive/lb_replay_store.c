@@ -137,6 +137,30 @@ int lb_store_replay_update(lb_store_t *s, const char *region, const char *name,
     return rc < 0 ? rc : rc ? LB_ECONFLICT : LB_ENOTFOUND;
 }
 
+int lb_store_replay_set_state(lb_store_t *s, const char *region, const char *name,
+                              lb_replay_state_t state, const char *reason, int64_t end_ms,
+                              unsigned from_mask)
+{
+    lb_buf_t sql = {0};
+    lb_buf_puts(&sql, "UPDATE replays SET state = ?, state_reason = ?, replay_end_ms = ?"
+                      " WHERE region = ? AND name = ?");
+    state_clause(&sql, from_mask);
+    sqlite3_stmt *st = prepare(s, sql.data);
+    lb_buf_free(&sql);
+    if (st) {
+        bind_text(st, 1, lb_replay_state_name(state));
+        bind_text(st, 2, reason);
+        bind_opt_int(st, 3, end_ms, end_ms != 0);
+        bind_text(st, 4, region);
+        bind_text(st, 5, name);
+    }
+    int rc = run(st);
+    if (rc) return rc;
+    if (sqlite3_changes(lb_store_db(s))) return 0;
+    rc = replay_exists(s, region, name);
+    return rc < 0 ? rc : rc ? LB_ECONFLICT : LB_ENOTFOUND;
+}
+
 int lb_store_replays_archive_gone(lb_store_t *s, int64_t archive_id, const char *reason,
                                   int64_t now_ms)
 {

@@ -17,6 +17,12 @@ int lb_store_replay_insert(lb_store_t *s, const lb_replay_t *r);
  * the caller's transaction must not go on as if it were running), LB_ENOTFOUND if absent. */
 int lb_store_replay_update(lb_store_t *s, const char *region, const char *name,
                            const lb_replay_progress_t *p, unsigned from_mask);
+/* Sets only the state, its reason (NULL: none) and the end time (0: none), while the stored
+ * state is one of from_mask; LB_ECONFLICT / LB_ENOTFOUND as lb_store_replay_update. The position
+ * stays: only the replayer writes it. */
+int lb_store_replay_set_state(lb_store_t *s, const char *region, const char *name,
+                              lb_replay_state_t state, const char *reason, int64_t end_ms,
+                              unsigned from_mask);
 /* The archive was deleted: its pending replays end as lb_replay_end_for_archive says. */
 int lb_store_replays_archive_gone(lb_store_t *s, int64_t archive_id, const char *reason,
                                   int64_t now_ms);
