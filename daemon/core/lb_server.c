@@ -18,6 +18,8 @@
 #include "lb_notify.h"
 #include "lb_pidlock.h"
 #include "lb_reader.h"
+#include "lb_replayer.h"
+#include "lb_retention.h"
 #include "lb_store.h"
 #include "lb_writer.h"
 
@@ -34,6 +36,8 @@ struct lb_server {
     lb_api_t *api;
     lb_http_server_t *http;
     lb_dispatch_t *dispatch;
+    lb_replayer_t *replayer;   /* replays, in the background */
+    lb_retention_t *retention; /* archived events' RetentionDays */
     lb_metrics_t *metrics;
     lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
     uv_timer_t drain_timer;
@@ -203,6 +207,7 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_writer_stats(s->writer, &commits, &jobs);
     lb_metrics_render(s->metrics, &out, lb_dispatch_pending(s->dispatch),
                       lb_dispatch_inflight(s->dispatch), commits, jobs);
+    lb_metrics_render_archives(&out, s->engine);
     lb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
     lb_buf_free(&out);
 }
@@ -405,6 +410,17 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     lb_engine_set_delivery_hook(s->engine, lb_dispatch_hook, s->dispatch);
+    lb_replayer_env_t renv = {.loop = loop,
+                              .config = config,
+                              .engine = s->engine,
+                              .writer = s->writer,
+                              .reader = s->reader,
+                              .dispatch = s->dispatch,
+                              .log = &s->log};
+    lb_replayer_start(&renv, &s->replayer);
+    lb_retention_env_t tenv = {
+        .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};
+    lb_retention_start(&tenv, &s->retention);
     lb_http_limits_t limits = http_limits(cfg);
     if ((rc = lb_http_server_start(loop, cfg->listen.host, cfg->listen.port, &limits,
                                    handle_request, s, &s->log, &s->http))) {
@@ -412,6 +428,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         snprintf(where, sizeof where, "%s%s%s:%u", cfg->listen.ipv6 ? "[" : "", cfg->listen.host,
                  cfg->listen.ipv6 ? "]" : "", cfg->listen.port);
         *err = format_error("cannot listen on %s: %s", where, uv_strerror(rc));
+        lb_replayer_stop(s->replayer);
+        lb_retention_stop(s->retention);
         lb_dispatch_stop(s->dispatch);
         lb_writer_stop(s->writer);
         s->writer = NULL;
@@ -452,6 +470,8 @@ static void drain_check(uv_timer_t *t)
     lb_dirwatch_stop(&s->dirwatch);
     lb_writer_stop(s->writer);
     s->writer = NULL;
+    lb_replayer_free(&s->replayer);
+    lb_retention_free(&s->retention);
     lb_dispatch_free(&s->dispatch);
     lb_http_server_close(s->http);
     s->http = NULL;
@@ -467,6 +487,9 @@ void lb_server_shutdown(lb_server_t *s)
                  LB_LOG_UINT("in_flight", lb_http_server_in_flight(s->http)),
                  LB_LOG_UINT("pending_writes", lb_writer_pending(s->writer)));
     lb_http_server_drain(s->http);
+    /* No new replay step or sweep step; those in flight finish with the writer's queue. */
+    lb_replayer_stop(s->replayer);
+    lb_retention_stop(s->retention);
     /* Sends under way are abandoned: their deliveries stay pending and go out after restart. */
     lb_dispatch_stop(s->dispatch);
     uv_timer_init(s->loop, &s->drain_timer);
@@ -501,6 +524,8 @@ void lb_server_free(lb_server_t **sp)
     lb_server_t *s = *sp;
     if (!s) return;
     lb_dirwatch_stop(&s->dirwatch);
+    lb_replayer_free(&s->replayer);
+    lb_retention_free(&s->retention);
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);
