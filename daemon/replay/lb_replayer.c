@@ -292,7 +292,7 @@ static void read_done(void *data, int rc)
     if (job->count_only) {
         rp->p.total = job->total; /* made durable with the first batch */
         read_job_free(job);
-        schedule(r, 0);
+        schedule(r, settings(r)->replay_interval_ms); /* the pause comes before every batch */
         return;
     }
     r->busy = 1;

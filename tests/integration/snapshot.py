@@ -40,10 +40,9 @@ def normalize(value, names, region="us-east-1"):
     <partition> and <region>, each name in `names` ({name: "<placeholder>"}) replaced, EventPattern
     parsed (LocalStack records JSON strings as JSON), ResponseMetadata dropped."""
     def text(s):
-        s = s.replace("arn:aws:", "arn:<partition>:").replace(":%s:" % region, ":<region>:")
         for name in sorted(names, key=len, reverse=True):
             s = s.replace(name, names[name])
-        return s
+        return s.replace("arn:aws:", "arn:<partition>:").replace(":%s:" % region, ":<region>:")
 
     def walk(v, key=None):
         if key in TIME_KEYS:
