@@ -259,6 +259,38 @@ START_TEST(retention_sweep_removes_expired_in_steps)
 }
 END_TEST
 
+/* A database written before archives existed (schema 3, with an event in it) is migrated in
+ * place: the event stays, archives work. */
+START_TEST(migrates_a_version_3_database)
+{
+    lb_event_record_t ev = {.id = "e1",
+                            .region = "us-east-1",
+                            .bus = "default",
+                            .ingested_ms = 5,
+                            .envelope = "{}",
+                            .envelope_len = 2};
+    ck_assert_int_eq(lb_store_event_insert(store, &ev), 0);
+    lb_store_close(&store);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "DROP TABLE archives; DROP TABLE archives_deleted;"
+                                  " DROP TABLE archive_events; DROP TABLE replays;"
+                                  " PRAGMA user_version = 3;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &store), 0);
+    ck_assert_int_eq(lb_store_schema_version(store), lb_store_latest_schema_version());
+    int64_t n;
+    ck_assert_int_eq(lb_store_event_count(store, &n), 0);
+    ck_assert_int_eq(n, 1);
+    int64_t id = stored("after-migration", 0);
+    archive_rows(id, 2, 1000);
+    ck_assert_int_eq(count_rows(id), 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("archive");
@@ -269,6 +301,7 @@ int main(void)
     tcase_add_test(tc, store_round_trip);
     tcase_add_test(tc, deleted_archive_rows_are_dropped_and_swept);
     tcase_add_test(tc, retention_sweep_removes_expired_in_steps);
+    tcase_add_test(tc, migrates_a_version_3_database);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
