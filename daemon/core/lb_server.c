@@ -240,6 +240,13 @@ static void handle_request(lb_http_request_t *req, void *ctx)
     }
 }
 
+/* The replayer's "live work first": API requests being handled right now. */
+static int live_requests(void *ctx)
+{
+    lb_server_t *s = ctx;
+    return s->http && lb_http_server_in_flight(s->http) > 0;
+}
+
 static int mkdir_p(const char *dir)
 {
     char tmp[4096];
@@ -416,7 +423,9 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                               .writer = s->writer,
                               .reader = s->reader,
                               .dispatch = s->dispatch,
-                              .log = &s->log};
+                              .log = &s->log,
+                              .live_requests = live_requests,
+                              .live_requests_ctx = s};
     lb_replayer_start(&renv, &s->replayer);
     lb_retention_env_t tenv = {
         .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};

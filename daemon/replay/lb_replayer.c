@@ -8,10 +8,8 @@
 #include "lb_ingest.h"
 #include "lb_replay_store.h"
 
-/* A step waits while the writer has more than this many jobs queued (live requests go first)
- * or while this many deliveries are due and unsent (a replayed one would queue ahead of live
- * ones that arrive next). */
-#define WRITER_BACKLOG 1
+/* A step waits while the writer has more than this many jobs queued (live requests go first). */
+#define WRITER_BACKLOG 0
 /* How long to wait before looking again when live work comes first, and after a failure. */
 #define BUSY_RETRY_MS 2
 #define FAILURE_RETRY_MS 1000
@@ -321,12 +319,14 @@ static void submit_read(lb_replayer_t *r, const lb_replay_t *rp, int count_only)
 
 /* ---- steps ---- */
 
-/* Live work first: the writer's queue short and delivery not behind. */
+/* Live work first: no live request being handled, the writer's queue empty, and no delivery
+ * due and unsent (the previous batch's deliveries on their way, so a new batch never queues
+ * ahead of live deliveries). A step then runs in the gaps of live traffic. */
 static int live_work_waiting(lb_replayer_t *r)
 {
-    size_t batch = (size_t)settings(r)->replay_batch_size;
+    if (r->env.live_requests && r->env.live_requests(r->env.live_requests_ctx)) return 1;
     return lb_writer_pending(r->env.writer) > WRITER_BACKLOG ||
-           lb_dispatch_due(r->env.dispatch, batch) >= batch;
+           lb_dispatch_due(r->env.dispatch, 1) > 0;
 }
 
 static void on_tick(uv_timer_t *t)

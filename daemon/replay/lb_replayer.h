@@ -34,6 +34,9 @@ typedef struct {
     lb_reader_t *reader;
     lb_dispatch_t *dispatch; /* how much delivery is behind */
     const lb_log_t *log;
+    /* May be NULL: 1 while live requests are being handled, so a step waits for them. */
+    int (*live_requests)(void *ctx);
+    void *live_requests_ctx;
 } lb_replayer_env_t;
 
 /* Starts, resuming the replays the store left pending (STARTING, RUNNING, CANCELLING), and
