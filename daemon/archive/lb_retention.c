@@ -10,11 +10,14 @@
 /* A step waits while more writer jobs than this are queued, looking again after RETRY_MS. */
 #define WRITER_BACKLOG 1
 #define RETRY_MS 5
+/* ...but not for ever: a step starts anyway after this long. */
+#define MAX_YIELD_MS 1000
 
 struct lb_retention {
     lb_retention_env_t env;
     uv_timer_t timer;
     int busy, stopping, timer_closed, free_requested;
+    uint64_t yielding_since; /* loop time the current wait began; 0: none */
 };
 
 typedef struct {
@@ -69,10 +72,15 @@ static void on_tick(uv_timer_t *t)
 {
     lb_retention_t *r = t->data;
     if (r->stopping || r->busy) return;
+    uint64_t now = uv_now(r->env.loop);
     if (lb_writer_pending(r->env.writer) > WRITER_BACKLOG) {
-        schedule(r, RETRY_MS);
-        return;
+        if (!r->yielding_since) r->yielding_since = now;
+        if (now - r->yielding_since < MAX_YIELD_MS) {
+            schedule(r, RETRY_MS);
+            return;
+        }
     }
+    r->yielding_since = 0;
     step_t *s = lb_xcalloc(1, sizeof *s);
     s->owner = r;
     s->now_ms = lb_now_ms();

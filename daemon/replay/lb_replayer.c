@@ -13,6 +13,9 @@
 /* How long to wait before looking again when live work comes first, and after a failure. */
 #define BUSY_RETRY_MS 2
 #define FAILURE_RETRY_MS 1000
+/* Live work first, but not for ever: under traffic that never pauses a replay still takes a
+ * batch this often. */
+#define MAX_YIELD_MS 100
 
 struct lb_replayer {
     lb_replayer_env_t env;
@@ -20,7 +23,8 @@ struct lb_replayer {
     int busy;     /* a step is in flight */
     int stopping; /* no new step */
     int timer_closed, free_requested;
-    size_t next; /* round-robin position among the registry's replays */
+    size_t next;             /* round-robin position among the registry's replays */
+    uint64_t yielding_since; /* loop time the current wait for live work began; 0: none */
 };
 
 /* Which replay a job is for: looked up again when the job comes back, since a replay may have
@@ -343,10 +347,15 @@ static void on_tick(uv_timer_t *t)
         submit_read(r, rp, 1);
         return;
     }
+    uint64_t now = uv_now(r->env.loop);
     if (live_work_waiting(r)) {
-        schedule(r, BUSY_RETRY_MS);
-        return;
+        if (!r->yielding_since) r->yielding_since = now;
+        if (now - r->yielding_since < MAX_YIELD_MS) {
+            schedule(r, BUSY_RETRY_MS);
+            return;
+        }
     }
+    r->yielding_since = 0;
     submit_read(r, rp, 0);
 }
 

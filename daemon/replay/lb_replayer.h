@@ -6,9 +6,10 @@
  * event of its window is delivered at least once.
  *
  * Pacing: one step in flight at a time, at most replay_batch_size events per step (so per loop
- * turn), replay_interval between steps, and a step starts only while the writer has little
- * queued and the dispatcher little due, so live traffic keeps its latency. A cancelled replay
- * stops before its next step: within one step, well under a second.
+ * turn), replay_interval before each step, and a step starts only in a gap of live traffic (no
+ * API request being handled, the writer idle, no delivery due), so live traffic keeps its
+ * latency; under traffic without gaps, a step still starts after 100 ms of waiting. A cancelled
+ * replay stops before its next step: within one step, well under a second.
  *
  * Ownership: the replayer reads the engine's replay registry and writes each replay's progress
  * into it after commits; it owns its timer and its jobs in flight. */
