@@ -464,12 +464,13 @@ class Bench:
             t_fill = time.time()
             self.load(url, 64, 10, 0, warmup=0, max_events=a.replay_events)
             filled = time.time()
-            # A few more than asked: requests in flight when the count was reached.
-            archived = api(url, "DescribeArchive", {"ArchiveName": "bench"})["EventCount"]
             # The window ends at the second after the last archived event; live events come
             # later (event times are whole seconds), so every replay replays exactly these.
             window = (int(t_fill) - 1, int(filled) + 1)
             time.sleep(max(0.0, window[1] - time.time()) + 0.1)
+            # A few more than asked (requests in flight when the count was reached), all
+            # committed by now.
+            archived = api(url, "DescribeArchive", {"ArchiveName": "bench"})["EventCount"]
             api(url, "PutRule", {"Name": "live", "EventPattern": json.dumps(
                 {"source": ["bench"], "replay-name": [{"exists": False}]})})
             api(url, "PutTargets", {"Rule": "live", "Targets": [
