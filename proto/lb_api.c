@@ -7,12 +7,14 @@
 #include <strings.h>
 
 #include "lb_admin.h"
+#include "lb_ops_archive.h"
 #include "lb_ops_bus.h"
 #include "lb_ops_conn.h"
 #include "lb_ops_endpoint.h"
 #include "lb_ops_events.h"
 #include "lb_ops_pattern.h"
 #include "lb_ops_perm.h"
+#include "lb_ops_replay.h"
 #include "lb_ops_rule.h"
 #include "lb_ops_source.h"
 #include "lb_ops_target.h"
@@ -26,7 +28,9 @@ static const struct {
     lb_op_fn fn;
 } operations[] = {
     {"ActivateEventSource", lb_op_activate_event_source},
+    {"CancelReplay", lb_op_cancel_replay},
     {"CreateApiDestination", lb_op_create_api_destination},
+    {"CreateArchive", lb_op_create_archive},
     {"CreateConnection", lb_op_create_connection},
     {"CreateEndpoint", lb_op_create_endpoint},
     {"CreateEventBus", lb_op_create_event_bus},
@@ -34,27 +38,32 @@ static const struct {
     {"DeactivateEventSource", lb_op_deactivate_event_source},
     {"DeauthorizeConnection", lb_op_deauthorize_connection},
     {"DeleteApiDestination", lb_op_delete_api_destination},
+    {"DeleteArchive", lb_op_delete_archive},
     {"DeleteConnection", lb_op_delete_connection},
     {"DeleteEndpoint", lb_op_delete_endpoint},
     {"DeleteEventBus", lb_op_delete_event_bus},
     {"DeletePartnerEventSource", lb_op_delete_partner_event_source},
     {"DeleteRule", lb_op_delete_rule},
     {"DescribeApiDestination", lb_op_describe_api_destination},
+    {"DescribeArchive", lb_op_describe_archive},
     {"DescribeConnection", lb_op_describe_connection},
     {"DescribeEndpoint", lb_op_describe_endpoint},
     {"DescribeEventBus", lb_op_describe_event_bus},
     {"DescribeEventSource", lb_op_describe_event_source},
     {"DescribePartnerEventSource", lb_op_describe_partner_event_source},
+    {"DescribeReplay", lb_op_describe_replay},
     {"DescribeRule", lb_op_describe_rule},
     {"DisableRule", lb_op_disable_rule},
     {"EnableRule", lb_op_enable_rule},
     {"ListApiDestinations", lb_op_list_api_destinations},
+    {"ListArchives", lb_op_list_archives},
     {"ListConnections", lb_op_list_connections},
     {"ListEndpoints", lb_op_list_endpoints},
     {"ListEventBuses", lb_op_list_event_buses},
     {"ListEventSources", lb_op_list_event_sources},
     {"ListPartnerEventSourceAccounts", lb_op_list_partner_event_source_accounts},
     {"ListPartnerEventSources", lb_op_list_partner_event_sources},
+    {"ListReplays", lb_op_list_replays},
     {"ListRuleNamesByTarget", lb_op_list_rule_names_by_target},
     {"ListRules", lb_op_list_rules},
     {"ListTagsForResource", lb_op_list_tags_for_resource},
@@ -66,10 +75,12 @@ static const struct {
     {"PutTargets", lb_op_put_targets},
     {"RemovePermission", lb_op_remove_permission},
     {"RemoveTargets", lb_op_remove_targets},
+    {"StartReplay", lb_op_start_replay},
     {"TagResource", lb_op_tag_resource},
     {"TestEventPattern", lb_op_test_event_pattern},
     {"UntagResource", lb_op_untag_resource},
     {"UpdateApiDestination", lb_op_update_api_destination},
+    {"UpdateArchive", lb_op_update_archive},
     {"UpdateConnection", lb_op_update_connection},
     {"UpdateEndpoint", lb_op_update_endpoint},
     {"UpdateEventBus", lb_op_update_event_bus},

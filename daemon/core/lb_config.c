@@ -124,6 +124,17 @@ static const struct option options[] = {
      "Lambda Invoke API for Lambda targets, e.g. http://127.0.0.1:3001 (sam local start-lambda)"},
     {"target_map", T_TARGET_MAP, OFF(target_maps), "", NO_RANGE, NULL, NO_CHECK, "'GLOB -> URL'",
      true, "Deliver to URL for target ARNs matching GLOB (* and ?); repeatable, first match wins"},
+    {"replay_batch_size", T_INT, OFF(replay_batch_size), "100", 1, 10000, NULL, NO_CHECK, "N", true,
+     "Archived events a replay reads, sends and commits at a time (one batch per turn)"},
+    {"replay_interval", T_DURATION, OFF(replay_interval_ms), "0", 0, HOUR, NULL, NO_CHECK,
+     "DURATION", true,
+     "Pause before each of a replay's batches (0: as fast as live traffic allows)"},
+    {"archive_sweep_interval", T_DURATION, OFF(archive_sweep_interval_ms), "10s", 10, 24 * HOUR,
+     NULL, NO_CHECK, "DURATION", true,
+     "How often expired archived events (RetentionDays) are looked for and removed"},
+    {"archive_retention_day", T_DURATION, OFF(archive_retention_day_ms), "24h", 1, 24 * HOUR, NULL,
+     NO_CHECK, "DURATION", true,
+     "Length of one RetentionDays day; for tests only (shorten it to see events expire)"},
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))

@@ -85,11 +85,15 @@ struct lb_settings {
     uint64_t delivery_timeout_ms; /* reloadable */
     int delivery_concurrency;     /* reloadable */
     int delivery_resident_max;
-    uint64_t retry_base_delay_ms;      /* reloadable */
-    uint64_t retry_max_delay_ms;       /* reloadable */
-    bool delivery_enabled;             /* reloadable */
-    char *lambda_endpoint;             /* reloadable; "" = none */
-    struct lb_target_maps target_maps; /* reloadable */
+    uint64_t retry_base_delay_ms;       /* reloadable */
+    uint64_t retry_max_delay_ms;        /* reloadable */
+    bool delivery_enabled;              /* reloadable */
+    char *lambda_endpoint;              /* reloadable; "" = none */
+    struct lb_target_maps target_maps;  /* reloadable */
+    int replay_batch_size;              /* reloadable */
+    uint64_t replay_interval_ms;        /* reloadable */
+    uint64_t archive_sweep_interval_ms; /* reloadable */
+    uint64_t archive_retention_day_ms;  /* reloadable; for tests */
 };
 
 /* A config holding the defaults. */

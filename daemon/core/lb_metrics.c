@@ -159,3 +159,76 @@ void lb_metrics_render(const lb_metrics_t *m, lb_buf_t *out, uint64_t pending_de
         (unsigned long long)pending_deliveries, (unsigned long long)inflight_deliveries,
         (unsigned long long)commits, (unsigned long long)committed_jobs);
 }
+
+/* ---- archives and replays ---- */
+
+static void archive_labels(lb_buf_t *out, const char *name, const lb_archive_t *a)
+{
+    lb_buf_printf(out, "%s{region=\"%s\",archive_name=\"%s\",event_bus_name=\"%s\"}", name,
+                  a->region, a->name, a->bus);
+}
+
+static void render_archives(lb_buf_t *out, lb_archives_t *archives)
+{
+    static const char *const names[] = {"localbridge_archive_events_archived_total",
+                                        "localbridge_archive_event_count",
+                                        "localbridge_archive_size_bytes"};
+    static const char *const help[] = {
+        "counter Events archived since LocalBridge started",
+        "gauge Events in the archive now (DescribeArchive's EventCount)",
+        "gauge Size of the archive (DescribeArchive's SizeBytes)"};
+    for (int k = 0; k < 3; k++) {
+        const char *type_end = strchr(help[k], ' ');
+        lb_buf_printf(out, "# HELP %s %s\n# TYPE %s %.*s\n", names[k], type_end + 1, names[k],
+                      (int)(type_end - help[k]), help[k]);
+        for (size_t i = 0; i < lb_archives_count(archives); i++) {
+            const lb_archive_t *a = lb_archives_at(archives, i);
+            archive_labels(out, names[k], a);
+            long long v = k == 0   ? (long long)a->archived_total
+                          : k == 1 ? (long long)a->event_count
+                                   : (long long)a->size_bytes;
+            lb_buf_printf(out, " %lld\n", v);
+        }
+    }
+}
+
+static void render_replays(lb_buf_t *out, lb_replays_t *replays)
+{
+    lb_buf_puts(out, "# HELP localbridge_replay_state Replay state (1 for the current one)\n"
+                     "# TYPE localbridge_replay_state gauge\n");
+    for (size_t i = 0; i < lb_replays_count(replays); i++) {
+        const lb_replay_t *r = lb_replays_at(replays, i);
+        for (int st = 0; st < LB_REPLAY_N_STATES; st++)
+            lb_buf_printf(out,
+                          "localbridge_replay_state{region=\"%s\",replay_name=\"%s\","
+                          "state=\"%s\"} %d\n",
+                          r->region, r->name, lb_replay_state_name((lb_replay_state_t)st),
+                          (int)r->p.state == st);
+    }
+    lb_buf_puts(out, "# HELP localbridge_replay_events_replayed Events of the window replayed so "
+                     "far\n# TYPE localbridge_replay_events_replayed gauge\n");
+    for (size_t i = 0; i < lb_replays_count(replays); i++) {
+        const lb_replay_t *r = lb_replays_at(replays, i);
+        lb_buf_printf(out,
+                      "localbridge_replay_events_replayed{region=\"%s\",replay_name=\"%s\"} "
+                      "%lld\n",
+                      r->region, r->name, (long long)r->p.replayed);
+    }
+    lb_buf_puts(out, "# HELP localbridge_replay_events_total Archived events in the replay's "
+                     "window (absent until counted)\n# TYPE localbridge_replay_events_total "
+                     "gauge\n");
+    for (size_t i = 0; i < lb_replays_count(replays); i++) {
+        const lb_replay_t *r = lb_replays_at(replays, i);
+        if (r->p.total < 0) continue;
+        lb_buf_printf(out,
+                      "localbridge_replay_events_total{region=\"%s\",replay_name=\"%s\"} "
+                      "%lld\n",
+                      r->region, r->name, (long long)r->p.total);
+    }
+}
+
+void lb_metrics_render_archives(lb_buf_t *out, lb_engine_t *engine)
+{
+    render_archives(out, lb_engine_archives(engine));
+    render_replays(out, lb_engine_replays(engine));
+}

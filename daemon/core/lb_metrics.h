@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "lb_engine.h"
 #include "lb_util.h"
 
 typedef struct lb_metrics lb_metrics_t;
@@ -31,5 +32,9 @@ void lb_metrics_latency(lb_metrics_t *m, double seconds);
 /* Renders everything, plus the gauges given, in Prometheus text format. */
 void lb_metrics_render(const lb_metrics_t *m, lb_buf_t *out, uint64_t pending_deliveries,
                        uint64_t inflight_deliveries, uint64_t commits, uint64_t committed_jobs);
+
+/* Archives and replays, from the engine's registries: events archived since start, EventCount and
+ * SizeBytes per archive; per replay its state, events replayed and events in its window. */
+void lb_metrics_render_archives(lb_buf_t *out, lb_engine_t *engine);
 
 #endif

@@ -19,6 +19,8 @@
 #include "lb_pidlock.h"
 #include "lb_reader.h"
 #include "lb_scheduler.h"
+#include "lb_replayer.h"
+#include "lb_retention.h"
 #include "lb_store.h"
 #include "lb_writer.h"
 
@@ -36,6 +38,8 @@ struct lb_server {
     lb_http_server_t *http;
     lb_dispatch_t *dispatch;
     lb_scheduler_t *scheduler; /* fires scheduled rules */
+    lb_replayer_t *replayer;   /* replays, in the background */
+    lb_retention_t *retention; /* archived events' RetentionDays */
     lb_metrics_t *metrics;
     lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
     uv_timer_t drain_timer;
@@ -205,6 +209,7 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_writer_stats(s->writer, &commits, &jobs);
     lb_metrics_render(s->metrics, &out, lb_dispatch_pending(s->dispatch),
                       lb_dispatch_inflight(s->dispatch), commits, jobs);
+    lb_metrics_render_archives(&out, s->engine);
     lb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
     lb_buf_free(&out);
 }
@@ -240,6 +245,13 @@ static void handle_request(lb_http_request_t *req, void *ctx)
     } else {
         respond_error(req, LB_AWS_NOT_FOUND, "No such endpoint.");
     }
+}
+
+/* The replayer's "live work first": API requests being handled right now. */
+static int live_requests(void *ctx)
+{
+    lb_server_t *s = ctx;
+    return s->http && lb_http_server_in_flight(s->http) > 0;
 }
 
 static int mkdir_p(const char *dir)
@@ -421,6 +433,19 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         s->writer = NULL;
         goto fail;
     }
+    lb_replayer_env_t renv = {.loop = loop,
+                              .config = config,
+                              .engine = s->engine,
+                              .writer = s->writer,
+                              .reader = s->reader,
+                              .dispatch = s->dispatch,
+                              .log = &s->log,
+                              .live_requests = live_requests,
+                              .live_requests_ctx = s};
+    lb_replayer_start(&renv, &s->replayer);
+    lb_retention_env_t tenv = {
+        .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};
+    lb_retention_start(&tenv, &s->retention);
     lb_http_limits_t limits = http_limits(cfg);
     if ((rc = lb_http_server_start(loop, cfg->listen.host, cfg->listen.port, &limits,
                                    handle_request, s, &s->log, &s->http))) {
@@ -429,6 +454,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                  cfg->listen.ipv6 ? "]" : "", cfg->listen.port);
         *err = format_error("cannot listen on %s: %s", where, uv_strerror(rc));
         lb_scheduler_stop(s->scheduler);
+        lb_replayer_stop(s->replayer);
+        lb_retention_stop(s->retention);
         lb_dispatch_stop(s->dispatch);
         lb_writer_stop(s->writer);
         s->writer = NULL;
@@ -470,6 +497,8 @@ static void drain_check(uv_timer_t *t)
     lb_writer_stop(s->writer);
     s->writer = NULL;
     lb_scheduler_free(&s->scheduler); /* after the writer completed its last firings */
+    lb_replayer_free(&s->replayer);
+    lb_retention_free(&s->retention);
     lb_dispatch_free(&s->dispatch);
     lb_http_server_close(s->http);
     s->http = NULL;
@@ -486,6 +515,9 @@ void lb_server_shutdown(lb_server_t *s)
                  LB_LOG_UINT("pending_writes", lb_writer_pending(s->writer)));
     lb_http_server_drain(s->http);
     lb_scheduler_stop(s->scheduler);
+    /* No new replay step or sweep step; those in flight finish with the writer's queue. */
+    lb_replayer_stop(s->replayer);
+    lb_retention_stop(s->retention);
     /* Sends under way are abandoned: their deliveries stay pending and go out after restart. */
     lb_dispatch_stop(s->dispatch);
     uv_timer_init(s->loop, &s->drain_timer);
@@ -521,6 +553,8 @@ void lb_server_free(lb_server_t **sp)
     if (!s) return;
     lb_dirwatch_stop(&s->dirwatch);
     lb_scheduler_free(&s->scheduler);
+    lb_replayer_free(&s->replayer);
+    lb_retention_free(&s->retention);
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);

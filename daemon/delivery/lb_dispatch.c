@@ -420,6 +420,11 @@ size_t lb_dispatch_pending(const lb_dispatch_t *d)
     return lb_dqueue_waiting(d->queue);
 }
 
+size_t lb_dispatch_due(const lb_dispatch_t *d, size_t limit)
+{
+    return lb_dqueue_due(d->queue, lb_now_ms(), limit);
+}
+
 size_t lb_dispatch_inflight(const lb_dispatch_t *d)
 {
     return lb_dqueue_inflight(d->queue);

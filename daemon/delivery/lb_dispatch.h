@@ -41,6 +41,9 @@ void lb_dispatch_hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit
 /* Settings changed (SIGHUP): look at the queue again. */
 void lb_dispatch_kick(lb_dispatch_t *d);
 size_t lb_dispatch_pending(const lb_dispatch_t *d);
+/* Deliveries due now and not yet sent, counted up to limit: how far behind delivery is (what a
+ * replay waits on before adding more). */
+size_t lb_dispatch_due(const lb_dispatch_t *d, size_t limit);
 size_t lb_dispatch_inflight(const lb_dispatch_t *d);
 /* Stops sending: attempts under way are abandoned (their deliveries stay pending in the store and
  * are resent after the next start), outcomes decided so far go to the writer. Free with

@@ -158,6 +158,23 @@ size_t lb_dqueue_waiting(const lb_dqueue_t *q)
     return q->n + q->n_parked;
 }
 
+/* Due entries in the subtree at i, at most limit: a heap's subtree is later than its root, so a
+ * root not due prunes its subtree. */
+static size_t due_below(const lb_dqueue_t *q, size_t i, int64_t now_ms, size_t limit)
+{
+    if (i >= q->n || limit == 0 || q->heap[i]->next_ms > now_ms) return 0;
+    size_t n = 1;
+    n += due_below(q, 2 * i + 1, now_ms, limit - n);
+    if (n < limit) n += due_below(q, 2 * i + 2, now_ms, limit - n);
+    return n;
+}
+
+size_t lb_dqueue_due(const lb_dqueue_t *q, int64_t now_ms, size_t limit)
+{
+    if (q->n_parked >= limit) return limit;
+    return q->n_parked + due_below(q, 0, now_ms, limit - q->n_parked);
+}
+
 size_t lb_dqueue_parked(const lb_dqueue_t *q)
 {
     return q->n_parked;

@@ -4,12 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_archive_store.h"
+#include "lb_replay_store.h"
 #include "lb_util.h"
 
 struct lb_engine {
     lb_rules_t *rules;
     lb_connections_t *connections;
     lb_docs_t *docs;
+    lb_archives_t *archives;
+    lb_replays_t *replays;
     lb_delivery_hook_fn delivery_hook;
     void *delivery_hook_ctx;
     lb_bus_record_t *buses;
@@ -22,6 +26,8 @@ int lb_engine_new(lb_engine_t **out)
     lb_rules_new(&e->rules);
     lb_connections_new(&e->connections);
     lb_docs_new(&e->docs);
+    lb_archives_new(&e->archives);
+    lb_replays_new(&e->replays);
     *out = e;
     return 0;
 }
@@ -36,6 +42,8 @@ void lb_engine_free(lb_engine_t **ep)
     lb_rules_free(&e->rules);
     lb_connections_free(&e->connections);
     lb_docs_free(&e->docs);
+    lb_archives_free(&e->archives);
+    lb_replays_free(&e->replays);
     free(e);
     *ep = NULL;
 }
@@ -163,6 +171,14 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
     more = 0;
     rc = lb_docs_load(e->docs, s, &more);
     *count += more;
+    if (rc) return rc;
+    more = 0;
+    rc = lb_archives_load(e->archives, s, &more);
+    *count += more;
+    if (rc) return rc;
+    more = 0;
+    rc = lb_replays_load(e->replays, s, &more);
+    *count += more;
     return rc;
 }
 
@@ -174,6 +190,16 @@ lb_docs_t *lb_engine_docs(lb_engine_t *e)
 lb_connections_t *lb_engine_connections(lb_engine_t *e)
 {
     return e->connections;
+}
+
+lb_archives_t *lb_engine_archives(lb_engine_t *e)
+{
+    return e->archives;
+}
+
+lb_replays_t *lb_engine_replays(lb_engine_t *e)
+{
+    return e->replays;
 }
 
 lb_rules_t *lb_engine_rules(lb_engine_t *e)

@@ -7,9 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_archive.h"
 #include "lb_connections.h"
 #include "lb_delivery.h"
 #include "lb_docs.h"
+#include "lb_replay.h"
 #include "lb_rules.h"
 #include "lb_store.h"
 
@@ -32,8 +34,8 @@ int lb_engine_bus_set_policy(lb_engine_t *e, const char *region, const char *nam
 size_t lb_engine_bus_lower_bound(const lb_engine_t *e, const char *region, const char *name);
 size_t lb_engine_bus_count(const lb_engine_t *e);
 const lb_bus_record_t *lb_engine_bus_at(const lb_engine_t *e, size_t i);
-/* Loads every bus, rule and target from the store (start-up). Rules or targets whose stored
- * definition no longer compiles are skipped and counted in *skipped (may be NULL). */
+/* Loads every bus, rule, target, connection, archive and replay from the store (start-up).
+ * Definitions that no longer compile are skipped and counted in *skipped (may be NULL). */
 int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped);
 
 /* The rules and targets of every bus. */
@@ -42,6 +44,9 @@ lb_rules_t *lb_engine_rules(lb_engine_t *e);
 lb_connections_t *lb_engine_connections(lb_engine_t *e);
 /* Partner event sources and global endpoints. */
 lb_docs_t *lb_engine_docs(lb_engine_t *e);
+/* Archives, and replays from them. */
+lb_archives_t *lb_engine_archives(lb_engine_t *e);
+lb_replays_t *lb_engine_replays(lb_engine_t *e);
 
 /* Who receives deliveries once their event is committed: the daemon's dispatcher. The hook takes
  * ownership of every delivery in ds (the array itself stays the caller's). hits lists every

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_archive_store.h"
 #include "lb_delivery.h"
 #include "lb_json.h"
 #include "lb_pattern.h"
@@ -20,11 +21,22 @@ typedef struct {
     char *region, *bus;
     int64_t ingested_ms;
     lb_text_t *envelope;
+    /* A replayed event is already stored under its id (it keeps it): no second row. */
+    int replayed;
 } ingested_t;
+
+/* One archived copy of an accepted event. */
+typedef struct {
+    int64_t archive_id;
+    int64_t event_time_ms, archived_ms, size;
+    lb_text_t *envelope; /* the event's own envelope text, shared */
+} archived_t;
 
 struct lb_ingest_batch {
     ingested_t *events;
     size_t n_events, cap_events;
+    archived_t *archived;
+    size_t n_archived, cap_archived;
     lb_delivery_t **deliveries;
     size_t n_deliveries, cap_deliveries;
     lb_rule_hit_t *hits;
@@ -37,6 +49,8 @@ typedef struct {
     lb_json_t *tree;
     lb_buf_t text;
     char id[37];
+    int64_t time_ms; /* the envelope's "time" (whole seconds) */
+    int64_t size;    /* what it adds to an archive's SizeBytes */
 } building_t;
 
 lb_ingest_batch_t *lb_ingest_batch_new(void)
@@ -54,6 +68,9 @@ void lb_ingest_batch_free(lb_ingest_batch_t **bp)
         lb_text_unref(&b->events[i].envelope);
     }
     free(b->events);
+    for (size_t i = 0; i < b->n_archived; i++)
+        lb_text_unref(&b->archived[i].envelope);
+    free(b->archived);
     for (size_t i = 0; i < b->n_deliveries; i++)
         lb_delivery_free(&b->deliveries[i]);
     free(b->deliveries);
@@ -97,6 +114,13 @@ static void build_envelope(building_t *ev, const lb_ingest_ctx_t *ctx, const cha
 {
     char when[32];
     lb_format_time_iso(time_ms, when);
+    ev->time_ms = time_ms - ((time_ms % 1000) + 1000) % 1000;
+    /* SizeBytes as AWS counts it for an archive: the entry's Source, DetailType, Detail (as the
+     * client wrote it) and Resources, plus the event's time as text. This reproduces the 159
+     * bytes AWS recorded for each event of LocalStack's test_list_archive_with_events. */
+    ev->size = (int64_t)(strlen(source) + strlen(detail_type) + detail_len + strlen(when));
+    for (size_t i = 0; i < n_resources; i++)
+        ev->size += (int64_t)strlen(resources[i]);
     ev->tree = lb_json_new(ev->doc, LB_JSON_OBJECT);
     lb_buf_puts(&ev->text, "{\"version\":\"0\"");
     lb_json_add_str(ev->doc, ev->tree, "version", "0");
@@ -138,10 +162,17 @@ static int rule_allowed(const lb_origin_t *o, const lb_rule_t *rule)
     return 0;
 }
 
+/* The event flattened for matching, made from the tree the first time a rule or an archive
+ * needs it (never re-parsed), or NULL with an error. */
+static int flat_event(const lb_json_t *tree, lb_event_t **flat)
+{
+    return *flat ? 0 : lb_event_from_json(tree, flat);
+}
+
 /* The rules the event reaches: a schedule's firing goes to its own rules; anything else is
  * matched against the bus's patterns. *out is malloc'd. */
 static int reached_rules(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus,
-                         const lb_json_t *tree, lb_rule_t ***out, size_t *n)
+                         const lb_json_t *tree, lb_event_t **flat, lb_rule_t ***out, size_t *n)
 {
     lb_rules_t *rules = lb_engine_rules(e);
     *out = NULL;
@@ -155,17 +186,49 @@ static int reached_rules(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char 
         return 0;
     }
     if (!lb_rules_bus_has_patterns(rules, ctx->region, bus)) return 0;
-    lb_event_t *flat;
-    int rc = lb_event_from_json(tree, &flat);
+    int rc = flat_event(tree, flat);
     if (rc) return rc;
-    rc = lb_rules_match(rules, ctx->region, bus, flat, out, n);
-    lb_event_free(&flat);
+    rc = lb_rules_match(rules, ctx->region, bus, *flat, out, n);
     if (rc) return rc;
     size_t kept = 0;
     for (size_t i = 0; i < *n; i++)
         if (rule_allowed(&ctx->origin, (*out)[i])) (*out)[kept++] = (*out)[i];
     *n = kept;
     return 0;
+}
+
+/* The archives of the bus that keep this event, by id, into ids (room for every archive). A
+ * replayed event is never archived. */
+static int reached_archives(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus,
+                            const lb_json_t *tree, lb_event_t **flat, int64_t *ids, size_t *n)
+{
+    lb_archives_t *archives = lb_engine_archives(e);
+    *n = 0;
+    if (ctx->origin.kind == LB_ORIGIN_REPLAY) return 0;
+    for (size_t i = 0; i < lb_archives_count(archives); i++) {
+        const lb_archive_t *a = lb_archives_at(archives, i);
+        if (strcmp(a->region, ctx->region) != 0 || strcmp(a->bus, bus) != 0) continue;
+        if (lb_archive_needs_event(a)) {
+            int rc = flat_event(tree, flat);
+            if (rc) return rc;
+        }
+        if (lb_archive_wants(a, *flat)) ids[(*n)++] = a->id;
+    }
+    return 0;
+}
+
+static void push_archived(lb_ingest_batch_t *b, int64_t archive_id, const building_t *ev,
+                          int64_t now_ms, lb_text_t *envelope)
+{
+    if (b->n_archived == b->cap_archived) {
+        b->cap_archived = b->cap_archived ? 2 * b->cap_archived : 8;
+        b->archived = lb_xrealloc(b->archived, b->cap_archived * sizeof *b->archived);
+    }
+    b->archived[b->n_archived++] = (archived_t){.archive_id = archive_id,
+                                                .event_time_ms = ev->time_ms,
+                                                .archived_ms = now_ms,
+                                                .size = ev->size,
+                                                .envelope = lb_text_ref(envelope)};
 }
 
 static void push_delivery(lb_ingest_batch_t *b, lb_delivery_t *d)
@@ -246,14 +309,24 @@ static void add_rule_deliveries(lb_ingest_batch_t *b, const lb_ingest_ctx_t *ctx
     }
 }
 
-/* Matches a built event, renders its deliveries and adds it all to the batch. */
+/* Matches a built event, renders its deliveries, picks its archives and adds it all to the
+ * batch. */
 static int admit(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus, building_t *ev,
                  lb_ingest_batch_t *b, char id_out[37])
 {
     lb_rule_t **rules;
-    size_t n_rules;
-    int rc = reached_rules(e, ctx, bus, ev->tree, &rules, &n_rules);
-    if (rc) return rc;
+    size_t n_rules, n_archives = 0;
+    lb_event_t *flat = NULL;
+    int64_t *archive_ids =
+        lb_xcalloc(lb_archives_count(lb_engine_archives(e)) + 1, sizeof(int64_t));
+    int rc = reached_rules(e, ctx, bus, ev->tree, &flat, &rules, &n_rules);
+    if (rc == 0) rc = reached_archives(e, ctx, bus, ev->tree, &flat, archive_ids, &n_archives);
+    lb_event_free(&flat);
+    if (rc) {
+        free(rules);
+        free(archive_ids);
+        return rc;
+    }
     size_t len;
     char *text = lb_buf_steal(&ev->text, &len);
     lb_text_t *envelope = lb_text_adopt(text, len);
@@ -262,6 +335,9 @@ static int admit(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus, bu
         add_rule_deliveries(b, ctx, rules[r], ev, envelope);
     }
     free(rules);
+    for (size_t i = 0; i < n_archives; i++)
+        push_archived(b, archive_ids[i], ev, ctx->now_ms, envelope);
+    free(archive_ids);
     if (b->n_events == b->cap_events) {
         b->cap_events = b->cap_events ? 2 * b->cap_events : 4;
         b->events = lb_xrealloc(b->events, b->cap_events * sizeof *b->events);
@@ -272,6 +348,7 @@ static int admit(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus, bu
     row->bus = lb_strdup(bus);
     row->ingested_ms = ctx->now_ms;
     row->envelope = envelope; /* the batch's reference */
+    row->replayed = ctx->origin.kind == LB_ORIGIN_REPLAY;
     memcpy(id_out, ev->id, 37);
     return 0;
 }
@@ -358,7 +435,9 @@ static int rebuild_forwarded(const lb_ingest_ctx_t *ctx, const char *text, build
     return rc;
 }
 
-/* An archived envelope replayed: kept byte for byte, plus "replay-name". */
+/* An archived envelope replayed: kept byte for byte, with "replay-name" where AWS puts it (in
+ * the bodies AWS delivered for a replay: right after "region"), or last when there is no
+ * region. */
 static int rebuild_replayed(const lb_ingest_ctx_t *ctx, const char *text, size_t len,
                             building_t *ev, lb_json_t *root)
 {
@@ -367,13 +446,15 @@ static int rebuild_replayed(const lb_ingest_ctx_t *ctx, const char *text, size_t
         return LB_INGEST_EMALFORMED;
     memcpy(ev->id, id, strlen(id) + 1);
     ev->tree = root;
-    size_t close = len;
-    while (close > 0 && text[close - 1] != '}')
-        close--;
-    lb_buf_append(&ev->text, text, close ? close - 1 : 0);
-    lb_buf_puts(&ev->text, ",\"replay-name\":");
+    const lb_json_t *region = lb_json_get(root, "region");
+    /* Offsets are into text, which the root object spans from src_off. */
+    size_t at = region ? region->src_off + region->src_len : root->src_off + root->src_len - 1;
+    if (at > len) return LB_INGEST_EMALFORMED;
+    lb_buf_append(&ev->text, text, at);
+    if (region || root->n_children > 0) lb_buf_append(&ev->text, ",", 1);
+    lb_buf_puts(&ev->text, "\"replay-name\":");
     lb_buf_json_string(&ev->text, ctx->origin.replay_name, strlen(ctx->origin.replay_name));
-    lb_buf_append(&ev->text, "}", 1);
+    lb_buf_append(&ev->text, text + at, len - at);
     lb_json_add_str(ev->doc, root, "replay-name", ctx->origin.replay_name);
     return 0;
 }
@@ -405,6 +486,7 @@ int lb_ingest_batch_write(lb_store_t *s, lb_ingest_batch_t *b)
 {
     for (size_t i = 0; i < b->n_events; i++) {
         const ingested_t *ev = &b->events[i];
+        if (ev->replayed) continue;
         lb_event_record_t rec = {.id = ev->id,
                                  .region = ev->region,
                                  .bus = ev->bus,
@@ -418,11 +500,32 @@ int lb_ingest_batch_write(lb_store_t *s, lb_ingest_batch_t *b)
         int rc = lb_delivery_insert(s, b->deliveries[i]);
         if (rc) return rc;
     }
-    return 0;
+    if (!b->n_archived) return 0;
+    lb_archive_row_t *rows = lb_xcalloc(b->n_archived, sizeof *rows);
+    for (size_t i = 0; i < b->n_archived; i++) {
+        const archived_t *a = &b->archived[i];
+        rows[i] = (lb_archive_row_t){.archive_id = a->archive_id,
+                                     .event_time_ms = a->event_time_ms,
+                                     .archived_ms = a->archived_ms,
+                                     .size = a->size,
+                                     .envelope = lb_text_data(a->envelope),
+                                     .envelope_len = lb_text_len(a->envelope)};
+    }
+    int rc = lb_store_archive_rows_write(s, rows, b->n_archived);
+    free(rows);
+    return rc;
 }
 
 void lb_ingest_batch_committed(lb_engine_t *e, lb_ingest_batch_t *b)
 {
     lb_engine_deliveries_committed(e, b->deliveries, b->n_deliveries, b->hits, b->n_hits);
     b->n_deliveries = 0; /* the hook owns them now */
+    lb_archives_t *archives = lb_engine_archives(e);
+    for (size_t i = 0; i < b->n_archived; i++)
+        lb_archives_add_counts(archives, b->archived[i].archive_id, 1, b->archived[i].size, 1);
+}
+
+size_t lb_ingest_batch_archived(const lb_ingest_batch_t *b)
+{
+    return b->n_archived;
 }

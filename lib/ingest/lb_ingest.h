@@ -1,14 +1,15 @@
 /* lb_ingest: the one road into an event bus. PutEvents entries, events put on a bus by another
- * bus's rule, and (as they arrive) replayed events and scheduled rules' firings all enter here,
- * and nowhere else.
+ * bus's rule, replayed events and (as they arrive) scheduled rules' firings all enter here, and
+ * nowhere else.
  *
  * For each event it parses the Detail (or the ready envelope) once, with the one strict JSON
  * parser; builds the envelope exactly as EventBridge delivers it, as text and as a tree made from
- * that same parse; matches the tree against the bus's rules; renders each matched target's body
- * from the same tree; and appends the event row, one delivery per (rule, target) and the rule
- * hits to a write batch. The batch is then written in one store transaction (writer thread) and,
- * once committed, its deliveries go to the engine's delivery hook (loop thread). Nothing of an
- * event reaches the store or a target unless all of it was built.
+ * that same parse; matches the tree against the bus's rules and archives (the tree flattened once
+ * for both); renders each matched target's body from the same tree; and appends the event row,
+ * one delivery per (rule, target), the rule hits and one archived copy per archive that keeps the
+ * event (never for a replayed event) to a write batch. The batch is then written in one store
+ * transaction (writer thread) and, once committed, its deliveries go to the engine's delivery hook
+ * (loop thread). Nothing of an event reaches the store or a target unless all of it was built.
  *
  * Ownership: a batch owns everything added to it until lb_ingest_batch_committed hands the
  * deliveries on; lb_ingest_batch_free releases the rest. No I/O, no clock: "now" and the id
@@ -91,11 +92,14 @@ int lb_ingest_envelope(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *b
 int lb_ingest_schedule(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const lb_rule_t *rule,
                        int64_t fire_ms, lb_ingest_batch_t *b, char id_out[37]);
 
-/* Events added so far. */
+/* Events added so far, and archived copies of them. */
 size_t lb_ingest_batch_events(const lb_ingest_batch_t *b);
-/* Writes the whole batch (writer thread, inside the caller's transaction). */
+size_t lb_ingest_batch_archived(const lb_ingest_batch_t *b);
+/* Writes the whole batch (writer thread, inside the caller's transaction): event rows (not for
+ * replayed events, which keep an id already stored), deliveries and archived copies. */
 int lb_ingest_batch_write(lb_store_t *s, lb_ingest_batch_t *b);
-/* After the commit (loop thread): hands the deliveries and rule hits to the engine's hook. */
+/* After the commit (loop thread): hands the deliveries and rule hits to the engine's hook and
+ * counts the archived copies in their archives. */
 void lb_ingest_batch_committed(lb_engine_t *e, lb_ingest_batch_t *b);
 
 #endif

@@ -86,6 +86,32 @@ static const char *const migrations[] = {
     "ALTER TABLE rules ADD COLUMN schedule_since_ms INTEGER;"
     "ALTER TABLE rules ADD COLUMN last_fired_ms INTEGER;"
     "UPDATE rules SET schedule_since_ms = created_ms;",
+    /* 5 -> 6: archives and replays. An archive's id is never reused (AUTOINCREMENT), so the
+     * events of a deleted archive, which the retention sweep removes in small steps after its
+     * tombstone, can never show up in a new archive of the same name. Archived events keep the
+     * envelope text; their event time and archiving time are columns so a replay window and a
+     * retention cut-off are index ranges. */
+    "CREATE TABLE archives ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, region TEXT NOT NULL, name TEXT NOT NULL,"
+    "  bus TEXT NOT NULL, json TEXT NOT NULL, retention_days INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL, state_reason TEXT, created_ms INTEGER NOT NULL,"
+    "  modified_ms INTEGER NOT NULL, event_count INTEGER NOT NULL DEFAULT 0,"
+    "  size_bytes INTEGER NOT NULL DEFAULT 0, UNIQUE (region, name));"
+    "CREATE TABLE archives_deleted (id INTEGER PRIMARY KEY);"
+    "CREATE TABLE archive_events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, archive_id INTEGER NOT NULL,"
+    "  event_time_ms INTEGER NOT NULL, archived_ms INTEGER NOT NULL, size INTEGER NOT NULL,"
+    "  envelope TEXT NOT NULL);"
+    "CREATE INDEX archive_events_by_time ON archive_events (archive_id, event_time_ms, seq);"
+    "CREATE INDEX archive_events_by_age ON archive_events (archive_id, archived_ms);"
+    "CREATE TABLE replays ("
+    "  region TEXT NOT NULL, name TEXT NOT NULL, archive_id INTEGER NOT NULL,"
+    "  archive_name TEXT NOT NULL, bus TEXT NOT NULL, json TEXT NOT NULL,"
+    "  event_start_ms INTEGER NOT NULL, event_end_ms INTEGER NOT NULL, state TEXT NOT NULL,"
+    "  state_reason TEXT, replay_start_ms INTEGER NOT NULL, replay_end_ms INTEGER,"
+    "  last_replayed_ms INTEGER, cursor_time_ms INTEGER NOT NULL,"
+    "  cursor_seq INTEGER NOT NULL DEFAULT 0, replayed INTEGER NOT NULL DEFAULT 0,"
+    "  total INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (region, name));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -71,6 +71,9 @@ enum {
     LB_STMT_DELIVERY_INSERT,
     LB_STMT_DELIVERY_DELETE,
     LB_STMT_DELIVERY_RESCHEDULE,
+    /* An archived event, and its archive's counters, written with every archived event. */
+    LB_STMT_ARCHIVE_EVENT_INSERT,
+    LB_STMT_ARCHIVE_COUNT,
     /* The store's own transaction statements: every group commit runs them. */
     LB_STMT_BEGIN,
     LB_STMT_COMMIT,

@@ -355,6 +355,12 @@ void lb_op_delete_event_bus(lb_engine_t *engine, const lb_json_t *req, lb_call_t
         lb_call_error(call, LB_AWS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.", name);
         return;
     }
+    /* An archive is a managed rule on its bus in AWS, and AWS refuses to delete a bus that has
+     * rules: the archives go first (DeleteArchive). */
+    if (lb_archives_count_on_bus(lb_engine_archives(engine), call->region, name)) {
+        lb_call_error(call, LB_AWS_VALIDATION, "EventBus can't be deleted since it has rules.");
+        return;
+    }
     lb_bus_record_t rec = {.region = lb_strdup(call->region), .name = lb_strdup(name)};
     defer_bus_job(engine, call, BUS_DELETE, &rec);
 }

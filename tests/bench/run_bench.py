@@ -443,6 +443,94 @@ class Bench:
         finally:
             stop(p, timeout=15)
 
+    # ---- 5. replay -------------------------------------------------------------------------
+    def replay(self):
+        """A replay of --replay-events archived events while live PutEvents runs at --rate to a
+        delivery target: the replay's rate, and the live end-to-end p99 with and without the
+        replay running (the goal is within 2x). Replayed events go to a second sink through
+        FilterArns, so the live sink measures live events only."""
+        a = self.args
+        live_p, live = self.start_sink()
+        rep_p, rep_sink = self.start_sink()
+        conf = ("target_map = arn:aws:sqs:*:*:bench -> %s/\n"
+                "target_map = arn:aws:sqs:*:*:replayed -> %s/\nretry_base_delay = 50ms\n"
+                % (live, rep_sink))
+        p, url, _, _ = self.start_daemon(conf)
+        runs = []
+        try:
+            bus = "arn:aws:events:us-east-1:000000000000:event-bus/default"
+            archive = api(url, "CreateArchive", {"ArchiveName": "bench", "EventSourceArn": bus})
+            log("replay: archiving %d events" % a.replay_events)
+            t_fill = time.time()
+            self.load(url, 64, 10, 0, warmup=0, max_events=a.replay_events)
+            filled = time.time()
+            # The window ends at the second after the last archived event; live events come
+            # later (event times are whole seconds), so every replay replays exactly these.
+            window = (int(t_fill) - 1, int(filled) + 1)
+            time.sleep(max(0.0, window[1] - time.time()) + 0.1)
+            # A few more than asked (requests in flight when the count was reached), all
+            # committed by now.
+            archived = api(url, "DescribeArchive", {"ArchiveName": "bench"})["EventCount"]
+            api(url, "PutRule", {"Name": "live", "EventPattern": json.dumps(
+                {"source": ["bench"], "replay-name": [{"exists": False}]})})
+            api(url, "PutTargets", {"Rule": "live", "Targets": [
+                {"Id": "sink", "Arn": "arn:aws:sqs:us-east-1:000000000000:bench"}]})
+            api(url, "PutRule", {"Name": "replayed", "EventPattern": json.dumps(
+                {"replay-name": [{"exists": True}]})})
+            api(url, "PutTargets", {"Rule": "replayed", "Targets": [
+                {"Id": "sink", "Arn": "arn:aws:sqs:us-east-1:000000000000:replayed"}]})
+            for rep in range(a.runs):
+                log("replay run %d/%d: live %d events/s for %gs alone, then during a replay"
+                    % (rep + 1, a.runs, a.rate, a.latency_seconds))
+                runs.append(self.replay_run(url, live, rep_sink, archive["ArchiveArn"], bus,
+                                            window, "bench-%d" % rep, archived))
+        finally:
+            stop(p, timeout=30)
+            stop(live_p)
+            stop(rep_p)
+        med = {f: median([r[f] for r in runs]) for f in runs[0]}
+        med["p99_ratio"] = (med["p99_with_ms"] / med["p99_alone_ms"]
+                            if med["p99_alone_ms"] else None)
+        self.results["replay"] = {"median": med, "runs": runs, "events": archived,
+                                  "rate": a.rate, "latency_seconds": a.latency_seconds}
+
+    def live_latency(self, url, live):
+        request(live, "GET", "/reset")
+        r = self.load(url, 8, 1, self.args.latency_seconds, rate=self.args.rate, warmup=0)
+        deadline = time.time() + 15
+        while self.sink_stats(live)["count"] < r["sent_events"] and time.time() < deadline:
+            time.sleep(0.05)
+        s = self.sink_stats(live)
+        return r, s
+
+    def replay_run(self, url, live, rep_sink, archive_arn, bus, window, name, archived):
+        alone_r, alone = self.live_latency(url, live)
+        request(rep_sink, "GET", "/reset")
+        api(url, "StartReplay", {"ReplayName": name, "EventSourceArn": archive_arn,
+                                 "EventStartTime": window[0], "EventEndTime": window[1],
+                                 "Destination": {"Arn": bus, "FilterArns": [
+                                     "arn:aws:events:us-east-1:000000000000:rule/replayed"]}})
+        with_r, with_ = self.live_latency(url, live)
+        after_live = api(url, "DescribeReplay", {"ReplayName": name})
+        deadline = time.time() + 600
+        while True:
+            d = api(url, "DescribeReplay", {"ReplayName": name})
+            if d["State"] not in ("STARTING", "RUNNING") or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        took = d.get("ReplayEndTime", time.time()) - d["ReplayStartTime"]
+        deadline = time.time() + 120
+        while self.sink_stats(rep_sink)["count"] < archived and time.time() < deadline:
+            time.sleep(0.1)
+        return {"p99_alone_ms": alone["p99_ms"], "p50_alone_ms": alone["p50_ms"],
+                "p99_with_ms": with_["p99_ms"], "p50_with_ms": with_["p50_ms"],
+                "max_with_ms": with_["max_ms"], "live_sent": with_r["sent_events"],
+                "live_delivered": with_["count"], "live_rate": with_r["events_per_s"],
+                "replay_state": d["State"], "replay_seconds": took,
+                "replay_rate": archived / took if took > 0 else None,
+                "replayed_delivered": self.sink_stats(rep_sink)["count"],
+                "replay_running_after_live": after_live["State"] in ("STARTING", "RUNNING")}
+
     # ---- 3. matching -----------------------------------------------------------------------
     def matching(self):
         runs = []
@@ -572,6 +660,21 @@ class Bench:
                         else "200k by default; --full runs 1M" if fp["target_events"] == 200000
                         else "--footprint-events", fp["rss_after_kb"] / 1024,
                         fp["peak_rss_kb"] / 1024, fp["db_bytes"] / 1048576, fp["ingest_seconds"]))
+        rp = R.get("replay")
+        if rp:
+            m = rp["median"]
+            L.append("")
+            L.append("5. Replay of %d archived events (to a second sink through FilterArns) while "
+                     "live PutEvents runs at %d events/s to the first"
+                     % (rp["events"], rp["rate"]))
+            L.append("replay rate %.0f events/s (%.1f s, state %s, %d delivered); live end-to-end "
+                     "p99 %.2f ms during the replay vs %.2f ms without (ratio %.2f, goal <= 2; "
+                     "p50 %.2f vs %.2f ms)%s"
+                     % (m["replay_rate"] or 0, m["replay_seconds"], rp["runs"][-1]["replay_state"],
+                        m["replayed_delivered"], m["p99_with_ms"], m["p99_alone_ms"],
+                        m["p99_ratio"] or 0, m["p50_with_ms"], m["p50_alone_ms"],
+                        "" if all(r["replay_running_after_live"] for r in rp["runs"])
+                        else "; NOTE: a replay ended before its live window did"))
         return "\n".join(L)
 
 
@@ -599,9 +702,11 @@ def main():
                     help="seconds of ingest per max-delivery-rate run")
     ap.add_argument("--drain-seconds", type=float, default=2.0)
     ap.add_argument("--footprint-events", type=int, default=200000)
+    ap.add_argument("--replay-events", type=int, default=100000,
+                    help="archived events each replay run replays")
     ap.add_argument("--full", action="store_true",
                     help="1M events for the RSS figure, 10 s latency runs")
-    ap.add_argument("--only", default="ingest,delivery,matching,footprint")
+    ap.add_argument("--only", default="ingest,delivery,matching,footprint,replay")
     ap.add_argument("--tmp", default=None, help="parent of the temp dirs (default: $TMPDIR)")
     ap.add_argument("--out", default=None, help="results file (default BUILD/bench/results.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
@@ -620,7 +725,7 @@ def main():
     try:
         b = Bench(a)
         only = set(a.only.split(","))
-        for part in ("ingest", "delivery", "matching", "footprint"):
+        for part in ("ingest", "delivery", "matching", "footprint", "replay"):
             if part in only:
                 getattr(b, part)()
         b.results["total_seconds"] = time.time() - t0

@@ -114,6 +114,17 @@ static void world_new(world_t *w)
              "\"https://example.com/x\",\"HttpMethod\":\"POST\"}",
              conn_arn);
     setup_call(w, "CreateApiDestination", req, NULL, NULL, 0);
+    setup_call(w, "CreateArchive",
+               "{\"ArchiveName\":\"a1\",\"EventSourceArn\":\"arn:aws:events:us-east-1:"
+               "123456789012:event-bus/orders\",\"EventPattern\":\"{\\\"source\\\":"
+               "[\\\"shop\\\"]}\",\"RetentionDays\":1}",
+               NULL, NULL, 0);
+    setup_call(w, "StartReplay",
+               "{\"ReplayName\":\"rp1\",\"EventSourceArn\":\"arn:aws:events:us-east-1:"
+               "123456789012:archive/a1\",\"EventStartTime\":1699990000,\"EventEndTime\":"
+               "1699999000,\"Destination\":{\"Arn\":\"arn:aws:events:us-east-1:123456789012:"
+               "event-bus/orders\"}}",
+               NULL, NULL, 0);
 }
 
 static void world_free(world_t *w)

@@ -3,7 +3,8 @@
 per case, as a byte naming the operation (its index in proto/lb_api.c's table, read from the
 source so the seeds follow the table; one past the end is the admin ExplainEventPattern)
 followed by the JSON body. fuzz_api.c pre-creates bus "orders", rule "r1" on it with target
-"t1", connection "c1" and API destination "d1", so requests may refer to them.
+"t1", connection "c1", API destination "d1", archive "a1" on "orders" and replay "rp1" from it,
+so requests may refer to them.
 
 Usage: make_api_seeds.py [out_dir]"""
 import json
@@ -121,6 +122,67 @@ cases = [
     ("DescribeApiDestination", {"Name": "d1"}),
     ("DeleteApiDestination", {"Name": "d1"}),
     ("ListApiDestinations", {"ConnectionArn": ARN + "connection/c1/5c1b8d7e-0000-4000-8000-000000000000", "Limit": 2}),
+    ("CreateArchive", {"ArchiveName": "a2", "EventSourceArn": ARN + "event-bus/orders",
+                       "Description": "d", "EventPattern": json.dumps(PATTERN),
+                       "RetentionDays": 3, "KmsKeyIdentifier": "alias/k"}),
+    ("CreateArchive", {"ArchiveName": "a1", "EventSourceArn": "not-an-arn",
+                       "RetentionDays": -1}),
+    ("DescribeArchive", {"ArchiveName": "a1"}),
+    ("ListArchives", {"NamePrefix": "a", "Limit": 1}),
+    ("ListArchives", {"EventSourceArn": ARN + "event-bus/orders", "State": "ENABLED"}),
+    ("UpdateArchive", {"ArchiveName": "a1", "EventPattern": "{\"source\":[\"x\"]}",
+                       "RetentionDays": 0}),
+    ("UpdateArchive", {"ArchiveName": "a1"}),
+    ("DeleteArchive", {"ArchiveName": "a1"}),
+    ("StartReplay", {"ReplayName": "rp2", "EventSourceArn": ARN + "archive/a1",
+                     "EventStartTime": 1699990000, "EventEndTime": "2023-11-14T22:00:00Z",
+                     "Destination": {"Arn": ARN + "event-bus/orders",
+                                     "FilterArns": [ARN + "rule/orders/r1"]}}),
+    ("StartReplay", {"ReplayName": "rp3", "EventSourceArn": ARN + "archive/a1",
+                     "EventStartTime": 1699999000, "EventEndTime": 1699990000,
+                     "Destination": {"Arn": ARN + "event-bus/default"}}),
+    ("DescribeReplay", {"ReplayName": "rp1"}),
+    ("ListReplays", {"EventSourceArn": ARN + "archive/a1", "Limit": 5}),
+    ("ListReplays", {"State": "RUNNING", "NamePrefix": "r"}),
+    ("CancelReplay", {"ReplayName": "rp1"}),
+    ("PutPermission", {"EventBusName": "orders", "Action": "events:PutEvents",
+                       "Principal": "111111111111", "StatementId": "s1"}),
+    ("PutPermission", {"EventBusName": "orders", "Action": "events:PutEvents", "Principal": "*",
+                       "StatementId": "org", "Condition": {"Type": "StringEquals",
+                                                           "Key": "aws:PrincipalOrgID",
+                                                           "Value": "o-1234567890"}}),
+    ("PutPermission", {"EventBusName": "orders", "Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "a", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+            "Action": "events:PutEvents", "Resource": ARN + "event-bus/orders"}]})}),
+    ("RemovePermission", {"EventBusName": "orders", "StatementId": "s1"}),
+    ("RemovePermission", {"EventBusName": "orders", "RemoveAllPermissions": True}),
+    ("CreatePartnerEventSource", {"Name": "aws.partner/example.com/t1/orders", "Account": ACCT}),
+    ("CreatePartnerEventSource", {"Name": "aws.partner/x", "Account": "1"}),
+    ("DescribePartnerEventSource", {"Name": "aws.partner/example.com/t1/orders"}),
+    ("ListPartnerEventSources", {"NamePrefix": "aws.partner/example.com", "Limit": 1}),
+    ("ListPartnerEventSourceAccounts", {"EventSourceName": "aws.partner/example.com/t1/orders"}),
+    ("ListEventSources", {"NamePrefix": "aws.partner/", "Limit": 2}),
+    ("DescribeEventSource", {"Name": "aws.partner/example.com/t1/orders"}),
+    ("ActivateEventSource", {"Name": "aws.partner/example.com/t1/orders"}),
+    ("DeactivateEventSource", {"Name": "aws.partner/example.com/t1/orders"}),
+    ("DeletePartnerEventSource", {"Name": "aws.partner/example.com/t1/orders", "Account": ACCT}),
+    ("PutPartnerEvents", {"Entries": [
+        {"Source": "aws.partner/example.com/t1/orders", "DetailType": "invoice.paid",
+         "Detail": json.dumps({"amount": 12}), "Resources": ["r"], "Time": 1715000000}]}),
+    ("CreateEndpoint", {"Name": "ep1", "RoutingConfig": {"FailoverConfig": {
+        "Primary": {"HealthCheck": "arn:aws:route53:::healthcheck/abc"},
+        "Secondary": {"Route": "us-west-2"}}},
+        "ReplicationConfig": {"State": "ENABLED"},
+        "EventBuses": [{"EventBusArn": ARN + "event-bus/orders"},
+                       {"EventBusArn": "arn:aws:events:us-west-2:%s:event-bus/orders" % ACCT}],
+        "RoleArn": "arn:aws:iam::%s:role/r" % ACCT}),
+    ("DescribeEndpoint", {"Name": "ep1", "HomeRegion": "us-east-1"}),
+    ("ListEndpoints", {"NamePrefix": "ep", "MaxResults": 1}),
+    ("UpdateEndpoint", {"Name": "ep1", "ReplicationConfig": {"State": "DISABLED"}}),
+    ("DeleteEndpoint", {"Name": "ep1"}),
+    ("PutEvents", {"EndpointId": "abcde.veo", "Entries": [
+        {"Source": "s", "DetailType": "t", "Detail": "{}"}]}),
     (ADMIN, {"EventPattern": json.dumps(PATTERN), "Event": json.dumps(EVENT)}),
     (ADMIN, {"EventPattern": "{\"source\":[\"other\"]}", "Event": json.dumps(EVENT)}),
 ]

@@ -12,6 +12,8 @@ static const char *const lb_test_schema_undo[] = {
     [3] = "ALTER TABLE buses DROP COLUMN policy; DROP TABLE documents;",
     [4] = "ALTER TABLE rules DROP COLUMN schedule_since_ms;"
           "ALTER TABLE rules DROP COLUMN last_fired_ms;",
+    [5] = "DROP TABLE archives; DROP TABLE archives_deleted; DROP TABLE archive_events;"
+          "DROP TABLE replays;",
 };
 
 /* 0 on success; the database must not be open elsewhere. */

@@ -72,12 +72,36 @@ START_TEST(test_cap_parks_and_releases_in_order)
 }
 END_TEST
 
+START_TEST(test_due_counts_up_to_a_limit)
+{
+    lb_dqueue_t *q;
+    lb_dqueue_new(&q);
+    for (int i = 1; i <= 40; i++)
+        lb_dqueue_push(q, make(i, i % 2 ? 100 : 1000 + i, "a")); /* 20 due at 100, 20 later */
+    ck_assert_uint_eq(lb_dqueue_due(q, 99, 100), 0);
+    ck_assert_uint_eq(lb_dqueue_due(q, 100, 100), 20);
+    ck_assert_uint_eq(lb_dqueue_due(q, 100, 7), 7);
+    ck_assert_uint_eq(lb_dqueue_due(q, 5000, 100), 40);
+    /* Parked deliveries are due too: they only wait for their target. */
+    lb_delivery_t *x = lb_dqueue_pop_due(q, 100, 1);
+    lb_dqueue_started(q, x);
+    lb_delivery_t *none = lb_dqueue_pop_due(q, 100, 1);
+    ck_assert_ptr_null(none);
+    ck_assert_uint_eq(lb_dqueue_parked(q), 19);
+    ck_assert_uint_eq(lb_dqueue_due(q, 100, 100), 19);
+    ck_assert_uint_eq(lb_dqueue_due(q, 100, 5), 5);
+    lb_delivery_free(&x);
+    lb_dqueue_free(&q);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dqueue");
     TCase *tc = tcase_create("dqueue");
     tcase_add_test(tc, test_due_order);
     tcase_add_test(tc, test_cap_parks_and_releases_in_order);
+    tcase_add_test(tc, test_due_counts_up_to_a_limit);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }

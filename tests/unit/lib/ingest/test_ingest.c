@@ -3,11 +3,13 @@
  * never delivered), matching and rendering from that parse, event-bus targets, replays and
  * schedules, dead-on-arrival deliveries, and the write batch. */
 #include <check.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_archive_store.h"
 #include "lb_delivery.h"
 #include "lb_engine.h"
 #include "lb_ingest.h"
@@ -393,6 +395,135 @@ START_TEST(batch_is_written_in_one_go)
 }
 END_TEST
 
+START_TEST(replay_name_goes_after_region)
+{
+    /* Where AWS put it in the bodies it delivered for a replay (LocalStack's
+     * test_start_list_describe_canceled_replay): after "region", before "resources". */
+    const char *env = "{\"version\":\"0\",\"id\":\"e-2\",\"detail-type\":\"T\",\"source\":\"S\","
+                      "\"account\":\"1\",\"time\":\"2024-05-06T12:53:20Z\",\"region\":\"r\","
+                      "\"resources\":[],\"detail\":{\"a\":1}}";
+    static const char *const targets[] = {"{\"Id\":\"t\",\"Arn\":\"arn:aws:sqs:us-east-1:1:q\"}",
+                                          NULL};
+    add_rule("default", "all", "{\"source\":[\"S\"]}", targets);
+    lb_ingest_batch_t *b = lb_ingest_batch_new();
+    lb_ingest_ctx_t c = api_ctx();
+    c.origin = (lb_origin_t){.kind = LB_ORIGIN_REPLAY, .replay_name = "rp"};
+    char id[37];
+    ck_assert_int_eq(lb_ingest_envelope(engine, &c, "default", env, strlen(env), b, id), 0);
+    commit(&b);
+    ck_assert_uint_eq(sink.n, 1);
+    ck_assert_str_eq(sink.ds[0]->body,
+                     "{\"version\":\"0\",\"id\":\"e-2\",\"detail-type\":\"T\",\"source\":\"S\","
+                     "\"account\":\"1\",\"time\":\"2024-05-06T12:53:20Z\",\"region\":\"r\","
+                     "\"replay-name\":\"rp\",\"resources\":[],\"detail\":{\"a\":1}}");
+    /* An envelope with no member at all still becomes valid JSON. */
+    b = lb_ingest_batch_new();
+    const char *empty = "{\"id\":\"e-3\"}";
+    ck_assert_int_eq(lb_ingest_envelope(engine, &c, "default", empty, strlen(empty), b, id), 0);
+    lb_ingest_batch_free(&b);
+}
+END_TEST
+
+static void add_archive(int64_t id, const char *name, const char *bus, const char *pattern)
+{
+    lb_archive_t a;
+    ck_assert_int_eq(lb_archive_init(&a, "us-east-1", name, bus, NULL, pattern, NULL, 0, 1, NULL),
+                     0);
+    a.id = id;
+    ck_assert_int_eq(lb_archives_put(lb_engine_archives(engine), &a), 0);
+}
+
+static int64_t archived_rows(lb_store_t *s, const char *where)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM archive_events WHERE %s", where);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(lb_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+START_TEST(archives_keep_their_events_in_the_same_batch)
+{
+    lb_test_db_setup_named("ingest-archive");
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    /* The archives as the store knows them, so their rows and counters can be written. */
+    const char *names[] = {"all", "some", "elsewhere"}, *buses[] = {"default", "default", "other"};
+    const char *patterns[] = {NULL, "{\"source\":[\"core.update-account-command\"]}", NULL};
+    for (int i = 0; i < 3; i++) {
+        lb_archive_t a;
+        ck_assert_int_eq(lb_archive_init(&a, "us-east-1", names[i], buses[i], NULL, patterns[i],
+                                         NULL, 0, 1, NULL),
+                         0);
+        ck_assert_int_eq(lb_store_archive_insert(s, &a), 0);
+        ck_assert_int_eq(a.id, i + 1);
+        ck_assert_int_eq(lb_archives_put(lb_engine_archives(engine), &a), 0);
+    }
+    lb_ingest_batch_t *b = lb_ingest_batch_new();
+    /* LocalStack's TEST_EVENT_DETAIL as json.dumps writes it: 159 bytes of SizeBytes each, as
+     * AWS recorded (1590 for ten). */
+    const char *detail = "{\"command\": \"update-account\", \"payload\": {\"acc_id\": "
+                         "\"0a787ecb-4015\", \"sf_id\": \"baz\"}}";
+    lb_ingest_ctx_t c = api_ctx();
+    lb_entry_t e = {.source = "core.update-account-command",
+                    .detail_type = "core.update-account-command",
+                    .detail = detail,
+                    .detail_len = strlen(detail),
+                    .time_ms = 1715000000999};
+    char id[37];
+    ck_assert_int_eq(lb_ingest_entry(engine, &c, "default", &e, b, id), 0);
+    ck_assert_int_eq(put(b, "default", "other-source", "{}", id), 0);
+    ck_assert_uint_eq(lb_ingest_batch_archived(b), 3); /* all x2, some x1 */
+    /* A replayed event is never archived, nor stored again under its id. */
+    lb_ingest_ctx_t rc = api_ctx();
+    rc.origin = (lb_origin_t){.kind = LB_ORIGIN_REPLAY, .replay_name = "rp"};
+    const char *env = "{\"id\":\"00000000-0000-4000-8000-000000000001\",\"source\":\"x\"}";
+    ck_assert_int_eq(lb_ingest_envelope(engine, &rc, "default", env, strlen(env), b, id), 0);
+    ck_assert_uint_eq(lb_ingest_batch_archived(b), 3);
+    ck_assert_int_eq(lb_store_begin(s), 0);
+    ck_assert_int_eq(lb_ingest_batch_write(s, b), 0);
+    ck_assert_int_eq(lb_store_commit(s), 0);
+    commit(&b);
+    int64_t n;
+    ck_assert_int_eq(lb_store_event_count(s, &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(archived_rows(s, "archive_id = 1"), 2);
+    ck_assert_int_eq(archived_rows(s, "archive_id = 2 AND size = 159 AND archived_ms ="
+                                      " 1715000000123 AND event_time_ms = 1715000000000"),
+                     1);
+    ck_assert_int_eq(archived_rows(s, "archive_id = 3"), 0);
+    /* Byte for byte the envelope the event was delivered with. */
+    ck_assert_int_eq(archived_rows(s, "envelope = (SELECT envelope FROM events WHERE id ="
+                                      " '00000000-0000-4000-8000-000000000001')"),
+                     2);
+    lb_archive_t *some = lb_archives_find(lb_engine_archives(engine), "us-east-1", "some");
+    ck_assert_int_eq(some->event_count, 1);
+    ck_assert_int_eq(some->size_bytes, 159);
+    ck_assert_uint_eq(some->archived_total, 1);
+    ck_assert_int_eq(lb_archives_find(lb_engine_archives(engine), "us-east-1", "all")->event_count,
+                     2);
+    lb_store_close(&s);
+    lb_test_db_remove();
+}
+END_TEST
+
+START_TEST(archive_pattern_change_applies_from_then_on)
+{
+    add_archive(1, "a", "default", "{\"source\":[\"A\"]}");
+    lb_ingest_batch_t *b = lb_ingest_batch_new();
+    char id[37];
+    ck_assert_int_eq(put(b, "default", "B", "{}", id), 0);
+    ck_assert_uint_eq(lb_ingest_batch_archived(b), 0);
+    add_archive(1, "a", "default", "{\"source\":[\"B\"]}");
+    ck_assert_int_eq(put(b, "default", "B", "{}", id), 0);
+    ck_assert_uint_eq(lb_ingest_batch_archived(b), 1);
+    lb_ingest_batch_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ingest");
@@ -408,6 +539,9 @@ int main(void)
     tcase_add_test(tc, schedule_reaches_only_its_rule);
     tcase_add_test(tc, scheduled_event_is_exact);
     tcase_add_test(tc, batch_is_written_in_one_go);
+    tcase_add_test(tc, replay_name_goes_after_region);
+    tcase_add_test(tc, archives_keep_their_events_in_the_same_batch);
+    tcase_add_test(tc, archive_pattern_change_applies_from_then_on);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
