@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_sorted.h"
 #include "lb_util.h"
 
 struct lb_archives {
-    lb_archive_t **items; /* sorted by (region, name) */
-    size_t n, cap;
+    lb_sorted_t s; /* lb_archive_t *, by (region, name) */
 };
+
+#define ITEM(r, i) (((lb_archive_t **)(r)->s.items)[i])
 
 int lb_archive_init(lb_archive_t *a, const char *region, const char *name, const char *bus,
                     const char *description, const char *event_pattern, const char *kms_key,
@@ -78,54 +80,46 @@ void lb_archives_free(lb_archives_t **rp)
 {
     lb_archives_t *r = *rp;
     if (!r) return;
-    for (size_t i = 0; i < r->n; i++) {
-        lb_archive_clear(r->items[i]);
-        free(r->items[i]);
+    for (size_t i = 0; i < r->s.n; i++) {
+        lb_archive_clear(ITEM(r, i));
+        free(ITEM(r, i));
     }
-    free(r->items);
+    lb_sorted_free(&r->s);
     free(r);
     *rp = NULL;
 }
 
-static int key_cmp(const lb_archive_t *a, const char *region, const char *name)
+static int key_cmp(const void *elem, const void *key)
 {
-    int c = strcmp(a->region, region);
-    return c ? c : strcmp(a->name, name);
+    const lb_archive_t *a = *(lb_archive_t *const *)elem;
+    return lb_region_name_cmp(a->region, a->name, key);
 }
 
 size_t lb_archives_lower_bound(const lb_archives_t *r, const char *region, const char *name)
 {
-    size_t lo = 0, hi = r->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(r->items[mid], region, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lb_sorted_lower_bound(&r->s, sizeof(lb_archive_t *), &(lb_region_name_t){region, name},
+                                 key_cmp);
 }
 
 lb_archive_t *lb_archives_find(const lb_archives_t *r, const char *region, const char *name)
 {
-    size_t i = lb_archives_lower_bound(r, region, name);
-    return i < r->n && key_cmp(r->items[i], region, name) == 0 ? r->items[i] : NULL;
+    lb_archive_t **a = lb_sorted_find(&r->s, sizeof *a, &(lb_region_name_t){region, name}, key_cmp);
+    return a ? *a : NULL;
 }
 
 lb_archive_t *lb_archives_find_id(const lb_archives_t *r, int64_t id)
 {
     /* Archives are few (AWS allows 200 per region): a scan is cheaper than another index. */
-    for (size_t i = 0; i < r->n; i++)
-        if (r->items[i]->id == id) return r->items[i];
+    for (size_t i = 0; i < r->s.n; i++)
+        if (ITEM(r, i)->id == id) return ITEM(r, i);
     return NULL;
 }
 
 int lb_archives_put(lb_archives_t *r, lb_archive_t *a)
 {
     if (!a->region || !a->name) return -EINVAL;
-    size_t i = lb_archives_lower_bound(r, a->region, a->name);
-    if (i < r->n && key_cmp(r->items[i], a->region, a->name) == 0) {
-        lb_archive_t *old = r->items[i];
+    lb_archive_t *old = lb_archives_find(r, a->region, a->name);
+    if (old) {
         if (old->id == a->id) {
             a->event_count = old->event_count;
             a->size_bytes = old->size_bytes;
@@ -136,44 +130,39 @@ int lb_archives_put(lb_archives_t *r, lb_archive_t *a)
         memset(a, 0, sizeof *a);
         return 0;
     }
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 16;
-        r->items = lb_xrealloc(r->items, r->cap * sizeof *r->items);
-    }
-    memmove(&r->items[i + 1], &r->items[i], (r->n - i) * sizeof *r->items);
-    r->items[i] = lb_xmalloc(sizeof **r->items);
-    *r->items[i] = *a;
+    lb_archive_t **slot =
+        lb_sorted_insert_at(&r->s, sizeof *slot, lb_archives_lower_bound(r, a->region, a->name));
+    *slot = lb_xmalloc(sizeof **slot);
+    **slot = *a;
     memset(a, 0, sizeof *a);
-    r->n++;
     return 0;
 }
 
 int lb_archives_remove(lb_archives_t *r, const char *region, const char *name)
 {
-    size_t i = lb_archives_lower_bound(r, region, name);
-    if (i >= r->n || key_cmp(r->items[i], region, name) != 0) return LB_ENOTFOUND;
-    lb_archive_clear(r->items[i]);
-    free(r->items[i]);
-    memmove(&r->items[i], &r->items[i + 1], (r->n - i - 1) * sizeof *r->items);
-    r->n--;
+    lb_archive_t *a = lb_archives_find(r, region, name);
+    if (!a) return LB_ENOTFOUND;
+    lb_sorted_erase_at(&r->s, sizeof a, lb_archives_lower_bound(r, region, name));
+    lb_archive_clear(a);
+    free(a);
     return 0;
 }
 
 lb_archive_t *lb_archives_at(const lb_archives_t *r, size_t i)
 {
-    return i < r->n ? r->items[i] : NULL;
+    return i < r->s.n ? ITEM(r, i) : NULL;
 }
 
 size_t lb_archives_count(const lb_archives_t *r)
 {
-    return r->n;
+    return r->s.n;
 }
 
 size_t lb_archives_count_on_bus(const lb_archives_t *r, const char *region, const char *bus)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->n; i++)
-        n += strcmp(r->items[i]->region, region) == 0 && strcmp(r->items[i]->bus, bus) == 0;
+    for (size_t i = 0; i < r->s.n; i++)
+        n += strcmp(ITEM(r, i)->region, region) == 0 && strcmp(ITEM(r, i)->bus, bus) == 0;
     return n;
 }
 

@@ -9,31 +9,6 @@
 #include "lb_json.h"
 #include "lb_util.h"
 
-static sqlite3_stmt *prepare(lb_store_t *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(lb_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) return NULL;
-    return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Steps a statement that returns no rows and finalizes it. */
-static int run(sqlite3_stmt *st)
-{
-    if (!st) return LB_ESTORE;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE) return 0;
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? LB_EEXISTS : LB_ESTORE;
-}
-
 /* The definition beside the key columns, as rules keep theirs: a new API field needs no
  * migration. */
 static char *definition_json(const lb_archive_t *a)
@@ -51,21 +26,22 @@ static char *definition_json(const lb_archive_t *a)
 int lb_store_archive_insert(lb_store_t *s, lb_archive_t *a)
 {
     char *json = definition_json(a);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO archives (region, name, bus, json, retention_days,"
-                                  " state, state_reason, created_ms, modified_ms)"
-                                  " VALUES (?,?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *st =
+        lb_store_prepare(s, "INSERT INTO archives (region, name, bus, json, retention_days,"
+                            " state, state_reason, created_ms, modified_ms)"
+                            " VALUES (?,?,?,?,?,?,?,?,?)");
     if (st) {
-        bind_text(st, 1, a->region);
-        bind_text(st, 2, a->name);
-        bind_text(st, 3, a->bus);
-        bind_text(st, 4, json);
+        lb_store_bind_text(st, 1, a->region);
+        lb_store_bind_text(st, 2, a->name);
+        lb_store_bind_text(st, 3, a->bus);
+        lb_store_bind_text(st, 4, json);
         sqlite3_bind_int64(st, 5, a->retention_days);
-        bind_text(st, 6, a->state);
-        bind_text(st, 7, a->state_reason);
+        lb_store_bind_text(st, 6, a->state);
+        lb_store_bind_text(st, 7, a->state_reason);
         sqlite3_bind_int64(st, 8, a->created_ms);
         sqlite3_bind_int64(st, 9, a->modified_ms);
     }
-    int rc = run(st);
+    int rc = lb_store_step_done(st);
     free(json);
     if (rc == 0) a->id = sqlite3_last_insert_rowid(lb_store_db(s));
     return rc;
@@ -74,17 +50,18 @@ int lb_store_archive_insert(lb_store_t *s, lb_archive_t *a)
 int lb_store_archive_update(lb_store_t *s, const lb_archive_t *a)
 {
     char *json = definition_json(a);
-    sqlite3_stmt *st = prepare(s, "UPDATE archives SET json = ?, retention_days = ?, state = ?,"
-                                  " state_reason = ?, modified_ms = ? WHERE id = ?");
+    sqlite3_stmt *st =
+        lb_store_prepare(s, "UPDATE archives SET json = ?, retention_days = ?, state = ?,"
+                            " state_reason = ?, modified_ms = ? WHERE id = ?");
     if (st) {
-        bind_text(st, 1, json);
+        lb_store_bind_text(st, 1, json);
         sqlite3_bind_int64(st, 2, a->retention_days);
-        bind_text(st, 3, a->state);
-        bind_text(st, 4, a->state_reason);
+        lb_store_bind_text(st, 3, a->state);
+        lb_store_bind_text(st, 4, a->state_reason);
         sqlite3_bind_int64(st, 5, a->modified_ms);
         sqlite3_bind_int64(st, 6, a->id);
     }
-    int rc = run(st);
+    int rc = lb_store_step_done(st);
     free(json);
     if (rc == 0 && sqlite3_changes(lb_store_db(s)) == 0) return LB_ENOTFOUND;
     return rc;
@@ -92,14 +69,14 @@ int lb_store_archive_update(lb_store_t *s, const lb_archive_t *a)
 
 int lb_store_archive_delete(lb_store_t *s, int64_t id)
 {
-    sqlite3_stmt *st = prepare(s, "DELETE FROM archives WHERE id = ?");
+    sqlite3_stmt *st = lb_store_prepare(s, "DELETE FROM archives WHERE id = ?");
     if (st) sqlite3_bind_int64(st, 1, id);
-    int rc = run(st);
+    int rc = lb_store_step_done(st);
     if (rc) return rc;
     if (sqlite3_changes(lb_store_db(s)) == 0) return LB_ENOTFOUND;
-    st = prepare(s, "INSERT OR IGNORE INTO archives_deleted (id) VALUES (?)");
+    st = lb_store_prepare(s, "INSERT OR IGNORE INTO archives_deleted (id) VALUES (?)");
     if (st) sqlite3_bind_int64(st, 1, id);
-    return run(st);
+    return lb_store_step_done(st);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -135,9 +112,10 @@ static int load_one(lb_archives_t *r, sqlite3_stmt *st)
 
 int lb_archives_load(lb_archives_t *r, lb_store_t *s, size_t *skipped)
 {
-    sqlite3_stmt *st = prepare(s, "SELECT id, region, name, bus, json, retention_days, state,"
-                                  " state_reason, created_ms, modified_ms, event_count, size_bytes"
-                                  " FROM archives");
+    sqlite3_stmt *st =
+        lb_store_prepare(s, "SELECT id, region, name, bus, json, retention_days, state,"
+                            " state_reason, created_ms, modified_ms, event_count, size_bytes"
+                            " FROM archives");
     if (!st) return LB_ESTORE;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -217,25 +195,26 @@ static void add_change(lb_archive_sweep_t *out, int64_t id, int64_t events, int6
 /* The events of deleted archives, then their tombstones once nothing is left. */
 static int sweep_deleted(lb_store_t *s, size_t *budget, lb_archive_sweep_t *out)
 {
-    sqlite3_stmt *ids = prepare(s, "SELECT id FROM archives_deleted ORDER BY id LIMIT 16");
+    sqlite3_stmt *ids = lb_store_prepare(s, "SELECT id FROM archives_deleted ORDER BY id LIMIT 16");
     if (!ids) return LB_ESTORE;
     int rc = 0, step;
     while (*budget > 0 && (step = sqlite3_step(ids)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(ids, 0);
-        sqlite3_stmt *del = prepare(s, "DELETE FROM archive_events WHERE seq IN (SELECT seq FROM"
-                                       " archive_events WHERE archive_id = ? LIMIT ?)");
+        sqlite3_stmt *del =
+            lb_store_prepare(s, "DELETE FROM archive_events WHERE seq IN (SELECT seq FROM"
+                                " archive_events WHERE archive_id = ? LIMIT ?)");
         if (del) {
             sqlite3_bind_int64(del, 1, id);
             sqlite3_bind_int64(del, 2, (sqlite3_int64)*budget);
         }
-        if ((rc = run(del))) break;
+        if ((rc = lb_store_step_done(del))) break;
         size_t gone = (size_t)sqlite3_changes(lb_store_db(s));
         out->deleted += gone;
         *budget -= gone;
         if (*budget == 0) break; /* maybe more: look again next step */
-        sqlite3_stmt *tomb = prepare(s, "DELETE FROM archives_deleted WHERE id = ?");
+        sqlite3_stmt *tomb = lb_store_prepare(s, "DELETE FROM archives_deleted WHERE id = ?");
         if (tomb) sqlite3_bind_int64(tomb, 1, id);
-        if ((rc = run(tomb))) break;
+        if ((rc = lb_store_step_done(tomb))) break;
     }
     sqlite3_finalize(ids);
     return rc;
@@ -245,9 +224,10 @@ static int sweep_deleted(lb_store_t *s, size_t *budget, lb_archive_sweep_t *out)
 static int sweep_expired(lb_store_t *s, int64_t id, int64_t cutoff_ms, size_t *budget,
                          lb_archive_sweep_t *out)
 {
-    sqlite3_stmt *sel = prepare(s, "SELECT seq, size FROM archive_events WHERE archive_id = ?"
-                                   " AND archived_ms < ? ORDER BY archived_ms LIMIT ?");
-    sqlite3_stmt *del = prepare(s, "DELETE FROM archive_events WHERE seq = ?");
+    sqlite3_stmt *sel =
+        lb_store_prepare(s, "SELECT seq, size FROM archive_events WHERE archive_id = ?"
+                            " AND archived_ms < ? ORDER BY archived_ms LIMIT ?");
+    sqlite3_stmt *del = lb_store_prepare(s, "DELETE FROM archive_events WHERE seq = ?");
     if (!sel || !del) {
         sqlite3_finalize(sel);
         sqlite3_finalize(del);
@@ -272,14 +252,15 @@ static int sweep_expired(lb_store_t *s, int64_t id, int64_t cutoff_ms, size_t *b
     sqlite3_finalize(sel);
     sqlite3_finalize(del);
     if (rc || events == 0) return rc;
-    sqlite3_stmt *upd = prepare(s, "UPDATE archives SET event_count = max(0, event_count - ?),"
-                                   " size_bytes = max(0, size_bytes - ?) WHERE id = ?");
+    sqlite3_stmt *upd =
+        lb_store_prepare(s, "UPDATE archives SET event_count = max(0, event_count - ?),"
+                            " size_bytes = max(0, size_bytes - ?) WHERE id = ?");
     if (upd) {
         sqlite3_bind_int64(upd, 1, events);
         sqlite3_bind_int64(upd, 2, bytes);
         sqlite3_bind_int64(upd, 3, id);
     }
-    if ((rc = run(upd))) return rc;
+    if ((rc = lb_store_step_done(upd))) return rc;
     add_change(out, id, events, bytes);
     out->deleted += (size_t)events;
     *budget -= (size_t)events;
@@ -296,8 +277,8 @@ int lb_store_archive_sweep(lb_store_t *s, int64_t now_ms, int64_t day_ms, size_t
         out->more = rc == 0;
         return rc;
     }
-    sqlite3_stmt *st = prepare(s, "SELECT id, retention_days FROM archives WHERE"
-                                  " retention_days > 0 ORDER BY id");
+    sqlite3_stmt *st = lb_store_prepare(s, "SELECT id, retention_days FROM archives WHERE"
+                                           " retention_days > 0 ORDER BY id");
     if (!st) return LB_ESTORE;
     int step;
     while (budget > 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {

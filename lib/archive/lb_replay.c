@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lb_arn.h"
+#include "lb_sorted.h"
 #include "lb_util.h"
 
 static const char *const state_names[LB_REPLAY_N_STATES] = {"STARTING",  "RUNNING",   "CANCELLING",
@@ -18,13 +19,14 @@ typedef struct {
 } reservation_t;
 
 struct lb_replays {
-    lb_replay_t **items; /* sorted by (region, name) */
-    size_t n, cap;
+    lb_sorted_t s; /* lb_replay_t *, by (region, name) */
     reservation_t *reserved;
     size_t n_reserved;
     lb_replays_hook_fn hook;
     void *hook_ctx;
 };
+
+#define ITEM(r, i) (((lb_replay_t **)(r)->s.items)[i])
 
 const char *lb_replay_state_name(lb_replay_state_t s)
 {
@@ -152,84 +154,70 @@ void lb_replays_free(lb_replays_t **rp)
 {
     lb_replays_t *r = *rp;
     if (!r) return;
-    for (size_t i = 0; i < r->n; i++) {
-        lb_replay_clear(r->items[i]);
-        free(r->items[i]);
+    for (size_t i = 0; i < r->s.n; i++) {
+        lb_replay_clear(ITEM(r, i));
+        free(ITEM(r, i));
     }
     for (size_t i = 0; i < r->n_reserved; i++)
         free(r->reserved[i].region);
     free(r->reserved);
-    free(r->items);
+    lb_sorted_free(&r->s);
     free(r);
     *rp = NULL;
 }
 
-static int key_cmp(const lb_replay_t *a, const char *region, const char *name)
+static int key_cmp(const void *elem, const void *key)
 {
-    int c = strcmp(a->region, region);
-    return c ? c : strcmp(a->name, name);
+    const lb_replay_t *a = *(lb_replay_t *const *)elem;
+    return lb_region_name_cmp(a->region, a->name, key);
 }
 
 size_t lb_replays_lower_bound(const lb_replays_t *r, const char *region, const char *name)
 {
-    size_t lo = 0, hi = r->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(r->items[mid], region, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lb_sorted_lower_bound(&r->s, sizeof(lb_replay_t *), &(lb_region_name_t){region, name},
+                                 key_cmp);
 }
 
 lb_replay_t *lb_replays_find(const lb_replays_t *r, const char *region, const char *name)
 {
-    size_t i = lb_replays_lower_bound(r, region, name);
-    return i < r->n && key_cmp(r->items[i], region, name) == 0 ? r->items[i] : NULL;
+    lb_replay_t **p = lb_sorted_find(&r->s, sizeof *p, &(lb_region_name_t){region, name}, key_cmp);
+    return p ? *p : NULL;
 }
 
 int lb_replays_put(lb_replays_t *r, lb_replay_t *rp)
 {
     if (!rp->region || !rp->name) return -EINVAL;
-    size_t i = lb_replays_lower_bound(r, rp->region, rp->name);
-    if (i < r->n && key_cmp(r->items[i], rp->region, rp->name) == 0) {
-        lb_replay_clear(r->items[i]);
-        *r->items[i] = *rp;
-        memset(rp, 0, sizeof *rp);
-        return 0;
+    lb_replay_t *old = lb_replays_find(r, rp->region, rp->name);
+    if (old) {
+        lb_replay_clear(old);
+    } else {
+        lb_replay_t **slot = lb_sorted_insert_at(&r->s, sizeof *slot,
+                                                 lb_replays_lower_bound(r, rp->region, rp->name));
+        old = *slot = lb_xmalloc(sizeof **slot);
     }
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 16;
-        r->items = lb_xrealloc(r->items, r->cap * sizeof *r->items);
-    }
-    memmove(&r->items[i + 1], &r->items[i], (r->n - i) * sizeof *r->items);
-    r->items[i] = lb_xmalloc(sizeof **r->items);
-    *r->items[i] = *rp;
+    *old = *rp;
     memset(rp, 0, sizeof *rp);
-    r->n++;
     return 0;
 }
 
 int lb_replays_remove(lb_replays_t *r, const char *region, const char *name)
 {
-    size_t i = lb_replays_lower_bound(r, region, name);
-    if (i >= r->n || key_cmp(r->items[i], region, name) != 0) return LB_ENOTFOUND;
-    lb_replay_clear(r->items[i]);
-    free(r->items[i]);
-    memmove(&r->items[i], &r->items[i + 1], (r->n - i - 1) * sizeof *r->items);
-    r->n--;
+    lb_replay_t *rp = lb_replays_find(r, region, name);
+    if (!rp) return LB_ENOTFOUND;
+    lb_sorted_erase_at(&r->s, sizeof rp, lb_replays_lower_bound(r, region, name));
+    lb_replay_clear(rp);
+    free(rp);
     return 0;
 }
 
 lb_replay_t *lb_replays_at(const lb_replays_t *r, size_t i)
 {
-    return i < r->n ? r->items[i] : NULL;
+    return i < r->s.n ? ITEM(r, i) : NULL;
 }
 
 size_t lb_replays_count(const lb_replays_t *r)
 {
-    return r->n;
+    return r->s.n;
 }
 
 static reservation_t *reservation(lb_replays_t *r, const char *region, int create)
@@ -245,9 +233,9 @@ static reservation_t *reservation(lb_replays_t *r, const char *region, int creat
 size_t lb_replays_active(const lb_replays_t *r, const char *region)
 {
     size_t n = 0;
-    for (size_t i = lb_replays_lower_bound(r, region, ""); i < r->n; i++) {
-        if (strcmp(r->items[i]->region, region) != 0) break;
-        n += lb_replay_active(r->items[i]);
+    for (size_t i = lb_replays_lower_bound(r, region, ""); i < r->s.n; i++) {
+        if (strcmp(ITEM(r, i)->region, region) != 0) break;
+        n += lb_replay_active(ITEM(r, i));
     }
     reservation_t *res = reservation((lb_replays_t *)r, region, 0);
     return n + (res ? res->n : 0);
@@ -270,8 +258,8 @@ size_t lb_replays_archive_gone(lb_replays_t *r, int64_t archive_id, const char *
                                int64_t now_ms)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        lb_replay_t *rp = r->items[i];
+    for (size_t i = 0; i < r->s.n; i++) {
+        lb_replay_t *rp = ITEM(r, i);
         if (rp->archive_id != archive_id || !lb_replay_pending(rp)) continue;
         lb_replay_end_for_archive(&rp->p, reason, now_ms);
         n++;

@@ -9,36 +9,12 @@
 #include "lb_json.h"
 #include "lb_util.h"
 
-static sqlite3_stmt *prepare(lb_store_t *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(lb_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) return NULL;
-    return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 static void bind_opt_int(sqlite3_stmt *st, int i, int64_t v, int present)
 {
     if (present)
         sqlite3_bind_int64(st, i, v);
     else
         sqlite3_bind_null(st, i);
-}
-
-static int run(sqlite3_stmt *st)
-{
-    if (!st) return LB_ESTORE;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE) return 0;
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? LB_EEXISTS : LB_ESTORE;
 }
 
 static char *definition_json(const lb_replay_t *r)
@@ -59,26 +35,27 @@ static char *definition_json(const lb_replay_t *r)
 int lb_store_replay_insert(lb_store_t *s, const lb_replay_t *r)
 {
     char *json = definition_json(r);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO replays (region, name, archive_id, archive_name,"
-                                  " bus, json, event_start_ms, event_end_ms, state,"
-                                  " replay_start_ms, cursor_time_ms, cursor_seq, total)"
-                                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *st =
+        lb_store_prepare(s, "INSERT INTO replays (region, name, archive_id, archive_name,"
+                            " bus, json, event_start_ms, event_end_ms, state,"
+                            " replay_start_ms, cursor_time_ms, cursor_seq, total)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (st) {
-        bind_text(st, 1, r->region);
-        bind_text(st, 2, r->name);
+        lb_store_bind_text(st, 1, r->region);
+        lb_store_bind_text(st, 2, r->name);
         sqlite3_bind_int64(st, 3, r->archive_id);
-        bind_text(st, 4, r->archive_name);
-        bind_text(st, 5, r->bus);
-        bind_text(st, 6, json);
+        lb_store_bind_text(st, 4, r->archive_name);
+        lb_store_bind_text(st, 5, r->bus);
+        lb_store_bind_text(st, 6, json);
         sqlite3_bind_int64(st, 7, r->event_start_ms);
         sqlite3_bind_int64(st, 8, r->event_end_ms);
-        bind_text(st, 9, lb_replay_state_name(r->p.state));
+        lb_store_bind_text(st, 9, lb_replay_state_name(r->p.state));
         sqlite3_bind_int64(st, 10, r->replay_start_ms);
         sqlite3_bind_int64(st, 11, r->p.cursor_time_ms);
         sqlite3_bind_int64(st, 12, r->p.cursor_seq);
         sqlite3_bind_int64(st, 13, r->p.total);
     }
-    int rc = run(st);
+    int rc = lb_store_step_done(st);
     free(json);
     return rc;
 }
@@ -98,10 +75,10 @@ static void state_clause(lb_buf_t *sql, unsigned mask)
 
 static int replay_exists(lb_store_t *s, const char *region, const char *name)
 {
-    sqlite3_stmt *st = prepare(s, "SELECT 1 FROM replays WHERE region = ? AND name = ?");
+    sqlite3_stmt *st = lb_store_prepare(s, "SELECT 1 FROM replays WHERE region = ? AND name = ?");
     if (!st) return LB_ESTORE;
-    bind_text(st, 1, region);
-    bind_text(st, 2, name);
+    lb_store_bind_text(st, 1, region);
+    lb_store_bind_text(st, 2, name);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW) return 1;
@@ -116,21 +93,21 @@ int lb_store_replay_update(lb_store_t *s, const char *region, const char *name,
                       " last_replayed_ms = ?, cursor_time_ms = ?, cursor_seq = ?, replayed = ?,"
                       " total = ? WHERE region = ? AND name = ?");
     state_clause(&sql, from_mask);
-    sqlite3_stmt *st = prepare(s, sql.data);
+    sqlite3_stmt *st = lb_store_prepare(s, sql.data);
     lb_buf_free(&sql);
     if (st) {
-        bind_text(st, 1, lb_replay_state_name(p->state));
-        bind_text(st, 2, p->state_reason[0] ? p->state_reason : NULL);
+        lb_store_bind_text(st, 1, lb_replay_state_name(p->state));
+        lb_store_bind_text(st, 2, p->state_reason[0] ? p->state_reason : NULL);
         bind_opt_int(st, 3, p->replay_end_ms, p->replay_end_ms != 0);
         bind_opt_int(st, 4, p->last_replayed_ms, p->replayed > 0);
         sqlite3_bind_int64(st, 5, p->cursor_time_ms);
         sqlite3_bind_int64(st, 6, p->cursor_seq);
         sqlite3_bind_int64(st, 7, p->replayed);
         sqlite3_bind_int64(st, 8, p->total);
-        bind_text(st, 9, region);
-        bind_text(st, 10, name);
+        lb_store_bind_text(st, 9, region);
+        lb_store_bind_text(st, 10, name);
     }
-    int rc = run(st);
+    int rc = lb_store_step_done(st);
     if (rc) return rc;
     if (sqlite3_changes(lb_store_db(s))) return 0;
     rc = replay_exists(s, region, name);
@@ -145,16 +122,16 @@ int lb_store_replay_set_state(lb_store_t *s, const char *region, const char *nam
     lb_buf_puts(&sql, "UPDATE replays SET state = ?, state_reason = ?, replay_end_ms = ?"
                       " WHERE region = ? AND name = ?");
     state_clause(&sql, from_mask);
-    sqlite3_stmt *st = prepare(s, sql.data);
+    sqlite3_stmt *st = lb_store_prepare(s, sql.data);
     lb_buf_free(&sql);
     if (st) {
-        bind_text(st, 1, lb_replay_state_name(state));
-        bind_text(st, 2, reason);
+        lb_store_bind_text(st, 1, lb_replay_state_name(state));
+        lb_store_bind_text(st, 2, reason);
         bind_opt_int(st, 3, end_ms, end_ms != 0);
-        bind_text(st, 4, region);
-        bind_text(st, 5, name);
+        lb_store_bind_text(st, 4, region);
+        lb_store_bind_text(st, 5, name);
     }
-    int rc = run(st);
+    int rc = lb_store_step_done(st);
     if (rc) return rc;
     if (sqlite3_changes(lb_store_db(s))) return 0;
     rc = replay_exists(s, region, name);
@@ -164,22 +141,24 @@ int lb_store_replay_set_state(lb_store_t *s, const char *region, const char *nam
 int lb_store_replays_archive_gone(lb_store_t *s, int64_t archive_id, const char *reason,
                                   int64_t now_ms)
 {
-    sqlite3_stmt *st = prepare(s, "UPDATE replays SET state = 'CANCELLED', replay_end_ms = ?"
-                                  " WHERE archive_id = ? AND state = 'CANCELLING'");
+    sqlite3_stmt *st =
+        lb_store_prepare(s, "UPDATE replays SET state = 'CANCELLED', replay_end_ms = ?"
+                            " WHERE archive_id = ? AND state = 'CANCELLING'");
     if (st) {
         sqlite3_bind_int64(st, 1, now_ms);
         sqlite3_bind_int64(st, 2, archive_id);
     }
-    int rc = run(st);
+    int rc = lb_store_step_done(st);
     if (rc) return rc;
-    st = prepare(s, "UPDATE replays SET state = 'FAILED', state_reason = ?, replay_end_ms = ?"
-                    " WHERE archive_id = ? AND state IN ('STARTING', 'RUNNING')");
+    st = lb_store_prepare(s,
+                          "UPDATE replays SET state = 'FAILED', state_reason = ?, replay_end_ms = ?"
+                          " WHERE archive_id = ? AND state IN ('STARTING', 'RUNNING')");
     if (st) {
-        bind_text(st, 1, reason);
+        lb_store_bind_text(st, 1, reason);
         sqlite3_bind_int64(st, 2, now_ms);
         sqlite3_bind_int64(st, 3, archive_id);
     }
-    return run(st);
+    return lb_store_step_done(st);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -225,10 +204,11 @@ static int load_one(lb_replays_t *reg, sqlite3_stmt *st)
 
 int lb_replays_load(lb_replays_t *r, lb_store_t *s, size_t *skipped)
 {
-    sqlite3_stmt *st = prepare(s, "SELECT region, name, archive_id, archive_name, bus, json,"
-                                  " event_start_ms, event_end_ms, state, state_reason,"
-                                  " replay_start_ms, replay_end_ms, last_replayed_ms,"
-                                  " cursor_time_ms, cursor_seq, replayed, total FROM replays");
+    sqlite3_stmt *st =
+        lb_store_prepare(s, "SELECT region, name, archive_id, archive_name, bus, json,"
+                            " event_start_ms, event_end_ms, state, state_reason,"
+                            " replay_start_ms, replay_end_ms, last_replayed_ms,"
+                            " cursor_time_ms, cursor_seq, replayed, total FROM replays");
     if (!st) return LB_ESTORE;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -241,9 +221,10 @@ int lb_replays_load(lb_replays_t *r, lb_store_t *s, size_t *skipped)
 
 int lb_store_replay_count(lb_store_t *s, const lb_replay_window_t *w, int64_t *n)
 {
-    sqlite3_stmt *st = prepare(s, "SELECT count(*) FROM archive_events WHERE archive_id = ?"
-                                  " AND event_time_ms >= ? AND event_time_ms < ?"
-                                  " AND archived_ms <= ?");
+    sqlite3_stmt *st =
+        lb_store_prepare(s, "SELECT count(*) FROM archive_events WHERE archive_id = ?"
+                            " AND event_time_ms >= ? AND event_time_ms < ?"
+                            " AND archived_ms <= ?");
     if (!st) return LB_ESTORE;
     sqlite3_bind_int64(st, 1, w->archive_id);
     sqlite3_bind_int64(st, 2, w->start_ms);
@@ -277,9 +258,10 @@ int lb_store_replay_read(lb_store_t *s, const lb_replay_window_t *w, int64_t cur
     /* A row comparison (t, seq) > (?, ?) would not seek in SQLite's index, so the rest of the
      * cursor's second and the seconds after it are two queries. */
     if (cursor_time_ms < w->end_ms) {
-        sqlite3_stmt *st = prepare(s, "SELECT seq, event_time_ms, envelope FROM archive_events"
-                                      " WHERE archive_id = ? AND event_time_ms = ? AND seq > ?"
-                                      " AND archived_ms <= ? ORDER BY seq LIMIT ?");
+        sqlite3_stmt *st =
+            lb_store_prepare(s, "SELECT seq, event_time_ms, envelope FROM archive_events"
+                                " WHERE archive_id = ? AND event_time_ms = ? AND seq > ?"
+                                " AND archived_ms <= ? ORDER BY seq LIMIT ?");
         if (!st) return LB_ESTORE;
         sqlite3_bind_int64(st, 1, w->archive_id);
         sqlite3_bind_int64(st, 2, cursor_time_ms);
@@ -289,10 +271,10 @@ int lb_store_replay_read(lb_store_t *s, const lb_replay_window_t *w, int64_t cur
         if ((rc = read_rows(st, fn, ctx, &got))) return rc;
     }
     if (got >= limit) return 0;
-    sqlite3_stmt *st = prepare(s, "SELECT seq, event_time_ms, envelope FROM archive_events"
-                                  " WHERE archive_id = ? AND event_time_ms > ?"
-                                  " AND event_time_ms < ? AND archived_ms <= ?"
-                                  " ORDER BY event_time_ms, seq LIMIT ?");
+    sqlite3_stmt *st = lb_store_prepare(s, "SELECT seq, event_time_ms, envelope FROM archive_events"
+                                           " WHERE archive_id = ? AND event_time_ms > ?"
+                                           " AND event_time_ms < ? AND archived_ms <= ?"
+                                           " ORDER BY event_time_ms, seq LIMIT ?");
     if (!st) return LB_ESTORE;
     sqlite3_bind_int64(st, 1, w->archive_id);
     sqlite3_bind_int64(st, 2, cursor_time_ms);

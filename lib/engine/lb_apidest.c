@@ -385,7 +385,7 @@ int64_t lb_apidest_rate_take(lb_connections_t *r, const char *region, const char
 {
     lb_conn_entry_t *dest = destination_of(r, region, destination_arn);
     if (!dest) return -ENOENT;
-    int64_t limit = lb_conn_doc_int(lb_conn_entry_doc(dest), "InvocationRateLimitPerSecond", 300);
+    int64_t limit = lb_json_get_int(lb_conn_entry_doc(dest), "InvocationRateLimitPerSecond", 300);
     if (limit < 1) limit = 1;
     if (!dest->bucket_started) {
         dest->bucket_started = 1;

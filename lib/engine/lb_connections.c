@@ -7,13 +7,15 @@
 #include <string.h>
 
 #include "lb_connections_internal.h"
+#include "lb_sorted.h"
 #include "lb_util.h"
 
 struct lb_connections {
-    lb_conn_entry_t *v[2]; /* indexed by lb_conn_kind_t, sorted by (region, name) */
-    size_t n[2];
-    size_t cap[2];
+    lb_sorted_t v[2]; /* indexed by lb_conn_kind_t: lb_conn_entry_t, by (region, name) */
 };
+
+#define ENTRY(r, kind, i)                                                                          \
+    ((lb_conn_entry_t *)lb_sorted_at(&(r)->v[kind], sizeof(lb_conn_entry_t), i))
 
 /* EventBridge refreshes an OAuth token this long before it expires. */
 #define OAUTH_REFRESH_MARGIN_MS 60000
@@ -41,9 +43,9 @@ void lb_connections_free(lb_connections_t **r)
 {
     if (!r || !*r) return;
     for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; i < (*r)->n[k]; i++)
-            entry_clear(&(*r)->v[k][i]);
-        free((*r)->v[k]);
+        for (size_t i = 0; i < (*r)->v[k].n; i++)
+            entry_clear(ENTRY(*r, k, i));
+        lb_sorted_free(&(*r)->v[k]);
     }
     free(*r);
     *r = NULL;
@@ -54,43 +56,25 @@ const char *lb_conn_doc_str(const lb_json_t *doc, const char *key)
     return lb_json_get_str(doc, key);
 }
 
-int64_t lb_conn_doc_int(const lb_json_t *doc, const char *key, int64_t dflt)
+static int key_cmp(const void *elem, const void *key)
 {
-    const lb_json_t *f = lb_json_get(doc, key);
-    if (!lb_json_is(f, LB_JSON_NUMBER) || isnan(f->num)) return dflt;
-    /* Converting a double outside int64_t's range is undefined behaviour: clamp first. */
-    if (f->num >= 9223372036854775807.0) return INT64_MAX;
-    if (f->num <= -9223372036854775808.0) return INT64_MIN;
-    return (int64_t)f->num;
-}
-
-static int key_cmp(const lb_conn_entry_t *e, const char *region, const char *name)
-{
-    int c = strcmp(e->region, region);
-    return c ? c : strcmp(e->name, name);
+    const lb_conn_entry_t *e = elem;
+    return lb_region_name_cmp(e->region, e->name, key);
 }
 
 size_t lb_conn_lower_bound(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
                            const char *name)
 {
-    size_t lo = 0, hi = r->n[kind];
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(&r->v[kind][mid], region, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lb_sorted_lower_bound(&r->v[kind], sizeof(lb_conn_entry_t),
+                                 &(lb_region_name_t){region, name}, key_cmp);
 }
 
 lb_conn_entry_t *lb_conn_entry_find(const lb_connections_t *r, lb_conn_kind_t kind,
                                     const char *region, const char *name)
 {
     if (!region || !name) return NULL;
-    size_t i = lb_conn_lower_bound(r, kind, region, name);
-    if (i < r->n[kind] && key_cmp(&r->v[kind][i], region, name) == 0) return &r->v[kind][i];
-    return NULL;
+    return lb_sorted_find(&r->v[kind], sizeof(lb_conn_entry_t), &(lb_region_name_t){region, name},
+                          key_cmp);
 }
 
 const lb_json_t *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, const char *region,
@@ -103,9 +87,9 @@ const lb_json_t *lb_conn_find(const lb_connections_t *r, lb_conn_kind_t kind, co
 const lb_json_t *lb_conn_at(const lb_connections_t *r, lb_conn_kind_t kind, size_t i,
                             const char **region_out)
 {
-    if (i >= r->n[kind]) return NULL;
-    if (region_out) *region_out = r->v[kind][i].region;
-    return lb_conn_entry_doc(&r->v[kind][i]);
+    if (i >= r->v[kind].n) return NULL;
+    if (region_out) *region_out = ENTRY(r, kind, i)->region;
+    return lb_conn_entry_doc(ENTRY(r, kind, i));
 }
 
 int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, const lb_json_t *doc)
@@ -128,14 +112,7 @@ int lb_conn_put(lb_connections_t *r, lb_conn_kind_t kind, const char *region, co
         }
         return 0;
     }
-    if (r->n[kind] == r->cap[kind]) {
-        r->cap[kind] = r->cap[kind] ? r->cap[kind] * 2 : 16;
-        r->v[kind] = lb_xrealloc(r->v[kind], r->cap[kind] * sizeof *r->v[kind]);
-    }
-    size_t i = lb_conn_lower_bound(r, kind, region, name);
-    memmove(&r->v[kind][i + 1], &r->v[kind][i], (r->n[kind] - i) * sizeof *r->v[kind]);
-    r->n[kind]++;
-    e = &r->v[kind][i];
+    e = lb_sorted_insert_at(&r->v[kind], sizeof *e, lb_conn_lower_bound(r, kind, region, name));
     memset(e, 0, sizeof *e);
     e->region = lb_strdup(region);
     e->name = lb_strdup(name);
@@ -147,10 +124,9 @@ int lb_conn_remove(lb_connections_t *r, lb_conn_kind_t kind, const char *region,
 {
     lb_conn_entry_t *e = lb_conn_entry_find(r, kind, region, name);
     if (!e) return LB_ENOTFOUND;
-    size_t i = (size_t)(e - r->v[kind]);
+    size_t i = (size_t)(e - ENTRY(r, kind, 0));
     entry_clear(e);
-    memmove(&r->v[kind][i], &r->v[kind][i + 1], (r->n[kind] - i - 1) * sizeof *r->v[kind]);
-    r->n[kind]--;
+    lb_sorted_erase_at(&r->v[kind], sizeof *e, i);
     return 0;
 }
 
@@ -322,8 +298,8 @@ int lb_connections_oauth_set_token(lb_connections_t *r, const char *region,
 int lb_connections_oauth_due(const lb_connections_t *r, int64_t now_ms, lb_oauth_due_cb cb,
                              void *ctx)
 {
-    for (size_t i = 0; i < r->n[LB_CONN_CONNECTION]; i++) {
-        const lb_conn_entry_t *e = &r->v[LB_CONN_CONNECTION][i];
+    for (size_t i = 0; i < r->v[LB_CONN_CONNECTION].n; i++) {
+        const lb_conn_entry_t *e = ENTRY(r, LB_CONN_CONNECTION, i);
         const char *type = lb_conn_doc_str(lb_conn_entry_doc(e), "AuthorizationType");
         const char *state = lb_conn_doc_str(lb_conn_entry_doc(e), "ConnectionState");
         if (!type || strcmp(type, "OAUTH_CLIENT_CREDENTIALS") != 0) continue;

@@ -32,9 +32,7 @@ static inline const lb_json_t *lb_conn_entry_doc(const lb_conn_entry_t *e)
     return lb_json_doc_root(e->doc);
 }
 
-/* Member accessors that tolerate absence (and a NULL doc). lb_conn_doc_str gives NULL for a
- * string holding U+0000; lb_conn_doc_int clamps a number to the int64_t range. */
+/* Member accessor that tolerates absence (and a NULL doc); NULL for a string holding U+0000. */
 const char *lb_conn_doc_str(const lb_json_t *doc, const char *key);
-int64_t lb_conn_doc_int(const lb_json_t *doc, const char *key, int64_t dflt);
 
 #endif

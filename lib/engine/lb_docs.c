@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_sorted.h"
 #include "lb_util.h"
 
 typedef struct {
@@ -16,9 +17,10 @@ typedef struct {
 } entry_t;
 
 struct lb_docs {
-    entry_t *v[LB_DOC_KINDS];
-    size_t n[LB_DOC_KINDS], cap[LB_DOC_KINDS];
+    lb_sorted_t v[LB_DOC_KINDS]; /* entry_t, by (region, name) */
 };
+
+#define ENTRY(d, kind, i) ((entry_t *)lb_sorted_at(&(d)->v[kind], sizeof(entry_t), i))
 
 /* The kind column of the documents table. */
 static const char *const kind_names[LB_DOC_KINDS] = {"event-source", "endpoint"};
@@ -41,40 +43,31 @@ void lb_docs_free(lb_docs_t **dp)
     lb_docs_t *d = *dp;
     if (!d) return;
     for (int k = 0; k < LB_DOC_KINDS; k++) {
-        for (size_t i = 0; i < d->n[k]; i++)
-            entry_clear(&d->v[k][i]);
-        free(d->v[k]);
+        for (size_t i = 0; i < d->v[k].n; i++)
+            entry_clear(ENTRY(d, k, i));
+        lb_sorted_free(&d->v[k]);
     }
     free(d);
     *dp = NULL;
 }
 
-static int key_cmp(const entry_t *e, const char *region, const char *name)
+static int key_cmp(const void *elem, const void *key)
 {
-    int c = strcmp(e->region, region);
-    return c ? c : strcmp(e->name, name);
+    const entry_t *e = elem;
+    return lb_region_name_cmp(e->region, e->name, key);
 }
 
 size_t lb_docs_lower_bound(const lb_docs_t *d, lb_doc_kind_t kind, const char *region,
                            const char *name)
 {
-    size_t lo = 0, hi = d->n[kind];
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(&d->v[kind][mid], region, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lb_sorted_lower_bound(&d->v[kind], sizeof(entry_t), &(lb_region_name_t){region, name},
+                                 key_cmp);
 }
 
 static entry_t *find(const lb_docs_t *d, lb_doc_kind_t kind, const char *region, const char *name)
 {
     if (!region || !name || (unsigned)kind >= LB_DOC_KINDS) return NULL;
-    size_t i = lb_docs_lower_bound(d, kind, region, name);
-    if (i < d->n[kind] && key_cmp(&d->v[kind][i], region, name) == 0) return &d->v[kind][i];
-    return NULL;
+    return lb_sorted_find(&d->v[kind], sizeof(entry_t), &(lb_region_name_t){region, name}, key_cmp);
 }
 
 const lb_json_t *lb_docs_find(const lb_docs_t *d, lb_doc_kind_t kind, const char *region,
@@ -97,14 +90,8 @@ int lb_docs_put(lb_docs_t *d, lb_doc_kind_t kind, const char *region, const lb_j
         e->doc = copy;
         return 0;
     }
-    if (d->n[kind] == d->cap[kind]) {
-        d->cap[kind] = d->cap[kind] ? d->cap[kind] * 2 : 16;
-        d->v[kind] = lb_xrealloc(d->v[kind], d->cap[kind] * sizeof *d->v[kind]);
-    }
-    size_t i = lb_docs_lower_bound(d, kind, region, name);
-    memmove(&d->v[kind][i + 1], &d->v[kind][i], (d->n[kind] - i) * sizeof *d->v[kind]);
-    d->n[kind]++;
-    d->v[kind][i] = (entry_t){.region = lb_strdup(region), .name = lb_strdup(name), .doc = copy};
+    e = lb_sorted_insert_at(&d->v[kind], sizeof *e, lb_docs_lower_bound(d, kind, region, name));
+    *e = (entry_t){.region = lb_strdup(region), .name = lb_strdup(name), .doc = copy};
     return 0;
 }
 
@@ -112,24 +99,23 @@ int lb_docs_remove(lb_docs_t *d, lb_doc_kind_t kind, const char *region, const c
 {
     entry_t *e = find(d, kind, region, name);
     if (!e) return LB_ENOTFOUND;
-    size_t i = (size_t)(e - d->v[kind]);
+    size_t i = (size_t)(e - ENTRY(d, kind, 0));
     entry_clear(e);
-    memmove(&d->v[kind][i], &d->v[kind][i + 1], (d->n[kind] - i - 1) * sizeof *d->v[kind]);
-    d->n[kind]--;
+    lb_sorted_erase_at(&d->v[kind], sizeof *e, i);
     return 0;
 }
 
 const lb_json_t *lb_docs_at(const lb_docs_t *d, lb_doc_kind_t kind, size_t i,
                             const char **region_out)
 {
-    if ((unsigned)kind >= LB_DOC_KINDS || i >= d->n[kind]) return NULL;
-    if (region_out) *region_out = d->v[kind][i].region;
-    return lb_json_doc_root(d->v[kind][i].doc);
+    if ((unsigned)kind >= LB_DOC_KINDS || i >= d->v[kind].n) return NULL;
+    if (region_out) *region_out = ENTRY(d, kind, i)->region;
+    return lb_json_doc_root(ENTRY(d, kind, i)->doc);
 }
 
 size_t lb_docs_count(const lb_docs_t *d, lb_doc_kind_t kind)
 {
-    return (unsigned)kind < LB_DOC_KINDS ? d->n[kind] : 0;
+    return (unsigned)kind < LB_DOC_KINDS ? d->v[kind].n : 0;
 }
 
 int lb_docs_mark(const lb_docs_t *d, lb_doc_kind_t kind, const char *region, const char *name)
@@ -145,16 +131,6 @@ int lb_docs_set_mark(lb_docs_t *d, lb_doc_kind_t kind, const char *region, const
     if (!e) return LB_ENOTFOUND;
     e->mark = mark;
     return 0;
-}
-
-int64_t lb_docs_int(const lb_json_t *doc, const char *key, int64_t dflt)
-{
-    const lb_json_t *f = lb_json_get(doc, key);
-    if (!lb_json_is(f, LB_JSON_NUMBER) || isnan(f->num)) return dflt;
-    /* Converting a double outside int64_t's range is undefined behaviour: clamp first. */
-    if (f->num >= 9223372036854775807.0) return INT64_MAX;
-    if (f->num <= -9223372036854775808.0) return INT64_MIN;
-    return (int64_t)f->num;
 }
 
 /* ---- store ---- */

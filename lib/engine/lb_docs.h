@@ -53,9 +53,6 @@ int lb_docs_mark(const lb_docs_t *d, lb_doc_kind_t kind, const char *region, con
 int lb_docs_set_mark(lb_docs_t *d, lb_doc_kind_t kind, const char *region, const char *name,
                      int mark);
 
-/* Integer member of a document (epoch ms and the like), dflt when absent or not a number. */
-int64_t lb_docs_int(const lb_json_t *doc, const char *key, int64_t dflt);
-
 /* ---- store (writer thread, inside the caller's transaction) ---- */
 
 /* insert: LB_EEXISTS if present; put: inserts or replaces; delete: LB_ENOTFOUND if absent;

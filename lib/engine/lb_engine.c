@@ -6,6 +6,7 @@
 
 #include "lb_archive_store.h"
 #include "lb_replay_store.h"
+#include "lb_sorted.h"
 #include "lb_util.h"
 
 struct lb_engine {
@@ -16,8 +17,7 @@ struct lb_engine {
     lb_replays_t *replays;
     lb_delivery_hook_fn delivery_hook;
     void *delivery_hook_ctx;
-    lb_bus_record_t *buses;
-    size_t n_buses, cap_buses;
+    lb_sorted_t buses; /* lb_bus_record_t, by (region, name) */
 };
 
 int lb_engine_new(lb_engine_t **out)
@@ -36,9 +36,9 @@ void lb_engine_free(lb_engine_t **ep)
 {
     lb_engine_t *e = *ep;
     if (!e) return;
-    for (size_t i = 0; i < e->n_buses; i++)
-        lb_bus_record_clear(&e->buses[i]);
-    free(e->buses);
+    for (size_t i = 0; i < e->buses.n; i++)
+        lb_bus_record_clear(lb_sorted_at(&e->buses, sizeof(lb_bus_record_t), i));
+    lb_sorted_free(&e->buses);
     lb_rules_free(&e->rules);
     lb_connections_free(&e->connections);
     lb_docs_free(&e->docs);
@@ -48,31 +48,28 @@ void lb_engine_free(lb_engine_t **ep)
     *ep = NULL;
 }
 
-static int bus_cmp(const lb_bus_record_t *b, const char *region, const char *name)
+static int bus_cmp(const void *elem, const void *key)
 {
-    int c = strcmp(b->region, region);
-    return c ? c : strcmp(b->name, name);
+    const lb_bus_record_t *b = elem;
+    return lb_region_name_cmp(b->region, b->name, key);
 }
 
 size_t lb_engine_bus_lower_bound(const lb_engine_t *e, const char *region, const char *name)
 {
-    size_t lo = 0, hi = e->n_buses;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (bus_cmp(&e->buses[mid], region, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lb_sorted_lower_bound(&e->buses, sizeof(lb_bus_record_t),
+                                 &(lb_region_name_t){region, name}, bus_cmp);
+}
+
+static lb_bus_record_t *bus_find(const lb_engine_t *e, const char *region, const char *name)
+{
+    return lb_sorted_find(&e->buses, sizeof(lb_bus_record_t), &(lb_region_name_t){region, name},
+                          bus_cmp);
 }
 
 const lb_bus_record_t *lb_engine_bus_find(const lb_engine_t *e, const char *region,
                                           const char *name)
 {
-    size_t i = lb_engine_bus_lower_bound(e, region, name);
-    if (i < e->n_buses && bus_cmp(&e->buses[i], region, name) == 0) return &e->buses[i];
-    return NULL;
+    return bus_find(e, region, name);
 }
 
 static void bus_copy(lb_bus_record_t *dst, const lb_bus_record_t *src)
@@ -91,53 +88,46 @@ static void bus_copy(lb_bus_record_t *dst, const lb_bus_record_t *src)
 int lb_engine_bus_put(lb_engine_t *e, const lb_bus_record_t *bus)
 {
     if (!bus->region || !bus->name) return -EINVAL;
-    size_t i = lb_engine_bus_lower_bound(e, bus->region, bus->name);
-    if (i < e->n_buses && bus_cmp(&e->buses[i], bus->region, bus->name) == 0) {
-        lb_bus_record_t copy;
-        bus_copy(&copy, bus);
-        lb_bus_record_clear(&e->buses[i]);
-        e->buses[i] = copy;
-        return 0;
-    }
-    if (e->n_buses == e->cap_buses) {
-        e->cap_buses = e->cap_buses ? e->cap_buses * 2 : 16;
-        e->buses = lb_xrealloc(e->buses, e->cap_buses * sizeof *e->buses);
-    }
-    memmove(&e->buses[i + 1], &e->buses[i], (e->n_buses - i) * sizeof *e->buses);
-    bus_copy(&e->buses[i], bus);
-    e->n_buses++;
+    lb_bus_record_t copy;
+    bus_copy(&copy, bus);
+    lb_bus_record_t *b = bus_find(e, bus->region, bus->name);
+    if (b)
+        lb_bus_record_clear(b);
+    else
+        b = lb_sorted_insert_at(&e->buses, sizeof *b,
+                                lb_engine_bus_lower_bound(e, bus->region, bus->name));
+    *b = copy;
     return 0;
 }
 
 int lb_engine_bus_remove(lb_engine_t *e, const char *region, const char *name)
 {
     size_t i = lb_engine_bus_lower_bound(e, region, name);
-    if (i >= e->n_buses || bus_cmp(&e->buses[i], region, name) != 0) return LB_ENOTFOUND;
-    lb_bus_record_clear(&e->buses[i]);
-    memmove(&e->buses[i], &e->buses[i + 1], (e->n_buses - i - 1) * sizeof *e->buses);
-    e->n_buses--;
+    if (!bus_find(e, region, name)) return LB_ENOTFOUND;
+    lb_bus_record_clear(lb_sorted_at(&e->buses, sizeof(lb_bus_record_t), i));
+    lb_sorted_erase_at(&e->buses, sizeof(lb_bus_record_t), i);
     return 0;
 }
 
 int lb_engine_bus_set_policy(lb_engine_t *e, const char *region, const char *name,
                              const char *policy, int64_t modified_ms)
 {
-    size_t i = lb_engine_bus_lower_bound(e, region, name);
-    if (i >= e->n_buses || bus_cmp(&e->buses[i], region, name) != 0) return LB_ENOTFOUND;
-    free(e->buses[i].policy);
-    e->buses[i].policy = lb_strdup(policy);
-    e->buses[i].modified_ms = modified_ms;
+    lb_bus_record_t *b = bus_find(e, region, name);
+    if (!b) return LB_ENOTFOUND;
+    free(b->policy);
+    b->policy = lb_strdup(policy);
+    b->modified_ms = modified_ms;
     return 0;
 }
 
 size_t lb_engine_bus_count(const lb_engine_t *e)
 {
-    return e->n_buses;
+    return e->buses.n;
 }
 
 const lb_bus_record_t *lb_engine_bus_at(const lb_engine_t *e, size_t i)
 {
-    return i < e->n_buses ? &e->buses[i] : NULL;
+    return i < e->buses.n ? lb_sorted_at(&e->buses, sizeof(lb_bus_record_t), i) : NULL;
 }
 
 static int load_bus(const lb_bus_record_t *bus, void *ctx)

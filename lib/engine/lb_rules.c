@@ -1,6 +1,7 @@
 #include "lb_rules.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "lb_json.h"
+#include "lb_sorted.h"
 #include "lb_util.h"
 
 typedef struct {
@@ -16,15 +18,18 @@ typedef struct {
 } bus_index_t;
 
 struct lb_rules {
-    lb_rule_t **rules; /* sorted by (region, bus, name) */
-    size_t n, cap;
-    lb_rule_t **by_uid; /* uid -> rule; uids are never reused */
+    lb_sorted_t rules;  /* lb_rule_t *, by (region, bus, name) */
+    lb_rule_t **by_uid; /* uid -> rule, NULL for a free uid */
     size_t n_uid;
+    uint64_t *free_uids; /* of removed rules, reused so by_uid never outgrows the rule count */
+    size_t n_free_uids;
     lb_rules_hook_fn hook;
     void *hook_ctx;
     bus_index_t *buses;
     size_t n_buses;
 };
+
+#define RULE(r, i) (((lb_rule_t **)(r)->rules.items)[i])
 
 int lb_rules_new(lb_rules_t **out)
 {
@@ -70,9 +75,9 @@ void lb_rules_free(lb_rules_t **rp)
 {
     lb_rules_t *r = *rp;
     if (!r) return;
-    for (size_t i = 0; i < r->n; i++) {
-        lb_rule_clear(r->rules[i]);
-        free(r->rules[i]);
+    for (size_t i = 0; i < r->rules.n; i++) {
+        lb_rule_clear(RULE(r, i));
+        free(RULE(r, i));
     }
     for (size_t i = 0; i < r->n_buses; i++) {
         free(r->buses[i].region);
@@ -80,8 +85,9 @@ void lb_rules_free(lb_rules_t **rp)
         lb_matcher_free(&r->buses[i].matcher);
     }
     free(r->buses);
-    free(r->rules);
+    lb_sorted_free(&r->rules);
     free(r->by_uid);
+    free(r->free_uids);
     free(r);
     *rp = NULL;
 }
@@ -125,11 +131,8 @@ static const char *json_str(const lb_json_t *o, const char *key)
  * read back too, and converting a double outside int's range is undefined behaviour. */
 static int json_int(const lb_json_t *o, const char *key, int dflt)
 {
-    const lb_json_t *f = lb_json_get(o, key);
-    if (!lb_json_is(f, LB_JSON_NUMBER) || isnan(f->num)) return dflt;
-    if (f->num >= 2147483647.0) return 2147483647;
-    if (f->num <= -2147483648.0) return -2147483647 - 1;
-    return (int)f->num;
+    int64_t v = lb_json_get_int(o, key, dflt);
+    return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
 }
 
 int lb_target_init(lb_target_t *t, const char *target_json, char **errmsg)
@@ -172,49 +175,48 @@ int lb_target_init(lb_target_t *t, const char *target_json, char **errmsg)
     return 0;
 }
 
-static int key_cmp(const lb_rule_t *a, const char *region, const char *bus, const char *name)
+typedef struct {
+    const char *region, *bus, *name;
+} rule_key_t;
+
+static int key_cmp(const void *elem, const void *key)
 {
-    int c = strcmp(a->region, region);
-    if (!c) c = strcmp(a->bus, bus);
-    if (!c) c = strcmp(a->name, name);
+    const lb_rule_t *a = *(lb_rule_t *const *)elem;
+    const rule_key_t *k = key;
+    int c = strcmp(a->region, k->region);
+    if (!c) c = strcmp(a->bus, k->bus);
+    if (!c) c = strcmp(a->name, k->name);
     return c;
 }
 
 size_t lb_rules_lower_bound(const lb_rules_t *r, const char *region, const char *bus,
                             const char *name)
 {
-    size_t lo = 0, hi = r->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(r->rules[mid], region, bus, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lb_sorted_lower_bound(&r->rules, sizeof(lb_rule_t *), &(rule_key_t){region, bus, name},
+                                 key_cmp);
 }
 
 lb_rule_t *lb_rules_find(const lb_rules_t *r, const char *region, const char *bus, const char *name)
 {
-    size_t i = lb_rules_lower_bound(r, region, bus, name);
-    return i < r->n && key_cmp(r->rules[i], region, bus, name) == 0 ? r->rules[i] : NULL;
+    lb_rule_t **p = lb_sorted_find(&r->rules, sizeof *p, &(rule_key_t){region, bus, name}, key_cmp);
+    return p ? *p : NULL;
 }
 
 lb_rule_t *lb_rules_at(const lb_rules_t *r, size_t i)
 {
-    return i < r->n ? r->rules[i] : NULL;
+    return i < r->rules.n ? RULE(r, i) : NULL;
 }
 
 size_t lb_rules_count(const lb_rules_t *r)
 {
-    return r->n;
+    return r->rules.n;
 }
 
 size_t lb_rules_count_on_bus(const lb_rules_t *r, const char *region, const char *bus)
 {
     size_t n = 0;
-    for (size_t i = lb_rules_lower_bound(r, region, bus, ""); i < r->n; i++) {
-        if (strcmp(r->rules[i]->region, region) || strcmp(r->rules[i]->bus, bus)) break;
+    for (size_t i = lb_rules_lower_bound(r, region, bus, ""); i < r->rules.n; i++) {
+        if (strcmp(RULE(r, i)->region, region) || strcmp(RULE(r, i)->bus, bus)) break;
         n++;
     }
     return n;
@@ -244,6 +246,22 @@ static void index_rule(lb_rules_t *r, lb_rule_t *rule)
         lb_matcher_remove(b->matcher, rule->uid);
 }
 
+/* A bus's index goes with its last rule, so buses created and deleted by the thousand (a test
+ * suite's unique names) leave nothing behind and the per-event lookup stays short. */
+static void drop_bus_index_if_unused(lb_rules_t *r, const char *region, const char *bus)
+{
+    if (lb_rules_count_on_bus(r, region, bus)) return;
+    for (size_t i = 0; i < r->n_buses; i++) {
+        bus_index_t *b = &r->buses[i];
+        if (strcmp(b->region, region) || strcmp(b->bus, bus)) continue;
+        free(b->region);
+        free(b->bus);
+        lb_matcher_free(&b->matcher);
+        r->buses[i] = r->buses[--r->n_buses];
+        return;
+    }
+}
+
 static void unindex_rule(lb_rules_t *r, lb_rule_t *rule)
 {
     bus_index_t *b = bus_index(r, rule->region, rule->bus, 0);
@@ -257,29 +275,32 @@ void lb_rules_set_hook(lb_rules_t *r, lb_rules_hook_fn fn, void *ctx)
     r->hook_ctx = ctx;
 }
 
+static uint64_t take_uid(lb_rules_t *r)
+{
+    if (r->n_free_uids) return r->free_uids[--r->n_free_uids];
+    r->by_uid = lb_xrealloc(r->by_uid, (r->n_uid + 1) * sizeof *r->by_uid);
+    return r->n_uid++;
+}
+
 int lb_rules_put(lb_rules_t *r, lb_rule_t *rule)
 {
-    size_t i = lb_rules_lower_bound(r, rule->region, rule->bus, rule->name);
-    lb_rule_t *slot;
-    if (i < r->n && key_cmp(r->rules[i], rule->region, rule->bus, rule->name) == 0) {
-        slot = r->rules[i];
+    lb_rule_t *slot = lb_rules_find(r, rule->region, rule->bus, rule->name);
+    uint64_t uid;
+    if (slot) {
+        /* A replaced rule keeps its uid: the matcher entry is rebuilt under the same id. */
+        uid = slot->uid;
         unindex_rule(r, slot);
         lb_rule_clear(slot);
     } else {
-        if (r->n == r->cap) {
-            r->cap = r->cap ? r->cap * 2 : 64;
-            r->rules = lb_xrealloc(r->rules, r->cap * sizeof *r->rules);
-        }
-        memmove(&r->rules[i + 1], &r->rules[i], (r->n - i) * sizeof *r->rules);
-        slot = lb_xcalloc(1, sizeof *slot);
-        r->rules[i] = slot;
-        r->n++;
+        lb_rule_t **p = lb_sorted_insert_at(
+            &r->rules, sizeof *p, lb_rules_lower_bound(r, rule->region, rule->bus, rule->name));
+        slot = *p = lb_xcalloc(1, sizeof *slot);
+        uid = take_uid(r);
     }
     *slot = *rule;
     memset(rule, 0, sizeof *rule);
-    slot->uid = r->n_uid++;
-    r->by_uid = lb_xrealloc(r->by_uid, r->n_uid * sizeof *r->by_uid);
-    r->by_uid[slot->uid] = slot;
+    slot->uid = uid;
+    r->by_uid[uid] = slot;
     index_rule(r, slot);
     if (r->hook) r->hook(r->hook_ctx, slot, 0);
     return 0;
@@ -287,15 +308,17 @@ int lb_rules_put(lb_rules_t *r, lb_rule_t *rule)
 
 int lb_rules_remove(lb_rules_t *r, const char *region, const char *bus, const char *name)
 {
-    size_t i = lb_rules_lower_bound(r, region, bus, name);
-    if (i >= r->n || key_cmp(r->rules[i], region, bus, name) != 0) return LB_ENOTFOUND;
-    lb_rule_t *rule = r->rules[i];
+    lb_rule_t *rule = lb_rules_find(r, region, bus, name);
+    if (!rule) return LB_ENOTFOUND;
     if (r->hook) r->hook(r->hook_ctx, rule, 1);
+    lb_sorted_erase_at(&r->rules, sizeof rule, lb_rules_lower_bound(r, region, bus, name));
     unindex_rule(r, rule);
+    drop_bus_index_if_unused(r, rule->region, rule->bus);
+    /* At most one free uid per uid ever taken: grows with the peak rule count only. */
+    r->free_uids = lb_xrealloc(r->free_uids, (r->n_free_uids + 1) * sizeof *r->free_uids);
+    r->free_uids[r->n_free_uids++] = rule->uid;
     lb_rule_clear(rule);
     free(rule);
-    memmove(&r->rules[i], &r->rules[i + 1], (r->n - i - 1) * sizeof *r->rules);
-    r->n--;
     return 0;
 }
 

@@ -1,8 +1,10 @@
-/* lb_json: strict RFC 8259 parser, arena-backed tree, writer. See lb_json.h.
+/* lb_json: strict RFC 8259 parser and arena-backed tree; building and writing trees are in
+ * lb_json_build.c. See lb_json.h.
  *
  * Error texts copy Jackson's wording for the common mistakes, because AWS reports pattern syntax
  * errors with them verbatim. */
 #include "lb_json.h"
+#include "lb_json_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,7 +30,7 @@ struct lb_json_doc {
 #define BLOCK_FIRST 2048
 #define BLOCK_MAX (256u * 1024)
 
-static void *arena_alloc(lb_json_doc_t *d, size_t n)
+void *lb_json_arena_alloc(lb_json_doc_t *d, size_t n)
 {
     n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
     block_t *b = d->blocks;
@@ -54,9 +56,9 @@ static void *arena_alloc(lb_json_doc_t *d, size_t n)
     return p;
 }
 
-static char *arena_strdup(lb_json_doc_t *d, const char *s, size_t len)
+char *lb_json_arena_strdup(lb_json_doc_t *d, const char *s, size_t len)
 {
-    char *p = arena_alloc(d, len + 1);
+    char *p = lb_json_arena_alloc(d, len + 1);
     if (len) memcpy(p, s, len);
     p[len] = '\0';
     return p;
@@ -285,7 +287,7 @@ static int parse_string(parser_t *ps, const char **out, size_t *out_len)
             set_err(ps, "Invalid UTF-8 in string value");
             return -1;
         }
-        *out = arena_strdup(ps->doc, run, n);
+        *out = lb_json_arena_strdup(ps->doc, run, n);
         *out_len = n;
         ps->p++;
         return 0;
@@ -325,7 +327,7 @@ static int parse_string(parser_t *ps, const char **out, size_t *out_len)
         set_err(ps, "Invalid UTF-8 in string value");
         return -1;
     }
-    *out = arena_strdup(ps->doc, b->data ? b->data : "", b->len);
+    *out = lb_json_arena_strdup(ps->doc, b->data ? b->data : "", b->len);
     *out_len = b->len;
     return 0;
 }
@@ -396,7 +398,7 @@ static int parse_number(parser_t *ps, lb_json_t *n)
         q = scan_digits(q, ps->end);
     }
     n->len = (size_t)(q - s);
-    n->str = arena_strdup(ps->doc, s, n->len);
+    n->str = lb_json_arena_strdup(ps->doc, s, n->len);
     n->num = strtod(n->str, NULL);
     ps->p = q;
     return 0;
@@ -404,7 +406,7 @@ static int parse_number(parser_t *ps, lb_json_t *n)
 
 static lb_json_t *parse_value(parser_t *ps, int depth);
 
-static void link_child(lb_json_t *parent, lb_json_t *child)
+void lb_json_link_child(lb_json_t *parent, lb_json_t *child)
 {
     if (parent->last)
         parent->last->next = child;
@@ -460,7 +462,7 @@ static lb_json_t *parse_container(parser_t *ps, int depth, int is_object)
         if (!v) return NULL;
         v->key = key;
         v->key_len = key_len;
-        link_child(n, v);
+        lb_json_link_child(n, v);
         skip_ws(ps);
         if (ps->p >= ps->end) {
             set_err(ps, "Unexpected end-of-input: expected close marker for %s", what);
@@ -608,184 +610,13 @@ const char *lb_json_get_str(const lb_json_t *obj, const char *key)
     return v->str;
 }
 
-/* ---- building ---- */
-
-lb_json_t *lb_json_new(lb_json_doc_t *doc, lb_json_type_t type)
+int64_t lb_json_get_int(const lb_json_t *obj, const char *key, int64_t dflt)
 {
-    lb_json_t *n = arena_alloc(doc, sizeof *n);
-    memset(n, 0, sizeof *n);
-    n->type = type;
-    return n;
-}
-
-lb_json_t *lb_json_new_string(lb_json_doc_t *doc, const char *s, size_t len)
-{
-    lb_json_t *n = lb_json_new(doc, LB_JSON_STRING);
-    n->str = arena_strdup(doc, s ? s : "", s ? len : 0);
-    n->len = s ? len : 0;
-    return n;
-}
-
-lb_json_t *lb_json_new_str(lb_json_doc_t *doc, const char *s)
-{
-    return lb_json_new_string(doc, s, s ? strlen(s) : 0);
-}
-
-static lb_json_t *number_from_text(lb_json_doc_t *doc, const char *text, double v)
-{
-    lb_json_t *n = lb_json_new(doc, LB_JSON_NUMBER);
-    n->len = strlen(text);
-    n->str = arena_strdup(doc, text, n->len);
-    n->num = v;
-    return n;
-}
-
-lb_json_t *lb_json_new_int(lb_json_doc_t *doc, int64_t v)
-{
-    char text[32];
-    snprintf(text, sizeof text, "%lld", (long long)v);
-    return number_from_text(doc, text, (double)v);
-}
-
-lb_json_t *lb_json_new_double(lb_json_doc_t *doc, double v)
-{
-    char text[40];
-    if (!isfinite(v)) return lb_json_new(doc, LB_JSON_NULL); /* JSON has no Infinity or NaN */
-    /* The range test comes first: converting a double beyond int64's range is undefined. */
-    if (fabs(v) < 1e15 && v == (double)(int64_t)v)
-        snprintf(text, sizeof text, "%lld", (long long)v);
-    else {
-        /* The shortest of %.15g and %.17g that reads back as the same double. */
-        snprintf(text, sizeof text, "%.15g", v);
-        if (strtod(text, NULL) != v) snprintf(text, sizeof text, "%.17g", v);
-    }
-    return number_from_text(doc, text, v);
-}
-
-lb_json_t *lb_json_new_bool(lb_json_doc_t *doc, int v)
-{
-    return lb_json_new(doc, v ? LB_JSON_TRUE : LB_JSON_FALSE);
-}
-
-lb_json_t *lb_json_add(lb_json_doc_t *doc, lb_json_t *parent, const char *key, lb_json_t *child)
-{
-    if (parent->type == LB_JSON_OBJECT) {
-        child->key_len = key ? strlen(key) : 0;
-        child->key = arena_strdup(doc, key ? key : "", child->key_len);
-    }
-    child->next = NULL;
-    link_child(parent, child);
-    return child;
-}
-
-void lb_json_add_str(lb_json_doc_t *doc, lb_json_t *obj, const char *key, const char *s)
-{
-    if (s) lb_json_add(doc, obj, key, lb_json_new_str(doc, s));
-}
-
-void lb_json_remove(lb_json_t *obj, const char *key)
-{
-    if (!obj || obj->type != LB_JSON_OBJECT) return;
-    size_t klen = strlen(key);
-    lb_json_t **link = &obj->child, *prev = NULL;
-    while (*link) {
-        lb_json_t *c = *link;
-        if (c->key_len == klen && memcmp(c->key, key, klen) == 0) {
-            *link = c->next;
-            obj->n_children--;
-            continue;
-        }
-        prev = c;
-        link = &c->next;
-    }
-    obj->last = prev;
-}
-
-lb_json_t *lb_json_copy(lb_json_doc_t *doc, const lb_json_t *src)
-{
-    lb_json_t *n = lb_json_new(doc, src->type);
-    n->num = src->num;
-    if (src->str) {
-        n->str = arena_strdup(doc, src->str, src->len);
-        n->len = src->len;
-    }
-    for (const lb_json_t *c = src->child; c; c = c->next) {
-        lb_json_t *cc = lb_json_copy(doc, c);
-        if (src->type == LB_JSON_OBJECT) {
-            cc->key = arena_strdup(doc, c->key, c->key_len);
-            cc->key_len = c->key_len;
-        }
-        link_child(n, cc);
-    }
-    return n;
-}
-
-/* ---- writing ---- */
-
-void lb_json_write(lb_buf_t *b, const lb_json_t *n)
-{
-    switch (n->type) {
-    case LB_JSON_NULL:
-        lb_buf_append(b, "null", 4);
-        break;
-    case LB_JSON_TRUE:
-        lb_buf_append(b, "true", 4);
-        break;
-    case LB_JSON_FALSE:
-        lb_buf_append(b, "false", 5);
-        break;
-    case LB_JSON_NUMBER:
-        lb_buf_append(b, n->str, n->len);
-        break;
-    case LB_JSON_STRING:
-        lb_buf_json_string(b, n->str, n->len);
-        break;
-    case LB_JSON_ARRAY:
-    case LB_JSON_OBJECT: {
-        lb_buf_append(b, n->type == LB_JSON_ARRAY ? "[" : "{", 1);
-        for (const lb_json_t *c = n->child; c; c = c->next) {
-            if (c != n->child) lb_buf_append(b, ",", 1);
-            if (n->type == LB_JSON_OBJECT) {
-                lb_buf_json_string(b, c->key, c->key_len);
-                lb_buf_append(b, ":", 1);
-            }
-            lb_json_write(b, c);
-        }
-        lb_buf_append(b, n->type == LB_JSON_ARRAY ? "]" : "}", 1);
-        break;
-    }
-    }
-}
-
-char *lb_json_print(const lb_json_t *n, size_t *len)
-{
-    lb_buf_t b = {0};
-    lb_json_write(&b, n);
-    return lb_buf_steal(&b, len);
-}
-
-void lb_json_minify(lb_buf_t *b, const char *text, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        char c = text[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            i++;
-            continue;
-        }
-        size_t start = i;
-        if (c == '"') {
-            /* A string token, escapes and all: up to the unescaped closing quote. */
-            for (i++; i < len && text[i] != '"'; i++)
-                if (text[i] == '\\') i++;
-            i++;
-        } else {
-            while (i < len && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
-                   text[i] != '\r' && text[i] != '"')
-                i++;
-        }
-        lb_buf_append(b, text + start, (i <= len ? i : len) - start);
-    }
+    const lb_json_t *f = lb_json_get(obj, key);
+    if (!f || f->type != LB_JSON_NUMBER || isnan(f->num)) return dflt;
+    if (f->num >= 9223372036854775807.0) return INT64_MAX;
+    if (f->num <= -9223372036854775808.0) return INT64_MIN;
+    return (int64_t)f->num;
 }
 
 int lb_json_equal(const lb_json_t *a, const lb_json_t *b)

@@ -88,6 +88,11 @@ static inline int lb_json_is(const lb_json_t *n, lb_json_type_t t)
 }
 /* The string of a member, if it is a string without U+0000; else NULL. */
 const char *lb_json_get_str(const lb_json_t *obj, const char *key);
+
+/* obj[key] as an integer clamped to int64_t's range (a stored document may hold any number, and
+ * converting a double outside the range is undefined behaviour); dflt when absent, not a number
+ * or NaN. */
+int64_t lb_json_get_int(const lb_json_t *obj, const char *key, int64_t dflt);
 /* 1 if the string or key contains U+0000. */
 int lb_json_has_nul(const char *s, size_t len);
 

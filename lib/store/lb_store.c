@@ -469,16 +469,24 @@ int lb_store_savepoint_rollback(lb_store_t *s)
     return run_stmt(s, LB_STMT_RELEASE, "RELEASE job");
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+sqlite3_stmt *lb_store_prepare(lb_store_t *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return NULL;
+    return st;
+}
+
+void lb_store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
 }
 
-static int step_done(sqlite3_stmt *st)
+int lb_store_step_done(sqlite3_stmt *st)
 {
+    if (!st) return LB_ESTORE;
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE) return 0;
@@ -494,16 +502,16 @@ int lb_store_bus_insert(lb_store_t *s, const lb_bus_record_t *b)
                            " created_ms, modified_ms, policy) VALUES (?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
-    bind_text_or_null(st, 1, b->region);
-    bind_text_or_null(st, 2, b->name);
-    bind_text_or_null(st, 3, b->description);
-    bind_text_or_null(st, 4, b->kms_key);
-    bind_text_or_null(st, 5, b->dlq_arn);
-    bind_text_or_null(st, 6, b->tags_json);
+    lb_store_bind_text(st, 1, b->region);
+    lb_store_bind_text(st, 2, b->name);
+    lb_store_bind_text(st, 3, b->description);
+    lb_store_bind_text(st, 4, b->kms_key);
+    lb_store_bind_text(st, 5, b->dlq_arn);
+    lb_store_bind_text(st, 6, b->tags_json);
     sqlite3_bind_int64(st, 7, b->created_ms);
     sqlite3_bind_int64(st, 8, b->modified_ms);
-    bind_text_or_null(st, 9, b->policy);
-    return step_done(st);
+    lb_store_bind_text(st, 9, b->policy);
+    return lb_store_step_done(st);
 }
 
 int lb_store_bus_set_policy(lb_store_t *s, const char *region, const char *name, const char *policy,
@@ -515,11 +523,11 @@ int lb_store_bus_set_policy(lb_store_t *s, const char *region, const char *name,
                            " name = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
-    bind_text_or_null(st, 1, policy);
+    lb_store_bind_text(st, 1, policy);
     sqlite3_bind_int64(st, 2, modified_ms);
-    bind_text_or_null(st, 3, region);
-    bind_text_or_null(st, 4, name);
-    int rc = step_done(st);
+    lb_store_bind_text(st, 3, region);
+    lb_store_bind_text(st, 4, name);
+    int rc = lb_store_step_done(st);
     if (rc == 0 && sqlite3_changes(s->db) == 0) return LB_ENOTFOUND;
     return rc;
 }
@@ -531,8 +539,8 @@ int lb_store_bus_get_policy(lb_store_t *s, const char *region, const char *name,
     if (sqlite3_prepare_v2(s->db, "SELECT policy FROM buses WHERE region = ? AND name = ?", -1, &st,
                            NULL) != SQLITE_OK)
         return LB_ESTORE;
-    bind_text_or_null(st, 1, region);
-    bind_text_or_null(st, 2, name);
+    lb_store_bind_text(st, 1, region);
+    lb_store_bind_text(st, 2, name);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         const unsigned char *t = sqlite3_column_text(st, 0);
@@ -551,14 +559,14 @@ int lb_store_bus_update(lb_store_t *s, const lb_bus_record_t *b)
                            " modified_ms = ? WHERE region = ? AND name = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return LB_ESTORE;
-    bind_text_or_null(st, 1, b->description);
-    bind_text_or_null(st, 2, b->kms_key);
-    bind_text_or_null(st, 3, b->dlq_arn);
-    bind_text_or_null(st, 4, b->tags_json);
+    lb_store_bind_text(st, 1, b->description);
+    lb_store_bind_text(st, 2, b->kms_key);
+    lb_store_bind_text(st, 3, b->dlq_arn);
+    lb_store_bind_text(st, 4, b->tags_json);
     sqlite3_bind_int64(st, 5, b->modified_ms);
-    bind_text_or_null(st, 6, b->region);
-    bind_text_or_null(st, 7, b->name);
-    int rc = step_done(st);
+    lb_store_bind_text(st, 6, b->region);
+    lb_store_bind_text(st, 7, b->name);
+    int rc = lb_store_step_done(st);
     if (rc == 0 && sqlite3_changes(s->db) == 0) return LB_ENOTFOUND;
     return rc;
 }
@@ -569,9 +577,9 @@ int lb_store_bus_delete(lb_store_t *s, const char *region, const char *name)
     if (sqlite3_prepare_v2(s->db, "DELETE FROM buses WHERE region = ? AND name = ?", -1, &st,
                            NULL) != SQLITE_OK)
         return LB_ESTORE;
-    bind_text_or_null(st, 1, region);
-    bind_text_or_null(st, 2, name);
-    int rc = step_done(st);
+    lb_store_bind_text(st, 1, region);
+    lb_store_bind_text(st, 2, name);
+    int rc = lb_store_step_done(st);
     if (rc == 0 && sqlite3_changes(s->db) == 0) return LB_ENOTFOUND;
     return rc;
 }

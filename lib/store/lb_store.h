@@ -84,6 +84,15 @@ enum {
 };
 struct sqlite3_stmt *lb_store_stmt(lb_store_t *s, int slot, const char *sql);
 
+/* One-off statements for sibling store modules. lb_store_prepare: NULL if sql does not prepare.
+ * lb_store_bind_text binds v, or SQL NULL for a NULL v, without copying it (v must outlive the
+ * step). lb_store_step_done steps a statement that returns no rows and finalizes it: 0, LB_EEXISTS
+ * for a constraint violation, else LB_ESTORE (also for a NULL st, so a failed prepare flows
+ * through). */
+struct sqlite3_stmt *lb_store_prepare(lb_store_t *s, const char *sql);
+void lb_store_bind_text(struct sqlite3_stmt *st, int i, const char *v);
+int lb_store_step_done(struct sqlite3_stmt *st);
+
 /* The latest schema version this build knows, and the one the open database has. */
 int lb_store_schema_version(lb_store_t *s);
 int lb_store_latest_schema_version(void);

@@ -328,37 +328,50 @@ static int archive_listed(const lb_archive_t *a, const list_filter_t *f)
     return !f->state || strcmp(a->state, f->state) == 0;
 }
 
+int lb_read_list_filter(const lb_json_t *req, lb_call_t *call, const char *op, size_t prefix_max,
+                        const char *states, const char **prefix, const char **resource,
+                        const char **state)
+{
+    const char *source;
+    size_t prefix_len, source_len;
+    lb_verrs_t v = {0};
+    *resource = NULL;
+    if (lb_get_string_n(req, "NamePrefix", prefix, &prefix_len, call) ||
+        lb_get_string_n(req, "EventSourceArn", &source, &source_len, call) ||
+        lb_get_string(req, "State", state, call))
+        return -1;
+    lb_check_resource_name(&v, *prefix, prefix_len, "namePrefix", prefix_max, 0);
+    *resource = lb_check_events_arn(&v, source, source_len, "eventSourceArn", 0);
+    if (*state && !lb_enum_member(*state, states)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Member must satisfy enum value set: [%s]", states);
+        lb_verr_add(&v, *state, "state", msg);
+    }
+    if (lb_verr_emit(&v, call)) return -1;
+    if (!!*prefix + !!source + !!*state > 1) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "At most one filter is allowed for %s. Use either : State, EventSourceArn, "
+                      "or NamePrefix.",
+                      op);
+        return -1;
+    }
+    return 0;
+}
+
 /* Reads and checks ListArchives' filters; -1 with the error set. */
 static int read_list_filter(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call,
                             list_filter_t *f)
 {
-    const char *prefix, *source, *state;
-    size_t prefix_len, source_len;
-    lb_verrs_t v = {0};
+    const char *resource;
     memset(f, 0, sizeof *f);
-    if (lb_get_string_n(req, "NamePrefix", &prefix, &prefix_len, call) ||
-        lb_get_string_n(req, "EventSourceArn", &source, &source_len, call) ||
-        lb_get_string(req, "State", &state, call))
+    if (lb_read_list_filter(req, call, "ListArchives", 48, LB_ARCHIVE_STATES, &f->prefix, &resource,
+                            &f->state))
         return -1;
-    lb_check_resource_name(&v, prefix, prefix_len, "namePrefix", 48, 0);
-    const char *resource = lb_check_events_arn(&v, source, source_len, "eventSourceArn", 0);
-    if (state && !lb_enum_member(state, LB_ARCHIVE_STATES))
-        lb_verr_add(&v, state, "state",
-                    "Member must satisfy enum value set: [" LB_ARCHIVE_STATES "]");
-    if (lb_verr_emit(&v, call)) return -1;
-    if (!!prefix + !!source + !!state > 1) {
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "At most one filter is allowed for ListArchives. Use either : State, "
-                      "EventSourceArn, or NamePrefix.");
-        return -1;
-    }
-    if (source) {
+    if (resource) {
         const lb_bus_record_t *bus = lb_bus_resolve(engine, call, lb_arn_resource_name(resource));
         if (!bus) return -1;
         f->bus = bus->name;
     }
-    f->prefix = prefix;
-    f->state = state;
     return 0;
 }
 

@@ -18,6 +18,13 @@ void lb_op_list_archives(lb_engine_t *engine, const lb_json_t *req, lb_call_t *c
 void lb_op_update_archive(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 void lb_op_delete_archive(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
+/* ListArchives' and ListReplays' filters, NamePrefix (at most prefix_max long), EventSourceArn
+ * (its resource part in *resource) and State (one of states, "A, B, ..."), of which AWS allows
+ * one. 0 with the absent ones NULL, or -1 with the error set. */
+int lb_read_list_filter(const lb_json_t *req, lb_call_t *call, const char *op, size_t prefix_max,
+                        const char *states, const char **prefix, const char **resource,
+                        const char **state);
+
 /* AWS's pattern for archive, bus and replay names. */
 #define LB_ARCHIVE_NAME_PATTERN "[\\.\\-_A-Za-z0-9]+"
 /* AWS's pattern for ArchiveArn and EventBusArn members. */

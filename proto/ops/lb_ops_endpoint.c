@@ -371,8 +371,8 @@ static void put_endpoint(lb_buf_t *b, const lb_json_t *doc, const char *state, i
     }
     lb_json_put_str(b, "State", state);
     if (full) {
-        lb_json_put_time(b, "CreationTime", lb_docs_int(doc, "CreationTime", 0));
-        lb_json_put_time(b, "LastModifiedTime", lb_docs_int(doc, "LastModifiedTime", 0));
+        lb_json_put_time(b, "CreationTime", lb_json_get_int(doc, "CreationTime", 0));
+        lb_json_put_time(b, "LastModifiedTime", lb_json_get_int(doc, "LastModifiedTime", 0));
     }
     lb_buf_puts(b, "}");
 }

@@ -331,30 +331,13 @@ typedef struct {
 
 static int read_filter(const lb_json_t *req, lb_call_t *call, replay_filter_t *f)
 {
-    const char *prefix, *source, *state;
-    size_t prefix_len, source_len;
-    lb_verrs_t v = {0};
+    const char *resource;
     memset(f, 0, sizeof *f);
-    if (lb_get_string_n(req, "NamePrefix", &prefix, &prefix_len, call) ||
-        lb_get_string_n(req, "EventSourceArn", &source, &source_len, call) ||
-        lb_get_string(req, "State", &state, call))
+    if (lb_read_list_filter(req, call, "ListReplays", 64, LB_REPLAY_STATES, &f->prefix, &resource,
+                            &f->state))
         return -1;
-    lb_check_resource_name(&v, prefix, prefix_len, "namePrefix", 64, 0);
-    const char *resource = lb_check_events_arn(&v, source, source_len, "eventSourceArn", 0);
-    if (state && !lb_enum_member(state, LB_REPLAY_STATES))
-        lb_verr_add(&v, state, "state",
-                    "Member must satisfy enum value set: [" LB_REPLAY_STATES "]");
-    if (lb_verr_emit(&v, call)) return -1;
-    if (!!prefix + !!source + !!state > 1) {
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "At most one filter is allowed for ListReplays. Use either : State, "
-                      "EventSourceArn, or NamePrefix.");
-        return -1;
-    }
-    f->prefix = prefix;
-    f->state = state;
     /* An ARN that names no archive of this region lists nothing. */
-    if (source) f->archive = strncmp(resource, "archive/", 8) == 0 ? resource + 8 : "";
+    if (resource) f->archive = strncmp(resource, "archive/", 8) == 0 ? resource + 8 : "";
     return 0;
 }
 

@@ -277,7 +277,7 @@ void lb_op_list_partner_event_source_accounts(lb_engine_t *engine, const lb_json
     if (account && strcmp(account, start) >= 0) {
         lb_buf_puts(b, "{\"Account\":");
         lb_buf_json_string(b, account, strlen(account));
-        lb_json_put_time(b, "CreationTime", lb_docs_int(doc, "CreationTime", 0));
+        lb_json_put_time(b, "CreationTime", lb_json_get_int(doc, "CreationTime", 0));
         /* The account's view: what that customer sees (only this daemon's account has buses). */
         const char *state = strcmp(account, call->account_id) == 0
                                 ? state_of(engine, call->region, doc)
@@ -300,7 +300,7 @@ static void put_source(lb_engine_t *engine, lb_call_t *call, lb_buf_t *b, const 
     if (customer) {
         created_by(name, partner, sizeof partner);
         lb_json_put_str(b, "CreatedBy", partner);
-        lb_json_put_time(b, "CreationTime", lb_docs_int(doc, "CreationTime", 0));
+        lb_json_put_time(b, "CreationTime", lb_json_get_int(doc, "CreationTime", 0));
     }
     lb_json_put_str(b, "Name", name);
     if (customer) lb_json_put_str(b, "State", state_of(engine, call->region, doc));

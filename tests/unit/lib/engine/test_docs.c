@@ -49,7 +49,7 @@ START_TEST(test_registry)
     ck_assert_int_eq(lb_docs_set_mark(docs, LB_DOC_ENDPOINT, "us-east-1", "b", 1), 0);
     put(docs, LB_DOC_ENDPOINT, "us-east-1", "{\"Name\":\"b\",\"V\":2}");
     const lb_json_t *b = lb_docs_find(docs, LB_DOC_ENDPOINT, "us-east-1", "b");
-    ck_assert_int_eq(lb_docs_int(b, "V", 0), 2);
+    ck_assert_int_eq(lb_json_get_int(b, "V", 0), 2);
     ck_assert_int_eq(lb_docs_mark(docs, LB_DOC_ENDPOINT, "us-east-1", "b"), 1);
     ck_assert_int_eq(lb_docs_set_mark(docs, LB_DOC_ENDPOINT, "us-east-1", "nope", 1), LB_ENOTFOUND);
     /* Kinds are separate namespaces. */

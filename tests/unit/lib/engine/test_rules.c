@@ -304,12 +304,40 @@ START_TEST(test_migration_from_schema_3)
 }
 END_TEST
 
+/* Rules put and removed by the thousand (a long-running daemon under a test suite) keep the
+ * matcher ids bounded by the live rule count: a replaced rule keeps its id, a removed one's id is
+ * reused, and matching still finds exactly the live rules. */
+START_TEST(test_rule_ids_stay_bounded)
+{
+    lb_rules_t *r;
+    lb_rules_new(&r);
+    const char *ev = "{\"source\":\"shop\",\"detail-type\":\"x\",\"detail\":{}}";
+    put_rule(r, "default", "keep", "{\"source\":[\"shop\"]}", NULL);
+    for (int i = 0; i < 1000; i++) {
+        char bus[32], name[32];
+        snprintf(bus, sizeof bus, "bus-%d", i);
+        snprintf(name, sizeof name, "r-%d", i);
+        put_rule(r, "default", "keep", "{\"source\":[\"shop\"]}", NULL);
+        put_rule(r, bus, name, "{\"source\":[\"shop\"]}", NULL);
+        ck_assert_uint_eq(count_matches(r, bus, ev), 1);
+        ck_assert_int_eq(lb_rules_remove(r, "us-east-1", bus, name), 0);
+        ck_assert_uint_eq(count_matches(r, bus, ev), 0);
+    }
+    ck_assert_uint_le(lb_rules_find(r, "us-east-1", "default", "keep")->uid, 2);
+    put_rule(r, "default", "new", "{\"source\":[\"shop\"]}", NULL);
+    ck_assert_uint_le(lb_rules_find(r, "us-east-1", "default", "new")->uid, 2);
+    ck_assert_uint_eq(count_matches(r, "default", ev), 2);
+    lb_rules_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rules");
     TCase *tc = tcase_create("rules");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_registry_and_matching);
+    tcase_add_test(tc, test_rule_ids_stay_bounded);
     tcase_add_test(tc, test_invalid_pattern_and_target);
     tcase_add_test(tc, test_target_http_parameters_compiled);
     tcase_add_test(tc, test_rule_arn);

@@ -27,7 +27,8 @@ static void hook(void *ctx, lb_delivery_t **ds, size_t n, const lb_rule_hit_t *h
 {
     sink_t *s = ctx;
     s->ds = lb_xrealloc(s->ds, (s->n + n + 1) * sizeof *s->ds);
-    memcpy(s->ds + s->n, ds, n * sizeof *ds);
+    if (n > 0) /* a batch with no deliveries passes ds == NULL */
+        memcpy(s->ds + s->n, ds, n * sizeof *ds);
     s->n += n;
     s->hits += n_hits;
     for (size_t i = 0; i < n_hits; i++)

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lb_json.h"
@@ -217,6 +218,23 @@ START_TEST(large_documents_and_strings)
 }
 END_TEST
 
+START_TEST(get_int_clamps)
+{
+    const char *text = "{\"a\":42,\"big\":1e300,\"neg\":-1e300,\"s\":\"7\",\"f\":2.9}";
+    lb_json_doc_t *doc;
+    ck_assert_int_eq(lb_json_parse(text, strlen(text), 8, &doc, NULL), 0);
+    const lb_json_t *o = lb_json_doc_root(doc);
+    ck_assert_int_eq(lb_json_get_int(o, "a", -1), 42);
+    ck_assert(lb_json_get_int(o, "big", -1) == INT64_MAX);
+    ck_assert(lb_json_get_int(o, "neg", -1) == INT64_MIN);
+    ck_assert_int_eq(lb_json_get_int(o, "s", -1), -1);
+    ck_assert_int_eq(lb_json_get_int(o, "missing", -1), -1);
+    ck_assert_int_eq(lb_json_get_int(o, "f", -1), 2);
+    ck_assert_int_eq(lb_json_get_int(NULL, "a", 5), 5);
+    lb_json_doc_free(&doc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("json");
@@ -230,6 +248,7 @@ int main(void)
     tcase_add_test(tc, minify_keeps_tokens);
     tcase_add_test(tc, build_copy_equal);
     tcase_add_test(tc, large_documents_and_strings);
+    tcase_add_test(tc, get_int_clamps);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
