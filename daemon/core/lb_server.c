@@ -7,13 +7,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include "lb_api.h"
+#include "lb_auth.h"
 #include "lb_dirwatch.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
 #include "lb_engine.h"
 #include "lb_http.h"
 #include "lb_json.h"
+#include "lb_keys.h"
 #include "lb_log.h"
 #include "lb_notify.h"
 #include "lb_pidlock.h"
@@ -36,6 +40,7 @@ struct lb_server {
     lb_dispatch_t *dispatch;
     lb_metrics_t *metrics;
     lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
+    lb_keys_t *keys;       /* auth = sigv4: the keys callers sign with */
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
@@ -51,8 +56,12 @@ typedef struct {
     lb_server_t *server;
     lb_http_request_t *req;
     const char *content_type;
+    char caller_account[16]; /* auth = sigv4: the signing key's account */
     lb_call_t call;
 } pending_call_t;
+
+/* Who signed the request (auth = sigv4), or NULL (auth = none, a bearer token). */
+typedef const lb_auth_caller_t *caller_t;
 
 static void respond_call(pending_call_t *pc)
 {
@@ -72,7 +81,8 @@ static void on_store_work_done(void *data, int rc)
 }
 
 /* A call with its request context (region, account, request id, now) filled in. */
-static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const char *type)
+static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const char *type,
+                                  caller_t caller)
 {
     const struct lb_settings *cfg = lb_config_settings(s->config);
     pending_call_t *pc = lb_xcalloc(1, sizeof *pc);
@@ -80,10 +90,16 @@ static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const 
     pc->req = req;
     pc->content_type = type;
     lb_call_t *call = &pc->call;
-    if (lb_api_region_from_auth(lb_http_request_header(req, "Authorization"), call->region,
-                                sizeof call->region))
+    if (caller)
+        snprintf(call->region, sizeof call->region, "%s", caller->region);
+    else if (lb_api_region_from_auth(lb_http_request_header(req, "Authorization"), call->region,
+                                     sizeof call->region))
         snprintf(call->region, sizeof call->region, "%s", cfg->region);
     call->account_id = cfg->account_id;
+    if (caller) {
+        snprintf(pc->caller_account, sizeof pc->caller_account, "%s", caller->account);
+        call->caller_account = pc->caller_account;
+    }
     call->now_ms = lb_now_ms();
     if (lb_uuid_v4(call->request_id)) snprintf(call->request_id, 37, "unknown");
     return pc;
@@ -113,9 +129,10 @@ static void run_call(lb_server_t *s, pending_call_t *pc)
 
 /* admin_target: NULL for the AWS API (the X-Amz-Target header decides), or the LocalBridge
  * operation an admin endpoint maps to. */
-static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target)
+static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target,
+                       caller_t caller)
 {
-    pending_call_t *pc = begin_call(s, req, JSON_TYPE);
+    pending_call_t *pc = begin_call(s, req, JSON_TYPE, caller);
     lb_call_t *call = &pc->call;
     size_t len;
     const char *body = lb_http_request_body(req, &len);
@@ -135,9 +152,10 @@ static const struct {
 };
 
 /* A GET admin endpoint: its query string becomes the request object of operation op. */
-static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char *op)
+static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char *op,
+                             caller_t caller)
 {
-    pending_call_t *pc = begin_call(s, req, "application/json");
+    pending_call_t *pc = begin_call(s, req, "application/json", caller);
     const char *query = lb_http_request_query(req);
     lb_json_doc_t *doc = lb_json_doc_new();
     lb_json_t *obj = lb_json_new(doc, LB_JSON_OBJECT);
@@ -152,9 +170,10 @@ static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char 
 }
 
 /* A POST admin endpoint: its JSON body is the request of operation op. */
-static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char *op)
+static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char *op,
+                              caller_t caller)
 {
-    pending_call_t *pc = begin_call(s, req, "application/json");
+    pending_call_t *pc = begin_call(s, req, "application/json", caller);
     size_t len;
     const char *body = lb_http_request_body(req, &len);
     lb_api_handle_admin_body(s->api, &pc->call, op, body, len);
@@ -207,32 +226,131 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_buf_free(&out);
 }
 
-static void handle_request(lb_http_request_t *req, void *ctx)
+/* ---- authentication (auth = sigv4) ---- */
+
+/* `Authorization: Bearer TOKEN` with the configured admin_token, compared in constant time. */
+static int bearer_ok(const lb_server_t *s, lb_http_request_t *req)
 {
-    lb_server_t *s = ctx;
+    const char *token = lb_config_settings(s->config)->admin_token;
+    const char *h = lb_http_request_header(req, "Authorization");
+    if (!*token || !h || strncmp(h, "Bearer ", 7) != 0) return 0;
+    size_t n = strlen(token);
+    if (strlen(h + 7) != n) return 0;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(h[7 + i] ^ token[i]);
+    return diff == 0;
+}
+
+/* Checks the request's signature. 0 with *caller filled; otherwise the AWS error has been sent. */
+static int authenticate(lb_server_t *s, lb_http_request_t *req, lb_auth_caller_t *caller)
+{
+    size_t n = lb_http_request_header_count(req), len;
+    lb_sigv4_header_t *headers = lb_xcalloc(n + 1, sizeof *headers);
+    for (size_t i = 0; i < n; i++)
+        lb_http_request_header_at(req, i, &headers[i].name, &headers[i].value);
+    const char *body = lb_http_request_body(req, &len);
+    char hash[65];
+    lb_sigv4_sha256_hex(body, len, hash);
+    lb_sigv4_request_t sreq = {.method = lb_http_request_method(req),
+                               .path = lb_http_request_path(req),
+                               .query = lb_http_request_query(req),
+                               .headers = headers,
+                               .n_headers = n,
+                               .payload_hash = hash};
+    pending_call_t *pc = begin_call(s, req, JSON_TYPE, NULL);
+    int rc = lb_auth_check(s->keys, &sreq, pc->call.now_ms, &pc->call, caller);
+    free(headers);
+    if (rc == 0) {
+        lb_call_clear(&pc->call);
+        free(pc);
+        return 0;
+    }
+    lb_logf_debug(&s->log, "request refused: not authenticated",
+                  LB_LOG_STR("path", lb_http_request_path(req)),
+                  LB_LOG_STR("request_id", pc->call.request_id));
+    respond_call(pc);
+    return -1;
+}
+
+static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
+{
     const char *method = lb_http_request_method(req);
     const char *path = lb_http_request_path(req);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (strcmp(path, "/") == 0 && post) {
-        handle_api(s, req, NULL);
+        handle_api(s, req, NULL, caller);
     } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 && post) {
-        handle_api(s, req, "AWSEvents.ExplainEventPattern");
+        handle_api(s, req, "AWSEvents.ExplainEventPattern", caller);
     } else if (strcmp(path, "/health") == 0 && get) {
         handle_health(s, req);
     } else if (strcmp(path, "/_localbridge/events") == 0 && get) {
-        handle_admin_get(s, req, "ListEvents");
+        handle_admin_get(s, req, "ListEvents", caller);
     } else if (strcmp(path, "/metrics") == 0 && get) {
         handle_metrics(s, req);
     } else if (strcmp(path, "/_localbridge/dead-letters") == 0 && get) {
-        handle_admin_get(s, req, "ListDeadLetters");
+        handle_admin_get(s, req, "ListDeadLetters", caller);
     } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 && post) {
-        handle_admin_post(s, req, "RedriveDeadLetters");
+        handle_admin_post(s, req, "RedriveDeadLetters", caller);
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");
     } else {
         respond_error(req, LB_AWS_NOT_FOUND, "No such endpoint.");
     }
+}
+
+static void handle_request(lb_http_request_t *req, void *ctx)
+{
+    lb_server_t *s = ctx;
+    const char *path = lb_http_request_path(req);
+    if (lb_config_settings(s->config)->auth != LB_AUTH_SIGV4 || strcmp(path, "/health") == 0) {
+        route(s, req, NULL);
+        return;
+    }
+    /* Admin endpoints and metrics also open to the bearer token; the API only to signatures. */
+    int admin = strcmp(path, "/metrics") == 0 || strncmp(path, "/_localbridge/", 14) == 0;
+    if (admin && bearer_ok(s, req)) {
+        route(s, req, NULL);
+        return;
+    }
+    lb_auth_caller_t caller;
+    if (authenticate(s, req, &caller) == 0) route(s, req, &caller);
+}
+
+/* Reads credentials_file into s->keys (auth = sigv4). On failure *err says why and the keys held
+ * so far stay. */
+static int load_keys(lb_server_t *s, char **err)
+{
+    const char *path = lb_config_settings(s->config)->credentials_file;
+    if (!*path) {
+        *err = lb_strdup("auth = sigv4 needs credentials_file (a file of 'ACCESS_KEY_ID "
+                         "SECRET_ACCESS_KEY ACCOUNT_ID' lines)");
+        return -EINVAL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lb_buf_t m = {0};
+        lb_buf_printf(&m, "cannot read credentials_file %s: %s", path, strerror(errno));
+        *err = lb_buf_steal(&m, NULL);
+        return -errno;
+    }
+    lb_buf_t text = {0};
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (1u << 24))
+        lb_buf_append(&text, chunk, got);
+    fclose(f);
+    lb_keys_t *keys = NULL;
+    int rc = lb_keys_parse(path, text.data ? text.data : "", text.len, &keys, err);
+    if (text.data) OPENSSL_cleanse(text.data, text.len);
+    lb_buf_free(&text);
+    if (rc) return rc;
+    lb_keys_free(&s->keys);
+    s->keys = keys;
+    lb_logf_info(&s->log, "caller keys loaded", LB_LOG_STR("credentials_file", path),
+                 LB_LOG_UINT("keys", lb_keys_count(keys)));
+    return 0;
 }
 
 static int mkdir_p(const char *dir)
@@ -376,6 +494,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         *err = format_error("cannot start the reader thread: %s", uv_strerror(rc));
         goto fail;
     }
+    if (cfg->auth == LB_AUTH_SIGV4 && (rc = load_keys(s, err))) goto fail;
     lb_api_new(s->engine, &s->api);
     if ((rc = lb_writer_start(loop, store, &s->log, &s->writer))) {
         *err = format_error("cannot start the writer thread: %s", uv_strerror(rc));
@@ -484,6 +603,11 @@ void lb_server_reload(lb_server_t *s)
     } else {
         const struct lb_settings *cfg = lb_config_settings(s->config);
         s->log.level = cfg->log_level;
+        char *keys_err = NULL;
+        if (cfg->auth == LB_AUTH_SIGV4 && load_keys(s, &keys_err))
+            lb_logf_error(&s->log, "credentials_file not reloaded; keeping the keys loaded before",
+                          LB_LOG_STR("error", keys_err ? keys_err : "unknown"));
+        free(keys_err);
         lb_dispatch_kick(s->dispatch);
         lb_logf_info(&s->log, "configuration reloaded",
                      LB_LOG_STR("log_level", lb_log_level_name(cfg->log_level)));
@@ -504,6 +628,7 @@ void lb_server_free(lb_server_t **sp)
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);
+    lb_keys_free(&s->keys);
     lb_engine_free(&s->engine);
     lb_config_free(&s->config);
     lb_pidlock_release(&s->pidlock);
