@@ -20,6 +20,7 @@
 #include "lb_keys.h"
 #include "lb_log.h"
 #include "lb_notify.h"
+#include "lb_origin.h"
 #include "lb_pidlock.h"
 #include "lb_reader.h"
 #include "lb_store.h"
@@ -300,10 +301,48 @@ static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
     }
 }
 
+/* The browser-facing guards (see lb_origin.h), whatever `auth` says: a Host the daemon does not
+ * serve is DNS rebinding; a cross-origin or non-JSON POST to an admin endpoint is CSRF. 0 to go
+ * on; otherwise the refusal has been sent. */
+static int browser_guard(lb_server_t *s, lb_http_request_t *req, const char *path)
+{
+    const char *host = lb_http_request_header(req, "Host");
+    if (!lb_origin_host_allowed(host, lb_config_settings(s->config)->allowed_hosts)) {
+        lb_logf_warn(&s->log, "request refused: Host not served (DNS rebinding guard)",
+                     LB_LOG_STR("host", host), LB_LOG_STR("path", path));
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "Host %.200s is not served here: LocalBridge answers IP addresses, localhost "
+                 "and the names in allowed_hosts.",
+                 host);
+        respond_error(req, LB_AWS_FORBIDDEN, msg);
+        return -1;
+    }
+    if (strcmp(lb_http_request_method(req), "POST") != 0 || strncmp(path, "/_localbridge/", 14))
+        return 0;
+    const char *origin = lb_http_request_header(req, "Origin");
+    const char *site = lb_http_request_header(req, "Sec-Fetch-Site");
+    if (lb_origin_cross_site(origin, site, host)) {
+        lb_logf_warn(&s->log, "request refused: cross-origin state change",
+                     LB_LOG_STR("origin", origin), LB_LOG_STR("sec_fetch_site", site),
+                     LB_LOG_STR("path", path));
+        respond_error(req, LB_AWS_FORBIDDEN,
+                      "Cross-origin requests may not change LocalBridge's state.");
+        return -1;
+    }
+    if (!lb_origin_json_content_type(lb_http_request_header(req, "Content-Type"))) {
+        respond_error(req, LB_AWS_UNSUPPORTED_MEDIA,
+                      "LocalBridge's admin endpoints take Content-Type: application/json.");
+        return -1;
+    }
+    return 0;
+}
+
 static void handle_request(lb_http_request_t *req, void *ctx)
 {
     lb_server_t *s = ctx;
     const char *path = lb_http_request_path(req);
+    if (browser_guard(s, req, path)) return;
     if (lb_config_settings(s->config)->auth != LB_AUTH_SIGV4 || strcmp(path, "/health") == 0) {
         route(s, req, NULL);
         return;
@@ -353,6 +392,8 @@ static int load_keys(lb_server_t *s, char **err)
     return 0;
 }
 
+/* Directories the daemon creates are its own: 0700, so the database, its key and its lock are
+ * nobody else's to read. An existing directory keeps its mode (it may be /tmp). */
 static int mkdir_p(const char *dir)
 {
     char tmp[4096];
@@ -360,10 +401,10 @@ static int mkdir_p(const char *dir)
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(tmp, 0750) && errno != EEXIST) return -errno;
+        if (mkdir(tmp, 0700) && errno != EEXIST) return -errno;
         *p = '/';
     }
-    if (mkdir(tmp, 0750) && errno != EEXIST) return -errno;
+    if (mkdir(tmp, 0700) && errno != EEXIST) return -errno;
     return 0;
 }
 

@@ -177,6 +177,23 @@ static void wal_path(const lb_store_t *s, char *out, size_t outlen)
     snprintf(out, outlen, "%s-wal", s->path);
 }
 
+/* The database holds connection secrets and every event: it is created 0600, and a database or
+ * WAL left readable by others (an older LocalBridge created them 0644 under umask 022) is made
+ * 0600. SQLite gives the WAL and shared-memory files the database file's mode. */
+static void private_files(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        if (stat(p, &st) == 0 && (st.st_mode & 077) && st.st_uid == geteuid())
+            chmod(p, st.st_mode & 0700);
+    }
+}
+
 /* Opens s->db on s->path with s->opts and remembers which files it opened. */
 static int open_connection(lb_store_t *s)
 {
@@ -186,6 +203,7 @@ static int open_connection(lb_store_t *s)
     const lb_store_options_t *opts = &s->opts;
     int flags = opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     flags |= SQLITE_OPEN_NOMUTEX;
+    if (!opts->read_only) private_files(s->path);
     int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) return LB_ESTORE;
     sqlite3_busy_timeout(s->db, 5000);
@@ -362,8 +380,10 @@ int lb_store_restore(lb_store_t *s)
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        mkdir(dir, 0750);
+        mkdir(dir, 0700);
     }
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
     int rc = backup_to(s, tmp);
     if (rc) {
         unlink(tmp);
