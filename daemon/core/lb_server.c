@@ -17,6 +17,7 @@
 #include "lb_engine.h"
 #include "lb_http.h"
 #include "lb_json.h"
+#include "lb_keyfile.h"
 #include "lb_keys.h"
 #include "lb_log.h"
 #include "lb_notify.h"
@@ -455,6 +456,38 @@ static void on_store_restored(void *ctx, int rc)
              s->db_path);
 }
 
+/* Connection secrets are sealed with the key file's key; rows an older build stored in plain are
+ * sealed now, and the WAL is checkpointed so no page holds them in plain afterwards. */
+static int open_secrets(lb_server_t *s, lb_store_t *store, char **err)
+{
+    unsigned char key[LB_SEAL_KEY_BYTES];
+    const struct lb_settings *cfg = lb_config_settings(s->config);
+    int rc = lb_keyfile_load(cfg, &s->log, key, err);
+    if ((rc == -EACCES || rc == -EROFS || rc == -EPERM) && !*cfg->secrets_key_file) {
+        /* A read-only data directory: nothing can be written to the store either. */
+        lb_logf_warn(&s->log, "no secrets key: connection secrets cannot be read or written",
+                     LB_LOG_STR("error", *err));
+        free(*err);
+        *err = NULL;
+        return 0;
+    }
+    if (rc) return rc;
+    lb_store_set_secret_key(store, key);
+    OPENSSL_cleanse(key, sizeof key);
+    size_t sealed = 0;
+    if (lb_store_read_only(store)) return 0;
+    if ((rc = lb_conn_store_seal_all(store, &sealed)) ||
+        (sealed && (rc = lb_store_checkpoint(store)))) {
+        *err = format_error("cannot encrypt the stored connection secrets in %s: %s", s->db_path,
+                            lb_store_errmsg(store));
+        return rc;
+    }
+    if (sealed)
+        lb_logf_info(&s->log, "connection secrets stored in plain were encrypted",
+                     LB_LOG_UINT("connections", sealed));
+    return 0;
+}
+
 static lb_http_limits_t http_limits(const struct lb_settings *cfg)
 {
     lb_http_limits_t l = {
@@ -510,6 +543,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                             rc == -EPROTO ? ": written by a newer LocalBridge" : "");
         goto fail;
     }
+    if ((rc = open_secrets(s, store, err))) goto fail;
     lb_engine_new(&s->engine);
     size_t skipped = 0;
     if (lb_store_read_only(store))

@@ -28,6 +28,8 @@ struct lb_store {
     /* Prepared once, reused for every call: the hot path must not re-parse SQL. */
     sqlite3_stmt *event_insert;
     sqlite3_stmt *cached[LB_STMT_SLOTS];
+    unsigned char secret_key[32];
+    int has_secret_key;
 };
 
 /* Migrations, in order: migration i brings the schema from version i to i + 1. Never edit one
@@ -117,6 +119,25 @@ sqlite3_stmt *lb_store_stmt(lb_store_t *s, int slot, const char *sql)
         return NULL;
     s->cached[slot] = st;
     return st;
+}
+
+void lb_store_set_secret_key(lb_store_t *s, const unsigned char *key32)
+{
+    s->has_secret_key = key32 != NULL;
+    if (key32)
+        memcpy(s->secret_key, key32, sizeof s->secret_key);
+    else
+        memset(s->secret_key, 0, sizeof s->secret_key);
+}
+
+const unsigned char *lb_store_secret_key(const lb_store_t *s)
+{
+    return s->has_secret_key ? s->secret_key : NULL;
+}
+
+int lb_store_checkpoint(lb_store_t *s)
+{
+    return exec_sql(s, "PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 struct sqlite3 *lb_store_db(lb_store_t *s)
@@ -277,6 +298,7 @@ void lb_store_close(lb_store_t **sp)
         sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
     free(s->path);
+    memset(s->secret_key, 0, sizeof s->secret_key);
     free(s);
     *sp = NULL;
 }
