@@ -76,6 +76,10 @@ static const char *const migrations[] = {
     "ALTER TABLE deliveries ADD COLUMN dlq_arn TEXT;"
     "ALTER TABLE deliveries ADD COLUMN age_base_ms INTEGER;"
     "UPDATE deliveries SET age_base_ms = ingested_ms;",
+    /* 3 -> 4: the TraceHeader a PutEvents entry carried (X-Ray), kept with its event and with
+     * each of its deliveries, so an event forwarded to EventBridge (or to another bus) keeps it. */
+    "ALTER TABLE events ADD COLUMN trace_header TEXT;"
+    "ALTER TABLE deliveries ADD COLUMN trace_header TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -580,8 +584,8 @@ int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev)
 {
     if (!s->event_insert &&
         sqlite3_prepare_v3(s->db,
-                           "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
-                           " VALUES (?,?,?,?,?)",
+                           "INSERT INTO events (id, region, bus, ingested_ms, envelope,"
+                           " trace_header) VALUES (?,?,?,?,?,?)",
                            -1, SQLITE_PREPARE_PERSISTENT, &s->event_insert, NULL) != SQLITE_OK)
         return LB_ESTORE;
     sqlite3_stmt *st = s->event_insert;
@@ -590,6 +594,10 @@ int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev)
     sqlite3_bind_text(st, 3, ev->bus, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, ev->ingested_ms);
     sqlite3_bind_text(st, 5, ev->envelope, (int)ev->envelope_len, SQLITE_STATIC);
+    if (ev->trace_header)
+        sqlite3_bind_text(st, 6, ev->trace_header, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -609,9 +617,9 @@ int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, i
 {
     sqlite3_stmt *st;
     const char *sql =
-        bus ? "SELECT id, region, bus, ingested_ms, envelope, seq FROM events"
+        bus ? "SELECT id, region, bus, ingested_ms, envelope, seq, trace_header FROM events"
               " WHERE region = ?1 AND bus = ?2 AND seq < ?4 ORDER BY seq DESC LIMIT ?3"
-            : "SELECT id, region, bus, ingested_ms, envelope, seq FROM events"
+            : "SELECT id, region, bus, ingested_ms, envelope, seq, trace_header FROM events"
               " WHERE region = ?1 AND seq < ?4 ORDER BY seq DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return LB_ESTORE;
     sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
@@ -628,6 +636,7 @@ int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, i
             .envelope = (const char *)sqlite3_column_text(st, 4),
             .envelope_len = (size_t)sqlite3_column_bytes(st, 4),
             .seq = sqlite3_column_int64(st, 5),
+            .trace_header = (const char *)sqlite3_column_text(st, 6),
         };
         if ((ret = cb(&ev, ctx))) break;
     }

@@ -124,6 +124,7 @@ typedef struct {
     int64_t ingested_ms;
     const char *envelope;
     size_t envelope_len;
+    const char *trace_header; /* the entry's TraceHeader, or NULL */
 } lb_event_record_t;
 
 int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev);

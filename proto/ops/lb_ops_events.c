@@ -205,7 +205,8 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
                      .detail_type = detail_type,
                      .detail = detail_text,
                      .detail_len = detail_len,
-                     .time_ms = call->now_ms};
+                     .time_ms = call->now_ms,
+                     .trace_header = trace && *trace ? trace : NULL};
     if (time_field && entry_time(time_field, &in.time_ms)) {
         entry_fail(e, "InvalidArgument", "Parameter Time is not valid.");
         return 0;
