@@ -200,18 +200,25 @@ static void respond_error(lb_http_request_t *req, lb_aws_error_t err, const char
     lb_buf_free(&body);
 }
 
+/* "ok"; "failing" (503) when writes are refused; "degraded" (200: events are still accepted and
+ * kept) when a target an adapter reaches is stuck, such as forwarding's upstream. */
 static void handle_health(lb_server_t *s, lb_http_request_t *req)
 {
-    lb_buf_t body = {0};
+    lb_buf_t body = {0}, adapters = {0};
+    int degraded = s->dispatch && lb_dispatch_health(s->dispatch, &adapters);
     lb_buf_printf(&body,
                   "{\"status\":\"%s\",\"version\":\"%s\",\"schema\":%d,"
                   "\"pending_writes\":%zu",
-                  s->store_lost ? "failing" : "ok", LB_VERSION, lb_store_latest_schema_version(),
-                  lb_writer_pending(s->writer));
+                  s->store_lost ? "failing"
+                  : degraded    ? "degraded"
+                                : "ok",
+                  LB_VERSION, lb_store_latest_schema_version(), lb_writer_pending(s->writer));
     if (s->store_lost) {
         lb_buf_puts(&body, ",\"reason\":");
         lb_buf_json_string(&body, s->store_lost_reason, strlen(s->store_lost_reason));
     }
+    if (adapters.len) lb_buf_append(&body, adapters.data, adapters.len);
+    lb_buf_free(&adapters);
     lb_buf_puts(&body, "}");
     respond_json(req, s->store_lost ? 503 : 200, body.data);
     lb_buf_free(&body);
@@ -224,6 +231,7 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_writer_stats(s->writer, &commits, &jobs);
     lb_metrics_render(s->metrics, &out, lb_dispatch_pending(s->dispatch),
                       lb_dispatch_inflight(s->dispatch), commits, jobs);
+    lb_dispatch_metrics(s->dispatch, &out);
     lb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
     lb_buf_free(&out);
 }
