@@ -18,8 +18,9 @@
  * only the deliveries that failed.
  *
  * The optional hooks let an adapter keep its own state without the dispatcher knowing its kind:
- * settled() says the dispatcher is done with a delivery it sent through this adapter (delivered,
- * or dead-lettered for good); metrics() and health() let it add to GET /metrics and /health. */
+ * settled() says the dispatcher is done with a delivery it sent through this adapter (delivered
+ * set, or dead-lettered for good); metrics() and health() let it add to GET /metrics and /health.
+ */
 #ifndef LB_ADAPTER_H
 #define LB_ADAPTER_H
 
@@ -67,7 +68,7 @@ struct lb_adapter {
     void (*free)(void *self);
     /* Optional (NULL when the adapter has none); see "Batching" and the hooks above. */
     void (*flush)(void *self);
-    void (*settled)(void *self, const lb_delivery_t *d);
+    void (*settled)(void *self, const lb_delivery_t *d, int delivered);
     /* Appends Prometheus text lines. */
     void (*metrics)(void *self, lb_buf_t *out);
     /* Appends JSON members (each starting with ',') to the /health object; 1 when what the

@@ -125,10 +125,10 @@ static void count_dead(lb_dispatch_t *d, const lb_delivery_t *x, const char *cod
 }
 
 /* The adapter that sent x learns that x is settled (delivered or dead for good). */
-static void settle(lb_dispatch_t *d, const lb_delivery_t *x)
+static void settle(lb_dispatch_t *d, const lb_delivery_t *x, int delivered)
 {
     lb_adapter_t *a = adapter_for(d, x->target_arn);
-    if (a && a->settled) a->settled(a->self, x);
+    if (a && a->settled) a->settled(a->self, x, delivered);
 }
 
 /* One attempt of delivery x ended. Takes ownership of x. */
@@ -146,7 +146,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t resu
                       LB_LOG_STR("rule", x->rule), LB_LOG_STR("target", x->target_id),
                       LB_LOG_INT("attempts", x->attempts));
         o.kind = LB_OUTCOME_DELIVERED;
-        settle(d, x);
+        settle(d, x, 1);
         lb_delivery_free(&x);
         lb_outcomes_add(d->outcomes, &o);
         return;
@@ -171,7 +171,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t resu
         return;
     }
     count_dead(d, x, code, message, dec.exhausted);
-    settle(d, x);
+    settle(d, x, 0);
     o.kind = LB_OUTCOME_DEAD;
     o.exhausted = dec.exhausted;
     o.delivery = x;
