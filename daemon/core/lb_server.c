@@ -15,6 +15,7 @@
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
 #include "lb_engine.h"
+#include "lb_forwards.h"
 #include "lb_http.h"
 #include "lb_json.h"
 #include "lb_keyfile.h"
@@ -565,6 +566,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     if (skipped)
         lb_logf_warn(&s->log, "stored rules or targets no longer valid; skipped",
                      LB_LOG_UINT("count", skipped));
+    if ((rc = lb_forwards_install(cfg, s->engine, store, &s->log, err))) goto fail;
     /* The reader thread's read-only connection: listings and the dispatcher's paging. */
     opts.read_only = 1;
     lb_store_t *reader_db = NULL;
