@@ -72,6 +72,7 @@ static void bus_copy(lb_bus_record_t *dst, const lb_bus_record_t *src)
     dst->kms_key = lb_strdup(src->kms_key);
     dst->dlq_arn = lb_strdup(src->dlq_arn);
     dst->tags_json = lb_strdup(src->tags_json);
+    dst->policy = lb_strdup(src->policy);
     dst->created_ms = src->created_ms;
     dst->modified_ms = src->modified_ms;
 }

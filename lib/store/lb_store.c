@@ -92,6 +92,7 @@ void lb_bus_record_clear(lb_bus_record_t *b)
     free(b->kms_key);
     free(b->dlq_arn);
     free(b->tags_json);
+    free(b->policy);
     memset(b, 0, sizeof *b);
 }
 

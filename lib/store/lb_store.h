@@ -31,6 +31,7 @@ typedef struct {
     char *kms_key;     /* may be NULL */
     char *dlq_arn;     /* may be NULL */
     char *tags_json;   /* JSON array of {"Key","Value"}; may be NULL */
+    char *policy;      /* the resource policy (PutPermission) as JSON text; may be NULL */
     int64_t created_ms;
     int64_t modified_ms;
 } lb_bus_record_t;

@@ -216,6 +216,32 @@ class SigV4Callers(unittest.TestCase):
                          "events:ListRules on resource: arn:aws:events:us-east-1:000000000000:* "
                          "because no resource-based policy allows the events:ListRules action")
 
+    def test_other_account_puts_events_only_where_the_bus_policy_allows(self):
+        other = self.client(key=OTHER_KEY, secret=OTHER_SECRET)
+        bus_arn = "arn:aws:events:us-east-1:000000000000:event-bus/default"
+        out = other.put_events(Entries=[{"Source": "x", "DetailType": "t", "Detail": "{}",
+                                         "EventBusName": bus_arn}])
+        self.assertEqual(out["FailedEntryCount"], 1)
+        self.assertEqual(out["Entries"][0]["ErrorCode"], "AccessDeniedException")
+        self.assertEqual(out["Entries"][0]["ErrorMessage"],
+                         "User: arn:aws:iam::111111111111:root is not authorized to perform: "
+                         "events:PutEvents on resource: %s because no resource-based policy "
+                         "allows the events:PutEvents action" % bus_arn)
+        # A plain name is the caller's own account's bus, which this daemon does not hold.
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            other.put_events(Entries=[{"Source": "x", "DetailType": "t", "Detail": "{}"}])
+        self.assertError(ctx, "ResourceNotFoundException", "Event bus default does not exist.")
+        # The owner's own key puts events anywhere on its buses.
+        out = self.client().put_events(Entries=[{"Source": "x", "DetailType": "t", "Detail": "{}",
+                                                 "EventBusName": bus_arn}])
+        self.assertEqual(out["FailedEntryCount"], 0)
+        # Test patterns are open to any caller.
+        self.assertTrue(other.test_event_pattern(
+            EventPattern='{"source":["x"]}',
+            Event=json.dumps({"id": "1", "source": "x", "detail-type": "t", "account": "1",
+                              "time": "2024-01-01T00:00:00Z", "region": "us-east-1",
+                              "resources": [], "detail": {}}))["Result"])
+
     def aws(self, *args, key=KEY, secret=SECRET):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
                    AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
