@@ -7,6 +7,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "lb_cli.h"
 #include "lb_config.h"
 #include "lb_notify.h"
 #include "lb_server.h"
@@ -16,6 +17,7 @@ extern char **environ;
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: localbridge serve [options]\n"
+                 "       localbridge COMMAND [options]   (a client command, below)\n"
                  "       localbridge --help | --version\n"
                  "\n"
                  "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
@@ -23,6 +25,8 @@ static void usage(FILE *out)
                  "--endpoint-url http://127.0.0.1:4010.\n"
                  "\n");
     lb_config_print_help(out);
+    fprintf(out, "\n");
+    lb_cli_usage(out);
 }
 
 typedef struct {
@@ -122,6 +126,7 @@ int main(int argc, char **argv)
             }
         return serve(argc - 2, argv + 2);
     }
+    if (lb_cli_is_command(argv[1])) return lb_cli_main(argc, argv);
     fprintf(stderr, "localbridge: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
