@@ -1,4 +1,4 @@
-/* The cockpit's admin endpoints (issue 13; the contract is docs/ADMIN-API.md's cockpit part):
+/* The cockpit's admin endpoints (issue 13), the contract the CLI and the web console share:
  *   GET  /_localbridge/stream            the live tail (lb_stream)
  *   GET  /_localbridge/events/ID         an event and what happened to each of its deliveries
  *   GET  /_localbridge/deliveries?target=ARN&wait=5s&count=N   long-poll of final deliveries
