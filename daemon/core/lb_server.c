@@ -340,6 +340,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     s->loop = loop;
     s->config = config;
     s->log.level = cfg->log_level;
+    s->log.format = lb_log_resolve_format(cfg->log_format);
     lb_store_t *store = NULL;
     int rc;
     *err = NULL;

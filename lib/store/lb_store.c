@@ -248,7 +248,9 @@ static int open_connection(lb_store_t *s)
         if (exec_sql(s, pragma)) return LB_ESTORE;
     }
     if (!opts->read_only) {
-        if (exec_sql(s, "PRAGMA journal_mode = WAL") || exec_sql(s, sync_sql[opts->synchronous]) ||
+        /* synchronous first: switching a new database to WAL is a write, and with OFF it need
+         * not wait on three fsyncs (what `serve --ephemeral` starts with). */
+        if (exec_sql(s, sync_sql[opts->synchronous]) || exec_sql(s, "PRAGMA journal_mode = WAL") ||
             exec_sql(s, "PRAGMA foreign_keys = ON"))
             return LB_ESTORE;
         /* Written by a newer LocalBridge (-EPROTO): say so rather than "cannot open". */
