@@ -162,6 +162,19 @@ class Cockpit(DaemonTestCase):
             status, body = self.get("/_localbridge/deliveries?" + query)
             self.assertEqual((status, body["__type"]), (400, "ValidationException"), query)
 
+    def test_events_listing_filters_by_source_and_since(self):
+        a = self.put({"n": 1})
+        self.c.put_events(Entries=[{"Source": "other", "DetailType": "t", "Detail": "{}"}])
+        status, body = self.get("/_localbridge/events?source=app")
+        self.assertEqual([e["id"] for e in body["Events"]], [a])
+        status, body = self.get("/_localbridge/events?since=2099-01-01T00:00:00Z")
+        self.assertEqual((status, body["Events"]), (200, []))
+        status, body = self.get("/_localbridge/events?since=2000-01-01T00:00:00Z&limit=1")
+        self.assertEqual(len(body["Events"]), 1)
+        self.assertIn("NextToken", body)
+        status, body = self.get("/_localbridge/events?since=yesterday")
+        self.assertEqual((status, body["__type"]), (400, "ValidationException"))
+
     # ---- status, reset, metrics ----
 
     def test_status_counts_what_there_is(self):
