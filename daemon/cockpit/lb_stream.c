@@ -167,9 +167,12 @@ void lb_stream_subscribe(lb_stream_t *s, lb_http_request_t *req, const char *reg
     x->next = s->subs;
     s->subs = x;
     s->n_subs++;
+    /* Busy: a connection that fails at once marks x gone, and x must outlive the check. */
+    s->busy = 1;
     lb_http_stream_begin(req, 200, "text/event-stream", "X-Accel-Buffering: no\r\n", on_sub_closed,
                          x);
     if (!x->gone) send_frame(s, x, ": connected\n\n", 13);
+    s->busy = 0;
     sweep(s);
 }
 

@@ -360,6 +360,12 @@ void lb_http_stream_begin(lb_http_request_t *req, int status, const char *conten
     if (!c->busy) return;
     c->busy = 0;
     c->server->in_flight--;
+    if (c->closed) {
+        /* The client went while the handler had the request: no stream, only its end. */
+        on_close(ctx);
+        conn_close(c);
+        return;
+    }
     c->streaming = 1;
     c->closing = 1; /* no request after this one */
     c->input.len = 0;
