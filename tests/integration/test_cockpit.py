@@ -291,3 +291,38 @@ class LongPollAtShutdown(DaemonTestCase):
             self.assertEqual(result["answer"], (200, {"deliveries": []}))
         finally:
             d.cleanup()
+
+
+class ResetUnderWay(DaemonTestCase):
+    """A reset while a replay runs and with scheduled rules in place: the replay and the
+    schedules go with the state, and the daemon carries on (and exits 0)."""
+    daemon_args = ("--replay-batch-size", "5", "--replay-interval", "50ms")
+
+    def test_reset_during_a_replay_and_with_schedules(self):
+        c = self.events_client
+        arn = c.describe_event_bus()["Arn"]
+        c.create_archive(ArchiveName="a", EventSourceArn=arn)
+        start = time.time() - 2
+        for _ in range(10):
+            c.put_events(Entries=[{"Source": "s", "DetailType": "t", "Detail": "{}"}] * 10)
+        c.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+        deadline = time.time() + 10
+        while time.time() < deadline and c.describe_archive(ArchiveName="a")["EventCount"] < 100:
+            time.sleep(0.05)
+        time.sleep(1.1)
+        c.start_replay(ReplayName="rp", EventSourceArn=c.describe_archive(ArchiveName="a")["ArchiveArn"],
+                       EventStartTime=start, EventEndTime=time.time(),
+                       Destination={"Arn": arn})
+        time.sleep(0.2)
+        status, _, data = self.daemon.request("POST", "/_localbridge/reset", "{}")
+        self.assertEqual(status, 200, data)
+        self.assertEqual(c.list_replays()["Replays"], [])
+        self.assertEqual(c.list_rules()["Rules"], [])
+        time.sleep(0.5)
+        st = json.loads(self.daemon.request("GET", "/_localbridge/status")[2])
+        self.assertEqual((st["replays_running"], st["rules"]), (0, 0))
+        # The fire-now endpoint no longer knows the scheduled rule.
+        status, _, _ = self.daemon.request("POST", "/_localbridge/schedules/fire",
+                                           json.dumps({"Name": "tick"}))
+        self.assertEqual(status, 400)
+        self.assertEqual(self.daemon.request("GET", "/health")[0], 200)
