@@ -4,6 +4,7 @@ each, the endpoint from --endpoint-url or LOCALBRIDGE_ENDPOINT_URL, exit codes, 
 when stdout is not a terminal."""
 import json
 import os
+import pty
 import subprocess
 import tempfile
 import time
@@ -183,7 +184,7 @@ class Cli(DaemonTestCase):
         rc, out, err = self.lb("replay", "start", "rep1", "--archive", "arch",
                                "--from", str(int(start)), "--to", str(int(time.time())), timeout=60)
         self.assertEqual(rc, 0, err)
-        self.assertIn("COMPLETED", out)
+        self.assertEqual(out, "rep1 COMPLETED\n")  # no progress bar when not on a terminal
         rc, out, _ = self.lb("replay", "status", "rep1", "--json")
         self.assertEqual((rc, json.loads(out)["State"]), (0, "COMPLETED"))
         rc, out, _ = self.lb("replay", "status", "rep1")
@@ -204,3 +205,31 @@ class Cli(DaemonTestCase):
         for cmd in ("tail", "events", "event ID", "test-pattern", "dlq", "replay", "status",
                     "--ephemeral", "Exit codes"):
             self.assertIn(cmd, p.stdout)
+
+    def test_colour_only_on_a_terminal_and_never_with_no_color(self):
+        self.dead_letter()
+
+        def on_tty(*args, env=None):
+            master, slave = pty.openpty()
+            e = dict(os.environ, LOCALBRIDGE_ENDPOINT_URL=self.daemon.url)
+            e.pop("NO_COLOR", None)
+            e.update(env or {})
+            p = subprocess.Popen([BINARY, *args], stdout=slave, stderr=subprocess.DEVNULL, env=e)
+            os.close(slave)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            p.wait(10)
+            os.close(master)
+            return out.decode()
+
+        self.assertIn("\033[", on_tty("status"))
+        self.assertNotIn("\033[", on_tty("status", env={"NO_COLOR": "1"}))
+        self.assertNotIn("\033[", on_tty("status", "--no-color"))
+        self.assertNotIn("\033[", on_tty("dlq", "list", "--json"))
