@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "lb_api.h"
+#include "lb_console.h"
 #include "lb_dirwatch.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
@@ -214,6 +215,15 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_buf_free(&out);
 }
 
+static void handle_console(lb_http_request_t *req)
+{
+    int rc = lb_console_handle(req);
+    if (rc == -EINVAL)
+        respond_error(req, LB_AWS_METHOD_NOT_ALLOWED, "The web console is read with GET.");
+    else if (rc)
+        respond_error(req, LB_AWS_NOT_FOUND, "No such file in the web console.");
+}
+
 static void handle_request(lb_http_request_t *req, void *ctx)
 {
     lb_server_t *s = ctx;
@@ -239,6 +249,8 @@ static void handle_request(lb_http_request_t *req, void *ctx)
         handle_admin_post(s, req, "SetEndpointHealth");
     } else if (strcmp(path, "/_localbridge/schedules/fire") == 0 && post) {
         handle_admin_post(s, req, "FireScheduledRule");
+    } else if (lb_console_owns(path)) {
+        handle_console(req);
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");
