@@ -1,5 +1,7 @@
 /* localbridge: a local Amazon EventBridge. This file only parses the command line, loads the
  * configuration and runs the loop; everything else lives in lb_server and below. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +9,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "lb_cli.h"
 #include "lb_config.h"
 #include "lb_notify.h"
 #include "lb_server.h"
@@ -16,6 +19,8 @@ extern char **environ;
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: localbridge serve [options]\n"
+                 "       localbridge serve --ephemeral [options]   (temporary data dir, port 0)\n"
+                 "       localbridge COMMAND [options]   (a client command, below)\n"
                  "       localbridge --help | --version\n"
                  "\n"
                  "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
@@ -23,6 +28,8 @@ static void usage(FILE *out)
                  "--endpoint-url http://127.0.0.1:4010.\n"
                  "\n");
     lb_config_print_help(out);
+    fprintf(out, "\n");
+    lb_cli_usage(out);
 }
 
 typedef struct {
@@ -46,6 +53,61 @@ static void on_hup(uv_signal_t *h, int signum)
     signals_t *sig = h->data;
     (void)signum;
     lb_server_reload(sig->server);
+}
+
+/* ---- serve --ephemeral: a throwaway daemon for a test run ---- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int has_option(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], name) == 0 || (strncmp(argv[i], name, n) == 0 && argv[i][n] == '='))
+            return 1;
+    return 0;
+}
+
+/* --ephemeral: a fresh data directory under $TMPDIR (removed at exit), port 0 unless --listen
+ * is given, no config file unless --config is, and no fsync (nothing there outlives the run).
+ * Rewrites argv into *out (malloc'd; the strings are argv's or dir). */
+static int ephemeral_args(int argc, char **argv, char *dir, size_t dirlen, int *out_argc,
+                          char ***out)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, dirlen, "%s/localbridge-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "localbridge: cannot create a temporary data dir in %s\n",
+                tmp && *tmp ? tmp : "/tmp");
+        return -1;
+    }
+    char **v = calloc((size_t)argc + 9, sizeof *v);
+    int n = 0;
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--ephemeral") != 0) v[n++] = argv[i];
+    v[n++] = "--data-dir";
+    v[n++] = dir;
+    if (!has_option(argc, argv, "--listen")) {
+        v[n++] = "--listen";
+        v[n++] = "127.0.0.1:0";
+    }
+    if (!has_option(argc, argv, "--config")) {
+        v[n++] = "--config";
+        v[n++] = "";
+    }
+    if (!has_option(argc, argv, "--sqlite-synchronous")) {
+        v[n++] = "--sqlite-synchronous";
+        v[n++] = "off";
+    }
+    *out_argc = n;
+    *out = v;
+    return 0;
 }
 
 static int serve(int argc, char **argv)
@@ -120,8 +182,16 @@ int main(int argc, char **argv)
                 usage(stdout);
                 return 0;
             }
-        return serve(argc - 2, argv + 2);
+        if (!has_option(argc - 2, argv + 2, "--ephemeral")) return serve(argc - 2, argv + 2);
+        char dir[4096], **args;
+        int n;
+        if (ephemeral_args(argc - 2, argv + 2, dir, sizeof dir, &n, &args)) return 1;
+        int rc = serve(n, args);
+        free(args);
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return rc;
     }
+    if (lb_cli_is_command(argv[1])) return lb_cli_main(argc, argv);
     fprintf(stderr, "localbridge: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

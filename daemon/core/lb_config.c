@@ -72,6 +72,7 @@ static bool is_optional_url(const char *v)
 }
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"auto", "text", "kv", "json", NULL};
 static const char *const sync_modes[] = {"off", "normal", "full", "extra", NULL};
 
 #define OFF(field) offsetof(struct lb_settings, field)
@@ -92,6 +93,10 @@ static const struct option options[] = {
      "exactly 12 digits", "ID", false, "AWS account id (12 digits) reported in ARNs and events"},
     {"log_level", T_ENUM, OFF(log_level), "info", NO_RANGE, log_levels, NO_CHECK, "LEVEL", true,
      "Least severe message logged: debug, info, warn or error"},
+    {"log_format", T_ENUM, OFF(log_format), "auto", NO_RANGE, log_formats, NO_CHECK, "FORMAT",
+     false,
+     "Log lines as text (for a person), kv (logfmt key=value) or json (one object per line); "
+     "auto: text on a terminal, kv otherwise"},
     {"max_body_size", T_SIZE, OFF(max_body_size), "1m", 1 * KB, 1 * GB, NULL, NO_CHECK, "SIZE",
      false, "Largest request body accepted (413 beyond it); PutEvents itself caps at 256k"},
     {"max_header_size", T_SIZE, OFF(max_header_size), "16k", 1 * KB, 1 * MB, NULL, NO_CHECK, "SIZE",
@@ -141,6 +146,7 @@ static const struct option options[] = {
 
 /* T_ENUM fields are written through an int. */
 _Static_assert(sizeof(enum lb_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum lb_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum lb_sqlite_sync) == sizeof(int), "enum size");
 
 struct lb_config {

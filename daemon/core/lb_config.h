@@ -31,6 +31,13 @@
 typedef struct lb_config lb_config_t;
 
 enum lb_log_level { LB_LOG_DEBUG = 0, LB_LOG_INFO = 1, LB_LOG_WARN = 2, LB_LOG_ERROR = 3 };
+/* How log lines are written: auto is text on a terminal, key=value otherwise. */
+enum lb_log_format {
+    LB_LOG_FORMAT_AUTO = 0,
+    LB_LOG_FORMAT_TEXT = 1,
+    LB_LOG_FORMAT_KV = 2,
+    LB_LOG_FORMAT_JSON = 3
+};
 
 /* Same values as lb_store.h's lb_sync_mode_t, so the daemon can pass it straight through. */
 enum lb_sqlite_sync {
@@ -75,6 +82,7 @@ struct lb_settings {
     char *region;
     char *account_id;
     enum lb_log_level log_level; /* reloadable */
+    enum lb_log_format log_format;
     size_t max_body_size;
     size_t max_header_size;
     int max_connections;

@@ -19,6 +19,8 @@
 
 typedef struct {
     enum lb_log_level level;
+    /* LB_LOG_FORMAT_KV (0 would be auto: resolve it with lb_log_resolve_format first). */
+    enum lb_log_format format;
     /* Where lines go; NULL means stderr (tests point it at a memory stream). */
     FILE *sink;
 } lb_log_t;
@@ -74,5 +76,7 @@ void lb_log_fields(const lb_log_t *log, enum lb_log_level level, const char *msg
 void lb_log_append_value(lb_buf_t *b, const char *value);
 
 const char *lb_log_level_name(enum lb_log_level level);
+/* auto becomes text when stderr is a terminal, else kv. */
+enum lb_log_format lb_log_resolve_format(enum lb_log_format f);
 
 #endif

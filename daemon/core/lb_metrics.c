@@ -232,3 +232,14 @@ void lb_metrics_render_archives(lb_buf_t *out, lb_engine_t *engine)
     render_archives(out, lb_engine_archives(engine));
     render_replays(out, lb_engine_replays(engine));
 }
+
+void lb_metrics_totals(const lb_metrics_t *m, uint64_t out[LB_M_RULE_COUNTERS], uint64_t *matched)
+{
+    memset(out, 0, LB_M_RULE_COUNTERS * sizeof *out);
+    *matched = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        for (int k = 0; k < LB_M_RULE_COUNTERS; k++)
+            out[k] += m->series[i].counters[k];
+        *matched += m->series[i].matched;
+    }
+}

@@ -29,6 +29,8 @@ void lb_metrics_rule_add(lb_metrics_t *m, const char *region, const char *bus, c
 /* Per bus: events that matched at least one rule. */
 void lb_metrics_bus_matched(lb_metrics_t *m, const char *region, const char *bus, uint64_t matched);
 void lb_metrics_latency(lb_metrics_t *m, double seconds);
+/* Every counter summed over all rules, and MatchedEvents over all buses (since start). */
+void lb_metrics_totals(const lb_metrics_t *m, uint64_t out[LB_M_RULE_COUNTERS], uint64_t *matched);
 /* Renders everything, plus the gauges given, in Prometheus text format. */
 void lb_metrics_render(const lb_metrics_t *m, lb_buf_t *out, uint64_t pending_deliveries,
                        uint64_t inflight_deliveries, uint64_t commits, uint64_t committed_jobs);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "lb_api.h"
+#include "lb_cockpit.h"
 #include "lb_console.h"
 #include "lb_dirwatch.h"
 #include "lb_dispatch.h"
@@ -42,6 +43,7 @@ struct lb_server {
     lb_replayer_t *replayer;   /* replays, in the background */
     lb_retention_t *retention; /* archived events' RetentionDays */
     lb_metrics_t *metrics;
+    lb_cockpit_t *cockpit; /* the cockpit's endpoints: live stream, long-poll, status, reset */
     lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
     uv_timer_t drain_timer;
     int drain_timer_open;
@@ -230,6 +232,9 @@ static void handle_request(lb_http_request_t *req, void *ctx)
     const char *method = lb_http_request_method(req);
     const char *path = lb_http_request_path(req);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (strncmp(path, "/_localbridge/", 14) == 0 && s->cockpit &&
+        lb_cockpit_handle(s->cockpit, req, lb_config_settings(s->config)->region))
+        return;
     if (strcmp(path, "/") == 0 && post) {
         handle_api(s, req, NULL);
     } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 && post) {
@@ -263,7 +268,8 @@ static void handle_request(lb_http_request_t *req, void *ctx)
 static int live_requests(void *ctx)
 {
     lb_server_t *s = ctx;
-    return s->http && lb_http_server_in_flight(s->http) > 0;
+    /* A long-poll waiting for deliveries is a test waiting, not live work. */
+    return s->http && lb_http_server_in_flight(s->http) > lb_cockpit_waiting(s->cockpit);
 }
 
 static int mkdir_p(const char *dir)
@@ -346,6 +352,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     s->loop = loop;
     s->config = config;
     s->log.level = cfg->log_level;
+    s->log.format = lb_log_resolve_format(cfg->log_format);
     lb_store_t *store = NULL;
     int rc;
     *err = NULL;
@@ -422,13 +429,22 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                      "second",
                      LB_LOG_STR("data_dir", cfg->data_dir));
     lb_metrics_new(&s->metrics);
+    lb_cockpit_env_t cenv = {.loop = loop,
+                             .engine = s->engine,
+                             .reader = s->reader,
+                             .writer = s->writer,
+                             .metrics = s->metrics,
+                             .log = &s->log};
+    lb_cockpit_new(&cenv, &s->cockpit);
     lb_dispatch_env_t env = {.loop = loop,
                              .config = config,
                              .engine = s->engine,
                              .writer = s->writer,
                              .reader = s->reader,
                              .metrics = s->metrics,
-                             .log = &s->log};
+                             .log = &s->log,
+                             .on_logged = lb_cockpit_on_attempt,
+                             .on_logged_ctx = s->cockpit};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);
@@ -436,6 +452,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     lb_engine_set_delivery_hook(s->engine, lb_dispatch_hook, s->dispatch);
+    lb_cockpit_set_dispatch(s->cockpit, s->dispatch);
     lb_scheduler_env_t senv = {
         .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};
     if ((rc = lb_scheduler_start(&senv, &s->scheduler))) {
@@ -512,6 +529,7 @@ static void drain_check(uv_timer_t *t)
     lb_replayer_free(&s->replayer);
     lb_retention_free(&s->retention);
     lb_dispatch_free(&s->dispatch);
+    lb_cockpit_free(&s->cockpit);
     lb_http_server_close(s->http);
     s->http = NULL;
     lb_log_fields(&s->log, LB_LOG_INFO, "stopped", NULL, 0);
@@ -525,6 +543,7 @@ void lb_server_shutdown(lb_server_t *s)
     lb_logf_info(&s->log, "shutting down",
                  LB_LOG_UINT("in_flight", lb_http_server_in_flight(s->http)),
                  LB_LOG_UINT("pending_writes", lb_writer_pending(s->writer)));
+    lb_cockpit_stop(s->cockpit); /* long-polls answer now, streams end */
     lb_http_server_drain(s->http);
     lb_scheduler_stop(s->scheduler);
     /* No new replay step or sweep step; those in flight finish with the writer's queue. */
@@ -564,6 +583,7 @@ void lb_server_free(lb_server_t **sp)
     lb_server_t *s = *sp;
     if (!s) return;
     lb_dirwatch_stop(&s->dirwatch);
+    lb_cockpit_free(&s->cockpit);
     lb_scheduler_free(&s->scheduler);
     lb_replayer_free(&s->replayer);
     lb_retention_free(&s->retention);

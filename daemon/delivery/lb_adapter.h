@@ -29,6 +29,7 @@ typedef struct {
     int aborted;            /* the daemon is stopping: nothing to record */
     const char *error_code; /* when not LB_ATTEMPT_OK: AWS's ERROR_CODE for a dead letter */
     const char *error_message;
+    long http_status; /* the target's HTTP status when it answered one, else 0 */
 } lb_send_result_t;
 
 typedef void (*lb_send_done_fn)(void *ctx, lb_delivery_t *d, const lb_send_result_t *r);

@@ -30,6 +30,7 @@ struct lb_dispatch {
     uv_timer_t wake_timer; /* the next due time */
     uv_check_t soon;       /* "pump before this loop turn ends" */
     int stopping;
+    int64_t reset_seq; /* deliveries up to this seq were wiped by a reset */
     int handles_open, free_requested;
 };
 
@@ -126,13 +127,19 @@ static void count_dead(lb_dispatch_t *d, const lb_delivery_t *x, const char *cod
 
 /* One attempt of delivery x ended. Takes ownership of x. */
 static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t result,
-                           const char *code, const char *message)
+                           const char *code, const char *message, long http_status)
 {
     const struct lb_settings *cfg = settings(d);
     int64_t now = lb_now_ms();
+    if (x->seq <= d->reset_seq) {
+        lb_delivery_free(&x); /* wiped by a reset while its attempt was under way */
+        return;
+    }
     x->attempts++;
     lb_outcome_t o = {.seq = x->seq, .attempts = x->attempts, .now_ms = now};
+    int64_t latency = x->attempt_started_ms ? now - x->attempt_started_ms : 0;
     if (result == LB_ATTEMPT_OK) {
+        o.rec = lb_attempt_rec_new(x, LB_AS_SUCCEEDED, http_status, latency, now, NULL, NULL);
         lb_metrics_rule_add(d->env.metrics, x->region, x->bus, x->rule, LB_M_INVOCATIONS, 1);
         lb_metrics_latency(d->env.metrics, (double)(now - x->ingested_ms) / 1000.0);
         lb_logf_debug(d->env.log, "delivered", LB_LOG_STR("event", x->event_id),
@@ -157,6 +164,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t resu
                       LB_LOG_INT("attempts", x->attempts), LB_LOG_INT("in_ms", dec.next_ms - now),
                       LB_LOG_STR("error", code), LB_LOG_STR("error_message", message));
         o.kind = LB_OUTCOME_RESCHEDULED;
+        o.rec = lb_attempt_rec_new(x, LB_AS_RETRYING, http_status, latency, now, code, message);
         o.next_ms = x->next_ms = dec.next_ms;
         lb_dqueue_push(d->queue, x);
         lb_outcomes_add(d->outcomes, &o);
@@ -164,6 +172,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t resu
     }
     count_dead(d, x, code, message, dec.exhausted);
     o.kind = LB_OUTCOME_DEAD;
+    o.rec = lb_attempt_rec_new(x, LB_AS_DEAD_LETTERED, http_status, latency, now, code, message);
     o.exhausted = dec.exhausted;
     o.delivery = x;
     lb_outcomes_add(d->outcomes, &o);
@@ -187,7 +196,7 @@ static void attempt_done(void *ctx, lb_delivery_t *x, const lb_send_result_t *r)
         lb_dqueue_push(d->queue, x);
         return;
     }
-    finish_attempt(d, x, r->outcome, r->error_code, r->error_message);
+    finish_attempt(d, x, r->outcome, r->error_code, r->error_message, r->http_status);
 }
 
 static void start_attempt(lb_dispatch_t *d, lb_delivery_t *x)
@@ -199,9 +208,11 @@ static void start_attempt(lb_dispatch_t *d, lb_delivery_t *x)
                  "No local endpoint for target %.1600s: map it with `target_map = GLOB -> URL` in "
                  "the config (or set lambda_endpoint for Lambda functions).",
                  x->target_arn);
-        finish_attempt(d, x, LB_ATTEMPT_PERMANENT, "RESOURCE_NOT_FOUND", message);
+        x->attempt_started_ms = lb_now_ms();
+        finish_attempt(d, x, LB_ATTEMPT_PERMANENT, "RESOURCE_NOT_FOUND", message, 0);
         return;
     }
+    x->attempt_started_ms = lb_now_ms();
     lb_dqueue_started(d->queue, x);
     a->send(a->self, x, attempt_done, d);
 }
@@ -398,6 +409,7 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
                              .log = env->log};
     lb_targets_create(&aenv, &d->adapters, &d->n_adapters);
     lb_outcomes_new(env->loop, env->writer, env->log, on_dead, d, &d->outcomes);
+    lb_outcomes_on_logged(d->outcomes, env->on_logged, env->on_logged_ctx);
     uv_timer_init(env->loop, &d->wake_timer);
     uv_check_init(env->loop, &d->soon);
     d->wake_timer.data = d->soon.data = d;
@@ -472,4 +484,13 @@ void lb_dispatch_free(lb_dispatch_t **dp)
     lb_dispatch_stop(d);
     d->free_requested = 1;
     if (d->handles_open == 0) release(d);
+}
+
+void lb_dispatch_reset(lb_dispatch_t *d, int64_t max_seq)
+{
+    if (max_seq > d->reset_seq) d->reset_seq = max_seq;
+    lb_dqueue_drop_waiting(d->queue);
+    /* Nothing is left in the store to page in. */
+    d->spilled = 0;
+    if (d->paged_to < max_seq) d->paged_to = max_seq;
 }

@@ -17,6 +17,7 @@
 #include "lb_engine.h"
 #include "lb_log.h"
 #include "lb_metrics.h"
+#include "lb_outcomes.h"
 #include "lb_reader.h"
 #include "lb_writer.h"
 
@@ -30,6 +31,9 @@ typedef struct {
     lb_reader_t *reader; /* pages the backlog in, off the loop thread */
     lb_metrics_t *metrics;
     const lb_log_t *log;
+    /* Told of each attempt once it is logged (may be NULL). */
+    lb_outcome_logged_fn on_logged;
+    void *on_logged_ctx;
 } lb_dispatch_env_t;
 
 /* Starts with the store's pending deliveries (paged in as room allows). */
@@ -49,6 +53,9 @@ size_t lb_dispatch_inflight(const lb_dispatch_t *d);
  * are resent after the next start), outcomes decided so far go to the writer. Free with
  * lb_dispatch_free once the writer has stopped. */
 void lb_dispatch_stop(lb_dispatch_t *d);
+/* The store was wiped (POST /_localbridge/reset): every delivery waiting in memory goes, and an
+ * attempt under way for a delivery with seq <= max_seq ends without an outcome. */
+void lb_dispatch_reset(lb_dispatch_t *d, int64_t max_seq);
 void lb_dispatch_free(lb_dispatch_t **d);
 
 #endif

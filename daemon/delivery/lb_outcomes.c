@@ -20,6 +20,8 @@ struct lb_outcomes {
     const lb_log_t *log;
     lb_outcome_dead_fn on_dead;
     void *ctx;
+    lb_outcome_logged_fn on_logged;
+    void *logged_ctx;
     list_t retry;      /* refused by the store, to be written again first */
     list_t waiting;    /* decided since, not yet handed to the writer */
     size_t in_flight;  /* outcomes in jobs the writer has not answered yet */
@@ -39,6 +41,7 @@ static void outcome_clear(lb_outcome_t *o)
     free(o->error_code);
     free(o->error_message);
     lb_delivery_free(&o->delivery);
+    lb_attempt_rec_free(&o->rec);
 }
 
 static void list_free(list_t *l)
@@ -81,6 +84,7 @@ static int job_txn(lb_store_t *store, void *arg)
         else
             rc = lb_delivery_kill(store, o->seq, o->attempts, o->error_code, o->error_message,
                                   o->exhausted, o->now_ms);
+        if (rc == 0 && o->rec) rc = lb_attempt_insert(store, o->rec);
         if (rc) return rc;
     }
     return 0;
@@ -116,9 +120,12 @@ static void job_done(void *data, int rc)
     os->in_flight -= j->batch.n;
     if (rc == 0) {
         os->retry_ms = 0;
-        for (size_t i = 0; i < j->batch.n; i++)
+        for (size_t i = 0; i < j->batch.n; i++) {
             if (j->batch.v[i].kind == LB_OUTCOME_DEAD && !os->stopping)
                 os->on_dead(os->ctx, &j->batch.v[i]);
+            if (j->batch.v[i].rec && os->on_logged && !os->stopping)
+                os->on_logged(os->logged_ctx, j->batch.v[i].rec);
+        }
         list_free(&j->batch);
     } else {
         os->retry_ms = os->retry_ms ? os->retry_ms * 2 : RETRY_FIRST_MS;
@@ -206,4 +213,10 @@ void lb_outcomes_stop(lb_outcomes_t *os)
     list_free(&os->waiting);
     uv_timer_stop(&os->timer);
     uv_close((uv_handle_t *)&os->timer, on_timer_closed);
+}
+
+void lb_outcomes_on_logged(lb_outcomes_t *os, lb_outcome_logged_fn fn, void *ctx)
+{
+    os->on_logged = fn;
+    os->logged_ctx = ctx;
 }

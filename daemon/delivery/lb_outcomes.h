@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "lb_attempts.h"
 #include "lb_delivery.h"
 #include "lb_log.h"
 #include "lb_writer.h"
@@ -32,6 +33,7 @@ typedef struct {
     char *error_code, *error_message; /* owned */
     const char *exhausted;            /* DEAD: LB_EXHAUSTED_* or NULL */
     lb_delivery_t *delivery;          /* DEAD: the delivery, owned, for its dead-letter queue */
+    lb_attempt_rec_t *rec;            /* the attempt log's row, owned, or NULL */
 } lb_outcome_t;
 
 typedef struct lb_outcomes lb_outcomes_t;
@@ -42,6 +44,10 @@ typedef void (*lb_outcome_dead_fn)(void *ctx, const lb_outcome_t *o);
 
 int lb_outcomes_new(uv_loop_t *loop, lb_writer_t *writer, const lb_log_t *log,
                     lb_outcome_dead_fn on_dead, void *ctx, lb_outcomes_t **out);
+/* Told of every attempt once its outcome (and log row) is durable, on the loop thread: the live
+ * stream and the fixture's long-poll. The record is borrowed for the call. */
+typedef void (*lb_outcome_logged_fn)(void *ctx, const lb_attempt_rec_t *rec);
+void lb_outcomes_on_logged(lb_outcomes_t *os, lb_outcome_logged_fn fn, void *ctx);
 /* Takes ownership of o's strings and delivery; o itself is copied. */
 void lb_outcomes_add(lb_outcomes_t *os, lb_outcome_t *o);
 /* Outcomes not yet durable. */

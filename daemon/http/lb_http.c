@@ -53,6 +53,9 @@ struct lb_http_conn {
     int request_started; /* first byte of a request seen, message not complete */
     int error_status;    /* parser-level failure to answer with, then close */
     int output_full;     /* paused: responses not yet written exceed MAX_PENDING_OUTPUT */
+    int streaming;       /* lb_http_stream_begin: the response body goes on until closed */
+    lb_http_stream_close_fn on_stream_close;
+    void *stream_ctx;
 };
 
 struct lb_http_server {
@@ -77,6 +80,7 @@ static void process_input(conn_t *c);
 static void conn_close(conn_t *c);
 static void arm_timer(conn_t *c);
 static void write_raw(conn_t *c, const char *data, size_t len);
+static void update_reading(conn_t *c);
 
 static const char *reason_phrase(int status)
 {
@@ -273,7 +277,7 @@ static void on_write(uv_write_t *w, int status)
     conn_t *c = wr->conn;
     free(wr->data);
     free(wr);
-    if (status < 0 || (c->closing && !c->busy)) {
+    if (status < 0 || (c->closing && !c->busy && !c->streaming)) {
         conn_close(c);
         return;
     }
@@ -357,6 +361,48 @@ void lb_http_respond(lb_http_request_t *req, int status, const char *content_typ
     }
 }
 
+void lb_http_stream_begin(lb_http_request_t *req, int status, const char *content_type,
+                          const char *extra_headers, lb_http_stream_close_fn on_close, void *ctx)
+{
+    conn_t *c = req->conn;
+    if (!c->busy) return;
+    c->busy = 0;
+    c->server->in_flight--;
+    c->streaming = 1;
+    c->closing = 1; /* no request after this one */
+    c->input.len = 0;
+    c->on_stream_close = on_close;
+    c->stream_ctx = ctx;
+    lb_buf_t out = {0};
+    lb_buf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-cache\r\n", status,
+                  reason_phrase(status), content_type);
+    if (extra_headers) lb_buf_puts(&out, extra_headers);
+    lb_buf_puts(&out, "Connection: close\r\n\r\n");
+    write_raw(c, out.data, out.len);
+    lb_buf_free(&out);
+    if (c->closed) {
+        conn_close(c);
+        return;
+    }
+    update_reading(c);
+}
+
+int lb_http_stream_write(lb_http_request_t *req, const char *data, size_t len, size_t max_queued)
+{
+    conn_t *c = req->conn;
+    if (c->closed || !c->streaming) return -1;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > max_queued) return -1;
+    write_raw(c, data, len);
+    return c->closed ? -1 : 0;
+}
+
+void lb_http_stream_end(lb_http_request_t *req)
+{
+    conn_t *c = req->conn;
+    c->on_stream_close = NULL;
+    conn_close(c);
+}
+
 /* An HTTP-level failure, answered in the API's error shape (proto's error table) with a request
  * id like every other response, then the connection closes. */
 static void respond_error_and_close(conn_t *c, lb_aws_error_t err, const char *message)
@@ -386,6 +432,8 @@ static void update_reading(conn_t *c)
 {
     int want = !c->closed && !c->closing && c->input.len < MAX_PENDING_INPUT && !c->busy &&
                !c->output_full;
+    /* A stream reads (and drops) whatever comes, to notice the client going. */
+    if (c->streaming && !c->closed) want = 1;
     if (want && !c->reading) {
         if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read) == 0) c->reading = 1;
     } else if (!want && c->reading) {
@@ -447,6 +495,10 @@ static void process_input(conn_t *c)
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn_t *c = stream->data;
+    if (nread > 0 && c->streaming) {
+        free(buf->base);
+        return;
+    }
     if (nread > 0) {
         lb_buf_append(&c->input, buf->base, (size_t)nread);
         free(buf->base);
@@ -515,6 +567,11 @@ static void conn_close(conn_t *c)
         if (c->next) c->next->prev = c->prev;
         s->n_conns--;
         uv_timer_stop(&c->timer);
+        if (c->on_stream_close) {
+            lb_http_stream_close_fn fn = c->on_stream_close;
+            c->on_stream_close = NULL;
+            fn(c->stream_ctx);
+        }
         if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = 0;
     }

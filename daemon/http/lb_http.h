@@ -50,6 +50,20 @@ const char *lb_http_request_body(const lb_http_request_t *req, size_t *len);
 void lb_http_respond(lb_http_request_t *req, int status, const char *content_type,
                      const char *extra_headers, const char *body, size_t len);
 
+/* Streaming answers (server-sent events). lb_http_stream_begin answers req with status and
+ * headers, without a Content-Length and with "Connection: close": the body is whatever
+ * lb_http_stream_write sends until lb_http_stream_end, or until the client goes, which calls
+ * on_close(ctx) once (req must not be used after either). The request no longer counts as in
+ * flight, and the connection takes no further request. */
+typedef void (*lb_http_stream_close_fn)(void *ctx);
+void lb_http_stream_begin(lb_http_request_t *req, int status, const char *content_type,
+                          const char *extra_headers, lb_http_stream_close_fn on_close, void *ctx);
+/* Queues data; -1 (nothing queued) when more than max_queued bytes already wait for a client
+ * that does not read them, or the connection is gone. */
+int lb_http_stream_write(lb_http_request_t *req, const char *data, size_t len, size_t max_queued);
+/* Closes a streaming connection without calling its on_close. */
+void lb_http_stream_end(lb_http_request_t *req);
+
 /* Query parameter lookup into out; 0 if found, -1 otherwise. Percent-decodes. */
 int lb_http_query_param(const char *query, const char *name, char *out, size_t outlen);
 

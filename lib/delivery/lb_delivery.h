@@ -23,6 +23,7 @@ typedef struct {
     lb_text_t *body_text;
     int64_t ingested_ms, age_base_ms, next_ms;
     int attempts, max_retries, max_age_s;
+    int64_t attempt_started_ms; /* when the attempt under way began (the attempt log's latency) */
     /* Failed for good before any attempt (e.g. its rendered body is over the size limit): stored
      * as a dead letter with this error, never sent. */
     char *dead_code, *dead_message;

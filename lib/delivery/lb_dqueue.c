@@ -184,3 +184,17 @@ size_t lb_dqueue_inflight(const lb_dqueue_t *q)
 {
     return q->inflight;
 }
+
+void lb_dqueue_drop_waiting(lb_dqueue_t *q)
+{
+    for (size_t i = 0; i < q->n; i++)
+        lb_delivery_free(&q->heap[i]);
+    q->n = 0;
+    for (size_t i = 0; i < q->n_loads; i++) {
+        target_load_t *l = &q->loads[i];
+        for (size_t k = l->head; k < l->n; k++)
+            lb_delivery_free(&l->parked[k]);
+        l->head = l->n = 0;
+    }
+    q->n_parked = 0;
+}

@@ -31,6 +31,8 @@ void lb_dqueue_started(lb_dqueue_t *q, const lb_delivery_t *x);
 void lb_dqueue_finished(lb_dqueue_t *q, const char *target_arn);
 
 size_t lb_dqueue_waiting(const lb_dqueue_t *q); /* scheduled + parked */
+/* Frees every scheduled and parked delivery; sends in flight stay counted. */
+void lb_dqueue_drop_waiting(lb_dqueue_t *q);
 /* Deliveries due at now (parked ones included: they wait for their target only), counted up to
  * limit: what a new delivery would queue behind. Visits at most limit heap entries. */
 size_t lb_dqueue_due(const lb_dqueue_t *q, int64_t now_ms, size_t limit);

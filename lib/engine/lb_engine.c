@@ -17,6 +17,8 @@ struct lb_engine {
     lb_replays_t *replays;
     lb_delivery_hook_fn delivery_hook;
     void *delivery_hook_ctx;
+    lb_event_hook_fn event_hook;
+    void *event_hook_ctx;
     lb_sorted_t buses; /* lb_bus_record_t, by (region, name) */
 };
 
@@ -212,4 +214,52 @@ void lb_engine_deliveries_committed(lb_engine_t *e, lb_delivery_t **ds, size_t n
     }
     for (size_t i = 0; i < n; i++)
         lb_delivery_free(&ds[i]);
+}
+
+void lb_engine_set_event_hook(lb_engine_t *e, lb_event_hook_fn fn, void *ctx)
+{
+    e->event_hook = fn;
+    e->event_hook_ctx = ctx;
+}
+
+int lb_engine_has_event_hook(const lb_engine_t *e)
+{
+    return e->event_hook != NULL;
+}
+
+void lb_engine_event_committed(lb_engine_t *e, const lb_event_committed_t *ev)
+{
+    if (e->event_hook) e->event_hook(e->event_hook_ctx, ev);
+}
+
+void lb_engine_reset(lb_engine_t *e)
+{
+    for (size_t n = lb_rules_count(e->rules); n > 0; n--) {
+        const lb_rule_t *r = lb_rules_at(e->rules, n - 1);
+        char *region = lb_strdup(r->region), *bus = lb_strdup(r->bus), *name = lb_strdup(r->name);
+        lb_rules_remove(e->rules, region, bus, name);
+        free(region);
+        free(bus);
+        free(name);
+    }
+    for (size_t n = lb_archives_count(e->archives); n > 0; n--) {
+        const lb_archive_t *a = lb_archives_at(e->archives, n - 1);
+        char *region = lb_strdup(a->region), *name = lb_strdup(a->name);
+        lb_archives_remove(e->archives, region, name);
+        free(region);
+        free(name);
+    }
+    for (size_t n = lb_replays_count(e->replays); n > 0; n--) {
+        const lb_replay_t *rp = lb_replays_at(e->replays, n - 1);
+        char *region = lb_strdup(rp->region), *name = lb_strdup(rp->name);
+        lb_replays_remove(e->replays, region, name);
+        free(region);
+        free(name);
+    }
+    for (size_t n = e->buses.n; n > 0; n--) {
+        lb_bus_record_t *b = lb_sorted_at(&e->buses, sizeof(lb_bus_record_t), n - 1);
+        if (strcmp(b->name, "default") == 0) continue;
+        lb_bus_record_clear(b);
+        lb_sorted_erase_at(&e->buses, sizeof(lb_bus_record_t), n - 1);
+    }
 }

@@ -48,6 +48,10 @@ lb_docs_t *lb_engine_docs(lb_engine_t *e);
 lb_archives_t *lb_engine_archives(lb_engine_t *e);
 lb_replays_t *lb_engine_replays(lb_engine_t *e);
 
+/* POST /_localbridge/reset, after the store was wiped: every rule (the rules hook hears each
+ * go), archive and replay, and every bus but those named "default". */
+void lb_engine_reset(lb_engine_t *e);
+
 /* Who receives deliveries once their event is committed: the daemon's dispatcher. The hook takes
  * ownership of every delivery in ds (the array itself stays the caller's). hits lists every
  * (event, rule) match of the batch, for the TriggeredRules and MatchedEvents metrics. */
@@ -61,5 +65,23 @@ void lb_engine_set_delivery_hook(lb_engine_t *e, lb_delivery_hook_fn fn, void *c
 /* Hands committed deliveries to the hook (or frees them when there is none). */
 void lb_engine_deliveries_committed(lb_engine_t *e, lb_delivery_t **ds, size_t n,
                                     const lb_rule_hit_t *hits, size_t n_hits);
+
+/* Who is told of every event once it is committed (before its deliveries reach the delivery
+ * hook): the daemon's live stream. Everything is borrowed for the call. hits are the rules the
+ * event matched. */
+typedef struct {
+    const char *id, *region, *bus;
+    const char *envelope;
+    size_t envelope_len;
+    int64_t ingested_ms;
+    const lb_rule_hit_t *hits;
+    size_t n_hits;
+    int replayed;
+} lb_event_committed_t;
+typedef void (*lb_event_hook_fn)(void *ctx, const lb_event_committed_t *ev);
+void lb_engine_set_event_hook(lb_engine_t *e, lb_event_hook_fn fn, void *ctx);
+/* 1 when an event hook is set: the caller need not build what it would be given. */
+int lb_engine_has_event_hook(const lb_engine_t *e);
+void lb_engine_event_committed(lb_engine_t *e, const lb_event_committed_t *ev);
 
 #endif

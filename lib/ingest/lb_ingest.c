@@ -23,6 +23,7 @@ typedef struct {
     lb_text_t *envelope;
     /* A replayed event is already stored under its id (it keeps it): no second row. */
     int replayed;
+    size_t first_hit, n_hits; /* its rule hits in the batch's hits */
 } ingested_t;
 
 /* One archived copy of an accepted event. */
@@ -330,6 +331,7 @@ static int admit(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus, bu
     size_t len;
     char *text = lb_buf_steal(&ev->text, &len);
     lb_text_t *envelope = lb_text_adopt(text, len);
+    size_t first_hit = b->n_hits;
     for (size_t r = 0; r < n_rules; r++) {
         push_hit(b, rules[r], r == 0);
         add_rule_deliveries(b, ctx, rules[r], ev, envelope);
@@ -349,6 +351,8 @@ static int admit(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus, bu
     row->ingested_ms = ctx->now_ms;
     row->envelope = envelope; /* the batch's reference */
     row->replayed = ctx->origin.kind == LB_ORIGIN_REPLAY;
+    row->first_hit = first_hit;
+    row->n_hits = n_rules;
     memcpy(id_out, ev->id, 37);
     return 0;
 }
@@ -518,6 +522,19 @@ int lb_ingest_batch_write(lb_store_t *s, lb_ingest_batch_t *b)
 
 void lb_ingest_batch_committed(lb_engine_t *e, lb_ingest_batch_t *b)
 {
+    for (size_t i = 0; lb_engine_has_event_hook(e) && i < b->n_events; i++) {
+        const ingested_t *row = &b->events[i];
+        lb_event_committed_t ev = {.id = row->id,
+                                   .region = row->region,
+                                   .bus = row->bus,
+                                   .envelope = lb_text_data(row->envelope),
+                                   .envelope_len = lb_text_len(row->envelope),
+                                   .ingested_ms = row->ingested_ms,
+                                   .hits = b->hits + row->first_hit,
+                                   .n_hits = row->n_hits,
+                                   .replayed = row->replayed};
+        lb_engine_event_committed(e, &ev);
+    }
     lb_engine_deliveries_committed(e, b->deliveries, b->n_deliveries, b->hits, b->n_hits);
     b->n_deliveries = 0; /* the hook owns them now */
     lb_archives_t *archives = lb_engine_archives(e);

@@ -112,6 +112,17 @@ static const char *const migrations[] = {
     "  last_replayed_ms INTEGER, cursor_time_ms INTEGER NOT NULL,"
     "  cursor_seq INTEGER NOT NULL DEFAULT 0, replayed INTEGER NOT NULL DEFAULT 0,"
     "  total INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (region, name));",
+    /* -> next: the attempt log (lb_attempts): every delivery attempt and its outcome, bounded;
+     * a final one keeps the body the target was sent. */
+    "CREATE TABLE delivery_attempts ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, region TEXT NOT NULL,"
+    "  bus TEXT NOT NULL, rule TEXT NOT NULL, target_id TEXT NOT NULL,"
+    "  target_arn TEXT NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL,"
+    "  http_status INTEGER, latency_ms INTEGER NOT NULL, error TEXT, at_ms INTEGER NOT NULL,"
+    "  body TEXT);"
+    "CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id);"
+    "CREATE INDEX delivery_attempts_by_target ON delivery_attempts (target_arn, id);"
+    "CREATE INDEX deliveries_by_event ON deliveries (event_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -237,7 +248,9 @@ static int open_connection(lb_store_t *s)
         if (exec_sql(s, pragma)) return LB_ESTORE;
     }
     if (!opts->read_only) {
-        if (exec_sql(s, "PRAGMA journal_mode = WAL") || exec_sql(s, sync_sql[opts->synchronous]) ||
+        /* synchronous first: switching a new database to WAL is a write, and with OFF it need
+         * not wait on three fsyncs (what `serve --ephemeral` starts with). */
+        if (exec_sql(s, sync_sql[opts->synchronous]) || exec_sql(s, "PRAGMA journal_mode = WAL") ||
             exec_sql(s, "PRAGMA foreign_keys = ON"))
             return LB_ESTORE;
         /* Written by a newer LocalBridge (-EPROTO): say so rather than "cannot open". */

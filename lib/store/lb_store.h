@@ -74,6 +74,9 @@ enum {
     /* An archived event, and its archive's counters, written with every archived event. */
     LB_STMT_ARCHIVE_EVENT_INSERT,
     LB_STMT_ARCHIVE_COUNT,
+    /* The attempt log (lb_attempts), written with every outcome. */
+    LB_STMT_ATTEMPT_INSERT,
+    LB_STMT_ATTEMPT_PRUNE,
     /* The store's own transaction statements: every group commit runs them. */
     LB_STMT_BEGIN,
     LB_STMT_COMMIT,

@@ -216,8 +216,11 @@ async function main() {
     });
 
     await check("a dead letter is redriven from the page once its target is back", async () => {
-      await until("the dead letter", async () => ((await api.get("/_localbridge/dead-letters")).DeadLetters || []).length);
-      await open("#/dead-letters", "#dl-rows tr input[type=checkbox]");
+      const deadFor = async (id) => ((await api.get("/_localbridge/dead-letters")).DeadLetters || [])
+        .filter((d) => d.EventId === id).length;
+      await until("the dead letter", () => deadFor(eventId));
+      const box = `#dl-rows tr[data-event="${eventId}"] input[type=checkbox]`;
+      await open("#/dead-letters", box);
       const received = [];
       target = http.createServer((req, res) => {
         let body = "";
@@ -228,15 +231,14 @@ async function main() {
         });
       });
       await new Promise((r) => target.listen(closedPort, "127.0.0.1", r));
-      await page.click("#dl-rows tr input[type=checkbox]");
+      await page.click(box);
       await page.click("#dl-redrive-selected");
       await until("the redrive answer", () => answers.length);
       assert(answers[0].status === 200 && JSON.parse(answers[0].body).Redriven === 1, JSON.stringify(answers));
       await page.waitForFunction(() => /Redriven: 1/.test(document.getElementById("toast").textContent),
         {timeout: TIMEOUT});
       await until("the target to receive the event", () => received.some((b) => b.includes(eventId)));
-      await until("the dead letter to go", async () =>
-        ((await api.get("/_localbridge/dead-letters")).DeadLetters || []).length === 0);
+      await until("the dead letter to go", async () => (await deadFor(eventId)) === 0);
     });
 
     await check("the sandbox explains a pattern as you type", async () => {

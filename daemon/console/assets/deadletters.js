@@ -60,7 +60,7 @@
         e.target.checked ? selected.add(d.Id) : selected.delete(d.Id);
         sync();
       }});
-      return h("tr", {"data-id": d.Id}, h("td", {}, box), h("td", {}, LB.time(d.DeadAt)),
+      return h("tr", {"data-id": d.Id, "data-event": d.EventId}, h("td", {}, box), h("td", {}, LB.time(d.DeadAt)),
         h("td", {}, h("strong", {}, d.RuleName || ""), " → ", h("span", {class: "mono"}, d.TargetId || ""),
           h("div", {class: "muted small mono"}, d.TargetArn || "")),
         h("td", {}, LB.badge("FAILED", d.ERROR_CODE || "ERROR"),

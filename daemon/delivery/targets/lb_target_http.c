@@ -17,7 +17,8 @@ static void on_answer(void *arg, const lb_http_result_t *r)
 {
     attempt_t *a = arg;
     char message[LB_TRANSPORT_KEEP + 128];
-    lb_send_result_t res = {.outcome = LB_ATTEMPT_OK, .aborted = r->aborted};
+    lb_send_result_t res = {
+        .outcome = LB_ATTEMPT_OK, .aborted = r->aborted, .http_status = r->status};
     if (r->answered) {
         res.outcome = lb_retry_classify_http(r->status);
         res.error_code = r->status == 429   ? "THROTTLING"
