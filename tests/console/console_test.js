@@ -135,6 +135,10 @@ async function main() {
       await page.waitForSelector(selector, {timeout: TIMEOUT});
       const err = await page.$eval("#main", (m) => (m.querySelector(".error-box") || {}).textContent || "");
       assert(!err, "the page shows an error: " + err);
+      /* Pictures of every page visited, to look at by eye: LB_CONSOLE_PAGESHOTS=dir */
+      if (process.env.LB_CONSOLE_PAGESHOTS)
+        await page.screenshot({path: path.join(process.env.LB_CONSOLE_PAGESHOTS,
+          hash.replace(/\W+/g, "_") + "-" + Date.now() + ".png")});
     };
 
     await check("the bare prefix redirects and assets carry types and ETags", async () => {
@@ -202,7 +206,9 @@ async function main() {
         await api.aws("PutEvents", {Entries: [{Source: s, DetailType: t, Detail: JSON.stringify(d)}]});
       }
       await new Promise((r) => setTimeout(r, 2500));
-      await page.screenshot({path: SCREENSHOT});
+      /* The top of the page, where the rows are: no empty screen below them. */
+      const bottom = await page.$eval("#tail-table", (t) => t.getBoundingClientRect().bottom);
+      await page.screenshot({path: SCREENSHOT, clip: {x: 0, y: 0, width: 1360, height: Math.ceil(bottom) + 28}});
       console.log("screenshot: " + SCREENSHOT);
     }
 
@@ -212,7 +218,11 @@ async function main() {
       assert(page.url().endsWith("#/events/" + eventId), "url " + page.url());
       const text = await page.$eval("#event-page", (e) => e.textContent);
       assert(text.includes("orders-to-hook") && text.includes("o-1042"), "page reads " + text.slice(0, 300));
-      if (SCREENSHOT) await page.screenshot({path: SCREENSHOT.replace(/\.png$/, "-event.png")});
+      if (SCREENSHOT) {
+        const bottom = await page.$eval("#event-page .two-col", (t) => t.getBoundingClientRect().bottom);
+        await page.screenshot({path: SCREENSHOT.replace(/\.png$/, "-event.png"),
+          clip: {x: 0, y: 0, width: 1360, height: Math.ceil(bottom) + 28}});
+      }
     });
 
     await check("a dead letter is redriven from the page once its target is back", async () => {

@@ -24,7 +24,7 @@
     async function redrive(req) {
       try {
         const r = await LB.admin("dead-letters/redrive", req);
-        LB.toast("Redriven: " + r.Redriven + " — they are delivered again, with a fresh retry budget.", "ok");
+        LB.toast("Redriven: " + r.Redriven + " — queued for delivery again.", "ok");
         await load(true);
       } catch (err) {
         LB.toast(err.message, "bad");

@@ -5,10 +5,14 @@
 (() => {
   const {h} = LB;
 
-  const DEFAULT_PATTERN = JSON.stringify({
-    source: ["my.app"], "detail-type": ["order placed"],
-    detail: {total: [{numeric: [">", 100]}], country: [{"anything-but": "XX"}]},
-  }, null, 2);
+  const DEFAULT_PATTERN = `{
+  "source": ["my.app"],
+  "detail-type": ["order placed"],
+  "detail": {
+    "total": [{"numeric": [">", 100]}],
+    "country": [{"anything-but": "XX"}]
+  }
+}`;
 
   function defaultEvent() {
     return JSON.stringify({
