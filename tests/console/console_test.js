@@ -165,6 +165,8 @@ async function main() {
     await api.aws("PutRule", {Name: "orders-to-hook", EventPattern: JSON.stringify({source: ["shop.orders"]})});
     await api.aws("PutTargets", {Rule: "orders-to-hook", Targets: [{Id: "hook",
       Arn: "arn:aws:sqs:us-east-1:000000000000:console-target", RetryPolicy: {MaximumRetryAttempts: 0}}]});
+    await api.aws("PutRule", {Name: "big-orders", EventPattern: JSON.stringify({source: ["shop.orders"],
+      detail: {total: [{numeric: [">", 500]}]}})});
     await api.aws("CreateEventBus", {Name: "payments"});
     await api.aws("PutRule", {Name: "all-payments", EventBusName: "payments",
       EventPattern: JSON.stringify({source: [{prefix: "pay."}]})});
@@ -218,8 +220,14 @@ async function main() {
       assert(page.url().endsWith("#/events/" + eventId), "url " + page.url());
       const text = await page.$eval("#event-page", (e) => e.textContent);
       assert(text.includes("orders-to-hook") && text.includes("o-1042"), "page reads " + text.slice(0, 300));
+      /* Which rules of its bus matched it, and why the others did not. */
+      await page.waitForSelector('#event-rules tr[data-rule="orders-to-hook"]', {timeout: TIMEOUT});
+      const why = await page.$eval('#event-rules tr[data-rule="orders-to-hook"]', (tr) => tr.textContent);
+      assert(/matches/.test(why), "rule row reads " + why);
+      const big = await page.$eval('#event-rules tr[data-rule="big-orders"]', (tr) => tr.textContent);
+      assert(/no match/.test(big) && /total/.test(big), "big-orders row reads " + big);
       if (SCREENSHOT) {
-        const bottom = await page.$eval("#event-page .two-col", (t) => t.getBoundingClientRect().bottom);
+        const bottom = await page.$eval("#event-rules", (t) => t.getBoundingClientRect().bottom);
         await page.screenshot({path: SCREENSHOT.replace(/\.png$/, "-event.png"),
           clip: {x: 0, y: 0, width: 1360, height: Math.ceil(bottom) + 28}});
       }

@@ -21,6 +21,8 @@
     }
     try {
       await load();
+      const r = await LB.admin("events/" + encodeURIComponent(id));
+      main.append(await whyRules(id, r.bus));
     } catch (err) {
       if (err.status === 404 && err.type === "ResourceNotFoundException")
         body.append(LB.empty("No event " + id, h("p", {}, "It was never accepted, or the store no longer keeps it.")));
@@ -51,6 +53,30 @@
               h("p", {}, "Nothing was delivered. Check the rules of bus " + r.bus +
                 " in the pattern sandbox to see why they did not match.")))),
     ];
+  }
+
+  /* "Which rule matched, and why not?": every pattern rule of the event's bus tried against the
+   * stored event by the daemon's matcher (the first 50, which is more than a page can show). */
+  async function whyRules(id, bus) {
+    const rules = (await LB.allPages("ListRules", {EventBusName: bus}, "Rules", 50))
+      .filter((r) => r.EventPattern).slice(0, 50);
+    const card = h("section", {class: "card", id: "event-rules"}, h("h2", {}, "Rules on " + bus));
+    if (!rules.length) {
+      card.append(LB.empty("No pattern rules on this bus", h("p", {}, "Add a rule to route events like this one.")));
+      return card;
+    }
+    const answers = await Promise.all(rules.map((r) => LB.admin("test-event-pattern",
+      {RuleName: r.Name, EventBusName: bus, EventId: id}).catch((err) => ({error: err.message}))));
+    card.append(h("table", {class: "list"}, h("tbody", {}, rules.map((r, i) => {
+      const a = answers[i];
+      return h("tr", {"data-rule": r.Name},
+        h("td", {class: "shrink"}, a.error ? LB.badge("PENDING", "unknown") : a.Result ? LB.badge("SUCCEEDED", "matches")
+          : LB.badge("FAILED", "no match")),
+        h("td", {class: "shrink"}, h("a", {href: "#/buses/" + encodeURIComponent(bus) + "/" + encodeURIComponent(r.Name)},
+          h("strong", {}, r.Name)), r.State !== "ENABLED" ? [" ", LB.badge(r.State)] : null),
+        h("td", {class: "small"}, a.error || (a.Result ? "" : a.Reason || "")));
+    }))));
+    return card;
   }
 
   function fact(k, v) {
