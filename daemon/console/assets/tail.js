@@ -28,15 +28,7 @@
       filters.bus = busSel.value;
       filters.rule = ruleIn.value.trim();
       filters.pattern = patIn.value.trim();
-      if (filters.pattern) {
-        try {
-          JSON.parse(filters.pattern);
-        } catch (err) {
-          LB.toast("The pattern is not JSON: " + err.message, "bad");
-          return;
-        }
-      }
-      connect();
+      checkPattern(filters.pattern).then((ok) => ok && connect());
     }}, h("label", {}, "Bus ", busSel), h("label", {}, "Rule ", ruleIn),
     h("label", {}, "Pattern ", patIn), h("button", {type: "submit"}, "Apply"), pauseBtn,
     h("button", {type: "button", onclick: clear}, "Clear"));
@@ -59,6 +51,21 @@
       for (const b of r.EventBuses || []) busSel.append(h("option", {value: b.Name}, b.Name));
       busSel.value = filters.bus;
     }).catch(() => {});
+
+    /* A pattern the daemon refuses would end the stream with a 400 that EventSource cannot
+     * read: ask the daemon first, and show its message. */
+    async function checkPattern(pattern) {
+      if (!pattern) return true;
+      const probe = {version: "0", id: "0", "detail-type": "x", source: "x", account: "000000000000",
+        time: "2020-01-01T00:00:00Z", region: "us-east-1", resources: [], detail: {}};
+      try {
+        await LB.admin("test-event-pattern", {EventPattern: pattern, Event: JSON.stringify(probe)});
+        return true;
+      } catch (err) {
+        LB.toast((err.type ? err.type + ": " : "") + err.message, "bad");
+        return false;
+      }
+    }
 
     function togglePause() {
       paused = !paused;
