@@ -96,7 +96,7 @@ int cli_cmd_events(cli_t *c)
                         "such as 10m\n");
         return LB_CLI_EXIT_USAGE;
     }
-    /* Filters the daemon does not apply are applied here, page by page, newest first. */
+    /* The daemon filters; the checks below keep the output right against an older daemon. */
     lb_buf_t out = {0};
     long shown = 0;
     char *token = NULL;
@@ -105,7 +105,19 @@ int cli_cmd_events(cli_t *c)
     while (!done && shown < limit) {
         lb_buf_t path = {0};
         lb_buf_puts(&path, "/_localbridge/events?limit=100");
-        if (bus) lb_buf_puts(&path, "&bus="), cli_urlencode(&path, bus);
+        if (bus) {
+            lb_buf_puts(&path, "&bus=");
+            cli_urlencode(&path, bus);
+        }
+        if (source) {
+            lb_buf_puts(&path, "&source=");
+            cli_urlencode(&path, source);
+        }
+        if (since) {
+            char iso[32];
+            lb_format_time_iso(since_ms, iso);
+            lb_buf_printf(&path, "&since=%s", iso);
+        }
         if (token) lb_buf_puts(&path, "&next_token="), cli_urlencode(&path, token);
         cli_answer_t a;
         rc = get(c, path.data, &a);
@@ -227,8 +239,10 @@ int cli_cmd_test_pattern(cli_t *c)
         lb_buf_json_string(&body, rule, strlen(rule));
         lb_buf_puts(&body, ",\"EventId\":");
         lb_buf_json_string(&body, event_id, strlen(event_id));
-        if (bus)
-            lb_buf_puts(&body, ",\"EventBusName\":"), lb_buf_json_string(&body, bus, strlen(bus));
+        if (bus) {
+            lb_buf_puts(&body, ",\"EventBusName\":");
+            lb_buf_json_string(&body, bus, strlen(bus));
+        }
         lb_buf_puts(&body, "}");
     } else {
         const char *p = cli_arg(c), *e = cli_arg(c);

@@ -114,8 +114,14 @@ int cli_cmd_tail(cli_t *c)
     snprintf(t.type, sizeof t.type, "message");
     lb_buf_t url = {0};
     lb_buf_printf(&url, "%s/_localbridge/stream?deliveries=%d", c->endpoint, deliveries);
-    if (bus) lb_buf_puts(&url, "&bus="), cli_urlencode(&url, bus);
-    if (rule) lb_buf_puts(&url, "&rule="), cli_urlencode(&url, rule);
+    if (bus) {
+        lb_buf_puts(&url, "&bus=");
+        cli_urlencode(&url, bus);
+    }
+    if (rule) {
+        lb_buf_puts(&url, "&rule=");
+        cli_urlencode(&url, rule);
+    }
     if (pattern) {
         char *text = cli_text_arg(pattern);
         if (!text) {

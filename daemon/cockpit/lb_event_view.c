@@ -128,7 +128,11 @@ static void view_done(void *data, int rc)
     } else if (!v->found) {
         char msg[200];
         snprintf(msg, sizeof msg, "Event %.100s does not exist.", v->id);
-        lb_cockpit_error(v->req, LB_AWS_RESOURCE_NOT_FOUND, msg);
+        /* An admin URL naming something absent: 404, in the API's error shape. */
+        lb_buf_t body = {0};
+        lb_aws_error_body(&body, LB_AWS_RESOURCE_NOT_FOUND, msg);
+        lb_cockpit_respond(v->req, 404, body.data, body.len);
+        lb_buf_free(&body);
     } else {
         lb_buf_t *out = &v->head;
         lb_buf_puts(out, ",\"deliveries\":[");

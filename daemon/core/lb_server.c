@@ -139,8 +139,8 @@ static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin
 static const struct {
     const char *param, *member;
 } query_members[] = {
-    {"bus", "EventBusName"}, {"rule", "RuleName"},        {"region", "Region"},
-    {"limit", "Limit"},      {"next_token", "NextToken"},
+    {"bus", "EventBusName"},     {"rule", "RuleName"}, {"region", "Region"}, {"limit", "Limit"},
+    {"next_token", "NextToken"}, {"source", "Source"}, {"since", "Since"},
 };
 
 /* A GET admin endpoint: its query string becomes the request object of operation op. */

@@ -11,6 +11,12 @@
 /* The event with this id: cb once (0), or LB_ENOTFOUND. */
 int lb_store_event_get(lb_store_t *s, const char *id, lb_store_event_cb cb, void *ctx);
 
+/* As lb_store_events_before, keeping only events whose envelope's source is source (NULL: any)
+ * received at or after since_ms (0: any). */
+int lb_store_events_filtered(lb_store_t *s, const char *region, const char *bus, const char *source,
+                             int64_t since_ms, int64_t before_seq, int limit, lb_store_event_cb cb,
+                             void *ctx);
+
 /* A delivery of an event still in the store: pending (dead 0) or dead-lettered. */
 typedef struct {
     const char *rule, *target_id, *target_arn, *error_code, *error_message;

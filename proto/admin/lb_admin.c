@@ -11,6 +11,7 @@
 #include "lb_ops_rule.h"
 #include "lb_schedule.h"
 #include "lb_store.h"
+#include "lb_store_cockpit.h"
 
 /* Longest EventBusName (a name or ARN), RuleName and Region a filter may carry. */
 #define MAX_FILTER_LEN 1600
@@ -134,6 +135,8 @@ static int read_next_token(const lb_json_t *req, lb_call_t *call, char tag, int 
 typedef struct {
     char region[REGION_LEN];
     char *bus, *rule;
+    char *source;     /* ListEvents: only events with this source */
+    int64_t since_ms; /* ListEvents: only events received at or after this (0: any) */
     int limit;
     int64_t before[2]; /* cursor: events (seq); dead letters (dead_ms, seq) */
     lb_buf_t body;     /* the whole response, built on the reader thread */
@@ -147,6 +150,7 @@ static void listing_free(void *arg)
     listing_t *l = arg;
     free(l->bus);
     free(l->rule);
+    free(l->source);
     lb_buf_free(&l->body);
     free(l);
 }
@@ -187,8 +191,11 @@ static int read_events(lb_store_t *store, void *arg)
     listing_t *l = arg;
     lb_buf_puts(&l->body, "{\"Events\":[");
     /* One row beyond the limit tells whether another page follows. */
-    int rc =
-        lb_store_events_before(store, l->region, l->bus, l->before[0], l->limit + 1, add_event, l);
+    int rc = l->source || l->since_ms
+                 ? lb_store_events_filtered(store, l->region, l->bus, l->source, l->since_ms,
+                                            l->before[0], l->limit + 1, add_event, l)
+                 : lb_store_events_before(store, l->region, l->bus, l->before[0], l->limit + 1,
+                                          add_event, l);
     if (rc < 0) return rc;
     close_page(l, 'e', 1);
     return 0;
@@ -236,7 +243,21 @@ void lb_admin_list_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *
 {
     (void)engine;
     listing_t *l = read_listing(req, call, 'e', 1, 0);
-    if (l) lb_call_defer_read(call, read_events, finish_events, l, listing_free);
+    if (!l) return;
+    const char *source = NULL, *since = NULL;
+    if (opt_string(req, "Source", 256, call, &source) ||
+        opt_string(req, "Since", 64, call, &since)) {
+        listing_free(l);
+        return;
+    }
+    if (since && lb_parse_time_iso(since, &l->since_ms)) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Since '%s' must be an ISO 8601 time such as 2024-01-31T12:00:00Z.", since);
+        listing_free(l);
+        return;
+    }
+    l->source = source ? lb_strdup(source) : NULL;
+    lb_call_defer_read(call, read_events, finish_events, l, listing_free);
 }
 
 static void put_str(lb_buf_t *b, const char *key, const char *value)

@@ -9,7 +9,8 @@
  * EventBusName, rule -> RuleName, region -> Region, limit -> Limit, next_token -> NextToken; every
  * value a string) or parses a POST's body. Limit may be a JSON integer or its decimal text.
  *
- * ListEvents {EventBusName?, Region?, Limit? (1..1000000, default 100), NextToken?}
+ * ListEvents {EventBusName?, Source?, Since? (ISO 8601: received at or after), Region?,
+ *   Limit? (1..1000000, default 100), NextToken?}
  *   -> {"Events": [<envelope>, ...], "NextToken"?: "..."}  newest first.
  * ListDeadLetters {EventBusName?, RuleName?, Region?, Limit?, NextToken?}
  *   -> {"DeadLetters": [{Id, EventId, EventBusName, RuleName, TargetId, TargetArn, ERROR_CODE,
