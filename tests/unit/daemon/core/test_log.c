@@ -76,6 +76,33 @@ START_TEST(test_line_with_fields)
 }
 END_TEST
 
+START_TEST(test_json_format)
+{
+    lb_log_t log = {.level = LB_LOG_DEBUG, .format = LB_LOG_FORMAT_JSON};
+    char *line = log_line(&log, emit_fields);
+    const char *rest = strstr(line, "\",\"level\"");
+    ck_assert_int_eq(strncmp(line, "{\"ts\":\"", 7), 0);
+    ck_assert_ptr_nonnull(rest);
+    ck_assert_str_eq(rest, "\",\"level\":\"error\",\"msg\":\"store \\\"commit\\\" failed\","
+                           "\"error\":\"disk I/O error\",\"jobs\":-3,\"commits\":7,"
+                           "\"path\":\"/a b\"}\n");
+    free(line);
+}
+END_TEST
+
+START_TEST(test_text_format)
+{
+    lb_log_t log = {.level = LB_LOG_DEBUG, .format = LB_LOG_FORMAT_TEXT};
+    char *line = log_line(&log, emit_fields);
+    /* HH:MM:SS.mmm, the level (not info), the message, then the fields as key=value. */
+    ck_assert_int_eq(line[2], ':');
+    ck_assert_int_eq(line[8], '.');
+    ck_assert_str_eq(line + 13, "ERROR store \"commit\" failed error=\"disk I/O error\" jobs=-3 "
+                                "commits=7 path=\"/a b\"\n");
+    free(line);
+}
+END_TEST
+
 static void emit_below_level(const lb_log_t *log)
 {
     lb_logf_info(log, "hidden", LB_LOG_STR("k", "v"));
@@ -130,6 +157,8 @@ int main(void)
     TCase *tc = tcase_create("log");
     tcase_add_test(tc, test_value_quoting);
     tcase_add_test(tc, test_line_with_fields);
+    tcase_add_test(tc, test_json_format);
+    tcase_add_test(tc, test_text_format);
     tcase_add_test(tc, test_level_filters);
     tcase_add_test(tc, test_long_value_is_cut);
     tcase_add_test(tc, test_printf_style_still_works);
