@@ -28,7 +28,7 @@
       filters.bus = busSel.value;
       filters.rule = ruleIn.value.trim();
       filters.pattern = patIn.value.trim();
-      checkPattern(filters.pattern).then((ok) => ok && connect());
+      checkPattern(filters.pattern).then((ok) => ok && start());
     }}, h("label", {}, "Bus ", busSel), h("label", {}, "Rule ", ruleIn),
     h("label", {}, "Pattern ", patIn), h("button", {type: "submit"}, "Apply"), pauseBtn,
     h("button", {type: "button", onclick: clear}, "Clear"));
@@ -91,6 +91,19 @@
       count.textContent = rows.size + " shown" + (held.length ? " · " + held.length + " held while paused" : "");
     }
 
+    /* The stream first, then the latest stored events below what it brings (an event in both
+     * is shown once). History has no pattern or rule filter, so those show live events only. */
+    function start() {
+      clear();
+      connect();
+      if (filters.pattern || filters.rule) return;
+      LB.admin("events" + LB.query({bus: filters.bus, limit: 50})).then((r) => {
+        for (const env of r.Events || []) addEvent({id: env.id, bus: filters.bus || "—",
+          source: env.source, "detail-type": env["detail-type"], time: env.time, envelope: env}, true);
+        updateCount();
+      }).catch(() => {});
+    }
+
     function connect() {
       if (source) source.close();
       const q = LB.query({bus: filters.bus, rule: filters.rule, pattern: filters.pattern, deliveries: 1});
@@ -130,18 +143,22 @@
       updateCount();
     }
 
-    function addEvent(e) {
+    /* past: an event read from the store when the page opened, not pushed; its rules and
+     * deliveries are on its own page. */
+    function addEvent(e, past) {
       if (!e.id || rows.has(e.id)) return;
       const deliveries = h("td", {class: "deliveries"}, h("span", {class: "muted"}, "—"));
-      const tr = h("tr", {class: "fresh", "data-id": e.id, tabindex: 0,
+      const tr = h("tr", {class: past ? "past" : "fresh", "data-id": e.id, tabindex: 0,
         onclick: () => LB.go("events", e.id),
         onkeydown: (k) => k.key === "Enter" && LB.go("events", e.id)},
       h("td", {}, LB.time(e.received || e.time)), h("td", {}, e.bus || ""),
       h("td", {class: "mono"}, e.source || ""), h("td", {}, e["detail-type"] || ""),
-      h("td", {}, (e.rules || []).length ? (e.rules || []).map((r) => h("span", {class: "tag"}, r))
-        : h("span", {class: "muted"}, "none")), deliveries);
+      h("td", {}, past ? h("span", {class: "muted", title: "open the event to see its rules"}, "earlier")
+        : (e.rules || []).length ? (e.rules || []).map((r) => h("span", {class: "tag"}, r))
+          : h("span", {class: "muted"}, "none")), deliveries);
       rows.set(e.id, {tr, cell: deliveries, deliveries: new Map()});
-      tbody.prepend(tr);
+      if (past) tbody.append(tr);
+      else tbody.prepend(tr);
       table.hidden = false;
       emptyState.hidden = true;
       while (rows.size > MAX_ROWS) {
@@ -162,7 +179,7 @@
         LB.badge(x.status, x.target_id + " " + String(x.status).toLowerCase().replace(/_/g, " ")))));
     }
 
-    connect();
+    start();
     LB.onLeave(() => source && source.close());
   });
 })();
