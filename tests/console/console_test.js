@@ -242,6 +242,7 @@ async function main() {
     });
 
     await check("clicking an event opens its page with its delivery timeline", async () => {
+      await page.waitForSelector(`#tail-rows tr[data-id="${eventId}"]`, {timeout: TIMEOUT});
       await page.click(`#tail-rows tr[data-id="${eventId}"]`);
       await page.waitForSelector("#event-page .delivery .timeline li", {timeout: TIMEOUT});
       assert(page.url().endsWith("#/events/" + eventId), "url " + page.url());
