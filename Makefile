@@ -9,7 +9,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build run test unit integration bench fuzz fuzz-build asan sanitize valgrind \
-        install clean soak format format-check release-builds
+        install clean soak format format-check release-builds console-screenshot
 
 all: build
 
@@ -28,6 +28,12 @@ run: build
 # The whole suite: Check unit tests, then black-box integration tests against the real binary.
 test: build
 	$(PYTHON) tests/run_suite.py --build $(BUILD)
+
+# The web console's pictures in the README (docs/console.png, docs/console-event.png), taken by
+# its Chromium test against a fresh daemon.
+console-screenshot: build
+	cd tests/console && npm ci --no-audit --no-fund && \
+	  node console_test.js --binary ../../$(BUILD)/localbridge --screenshot ../../docs/console.png
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure

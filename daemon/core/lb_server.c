@@ -12,6 +12,7 @@
 #include "lb_api.h"
 #include "lb_auth.h"
 #include "lb_cockpit.h"
+#include "lb_console.h"
 #include "lb_dirwatch.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
@@ -246,6 +247,15 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_buf_free(&out);
 }
 
+static void handle_console(lb_http_request_t *req)
+{
+    int rc = lb_console_handle(req);
+    if (rc == -EINVAL)
+        respond_error(req, LB_AWS_METHOD_NOT_ALLOWED, "The web console is read with GET.");
+    else if (rc)
+        respond_error(req, LB_AWS_NOT_FOUND, "No such file in the web console.");
+}
+
 /* ---- authentication (auth = sigv4) ---- */
 
 /* `Authorization: Bearer TOKEN` with the configured admin_token, compared in constant time. */
@@ -320,6 +330,8 @@ static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
         handle_admin_post(s, req, "SetEndpointHealth", caller);
     } else if (strcmp(path, "/_localbridge/schedules/fire") == 0 && post) {
         handle_admin_post(s, req, "FireScheduledRule", caller);
+    } else if (lb_console_owns(path)) {
+        handle_console(req);
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");

@@ -87,6 +87,10 @@ static const char *reason_phrase(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 301:
+        return "Moved Permanently";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 404:
@@ -310,9 +314,13 @@ static void send_response(conn_t *c, int status, const char *content_type,
     lb_buf_put_uint(&out, (uint64_t)status);
     lb_buf_append(&out, " ", 1);
     lb_buf_puts(&out, reason_phrase(status));
-    lb_buf_puts(&out, "\r\nContent-Length: ");
-    lb_buf_put_uint(&out, len);
     lb_buf_append(&out, "\r\n", 2);
+    /* A 304 has no body, and a Content-Length there would describe the 200's (RFC 9110 8.6). */
+    if (status != 304) {
+        lb_buf_puts(&out, "Content-Length: ");
+        lb_buf_put_uint(&out, len);
+        lb_buf_append(&out, "\r\n", 2);
+    }
     if (content_type) {
         lb_buf_puts(&out, "Content-Type: ");
         lb_buf_puts(&out, content_type);
