@@ -112,6 +112,11 @@ static const char *const migrations[] = {
     "  last_replayed_ms INTEGER, cursor_time_ms INTEGER NOT NULL,"
     "  cursor_seq INTEGER NOT NULL DEFAULT 0, replayed INTEGER NOT NULL DEFAULT 0,"
     "  total INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (region, name));",
+    /* 6 -> 7: stack records of `localbridge deploy`: per stack, one JSON document listing each
+     * deployed resource (logical id, type, physical id, hash of its resolved properties). */
+    "CREATE TABLE stacks ("
+    "  region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    "  modified_ms INTEGER NOT NULL, PRIMARY KEY (region, name));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
