@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "lb_config.h"
+#include "lb_deploy_cli.h"
 #include "lb_notify.h"
 #include "lb_server.h"
 
@@ -15,13 +16,15 @@ extern char **environ;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: localbridge serve [options]\n"
-                 "       localbridge --help | --version\n"
-                 "\n"
-                 "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
-                 "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
-                 "--endpoint-url http://127.0.0.1:4010.\n"
-                 "\n");
+    fprintf(out,
+            "Usage: localbridge serve [options]\n"
+            "       localbridge deploy TEMPLATE [--stack-name N] [--plan] ... (deploy --help)\n"
+            "       localbridge --help | --version\n"
+            "\n"
+            "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
+            "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
+            "--endpoint-url http://127.0.0.1:4010.\n"
+            "\n");
     lb_config_print_help(out);
 }
 
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
             }
         return serve(argc - 2, argv + 2);
     }
+    if (strcmp(argv[1], "deploy") == 0) return lb_deploy_cli_main(argc - 2, argv + 2, argv[0]);
     fprintf(stderr, "localbridge: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
