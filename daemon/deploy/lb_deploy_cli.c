@@ -35,6 +35,11 @@ typedef struct {
     lb_json_t *record;      /* its Resources list */
     lb_json_t *changes;     /* for --json */
     int counts[6];          /* create, update, replace, delete, unchanged, skipped */
+    int quiet;              /* the dry walk before a deploy reports nothing */
+    /* Replaced resources whose old one has another name: deleted at the end, as
+     * CloudFormation's clean-up does, once nothing refers to them any more. */
+    const char **replaced;
+    size_t n_replaced;
     char *failure;
 } deploy_t;
 
@@ -218,6 +223,7 @@ static void report(deploy_t *d, int action, const char *id, const char *type, co
                    int line, const char *note)
 {
     d->counts[action]++;
+    if (d->quiet) return;
     if (d->o.json) {
         lb_json_t *c =
             lb_json_add(d->out_doc, d->changes, NULL, lb_json_new(d->out_doc, LB_JSON_OBJECT));
@@ -322,9 +328,12 @@ static int apply_resource(deploy_t *d, size_t i)
         return 0;
     }
     lb_dcalls_t calls = {0};
-    if (action == N_REPLACE)
-        lb_deploy_delete_calls(&d->ctx, lb_json_get_str(old, "Type"),
-                               lb_json_get_str(old, "PhysicalId"), old_props, old_attrs, &calls);
+    if (action == N_REPLACE && strcmp(lb_json_get_str(old, "PhysicalId"), r.physical_id) == 0 &&
+        strcmp(lb_json_get_str(old, "Type"), r.type) == 0)
+        /* The same name: the old one must go before the new one can be made. */
+        lb_deploy_delete_calls(&d->ctx, r.type, r.physical_id, old_props, old_attrs, &calls);
+    else if (action == N_REPLACE)
+        d->replaced[d->n_replaced++] = lb_json_get_str(old, "LogicalId");
     int rc = 0;
     if (lb_deploy_upsert_calls(&d->ctx, &r, action == N_UPDATE ? old_props : NULL, old_attrs,
                                &calls, &err)) {
@@ -362,9 +371,14 @@ static int delete_removed(deploy_t *d)
             lb_template_resource(d->t, i, &res);
             present |= strcmp(res.logical_id, id) == 0;
         }
+        for (size_t r = 0; r < d->n_replaced; r++)
+            present &= strcmp(d->replaced[r], id) != 0;
         if (present) continue;
         const char *type = lb_json_get_str(e, "Type"), *phys = lb_json_get_str(e, "PhysicalId");
-        report(d, N_DELETE, id, type, phys, 0, NULL);
+        int cleanup = 0;
+        for (size_t r = 0; r < d->n_replaced; r++)
+            cleanup |= strcmp(d->replaced[r], id) == 0;
+        if (!cleanup) report(d, N_DELETE, id, type, phys, 0, NULL);
         if (d->o.plan) continue;
         lb_dcalls_t calls = {0};
         char *err = NULL;
@@ -410,6 +424,8 @@ static void summary(deploy_t *d, int rc)
     if (rc && d->failure) fprintf(stderr, "localbridge deploy: %s\n", d->failure);
 }
 
+static int walk(deploy_t *d);
+
 static int deploy(deploy_t *d, const char *text, size_t len)
 {
     char *err = NULL, region[64], account[64];
@@ -431,6 +447,26 @@ static int deploy(deploy_t *d, const char *text, size_t len)
         return 2;
     }
     if (load_record(d)) return 1;
+    d->replaced = lb_xcalloc(lb_template_resource_count(d->t) + 1, sizeof *d->replaced);
+    if (!d->o.plan) {
+        /* A dry walk first: a template error anywhere stops the deploy before its first call. */
+        d->o.plan = d->quiet = 1;
+        int rc = walk(d);
+        d->o.plan = d->quiet = 0;
+        memset(d->counts, 0, sizeof d->counts);
+        d->n_replaced = 0;
+        d->record = lb_json_new(d->out_doc, LB_JSON_ARRAY);
+        if (rc) return rc;
+    }
+    int rc = walk(d);
+    if (d->o.plan) return rc;
+    keep_unreached(d);
+    if (save_record(d) && rc == 0) rc = 1;
+    return rc;
+}
+
+static int walk(deploy_t *d)
+{
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < lb_template_resource_count(d->t); i++)
         rc = apply_resource(d, i);
@@ -441,9 +477,6 @@ static int deploy(deploy_t *d, const char *text, size_t len)
             report(d, N_SKIP, res.logical_id, res.type, NULL, res.line, "Condition is false");
     }
     if (rc == 0) rc = delete_removed(d);
-    if (d->o.plan) return rc;
-    keep_unreached(d);
-    if (save_record(d) && rc == 0) rc = 1;
     return rc;
 }
 
@@ -498,6 +531,7 @@ int lb_deploy_cli_main(int argc, char **argv, const char *self)
     free(text);
     free(runner);
     free(d.failure);
+    free(d.replaced);
     free(d.o.overrides);
     lb_template_free(&d.t);
     lb_dclient_free(&d.client);
