@@ -48,14 +48,33 @@ static const char *const action_names[] = {"create", "update",    "replace",
                                            "delete", "unchanged", "skipped"};
 static const char *const action_marks[] = {"+", "~", "-/+", "-", "=", " "};
 
+static const char help_text[] =
+    "Usage: localbridge deploy TEMPLATE [--stack-name NAME] [--parameter-overrides K=V ...]\n"
+    "                          [--plan] [--endpoint-url URL] [--region REGION]\n"
+    "                          [--lambda-runner PATH] [--json]\n"
+    "\n"
+    "Deploys a CloudFormation or SAM template (YAML or JSON) to a running LocalBridge daemon.\n"
+    "Deploying again converges: unchanged resources are left alone, changed ones updated,\n"
+    "removed ones deleted. --plan prints the changes (+ create, ~ update, -/+ replace,\n"
+    "- delete, = unchanged) and changes nothing.\n"
+    "\n"
+    "  --stack-name NAME        default: the template's file name without extension\n"
+    "  --parameter-overrides    Key=Value words, up to the next option\n"
+    "  --endpoint-url URL       default: $LOCALBRIDGE_ENDPOINT_URL, $AWS_ENDPOINT_URL, or\n"
+    "                           http://127.0.0.1:4010\n"
+    "  --region REGION          default: $AWS_REGION, $AWS_DEFAULT_REGION, or the daemon's\n"
+    "  --lambda-runner PATH     the Python runner for functions (default: the one installed\n"
+    "                           beside localbridge, else localbridge-lambda-python on PATH)\n"
+    "  --json                   one JSON document with every change instead of text\n"
+    "\n"
+    "Exit status: 0 done, 1 a call failed (resource, line and AWS error printed),\n"
+    "2 a usage or template error.\n";
+
 static int usage(const char *why)
 {
     if (why) fprintf(stderr, "localbridge deploy: %s\n", why);
-    fprintf(
-        stderr,
-        "Usage: localbridge deploy TEMPLATE [--stack-name NAME] [--parameter-overrides K=V ...]\n"
-        "                          [--plan] [--endpoint-url URL] [--region REGION]\n"
-        "                          [--lambda-runner PATH] [--json]\n");
+    /* The synopsis: the help's first paragraph. */
+    fprintf(stderr, "%.*s", (int)(strstr(help_text, "\n\n") - help_text + 1), help_text);
     return 2;
 }
 
@@ -75,13 +94,16 @@ static void default_stack(const char *file, char *out, size_t outlen)
     free(copy);
 }
 
+/* 0, -1 on a usage error, 1 for --help. */
 static int parse_args(int argc, char **argv, options_t *o)
 {
     o->overrides = lb_xcalloc((size_t)argc + 1, sizeof *o->overrides);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
-        if (strcmp(a, "--plan") == 0)
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return 1;
+        else if (strcmp(a, "--plan") == 0)
             o->plan = 1;
         else if (strcmp(a, "--json") == 0)
             o->json = 1;
@@ -494,8 +516,13 @@ static char *default_runner(const char *self)
 int lb_deploy_cli_main(int argc, char **argv, const char *self)
 {
     deploy_t d = {0};
-    if (parse_args(argc, argv, &d.o)) {
+    int parsed = parse_args(argc, argv, &d.o);
+    if (parsed) {
         free(d.o.overrides);
+        if (parsed > 0) {
+            printf("%s", help_text);
+            return 0;
+        }
         return usage(argc ? "expected one TEMPLATE and known options" : "a TEMPLATE is required");
     }
     char stack[130], dir[4096];
