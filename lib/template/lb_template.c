@@ -40,17 +40,17 @@ void lb_template_where(const lb_template_t *t, const lb_json_t *node, int *line,
 {
     *line = *col = 0;
     if (!node || (node->src_off == 0 && node != t->root) || node->src_off > t->len) return;
-    int l = 1, c = 1;
-    for (size_t i = 0; i < node->src_off; i++) {
-        if (t->text[i] == '\n') {
-            l++;
-            c = 1;
-        } else {
-            c++;
-        }
+    /* The last line starting at or before the offset. */
+    size_t lo = 0, hi = t->n_lines;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->line_starts[mid] <= node->src_off)
+            lo = mid;
+        else
+            hi = mid;
     }
-    *line = l;
-    *col = c;
+    *line = (int)lo + 1;
+    *col = (int)(node->src_off - t->line_starts[lo]) + 1;
 }
 
 static char *verror(const lb_template_t *t, const lb_json_t *node, const char *resource,
@@ -86,6 +86,13 @@ int lb_template_parse(const char *file, const char *text, size_t len, lb_templat
     memcpy(t->text, text, len);
     t->text[len] = '\0';
     t->len = len;
+    size_t newlines = 0;
+    for (size_t k = 0; k < len; k++)
+        newlines += text[k] == '\n';
+    t->line_starts = lb_xmalloc((newlines + 1) * sizeof *t->line_starts);
+    t->line_starts[t->n_lines++] = 0;
+    for (size_t k = 0; k < len; k++)
+        if (text[k] == '\n') t->line_starts[t->n_lines++] = k + 1;
     t->doc = lb_json_doc_new();
     *out = NULL;
     *err = NULL;
@@ -151,6 +158,7 @@ void lb_template_free(lb_template_t **tp)
     lb_json_doc_free(&t->doc);
     free(t->file);
     free(t->text);
+    free(t->line_starts);
     free(t);
     *tp = NULL;
 }

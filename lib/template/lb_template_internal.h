@@ -28,6 +28,8 @@ struct lb_template {
     char *file;
     char *text; /* the template's bytes, for line numbers */
     size_t len;
+    size_t *line_starts; /* offset where each line starts, for lb_template_where */
+    size_t n_lines;
     lb_json_doc_t *doc; /* the parsed tree, and every value set later */
     const lb_json_t *root;
     lb_tpl_context_t ctx;
