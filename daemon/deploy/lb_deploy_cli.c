@@ -21,6 +21,8 @@ typedef struct {
     const char *file, *stack, *endpoint, *region, *runner;
     const char **overrides;
     size_t n_overrides;
+    char **owned; /* rewritten overrides */
+    size_t n_owned;
     int plan, json;
 } options_t;
 
@@ -94,6 +96,21 @@ static void default_stack(const char *file, char *out, size_t outlen)
     free(copy);
 }
 
+/* "ParameterKey=K,ParameterValue=V" (the AWS CLI's shape) as "K=V"; other words as they are.
+ * The rewritten text is kept in o->owned and freed with it. */
+static const char *sam_override(options_t *o, const char *word)
+{
+    const char *k = "ParameterKey=", *v = ",ParameterValue=";
+    const char *sep = strstr(word, v);
+    if (strncmp(word, k, strlen(k)) != 0 || !sep) return word;
+    lb_buf_t b = {0};
+    lb_buf_printf(&b, "%.*s=%s", (int)(sep - word - strlen(k)), word + strlen(k), sep + strlen(v));
+    char *text = lb_buf_steal(&b, NULL);
+    o->owned = lb_xrealloc(o->owned, (o->n_owned + 1) * sizeof *o->owned);
+    o->owned[o->n_owned++] = text;
+    return text;
+}
+
 /* 0, -1 on a usage error, 1 for --help. */
 static int parse_args(int argc, char **argv, options_t *o)
 {
@@ -116,9 +133,10 @@ static int parse_args(int argc, char **argv, options_t *o)
         else if (strcmp(a, "--lambda-runner") == 0 && has_value)
             o->runner = argv[++i];
         else if (strcmp(a, "--parameter-overrides") == 0) {
-            /* Like `sam deploy`: every following word up to the next option. */
+            /* Like `sam deploy`: every following word up to the next option, Key=Value or
+             * ParameterKey=Key,ParameterValue=Value. */
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
-                o->overrides[o->n_overrides++] = argv[++i];
+                o->overrides[o->n_overrides++] = sam_override(o, argv[++i]);
         } else if (a[0] == '-' && a[1])
             return -1;
         else if (!o->file)
@@ -519,6 +537,9 @@ int lb_deploy_cli_main(int argc, char **argv, const char *self)
     int parsed = parse_args(argc, argv, &d.o);
     if (parsed) {
         free(d.o.overrides);
+        for (size_t i = 0; i < d.o.n_owned; i++)
+            free(d.o.owned[i]);
+        free(d.o.owned);
         if (parsed > 0) {
             printf("%s", help_text);
             return 0;
@@ -560,6 +581,9 @@ int lb_deploy_cli_main(int argc, char **argv, const char *self)
     free(d.failure);
     free(d.replaced);
     free(d.o.overrides);
+    for (size_t i = 0; i < d.o.n_owned; i++)
+        free(d.o.owned[i]);
+    free(d.o.owned);
     lb_template_free(&d.t);
     lb_dclient_free(&d.client);
     lb_json_doc_free(&d.old_doc);

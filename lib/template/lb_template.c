@@ -338,9 +338,19 @@ static int visit(lb_template_t *t, tpl_res_t *r, const char **path, size_t depth
     deps_t d = {.t = t};
     collect_deps(&d, r->node);
     const lb_json_t *dep_on = lb_json_get(r->node, "DependsOn");
-    if (dep_on && dep_on->type == LB_JSON_STRING) add_dep(&d, dep_on->str, dep_on->len, dep_on);
-    lb_json_each(x, dep_on) if (x->type == LB_JSON_STRING) add_dep(&d, x->str, x->len, x);
     int rc = 0;
+    for (const lb_json_t *x = dep_on && dep_on->type == LB_JSON_ARRAY ? dep_on->child : dep_on;
+         x && rc == 0; x = dep_on->type == LB_JSON_ARRAY ? x->next : NULL) {
+        if (x->type != LB_JSON_STRING || !lb_tpl_resource(t, x->str)) {
+            *err = lb_template_error(t, x, r->id,
+                                     "Template format error: Unresolved resource dependencies "
+                                     "[%s] in the Resources block of the template",
+                                     x->type == LB_JSON_STRING ? x->str : "?");
+            rc = -EINVAL;
+        } else {
+            add_dep(&d, x->str, x->len, x);
+        }
+    }
     for (size_t i = 0; rc == 0 && i < d.n; i++) {
         tpl_res_t *dep = lb_tpl_resource(t, d.deps[i]);
         if (!dep->enabled) {

@@ -347,6 +347,10 @@ class Deploy(DaemonTestCase):
         rc, _, err = self.deploy(path, "--parameter-overrides", "Nope=1", stack="cycle")
         self.assertEqual(rc, 2)
         self.assertIn("Parameters: [Nope] do not exist in the template", err)
+        # The AWS CLI's ParameterKey=...,ParameterValue=... shape works too.
+        rc, _, err = self.deploy(path, "--parameter-overrides",
+                                 "ParameterKey=Env,ParameterValue=c", stack="cycle")
+        self.assertIn("Parameter 'Env' must be one of AllowedValues; got 'c'", err)
         rc, _, err = self.deploy(path, "--no-such-flag", stack="cycle")
         self.assertEqual(rc, 2)
         self.assertIn("Usage: localbridge deploy", err)

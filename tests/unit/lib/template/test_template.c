@@ -255,6 +255,18 @@ START_TEST(cycle_is_reported)
 }
 END_TEST
 
+START_TEST(depends_on_unknown_resource)
+{
+    char *err;
+    lb_template_t *t =
+        load("Resources:\n  A:\n    Type: T\n    DependsOn: [Ghost]\n", NULL, 0, &err);
+    ck_assert_ptr_null(t);
+    ck_assert_str_eq(err, "t.yaml:4: Resource A: Template format error: Unresolved resource "
+                          "dependencies [Ghost] in the Resources block of the template");
+    free(err);
+}
+END_TEST
+
 START_TEST(unresolved_ref)
 {
     EXPECT("", "      A: !Ref Nothing",
@@ -290,6 +302,7 @@ static Suite *suite(void)
     tcase_add_test(tc, order_follows_dependencies_and_conditions);
     tcase_add_test(tc, cycle_is_reported);
     tcase_add_test(tc, unresolved_ref);
+    tcase_add_test(tc, depends_on_unknown_resource);
     tcase_add_test(tc, scalars_keep_their_types);
     suite_add_tcase(s, tc);
     return s;
