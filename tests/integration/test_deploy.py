@@ -451,8 +451,9 @@ Resources:
         Signal:
           Type: EventBridgeRule
           Properties:
+            RuleName: sam-signal-generated
             EventBusName: !Ref Bus
-            Pattern: {source: [sam.strategy]}
+            Pattern: {source: [sam.strategy], detail: {total: [{numeric: ['>', 10000]}]}}
             RetryPolicy: {MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600}
             DeadLetterConfig: {Arn: !GetAtt Dlq.Arn}
         Nightly:
@@ -469,6 +470,67 @@ def daemon_has(daemon, what):
         return st == 200
     st, _, body = daemon.request("DELETE", "/_localbridge/functions/lb-probe")
     return b"No such endpoint" not in body
+
+
+class StandIn:
+    """Until the daemon has them (other branches): answers the SQS API and the local function
+    endpoint itself, recording each call, and passes everything else to the daemon."""
+
+    def __init__(self, daemon):
+        import http.server
+        import threading
+        import urllib.request
+        self.calls = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def answer(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def handle_any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                target = self.headers.get("X-Amz-Target") or ""
+                if target.startswith("AmazonSQS.") or self.path.startswith("/_localbridge/functions/"):
+                    outer.calls.append((self.command, target or self.path,
+                                        json.loads(body) if body else None))
+                    if target == "AmazonSQS.CreateQueue":
+                        return self.answer(200, {"QueueUrl": daemon.url + "/" + ACCOUNT + "/"
+                                                 + json.loads(body)["QueueName"]})
+                    return self.answer(200, {})
+                req = urllib.request.Request(daemon.url + self.path, data=body if body else None,
+                                             method=self.command,
+                                             headers={k: v for k, v in self.headers.items()
+                                                      if k.lower() not in ("host", "content-length")})
+                try:
+                    with urllib.request.urlopen(req, timeout=30) as r:
+                        status, data = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, data = e.code, e.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = handle_any
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class DeploySam(DaemonTestCase):
@@ -494,6 +556,62 @@ class DeploySam(DaemonTestCase):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_deploy_queues_and_functions_to_a_stand_in(self):
+        stand = StandIn(self.daemon)
+        d = tempfile.mkdtemp(prefix="lb-deploy-sam-")
+        try:
+            path = os.path.join(d, "template.yaml")
+            template = SAM_TEMPLATE.replace("sam-", "sami-")
+            with open(path, "w") as f:
+                f.write(template)
+            cmd = [BINARY, "deploy", path, "--endpoint-url", stand.url, "--stack-name", "sami",
+                   "--lambda-runner", "/opt/runner", "--json"]
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            calls = stand.calls
+            self.assertEqual(calls[0], ("POST", "AmazonSQS.CreateQueue", {
+                "QueueName": "sami-dlq", "Attributes": {"MessageRetentionPeriod": "1209600"}}))
+            method, where, body = calls[1]
+            self.assertEqual(method, "PUT")
+            self.assertTrue(where.startswith("/_localbridge/functions/sami-Portfolio-"), where)
+            self.assertEqual(body, {
+                "command": ["/opt/runner", "--code-dir", os.path.realpath(d) + "/handlers/",
+                            "portfolio.eventbridge_handler"],
+                "timeout": 30, "environment": {"EVENT_BUS_NAME": "sami-bus"},
+                "maximum_retry_attempts": 1,
+                "on_failure_arn": "arn:aws:sqs:us-east-1:%s:sami-dlq" % ACCOUNT})
+            fn = where.rsplit("/", 1)[1]
+            targets = self.events_client.list_targets_by_rule(
+                Rule="sami-signal-generated", EventBusName="sami-bus")["Targets"]
+            self.assertEqual(targets, [{
+                "Id": "PortfolioSignalLambdaTarget",
+                "Arn": "arn:aws:lambda:us-east-1:%s:function:%s" % (ACCOUNT, fn),
+                "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+                "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:%s:sami-dlq" % ACCOUNT}}])
+            # Again: nothing to do, no call.
+            del calls[:]
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual({c["Action"] for c in json.loads(p.stdout)["Changes"]}, {"unchanged"})
+            self.assertEqual(calls, [])
+            # The function and queue gone from the template: their rules go first, then they do.
+            with open(path, "w") as f:
+                f.write(template[:template.index("  Dlq:")])
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(calls, [("DELETE", "/_localbridge/functions/" + fn, None),
+                                     ("POST", "AmazonSQS.DeleteQueue",
+                                      {"QueueUrl": stand.url + "/%s/sami-dlq" % ACCOUNT})])
+            self.assertEqual(self.events_client.list_rules(EventBusName="sami-bus")["Rules"], [])
+            self.assertFalse([r for r in self.events_client.list_rules()["Rules"]
+                              if r["Name"].startswith("sami-")])
+        finally:
+            stand.close()
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_deploy_queues_and_functions(self):
         if not (daemon_has(self.daemon, "sqs") and daemon_has(self.daemon, "functions")):
             self.skipTest("for the lead: needs the built-in SQS API and local functions")
@@ -512,8 +630,10 @@ class DeploySam(DaemonTestCase):
                 res = json.loads(p.stdout)
                 self.assertEqual({c["Action"] for c in res["Changes"]}, {expect}, res)
             rules = self.events_client.list_rules(EventBusName="sam-bus")["Rules"]
-            self.assertEqual(len(rules), 1)
-            self.assertTrue(rules[0]["Name"].startswith("sam-PortfolioSignal-"))
+            self.assertEqual([r["Name"] for r in rules], ["sam-signal-generated"])
+            nightly = [r for r in self.events_client.list_rules()["Rules"]
+                       if r["Name"].startswith("sam-PortfolioNightly-")]
+            self.assertEqual(nightly[0]["State"], "DISABLED")
             targets = self.events_client.list_targets_by_rule(
                 Rule=rules[0]["Name"], EventBusName="sam-bus")["Targets"]
             self.assertEqual(targets[0]["Id"], "PortfolioSignalLambdaTarget")
