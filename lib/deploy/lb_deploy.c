@@ -285,7 +285,11 @@ int lb_deploy_resolve(lb_template_t *t, size_t i, const lb_deploy_ctx_t *ctx,
     lb_buf_t b = {0};
     lb_buf_printf(&b, "%s\n", out->type);
     lb_json_write(&b, out->props);
-    if (ctx->lambda_runner && strstr(out->type, "Function")) lb_buf_puts(&b, ctx->lambda_runner);
+    /* A function's registration also holds the runner and the code directory's absolute path:
+     * either changing re-registers it. */
+    if (strstr(out->type, "Function"))
+        lb_buf_printf(&b, "\n%s\n%s", ctx->lambda_runner ? ctx->lambda_runner : "",
+                      ctx->template_dir ? ctx->template_dir : "");
     sha256_hex(b.data, b.len, out->hash);
     lb_buf_free(&b);
     publish(t, out);
