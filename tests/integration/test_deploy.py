@@ -296,6 +296,30 @@ class Deploy(DaemonTestCase):
         self.assertEqual(len(ids["Bus"]["Hash"]), 64)
         self.assertNotIn("Role", ids)
 
+    def test_json_template_and_policies_sharing_a_bus(self):
+        tpl = {"Resources": {
+            "B": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "pbus"}},
+            "P1": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+                "EventBusName": {"Ref": "B"}, "StatementId": "legacy",
+                "Action": "events:PutEvents", "Principal": "111122223333"}},
+            "P2": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+                "EventBusName": {"Ref": "B"}, "StatementId": "modern",
+                "Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                              "Action": "events:PutEvents",
+                              "Resource": {"Fn::GetAtt": ["B", "Arn"]}}}}}}
+        path = self.write("policies.json", json.dumps(tpl, indent=2))
+        rc, _, err = self.deploy(path, stack="policies")
+        self.assertEqual(rc, 0, err)
+        policy = json.loads(self.events_client.describe_event_bus(Name="pbus")["Policy"])
+        self.assertEqual([s["Sid"] for s in policy["Statement"]], ["legacy", "modern"])
+        del tpl["Resources"]["P1"]
+        path = self.write("policies.json", json.dumps(tpl))
+        rc, res, err = self.deploy_json(path, stack="policies")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.actions(res), {"B": "unchanged", "P2": "unchanged", "P1": "delete"})
+        policy = json.loads(self.events_client.describe_event_bus(Name="pbus")["Policy"])
+        self.assertEqual([s["Sid"] for s in policy["Statement"]], ["modern"])
+
     def test_syntax_error_names_line(self):
         path = self.write("bad.yaml", "Resources:\n  Bus:\n    Type: AWS::Events::EventBus\n"
                                       "    Properties:\n      Name: [unclosed\n")
