@@ -36,6 +36,7 @@ typedef struct {
     lb_json_doc_t *out_doc; /* the record being written */
     lb_json_t *record;      /* its Resources list */
     lb_json_t *changes;     /* for --json */
+    lb_json_t *outputs;     /* the template's Outputs, resolved */
     int counts[6];          /* create, update, replace, delete, unchanged, skipped */
     int quiet;              /* the dry walk before a deploy reports nothing */
     /* Replaced resources whose old one has another name: deleted at the end, as
@@ -440,6 +441,30 @@ static int delete_removed(deploy_t *d)
     return 0;
 }
 
+/* The template's Outputs, resolved now that every resource is known: printed like `sam deploy`
+ * prints them, and in the JSON document. 0, or 2 with d->failure. */
+static int outputs(deploy_t *d)
+{
+    const lb_json_t *outs = lb_template_section(d->t, "Outputs");
+    d->outputs = lb_json_new(d->out_doc, LB_JSON_OBJECT);
+    lb_json_each(o, outs)
+    {
+        const char *cond = lb_json_get_str(o, "Condition");
+        int truth = 1;
+        char *err = NULL;
+        lb_json_t *v = NULL;
+        if ((cond && lb_template_condition(d->t, cond, &truth, &err)) ||
+            (truth &&
+             lb_template_resolve(d->t, lb_json_get(o, "Value"), NULL, d->out_doc, &v, &err))) {
+            free(d->failure);
+            d->failure = err;
+            return 2;
+        }
+        if (truth && v) lb_json_add(d->out_doc, d->outputs, o->key, v);
+    }
+    return 0;
+}
+
 static void summary(deploy_t *d, int rc)
 {
     const int *c = d->counts;
@@ -451,11 +476,19 @@ static void summary(deploy_t *d, int rc)
         lb_json_add(doc, o, "Changes", d->changes);
         for (int i = 0; i < 6; i++)
             lb_json_add(doc, o, action_names[i], lb_json_new_int(doc, c[i]));
+        if (d->outputs && d->outputs->n_children) lb_json_add(doc, o, "Outputs", d->outputs);
         if (rc) lb_json_add_str(doc, o, "Error", d->failure);
         char *text = lb_json_print(o, NULL);
         printf("%s\n", text);
         free(text);
     } else if (rc == 0) {
+        if (d->outputs && d->outputs->n_children) printf("Outputs:\n");
+        lb_json_each(v, d->outputs)
+        {
+            char *text = v->type == LB_JSON_STRING ? NULL : lb_json_print(v, NULL);
+            printf("  %s = %s\n", v->key, text ? text : v->str);
+            free(text);
+        }
         printf("%s stack %s: %d to create, %d to update, %d to replace, %d to delete, "
                "%d unchanged, %d skipped.\n",
                d->o.plan ? "Plan for" : "Deployed", d->o.stack, c[N_CREATE], c[N_UPDATE],
@@ -492,6 +525,7 @@ static int deploy(deploy_t *d, const char *text, size_t len)
         /* A dry walk first: a template error anywhere stops the deploy before its first call. */
         d->o.plan = d->quiet = 1;
         int rc = walk(d);
+        if (rc == 0) rc = outputs(d);
         d->o.plan = d->quiet = 0;
         memset(d->counts, 0, sizeof d->counts);
         d->n_replaced = 0;
@@ -499,6 +533,7 @@ static int deploy(deploy_t *d, const char *text, size_t len)
         if (rc) return rc;
     }
     int rc = walk(d);
+    if (rc == 0) rc = outputs(d);
     if (d->o.plan) return rc;
     keep_unreached(d);
     if (save_record(d) && rc == 0) rc = 1;

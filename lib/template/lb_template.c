@@ -421,6 +421,12 @@ int lb_template_prepare(lb_template_t *t, const lb_tpl_context_t *ctx, const cha
     return order_resources(t, err);
 }
 
+int lb_template_condition(lb_template_t *t, const char *name, int *truth, char **err)
+{
+    *err = NULL;
+    return lb_tpl_condition(t, name, NULL, NULL, truth, err);
+}
+
 size_t lb_template_resource_count(const lb_template_t *t)
 {
     return t->n_order;

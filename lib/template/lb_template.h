@@ -74,6 +74,9 @@ void lb_template_set_attr(lb_template_t *t, const char *logical_id, const char *
 int lb_template_resolve(lb_template_t *t, const lb_json_t *node, const char *resource,
                         lb_json_doc_t *doc, lb_json_t **out, char **err);
 
+/* Whether condition name (of the Conditions section) holds. 0, or -EINVAL with *err. */
+int lb_template_condition(lb_template_t *t, const char *name, int *truth, char **err);
+
 /* The line and column (from 1) where node starts; 0 for a node built by the caller. */
 void lb_template_where(const lb_template_t *t, const lb_json_t *node, int *line, int *col);
 

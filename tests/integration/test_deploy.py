@@ -125,6 +125,14 @@ Resources:
   Alarm:
     Type: AWS::CloudWatch::Alarm
     Properties: {Threshold: 1}
+Outputs:
+  BusArn:
+    Value: !GetAtt Bus.Arn
+  Rules:
+    Value: !Join [',', [!Ref OrderRule, !Ref StringPatternRule]]
+  ProdOnly:
+    Condition: IsProd
+    Value: !Ref Tick
 """
 
 
@@ -184,6 +192,10 @@ class Deploy(DaemonTestCase):
         rc, res, err = self.deploy_json(path, *self.overrides())
         self.assertEqual(rc, 0, err)
         self.assertEqual(res["create"], 8, res)
+        self.assertEqual(res["Outputs"]["BusArn"],
+                         "arn:aws:events:us-east-1:%s:event-bus/orders-dev" % ACCOUNT)
+        self.assertTrue(res["Outputs"]["Rules"].startswith("orders-dev|order-placed,orders-dev|orders-StringPatternRule-"))
+        self.assertNotIn("ProdOnly", res["Outputs"])
         self.assertEqual(res["skipped"], 3, res)
 
         bus = ev.describe_event_bus(Name="orders-dev")
