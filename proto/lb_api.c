@@ -213,6 +213,7 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
                       utf8_prefix(name, 100), name);
         return;
     }
+    if (lb_api_foreign_caller_denied(call, name)) return;
     if (!content_type_ok(content_type)) {
         lb_call_error(call, LB_AWS_UNSUPPORTED_MEDIA,
                       "Content-Type %.*s is not supported; use application/x-amz-json-1.1.",
@@ -224,6 +225,23 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
     call->status = 200;
     fn(api->engine, lb_json_doc_root(doc), call);
     lb_json_doc_free(&doc);
+}
+
+/* A caller of another account may only put events (on buses whose policy lets it) and test
+ * patterns: everything else here belongs to the daemon's account, as IAM would see it. */
+int lb_api_foreign_caller_denied(lb_call_t *call, const char *operation)
+{
+    if (!call->caller_account || strcmp(call->caller_account, call->account_id) == 0) return 0;
+    if (!call->admin &&
+        (strcmp(operation, "PutEvents") == 0 || strcmp(operation, "TestEventPattern") == 0))
+        return 0;
+    lb_call_error(call, LB_AWS_ACCESS_DENIED,
+                  "User: arn:aws:iam::%s:root is not authorized to perform: events:%.*s on "
+                  "resource: arn:aws:events:%s:%s:* because no resource-based policy allows the "
+                  "events:%.*s action",
+                  call->caller_account, utf8_prefix(operation, 100), operation, call->region,
+                  call->account_id, utf8_prefix(operation, 100), operation);
+    return 1;
 }
 
 int lb_api_region_from_auth(const char *auth, char *out, size_t outlen)
@@ -278,6 +296,7 @@ void lb_api_handle_admin(lb_api_t *api, lb_call_t *call, const char *name, const
         lb_call_error(call, LB_AWS_UNKNOWN_OPERATION, "Operation %.100s is not supported.", name);
         return;
     }
+    if (lb_api_foreign_caller_denied(call, name)) return;
     if (!lb_json_is(req, LB_JSON_OBJECT)) {
         lb_call_error(call, LB_AWS_SERIALIZATION, "Request body must be a JSON object.");
         return;

@@ -27,6 +27,10 @@ void lb_api_handle(lb_api_t *api, lb_call_t *call, const char *target, const cha
  * ("Credential=AKID/20240101/eu-west-1/events/aws4_request"). 0 and out filled, or -1. */
 int lb_api_region_from_auth(const char *authorization, char *out, size_t outlen);
 
+/* With auth = sigv4: 1 (and AccessDeniedException on call) when the caller's account is not the
+ * daemon's and operation is not one such a caller may call (PutEvents, TestEventPattern). */
+int lb_api_foreign_caller_denied(lb_call_t *call, const char *operation);
+
 /* ---- LocalBridge admin operations on lb_json requests (proto/admin/lb_admin.h) ---- */
 
 /* Handles admin operation name (ListEvents, ListDeadLetters, RedriveDeadLetters,

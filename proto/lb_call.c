@@ -11,6 +11,12 @@ static const struct {
 } aws_errors[] = {
     [LB_AWS_VALIDATION] = {"ValidationException", 400},
     [LB_AWS_SERIALIZATION] = {"SerializationException", 400},
+    [LB_AWS_MISSING_AUTH_TOKEN] = {"MissingAuthenticationTokenException", 400},
+    [LB_AWS_UNRECOGNIZED_CLIENT] = {"UnrecognizedClientException", 400},
+    [LB_AWS_INVALID_SIGNATURE] = {"InvalidSignatureException", 400},
+    [LB_AWS_INCOMPLETE_SIGNATURE] = {"IncompleteSignatureException", 400},
+    [LB_AWS_ACCESS_DENIED] = {"AccessDeniedException", 400},
+    [LB_AWS_MANAGED_RULE] = {"ManagedRuleException", 400},
     [LB_AWS_UNKNOWN_OPERATION] = {"UnknownOperationException", 400},
     [LB_AWS_RESOURCE_NOT_FOUND] = {"ResourceNotFoundException", 400},
     [LB_AWS_RESOURCE_EXISTS] = {"ResourceAlreadyExistsException", 400},
@@ -30,6 +36,7 @@ static const struct {
     [LB_AWS_ENTITY_TOO_LARGE] = {"RequestEntityTooLargeException", 413},
     [LB_AWS_HEADERS_TOO_LARGE] = {"RequestHeaderFieldsTooLargeException", 431},
     [LB_AWS_SERVICE_UNAVAILABLE] = {"ServiceUnavailableException", 503},
+    [LB_AWS_FORBIDDEN] = {"ForbiddenException", 403},
 };
 
 const char *lb_aws_error_type(lb_aws_error_t err)

@@ -13,6 +13,13 @@
 typedef enum {
     LB_AWS_VALIDATION,
     LB_AWS_SERIALIZATION,
+    /* Authentication and authorization (auth = sigv4), as AWS's JSON services answer. */
+    LB_AWS_MISSING_AUTH_TOKEN,
+    LB_AWS_UNRECOGNIZED_CLIENT,
+    LB_AWS_INVALID_SIGNATURE,
+    LB_AWS_INCOMPLETE_SIGNATURE,
+    LB_AWS_ACCESS_DENIED,
+    LB_AWS_MANAGED_RULE,
     LB_AWS_UNKNOWN_OPERATION,
     LB_AWS_RESOURCE_NOT_FOUND,
     LB_AWS_RESOURCE_EXISTS,
@@ -34,6 +41,7 @@ typedef enum {
     LB_AWS_ENTITY_TOO_LARGE,
     LB_AWS_HEADERS_TOO_LARGE,
     LB_AWS_SERVICE_UNAVAILABLE,
+    LB_AWS_FORBIDDEN, /* a Host the daemon does not serve, a cross-origin state change */
 } lb_aws_error_t;
 
 typedef struct lb_call lb_call_t;
@@ -46,7 +54,10 @@ typedef void (*lb_call_finish_fn)(lb_call_t *call, int txn_rc);
 struct lb_call {
     /* Request context, filled by the daemon before lb_api_handle(). */
     char region[32];
-    const char *account_id;
+    const char *account_id; /* the daemon's account: it owns every resource here */
+    /* The signed caller's account when `auth = sigv4` (NULL otherwise: the daemon's own). An
+     * account other than account_id may only put events on buses whose policy allows it. */
+    const char *caller_account;
     char request_id[37];
     int64_t now_ms;
     /* Set by the daemon for its admin endpoints: selects LocalBridge's own operations

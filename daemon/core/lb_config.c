@@ -22,7 +22,17 @@
 #define MIN LB_CONFIG_MIN
 #define HOUR LB_CONFIG_HOUR
 
-enum opt_type { T_STRING, T_INT, T_BOOL, T_ENUM, T_SIZE, T_DURATION, T_LISTEN, T_TARGET_MAP };
+enum opt_type {
+    T_STRING,
+    T_INT,
+    T_BOOL,
+    T_ENUM,
+    T_SIZE,
+    T_DURATION,
+    T_LISTEN,
+    T_TARGET_MAP,
+    T_FORWARD
+};
 
 struct option {
     const char *name;
@@ -71,8 +81,17 @@ static bool is_optional_url(const char *v)
     return !*v || is_http_url(v);
 }
 
+/* Optional text (a path, a token, a list): anything without control characters, "" included. */
+static bool is_optional_text(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20) return false;
+    return true;
+}
+
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const sync_modes[] = {"off", "normal", "full", "extra", NULL};
+static const char *const auth_modes[] = {"none", "sigv4", NULL};
 
 #define OFF(field) offsetof(struct lb_settings, field)
 #define NO_RANGE 0, 0
@@ -135,6 +154,27 @@ static const struct option options[] = {
     {"archive_retention_day", T_DURATION, OFF(archive_retention_day_ms), "24h", 1, 24 * HOUR, NULL,
      NO_CHECK, "DURATION", true,
      "Length of one RetentionDays day; for tests only (shorten it to see events expire)"},
+    {"forward", T_FORWARD, OFF(forwards), "", NO_RANGE, NULL, NO_CHECK, "'BUS -> ARN [PATTERN]'",
+     false,
+     "Forward events accepted on local BUS (matching PATTERN) to Amazon EventBridge bus ARN"},
+    {"forward_endpoint", T_STRING, OFF(forward_endpoint), "", NO_RANGE, NULL, is_optional_url,
+     "empty or an http:// or https:// URL", "URL", true,
+     "EventBridge endpoint for forwarding; empty: AWS_ENDPOINT_URL_EVENTS, AWS_ENDPOINT_URL, then "
+     "https://events.REGION.amazonaws.com"},
+    {"auth", T_ENUM, OFF(auth), "none", NO_RANGE, auth_modes, NO_CHECK, "MODE", false,
+     "Caller authentication: none, or sigv4 (every request signed with a key of credentials_file)"},
+    {"credentials_file", T_STRING, OFF(credentials_file), "", NO_RANGE, NULL, is_optional_text,
+     "a file path", "PATH", true,
+     "Keys callers sign with (auth = sigv4): 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' lines"},
+    {"admin_token", T_STRING, OFF(admin_token), "", NO_RANGE, NULL, is_optional_text, "text",
+     "TOKEN", true,
+     "With auth = sigv4, `Authorization: Bearer TOKEN` opens /_localbridge/ and /metrics"},
+    {"allowed_hosts", T_STRING, OFF(allowed_hosts), "", NO_RANGE, NULL, is_optional_text,
+     "host names separated by commas, or *", "NAMES", true,
+     "Host names served besides IP addresses and localhost (DNS rebinding guard); * allows any"},
+    {"secrets_key_file", T_STRING, OFF(secrets_key_file), "", NO_RANGE, NULL, is_optional_text,
+     "a file path", "PATH", false,
+     "Key encrypting connection secrets at rest; empty: localbridge.key beside the config file"},
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -142,6 +182,7 @@ static const struct option options[] = {
 /* T_ENUM fields are written through an int. */
 _Static_assert(sizeof(enum lb_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum lb_sqlite_sync) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum lb_auth_mode) == sizeof(int), "enum size");
 
 struct lb_config {
     struct lb_settings s;
@@ -216,6 +257,22 @@ static int add_target_map(struct lb_settings *s, const char *v, enum lb_config_s
     return 0;
 }
 
+/* Inserts a forward line by source like add_target_map. */
+static int add_forward(struct lb_settings *s, const char *v, enum lb_config_source src)
+{
+    struct lb_forward f = {.source = src};
+    if (lb_config_parse_forward(v, &f.bus, &f.arn, &f.pattern)) return -EINVAL;
+    struct lb_forwards *list = &s->forwards;
+    size_t at = 0;
+    while (at < list->count && list->items[at].source >= src)
+        at++;
+    list->items = lb_xrealloc(list->items, (list->count + 1) * sizeof *list->items);
+    memmove(&list->items[at + 1], &list->items[at], (list->count - at) * sizeof *list->items);
+    list->items[at] = f;
+    list->count++;
+    return 0;
+}
+
 /* ---- one value ---- */
 
 /* Parses v into option o of s. On failure writes into msg what was wrong and what is allowed. */
@@ -284,6 +341,14 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
                  "http://127.0.0.1:9000/orders",
                  v);
         return -EINVAL;
+    case T_FORWARD:
+        if (add_forward(s, v, src) == 0) return 0;
+        snprintf(msg, n,
+                 "'%.160s' must be 'BUS -> ARN [PATTERN]': a local bus name, an event bus ARN "
+                 "(arn:aws:events:REGION:ACCOUNT:event-bus/NAME) and optionally an event pattern "
+                 "that compiles",
+                 v);
+        return -EINVAL;
     }
     return -EINVAL;
 }
@@ -299,6 +364,12 @@ static void settings_free(struct lb_settings *s)
         free(s->target_maps.items[i].url);
     }
     free(s->target_maps.items);
+    for (size_t i = 0; i < s->forwards.count; i++) {
+        free(s->forwards.items[i].bus);
+        free(s->forwards.items[i].arn);
+        free(s->forwards.items[i].pattern);
+    }
+    free(s->forwards.items);
     free(s->config_file);
     memset(s, 0, sizeof *s);
 }
@@ -308,7 +379,7 @@ static void settings_defaults(struct lb_settings *s)
     char msg[MSG_MAX];
     memset(s, 0, sizeof *s);
     for (size_t i = 0; i < OPTION_COUNT; i++) {
-        if (options[i].type == T_TARGET_MAP) continue;
+        if (options[i].type == T_TARGET_MAP || options[i].type == T_FORWARD) continue;
         /* A default that fails its own validator is a bug in the table, caught by any test. */
         if (set_value(s, &options[i], options[i].defval, LB_SOURCE_DEFAULT, msg, sizeof msg))
             abort();
@@ -333,6 +404,8 @@ static size_t value_size(enum opt_type t)
         return sizeof(struct lb_listen_addr);
     case T_TARGET_MAP:
         return sizeof(struct lb_target_maps);
+    case T_FORWARD:
+        return sizeof(struct lb_forwards);
     }
     return 0;
 }
@@ -353,6 +426,8 @@ static bool option_equal(const struct lb_settings *a, const struct lb_settings *
                 strcmp(x->items[i].url, y->items[i].url))
                 return false;
         return true;
+    case T_FORWARD:
+        return lb_config_forwards_equal(&a->forwards, &b->forwards);
     default: /* plain numbers, without padding */
         return memcmp(cfield(a, o), cfield(b, o), value_size(o->type)) == 0;
     }
@@ -466,7 +541,7 @@ static int apply_env(struct lb_settings *s, char *const *env, size_t count, char
         /* Other tools may use LOCALBRIDGE_* names (a client's endpoint, say); not ours to judge. */
         if (!o) continue;
         int rc = 0;
-        if (o->type == T_TARGET_MAP) {
+        if (o->type == T_TARGET_MAP || o->type == T_FORWARD) {
             char *list = lb_strdup(eq + 1), *save = NULL;
             for (char *item = strtok_r(list, ";", &save); item && rc == 0;
                  item = strtok_r(NULL, ";", &save))

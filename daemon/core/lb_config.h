@@ -9,10 +9,10 @@
  * interchangeable in names). `--config FILE` (or LOCALBRIDGE_CONFIG) picks the file; without it
  * LB_CONFIG_DEFAULT_PATH is read if it exists, and an empty FILE means "no file".
  *
- * `target_map = GLOB -> URL` may repeat; the first mapping whose glob matches a target ARN wins.
- * Mappings from flags come before those from the environment, which come before the file's, so a
- * higher layer can override a mapping without repeating the rest. In the environment, separate
- * several mappings with ';'.
+ * `target_map = GLOB -> URL` and `forward = BUS -> ARN [PATTERN]` may repeat; the first mapping
+ * whose glob matches a target ARN wins. Mappings from flags come before those from the environment,
+ * which come before the file's, so a higher layer can override a mapping without repeating the
+ * rest. In the environment, separate several mappings (or forwards) with ';'.
  *
  * A lb_config_t owns every string reachable from its settings. Nothing here is global; the option
  * table is constant. */
@@ -67,6 +67,22 @@ struct lb_target_maps {
     size_t count;
 };
 
+/* `forward = LOCAL_BUS -> BUS_ARN [PATTERN]`: everything accepted on LOCAL_BUS (or what matches
+ * PATTERN) goes to the event bus BUS_ARN on Amazon EventBridge, through a managed rule. */
+struct lb_forward {
+    char *bus;     /* a bus of this daemon, in its region */
+    char *arn;     /* arn:aws:events:REGION:ACCOUNT:event-bus/NAME */
+    char *pattern; /* an event pattern (JSON), or NULL for every event */
+    enum lb_config_source source;
+};
+
+struct lb_forwards {
+    struct lb_forward *items; /* flags first, then environment, then file */
+    size_t count;
+};
+
+enum lb_auth_mode { LB_AUTH_NONE = 0, LB_AUTH_SIGV4 = 1 };
+
 /* The effective values, typed. Durations are milliseconds, sizes bytes. */
 struct lb_settings {
     char *config_file; /* the file that was read, or NULL */
@@ -94,6 +110,13 @@ struct lb_settings {
     uint64_t replay_interval_ms;        /* reloadable */
     uint64_t archive_sweep_interval_ms; /* reloadable */
     uint64_t archive_retention_day_ms;  /* reloadable; for tests */
+    struct lb_forwards forwards;
+    char *forward_endpoint; /* reloadable; "" = AWS_ENDPOINT_URL_EVENTS, ..., events.REGION */
+    enum lb_auth_mode auth; /* callers must sign their requests (sigv4) or not (none) */
+    char *credentials_file; /* reloadable; ACCESS_KEY_ID SECRET ACCOUNT_ID lines */
+    char *admin_token;      /* reloadable; bearer token for /_localbridge/ and /metrics */
+    char *allowed_hosts;    /* reloadable; extra Host names, comma-separated, or "*" */
+    char *secrets_key_file; /* "" = localbridge.key beside the config file (or data dir) */
 };
 
 /* A config holding the defaults. */

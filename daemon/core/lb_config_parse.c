@@ -5,8 +5,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "lb_pattern.h"
+#include "lb_util.h"
 
 #define KB LB_CONFIG_KB
 #define MB LB_CONFIG_MB
@@ -157,4 +161,79 @@ bool lb_config_glob_match(const char *g, const char *s)
     while (*g == '*')
         g++;
     return *g == '\0';
+}
+
+/* ---- forward lines ---- */
+
+static bool bus_name_ok(const char *s, size_t n, bool slash)
+{
+    if (n < 1 || n > 256) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_' || (slash && c == '/')))
+            return false;
+    }
+    return true;
+}
+
+bool lb_config_is_bus_arn(const char *arn)
+{
+    /* arn:aws[-cn|-us-gov|...]:events:REGION:ACCOUNT:event-bus/NAME */
+    if (strncmp(arn, "arn:aws", 7) != 0) return false;
+    const char *p = strchr(arn + 4, ':');
+    if (!p || strncmp(p, ":events:", 8) != 0) return false;
+    p += 8;
+    const char *colon = strchr(p, ':');
+    if (!colon || colon == p) return false;
+    for (const char *r = p; r < colon; r++)
+        if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9') || *r == '-')) return false;
+    p = colon + 1;
+    if (strspn(p, "0123456789") != 12 || strncmp(p + 12, ":event-bus/", 11) != 0) return false;
+    p += 23;
+    return bus_name_ok(p, strlen(p), true);
+}
+
+int lb_config_parse_forward(const char *v, char **bus, char **arn, char **pattern)
+{
+    const char *arrow = strstr(v, "->");
+    if (!arrow) return -EINVAL;
+    char *left = strndup(v, (size_t)(arrow - v)), *right = lb_strdup(arrow + 2);
+    char *b = lb_config_trim(left), *r = lb_config_trim(right);
+    size_t arn_len = strcspn(r, " \t");
+    char *a = strndup(r, arn_len), *pat = lb_config_trim(r + arn_len);
+    int rc = bus_name_ok(b, strlen(b), false) && lb_config_is_bus_arn(a) ? 0 : -EINVAL;
+    if (rc == 0 && *pat) {
+        lb_pattern_t *compiled = NULL;
+        char *why = NULL;
+        rc = lb_pattern_compile(pat, strlen(pat), &compiled, &why) ? -EINVAL : 0;
+        lb_pattern_free(&compiled);
+        free(why);
+    }
+    if (rc == 0) {
+        *bus = lb_strdup(b);
+        *arn = a;
+        *pattern = *pat ? lb_strdup(pat) : NULL;
+        a = NULL;
+    }
+    free(a);
+    free(left);
+    free(right);
+    return rc;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool lb_config_forwards_equal(const struct lb_forwards *a, const struct lb_forwards *b)
+{
+    if (a->count != b->count) return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (!same_text(a->items[i].bus, b->items[i].bus) ||
+            !same_text(a->items[i].arn, b->items[i].arn) ||
+            !same_text(a->items[i].pattern, b->items[i].pattern))
+            return false;
+    return true;
 }

@@ -38,5 +38,11 @@ int lb_config_parse_int(const char *v, int64_t *out);
 int lb_config_parse_bool(const char *v, bool *out);
 int lb_config_parse_listen(const char *v, struct lb_listen_addr *out);
 bool lb_config_glob_match(const char *glob, const char *s);
+/* "BUS -> ARN [PATTERN]": a bus name ([.-_A-Za-z0-9]{1,256}), an event bus ARN and an optional
+ * event pattern that compiles. 0 with three malloc'd strings (*pattern NULL when absent). */
+int lb_config_parse_forward(const char *v, char **bus, char **arn, char **pattern);
+/* 1 if an event-bus ARN: arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME. */
+bool lb_config_is_bus_arn(const char *arn);
+bool lb_config_forwards_equal(const struct lb_forwards *a, const struct lb_forwards *b);
 
 #endif

@@ -42,7 +42,7 @@ int lb_pidlock_acquire(const char *dir, lb_pidlock_t **out, pid_t *holder)
     snprintf(l->path, sizeof l->path, "%s/%s", dir, LB_PIDLOCK_NAME);
     *holder = 0;
     for (int attempt = 0; attempt < 10; attempt++) {
-        int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0) {
             int rc = errno == EACCES ? -EROFS : -errno;
             free(l);

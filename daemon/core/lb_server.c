@@ -7,15 +7,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include "lb_api.h"
+#include "lb_auth.h"
 #include "lb_dirwatch.h"
 #include "lb_dispatch.h"
 #include "lb_metrics.h"
 #include "lb_engine.h"
+#include "lb_forwards.h"
 #include "lb_http.h"
 #include "lb_json.h"
+#include "lb_keyfile.h"
+#include "lb_keys.h"
 #include "lb_log.h"
 #include "lb_notify.h"
+#include "lb_origin.h"
 #include "lb_pidlock.h"
 #include "lb_reader.h"
 #include "lb_scheduler.h"
@@ -42,6 +49,7 @@ struct lb_server {
     lb_retention_t *retention; /* archived events' RetentionDays */
     lb_metrics_t *metrics;
     lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
+    lb_keys_t *keys;       /* auth = sigv4: the keys callers sign with */
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
@@ -57,8 +65,12 @@ typedef struct {
     lb_server_t *server;
     lb_http_request_t *req;
     const char *content_type;
+    char caller_account[16]; /* auth = sigv4: the signing key's account */
     lb_call_t call;
 } pending_call_t;
+
+/* Who signed the request (auth = sigv4), or NULL (auth = none, a bearer token). */
+typedef const lb_auth_caller_t *caller_t;
 
 static void respond_call(pending_call_t *pc)
 {
@@ -78,7 +90,8 @@ static void on_store_work_done(void *data, int rc)
 }
 
 /* A call with its request context (region, account, request id, now) filled in. */
-static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const char *type)
+static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const char *type,
+                                  caller_t caller)
 {
     const struct lb_settings *cfg = lb_config_settings(s->config);
     pending_call_t *pc = lb_xcalloc(1, sizeof *pc);
@@ -86,10 +99,16 @@ static pending_call_t *begin_call(lb_server_t *s, lb_http_request_t *req, const 
     pc->req = req;
     pc->content_type = type;
     lb_call_t *call = &pc->call;
-    if (lb_api_region_from_auth(lb_http_request_header(req, "Authorization"), call->region,
-                                sizeof call->region))
+    if (caller)
+        snprintf(call->region, sizeof call->region, "%s", caller->region);
+    else if (lb_api_region_from_auth(lb_http_request_header(req, "Authorization"), call->region,
+                                     sizeof call->region))
         snprintf(call->region, sizeof call->region, "%s", cfg->region);
     call->account_id = cfg->account_id;
+    if (caller) {
+        snprintf(pc->caller_account, sizeof pc->caller_account, "%s", caller->account);
+        call->caller_account = pc->caller_account;
+    }
     call->now_ms = lb_now_ms();
     if (lb_uuid_v4(call->request_id)) snprintf(call->request_id, 37, "unknown");
     return pc;
@@ -119,9 +138,10 @@ static void run_call(lb_server_t *s, pending_call_t *pc)
 
 /* admin_target: NULL for the AWS API (the X-Amz-Target header decides), or the LocalBridge
  * operation an admin endpoint maps to. */
-static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target)
+static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin_target,
+                       caller_t caller)
 {
-    pending_call_t *pc = begin_call(s, req, JSON_TYPE);
+    pending_call_t *pc = begin_call(s, req, JSON_TYPE, caller);
     lb_call_t *call = &pc->call;
     size_t len;
     const char *body = lb_http_request_body(req, &len);
@@ -141,9 +161,10 @@ static const struct {
 };
 
 /* A GET admin endpoint: its query string becomes the request object of operation op. */
-static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char *op)
+static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char *op,
+                             caller_t caller)
 {
-    pending_call_t *pc = begin_call(s, req, "application/json");
+    pending_call_t *pc = begin_call(s, req, "application/json", caller);
     const char *query = lb_http_request_query(req);
     lb_json_doc_t *doc = lb_json_doc_new();
     lb_json_t *obj = lb_json_new(doc, LB_JSON_OBJECT);
@@ -158,9 +179,10 @@ static void handle_admin_get(lb_server_t *s, lb_http_request_t *req, const char 
 }
 
 /* A POST admin endpoint: its JSON body is the request of operation op. */
-static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char *op)
+static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char *op,
+                              caller_t caller)
 {
-    pending_call_t *pc = begin_call(s, req, "application/json");
+    pending_call_t *pc = begin_call(s, req, "application/json", caller);
     size_t len;
     const char *body = lb_http_request_body(req, &len);
     lb_api_handle_admin_body(s->api, &pc->call, op, body, len);
@@ -170,13 +192,13 @@ static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char
 /* /_localbridge/stacks/NAME: GET, PUT (the record as its body) and DELETE of a deploy's stack
  * record; the name in the path becomes the request's StackName. */
 static void handle_stack(lb_server_t *s, lb_http_request_t *req, const char *method,
-                         const char *name)
+                         const char *name, caller_t caller)
 {
     const char *op = strcmp(method, "GET") == 0      ? "GetStack"
                      : strcmp(method, "PUT") == 0    ? "PutStack"
                      : strcmp(method, "DELETE") == 0 ? "DeleteStack"
                                                      : NULL;
-    pending_call_t *pc = begin_call(s, req, "application/json");
+    pending_call_t *pc = begin_call(s, req, "application/json", caller);
     size_t len = 0;
     const char *body = strcmp(method, "PUT") == 0 ? lb_http_request_body(req, &len) : NULL;
     lb_json_doc_t *doc = NULL;
@@ -220,18 +242,25 @@ static void respond_error(lb_http_request_t *req, lb_aws_error_t err, const char
     lb_buf_free(&body);
 }
 
+/* "ok"; "failing" (503) when writes are refused; "degraded" (200: events are still accepted and
+ * kept) when a target an adapter reaches is stuck, such as forwarding's upstream. */
 static void handle_health(lb_server_t *s, lb_http_request_t *req)
 {
-    lb_buf_t body = {0};
+    lb_buf_t body = {0}, adapters = {0};
+    int degraded = s->dispatch && lb_dispatch_health(s->dispatch, &adapters);
     lb_buf_printf(&body,
                   "{\"status\":\"%s\",\"version\":\"%s\",\"schema\":%d,"
                   "\"pending_writes\":%zu",
-                  s->store_lost ? "failing" : "ok", LB_VERSION, lb_store_latest_schema_version(),
-                  lb_writer_pending(s->writer));
+                  s->store_lost ? "failing"
+                  : degraded    ? "degraded"
+                                : "ok",
+                  LB_VERSION, lb_store_latest_schema_version(), lb_writer_pending(s->writer));
     if (s->store_lost) {
         lb_buf_puts(&body, ",\"reason\":");
         lb_buf_json_string(&body, s->store_lost_reason, strlen(s->store_lost_reason));
     }
+    if (adapters.len) lb_buf_append(&body, adapters.data, adapters.len);
+    lb_buf_free(&adapters);
     lb_buf_puts(&body, "}");
     respond_json(req, s->store_lost ? 503 : 200, body.data);
     lb_buf_free(&body);
@@ -245,37 +274,84 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
     lb_metrics_render(s->metrics, &out, lb_dispatch_pending(s->dispatch),
                       lb_dispatch_inflight(s->dispatch), commits, jobs);
     lb_metrics_render_archives(&out, s->engine);
+    lb_dispatch_metrics(s->dispatch, &out);
     lb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
     lb_buf_free(&out);
 }
 
-static void handle_request(lb_http_request_t *req, void *ctx)
+/* ---- authentication (auth = sigv4) ---- */
+
+/* `Authorization: Bearer TOKEN` with the configured admin_token, compared in constant time. */
+static int bearer_ok(const lb_server_t *s, lb_http_request_t *req)
 {
-    lb_server_t *s = ctx;
+    const char *token = lb_config_settings(s->config)->admin_token;
+    const char *h = lb_http_request_header(req, "Authorization");
+    if (!*token || !h || strncmp(h, "Bearer ", 7) != 0) return 0;
+    size_t n = strlen(token);
+    if (strlen(h + 7) != n) return 0;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(h[7 + i] ^ token[i]);
+    return diff == 0;
+}
+
+/* Checks the request's signature. 0 with *caller filled; otherwise the AWS error has been sent. */
+static int authenticate(lb_server_t *s, lb_http_request_t *req, lb_auth_caller_t *caller)
+{
+    size_t n = lb_http_request_header_count(req), len;
+    lb_sigv4_header_t *headers = lb_xcalloc(n + 1, sizeof *headers);
+    for (size_t i = 0; i < n; i++)
+        lb_http_request_header_at(req, i, &headers[i].name, &headers[i].value);
+    const char *body = lb_http_request_body(req, &len);
+    char hash[65];
+    lb_sigv4_sha256_hex(body, len, hash);
+    lb_sigv4_request_t sreq = {.method = lb_http_request_method(req),
+                               .path = lb_http_request_path(req),
+                               .query = lb_http_request_query(req),
+                               .headers = headers,
+                               .n_headers = n,
+                               .payload_hash = hash};
+    pending_call_t *pc = begin_call(s, req, JSON_TYPE, NULL);
+    int rc = lb_auth_check(s->keys, &sreq, pc->call.now_ms, &pc->call, caller);
+    free(headers);
+    if (rc == 0) {
+        lb_call_clear(&pc->call);
+        free(pc);
+        return 0;
+    }
+    lb_logf_debug(&s->log, "request refused: not authenticated",
+                  LB_LOG_STR("path", lb_http_request_path(req)),
+                  LB_LOG_STR("request_id", pc->call.request_id));
+    respond_call(pc);
+    return -1;
+}
+
+static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
+{
     const char *method = lb_http_request_method(req);
     const char *path = lb_http_request_path(req);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (strcmp(path, "/") == 0 && post) {
-        handle_api(s, req, NULL);
+        handle_api(s, req, NULL, caller);
     } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 && post) {
-        handle_api(s, req, "AWSEvents.ExplainEventPattern");
+        handle_api(s, req, "AWSEvents.ExplainEventPattern", caller);
     } else if (strcmp(path, "/health") == 0 && get) {
         handle_health(s, req);
     } else if (strcmp(path, "/_localbridge/events") == 0 && get) {
-        handle_admin_get(s, req, "ListEvents");
+        handle_admin_get(s, req, "ListEvents", caller);
     } else if (strcmp(path, "/metrics") == 0 && get) {
         handle_metrics(s, req);
     } else if (strcmp(path, "/_localbridge/dead-letters") == 0 && get) {
-        handle_admin_get(s, req, "ListDeadLetters");
+        handle_admin_get(s, req, "ListDeadLetters", caller);
     } else if (strcmp(path, "/_localbridge/dead-letters/redrive") == 0 && post) {
-        handle_admin_post(s, req, "RedriveDeadLetters");
+        handle_admin_post(s, req, "RedriveDeadLetters", caller);
     } else if (strcmp(path, "/_localbridge/endpoints/health") == 0 && post) {
         /* Stands in for a global endpoint's Route 53 health check. */
-        handle_admin_post(s, req, "SetEndpointHealth");
+        handle_admin_post(s, req, "SetEndpointHealth", caller);
     } else if (strcmp(path, "/_localbridge/schedules/fire") == 0 && post) {
-        handle_admin_post(s, req, "FireScheduledRule");
+        handle_admin_post(s, req, "FireScheduledRule", caller);
     } else if (strncmp(path, "/_localbridge/stacks/", 21) == 0 && path[21]) {
-        handle_stack(s, req, method, path + 21);
+        handle_stack(s, req, method, path + 21, caller);
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");
@@ -291,6 +367,99 @@ static int live_requests(void *ctx)
     return s->http && lb_http_server_in_flight(s->http) > 0;
 }
 
+/* The browser-facing guards (see lb_origin.h), whatever `auth` says: a Host the daemon does not
+ * serve is DNS rebinding; a cross-origin or non-JSON POST to an admin endpoint is CSRF. 0 to go
+ * on; otherwise the refusal has been sent. */
+static int browser_guard(lb_server_t *s, lb_http_request_t *req, const char *path)
+{
+    const char *host = lb_http_request_header(req, "Host");
+    if (!lb_origin_host_allowed(host, lb_config_settings(s->config)->allowed_hosts)) {
+        lb_logf_warn(&s->log, "request refused: Host not served (DNS rebinding guard)",
+                     LB_LOG_STR("host", host), LB_LOG_STR("path", path));
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "Host %.200s is not served here: LocalBridge answers IP addresses, localhost "
+                 "and the names in allowed_hosts.",
+                 host);
+        respond_error(req, LB_AWS_FORBIDDEN, msg);
+        return -1;
+    }
+    if (strcmp(lb_http_request_method(req), "POST") != 0 || strncmp(path, "/_localbridge/", 14))
+        return 0;
+    const char *origin = lb_http_request_header(req, "Origin");
+    const char *site = lb_http_request_header(req, "Sec-Fetch-Site");
+    if (lb_origin_cross_site(origin, site, host)) {
+        lb_logf_warn(&s->log, "request refused: cross-origin state change",
+                     LB_LOG_STR("origin", origin), LB_LOG_STR("sec_fetch_site", site),
+                     LB_LOG_STR("path", path));
+        respond_error(req, LB_AWS_FORBIDDEN,
+                      "Cross-origin requests may not change LocalBridge's state.");
+        return -1;
+    }
+    if (!lb_origin_json_content_type(lb_http_request_header(req, "Content-Type"))) {
+        respond_error(req, LB_AWS_UNSUPPORTED_MEDIA,
+                      "LocalBridge's admin endpoints take Content-Type: application/json.");
+        return -1;
+    }
+    return 0;
+}
+
+static void handle_request(lb_http_request_t *req, void *ctx)
+{
+    lb_server_t *s = ctx;
+    const char *path = lb_http_request_path(req);
+    if (browser_guard(s, req, path)) return;
+    if (lb_config_settings(s->config)->auth != LB_AUTH_SIGV4 || strcmp(path, "/health") == 0) {
+        route(s, req, NULL);
+        return;
+    }
+    /* Admin endpoints and metrics also open to the bearer token; the API only to signatures. */
+    int admin = strcmp(path, "/metrics") == 0 || strncmp(path, "/_localbridge/", 14) == 0;
+    if (admin && bearer_ok(s, req)) {
+        route(s, req, NULL);
+        return;
+    }
+    lb_auth_caller_t caller;
+    if (authenticate(s, req, &caller) == 0) route(s, req, &caller);
+}
+
+/* Reads credentials_file into s->keys (auth = sigv4). On failure *err says why and the keys held
+ * so far stay. */
+static int load_keys(lb_server_t *s, char **err)
+{
+    const char *path = lb_config_settings(s->config)->credentials_file;
+    if (!*path) {
+        *err = lb_strdup("auth = sigv4 needs credentials_file (a file of 'ACCESS_KEY_ID "
+                         "SECRET_ACCESS_KEY ACCOUNT_ID' lines)");
+        return -EINVAL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lb_buf_t m = {0};
+        lb_buf_printf(&m, "cannot read credentials_file %s: %s", path, strerror(errno));
+        *err = lb_buf_steal(&m, NULL);
+        return -errno;
+    }
+    lb_buf_t text = {0};
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (1u << 24))
+        lb_buf_append(&text, chunk, got);
+    fclose(f);
+    lb_keys_t *keys = NULL;
+    int rc = lb_keys_parse(path, text.data ? text.data : "", text.len, &keys, err);
+    if (text.data) OPENSSL_cleanse(text.data, text.len);
+    lb_buf_free(&text);
+    if (rc) return rc;
+    lb_keys_free(&s->keys);
+    s->keys = keys;
+    lb_logf_info(&s->log, "caller keys loaded", LB_LOG_STR("credentials_file", path),
+                 LB_LOG_UINT("keys", lb_keys_count(keys)));
+    return 0;
+}
+
+/* Directories the daemon creates are its own: 0700, so the database, its key and its lock are
+ * nobody else's to read. An existing directory keeps its mode (it may be /tmp). */
 static int mkdir_p(const char *dir)
 {
     char tmp[4096];
@@ -298,10 +467,10 @@ static int mkdir_p(const char *dir)
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(tmp, 0750) && errno != EEXIST) return -errno;
+        if (mkdir(tmp, 0700) && errno != EEXIST) return -errno;
         *p = '/';
     }
-    if (mkdir(tmp, 0750) && errno != EEXIST) return -errno;
+    if (mkdir(tmp, 0700) && errno != EEXIST) return -errno;
     return 0;
 }
 
@@ -350,6 +519,38 @@ static void on_store_restored(void *ctx, int rc)
              "database %s was deleted while running and could not be restored; writes are "
              "refused until restart",
              s->db_path);
+}
+
+/* Connection secrets are sealed with the key file's key; rows an older build stored in plain are
+ * sealed now, and the WAL is checkpointed so no page holds them in plain afterwards. */
+static int open_secrets(lb_server_t *s, lb_store_t *store, char **err)
+{
+    unsigned char key[LB_SEAL_KEY_BYTES];
+    const struct lb_settings *cfg = lb_config_settings(s->config);
+    int rc = lb_keyfile_load(cfg, &s->log, key, err);
+    if ((rc == -EACCES || rc == -EROFS || rc == -EPERM) && !*cfg->secrets_key_file) {
+        /* A read-only data directory: nothing can be written to the store either. */
+        lb_logf_warn(&s->log, "no secrets key: connection secrets cannot be read or written",
+                     LB_LOG_STR("error", *err));
+        free(*err);
+        *err = NULL;
+        return 0;
+    }
+    if (rc) return rc;
+    lb_store_set_secret_key(store, key);
+    OPENSSL_cleanse(key, sizeof key);
+    size_t sealed = 0;
+    if (lb_store_read_only(store)) return 0;
+    if ((rc = lb_conn_store_seal_all(store, &sealed)) ||
+        (sealed && (rc = lb_store_checkpoint(store)))) {
+        *err = format_error("cannot encrypt the stored connection secrets in %s: %s", s->db_path,
+                            lb_store_errmsg(store));
+        return rc;
+    }
+    if (sealed)
+        lb_logf_info(&s->log, "connection secrets stored in plain were encrypted",
+                     LB_LOG_UINT("connections", sealed));
+    return 0;
 }
 
 static lb_http_limits_t http_limits(const struct lb_settings *cfg)
@@ -407,6 +608,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                             rc == -EPROTO ? ": written by a newer LocalBridge" : "");
         goto fail;
     }
+    if ((rc = open_secrets(s, store, err))) goto fail;
     lb_engine_new(&s->engine);
     size_t skipped = 0;
     if (lb_store_read_only(store))
@@ -420,6 +622,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     if (skipped)
         lb_logf_warn(&s->log, "stored rules or targets no longer valid; skipped",
                      LB_LOG_UINT("count", skipped));
+    if ((rc = lb_forwards_install(cfg, s->engine, store, &s->log, err))) goto fail;
     /* The reader thread's read-only connection: listings and the dispatcher's paging. */
     opts.read_only = 1;
     lb_store_t *reader_db = NULL;
@@ -432,6 +635,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         *err = format_error("cannot start the reader thread: %s", uv_strerror(rc));
         goto fail;
     }
+    if (cfg->auth == LB_AUTH_SIGV4 && (rc = load_keys(s, err))) goto fail;
     lb_api_new(s->engine, &s->api);
     if ((rc = lb_writer_start(loop, store, &s->log, &s->writer))) {
         *err = format_error("cannot start the writer thread: %s", uv_strerror(rc));
@@ -572,6 +776,11 @@ void lb_server_reload(lb_server_t *s)
     } else {
         const struct lb_settings *cfg = lb_config_settings(s->config);
         s->log.level = cfg->log_level;
+        char *keys_err = NULL;
+        if (cfg->auth == LB_AUTH_SIGV4 && load_keys(s, &keys_err))
+            lb_logf_error(&s->log, "credentials_file not reloaded; keeping the keys loaded before",
+                          LB_LOG_STR("error", keys_err ? keys_err : "unknown"));
+        free(keys_err);
         lb_dispatch_kick(s->dispatch);
         lb_logf_info(&s->log, "configuration reloaded",
                      LB_LOG_STR("log_level", lb_log_level_name(cfg->log_level)));
@@ -595,6 +804,7 @@ void lb_server_free(lb_server_t **sp)
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);
+    lb_keys_free(&s->keys);
     lb_engine_free(&s->engine);
     lb_config_free(&s->config);
     lb_pidlock_release(&s->pidlock);

@@ -7,7 +7,20 @@
  * (now or later, on the loop thread). A result with wait_ms > 0 means nothing was attempted
  * (rate limit, credentials not ready): the dispatcher tries again after that long without
  * counting an attempt. stop() ends every attempt under way: their done callbacks run with
- * `aborted` set before it returns, and none runs after. */
+ * `aborted` set before it returns, and none runs after.
+ *
+ * Batching: an adapter whose kind of target takes several events per request (forwarding to
+ * EventBridge: up to 10 entries per PutEvents) may hold what send() gives it and send it all when
+ * flush() is called. The dispatcher calls every adapter's flush() at the end of each round of
+ * sends, before the loop waits again, so a batch holds exactly the deliveries that were due
+ * together and never waits for a timer. Held deliveries are in flight for the dispatcher (its
+ * concurrency limits count them) and each still gets its own done, so a partial failure retries
+ * only the deliveries that failed.
+ *
+ * The optional hooks let an adapter keep its own state without the dispatcher knowing its kind:
+ * settled() says the dispatcher is done with a delivery it sent through this adapter (delivered
+ * set, or dead-lettered for good); metrics() and health() let it add to GET /metrics and /health.
+ */
 #ifndef LB_ADAPTER_H
 #define LB_ADAPTER_H
 
@@ -53,6 +66,14 @@ struct lb_adapter {
     void (*send_dead_letter)(void *self, const char *dlq_arn, const lb_dead_letter_msg_t *m);
     void (*stop)(void *self);
     void (*free)(void *self);
+    /* Optional (NULL when the adapter has none); see "Batching" and the hooks above. */
+    void (*flush)(void *self);
+    void (*settled)(void *self, const lb_delivery_t *d, int delivered);
+    /* Appends Prometheus text lines. */
+    void (*metrics)(void *self, lb_buf_t *out);
+    /* Appends JSON members (each starting with ',') to the /health object; 1 when what the
+     * adapter reaches is failing (the daemon itself still accepts events). */
+    int (*health)(void *self, lb_buf_t *out);
 };
 
 /* What adapters may use. */

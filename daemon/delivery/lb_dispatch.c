@@ -124,6 +124,13 @@ static void count_dead(lb_dispatch_t *d, const lb_delivery_t *x, const char *cod
                  LB_LOG_STR("exhausted", exhausted ? exhausted : "none"));
 }
 
+/* The adapter that sent x learns that x is settled (delivered or dead for good). */
+static void settle(lb_dispatch_t *d, const lb_delivery_t *x, int delivered)
+{
+    lb_adapter_t *a = adapter_for(d, x->target_arn);
+    if (a && a->settled) a->settled(a->self, x, delivered);
+}
+
 /* One attempt of delivery x ended. Takes ownership of x. */
 static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t result,
                            const char *code, const char *message)
@@ -139,6 +146,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t resu
                       LB_LOG_STR("rule", x->rule), LB_LOG_STR("target", x->target_id),
                       LB_LOG_INT("attempts", x->attempts));
         o.kind = LB_OUTCOME_DELIVERED;
+        settle(d, x, 1);
         lb_delivery_free(&x);
         lb_outcomes_add(d->outcomes, &o);
         return;
@@ -163,6 +171,7 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t resu
         return;
     }
     count_dead(d, x, code, message, dec.exhausted);
+    settle(d, x, 0);
     o.kind = LB_OUTCOME_DEAD;
     o.exhausted = dec.exhausted;
     o.delivery = x;
@@ -217,6 +226,9 @@ static void pump(lb_dispatch_t *d)
            lb_dqueue_inflight(d->queue) < (size_t)cfg->delivery_concurrency &&
            (x = lb_dqueue_pop_due(d->queue, now, per_target_cap(d))) != NULL)
         start_attempt(d, x);
+    /* Adapters that batch send what this round gave them. */
+    for (size_t i = 0; i < d->n_adapters; i++)
+        if (d->adapters[i]->flush) d->adapters[i]->flush(d->adapters[i]->self);
     int64_t next = lb_dqueue_next_due(d->queue);
     if (next < 0 || !cfg->delivery_enabled) {
         uv_timer_stop(&d->wake_timer);
@@ -428,6 +440,20 @@ size_t lb_dispatch_due(const lb_dispatch_t *d, size_t limit)
 size_t lb_dispatch_inflight(const lb_dispatch_t *d)
 {
     return lb_dqueue_inflight(d->queue);
+}
+
+void lb_dispatch_metrics(const lb_dispatch_t *d, lb_buf_t *out)
+{
+    for (size_t i = 0; i < d->n_adapters; i++)
+        if (d->adapters[i]->metrics) d->adapters[i]->metrics(d->adapters[i]->self, out);
+}
+
+int lb_dispatch_health(const lb_dispatch_t *d, lb_buf_t *out)
+{
+    int failing = 0;
+    for (size_t i = 0; i < d->n_adapters; i++)
+        if (d->adapters[i]->health) failing |= d->adapters[i]->health(d->adapters[i]->self, out);
+    return failing;
 }
 
 static void release(lb_dispatch_t *d)

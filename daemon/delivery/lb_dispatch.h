@@ -45,6 +45,10 @@ size_t lb_dispatch_pending(const lb_dispatch_t *d);
  * replay waits on before adding more). */
 size_t lb_dispatch_due(const lb_dispatch_t *d, size_t limit);
 size_t lb_dispatch_inflight(const lb_dispatch_t *d);
+/* What the adapters add to GET /metrics (Prometheus lines) and /health (JSON members); health
+ * returns 1 when a target an adapter reaches is failing (forwarding's upstream stuck, say). */
+void lb_dispatch_metrics(const lb_dispatch_t *d, lb_buf_t *out);
+int lb_dispatch_health(const lb_dispatch_t *d, lb_buf_t *out);
 /* Stops sending: attempts under way are abandoned (their deliveries stay pending in the store and
  * are resent after the next start), outcomes decided so far go to the writer. Free with
  * lb_dispatch_free once the writer has stopped. */

@@ -59,8 +59,7 @@ struct request {
     int sending;             /* inside lb_hclient_send */
     const char *early_error; /* a failure met inside lb_hclient_send, for the timer to report */
     long status;
-    char response[LB_TRANSPORT_KEEP + 1];
-    size_t response_len;
+    lb_response_buf_t response;
 };
 
 struct lb_hclient {
@@ -134,6 +133,7 @@ static void on_timer_closed(uv_handle_t *h)
     request_t *r = h->data;
     lb_hclient_t *c = r->client;
     free(r->head);
+    lb_response_free(&r->response);
     free(r);
     c->open_handles--;
     maybe_release(c);
@@ -171,8 +171,8 @@ static void finish(request_t *r, const lb_http_result_t *res)
     unlink_waiting(r);
     unlink_request(r);
     lb_http_result_t out = *res;
-    out.body = r->response;
-    out.body_len = r->response_len;
+    out.body = lb_response_data(&r->response);
+    out.body_len = r->response.len;
     r->done(r->ctx, &out);
     uv_close((uv_handle_t *)&r->timer, on_timer_closed);
 }
@@ -275,10 +275,7 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     request_t *r = parser_conn(p)->req;
     if (!r) return 0;
-    size_t room = LB_TRANSPORT_KEEP - r->response_len, take = n < room ? n : room;
-    memcpy(r->response + r->response_len, at, take);
-    r->response_len += take;
-    r->response[r->response_len] = '\0';
+    lb_response_add(&r->response, at, n);
     return 0;
 }
 
@@ -537,6 +534,7 @@ int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout
     if (c->freeing || parse_url(req->url, &u)) return -EINVAL;
     request_t *r = lb_xcalloc(1, sizeof *r);
     r->client = c;
+    lb_response_init(&r->response, req->response_max);
     r->host = host_for(c, &u);
     r->done = done;
     r->ctx = ctx;

@@ -16,8 +16,7 @@ typedef struct xfer {
     struct curl_slist *headers;
     lb_transport_done_fn done;
     void *ctx;
-    char response[LB_TRANSPORT_KEEP + 1];
-    size_t response_len;
+    lb_response_buf_t response;
     char curl_error[CURL_ERROR_SIZE];
 } xfer_t;
 
@@ -54,7 +53,43 @@ static void xfer_free(xfer_t *x)
         curl_easy_cleanup(x->easy);
     }
     curl_slist_free_all(x->headers);
+    lb_response_free(&x->response);
     free(x);
+}
+
+void lb_response_init(lb_response_buf_t *r, size_t response_max)
+{
+    r->small[0] = '\0';
+    r->big = NULL;
+    r->len = 0;
+    r->max = response_max > LB_TRANSPORT_KEEP ? response_max : LB_TRANSPORT_KEEP;
+}
+
+void lb_response_add(lb_response_buf_t *r, const char *p, size_t n)
+{
+    size_t room = r->max - r->len, take = n < room ? n : room;
+    if (!take) return;
+    if (r->max > LB_TRANSPORT_KEEP && !r->big) {
+        r->big = lb_xmalloc(r->max + 1);
+        memcpy(r->big, r->small, r->len);
+    }
+    char *to = r->big ? r->big : r->small;
+    memcpy(to + r->len, p, take);
+    r->len += take;
+    to[r->len] = '\0';
+}
+
+const char *lb_response_data(const lb_response_buf_t *r)
+{
+    if (r->big) return r->big;
+    return r->len ? r->small : "";
+}
+
+void lb_response_free(lb_response_buf_t *r)
+{
+    free(r->big);
+    r->big = NULL;
+    r->len = 0;
 }
 
 static void on_done(CURL *easy, CURLcode result, void *ctx)
@@ -63,7 +98,7 @@ static void on_done(CURL *easy, CURLcode result, void *ctx)
     xfer_t *x;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
     unlink_xfer(x);
-    lb_http_result_t r = {.body = x->response, .body_len = x->response_len};
+    lb_http_result_t r = {.body = lb_response_data(&x->response), .body_len = x->response.len};
     if (result == CURLE_OK) {
         r.answered = 1;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
@@ -111,12 +146,8 @@ void lb_transport_free(lb_transport_t **tp)
 static size_t keep_response(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     xfer_t *x = userdata;
-    size_t n = size * nmemb, room = LB_TRANSPORT_KEEP - x->response_len;
-    size_t take = n < room ? n : room;
-    memcpy(x->response + x->response_len, ptr, take);
-    x->response_len += take;
-    x->response[x->response_len] = '\0';
-    return n;
+    lb_response_add(&x->response, ptr, size * nmemb);
+    return size * nmemb;
 }
 
 int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t timeout_ms,
@@ -127,6 +158,7 @@ int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t tim
     x->owner = t;
     x->done = done;
     x->ctx = ctx;
+    lb_response_init(&x->response, req->response_max);
     x->easy = t->n_idle ? t->idle[--t->n_idle] : curl_easy_init();
     if (!x->easy) {
         free(x);

@@ -32,6 +32,20 @@ typedef struct {
 
 typedef void (*lb_transport_done_fn)(void *ctx, const lb_http_result_t *r);
 
+/* The answer's first bytes as the transport keeps them (for lb_transport and lb_hclient): up to
+ * LB_TRANSPORT_KEEP in place, or up to a request's larger response_max on the heap (a PutEvents
+ * answer lists every entry). Always NUL-terminated. */
+typedef struct {
+    char small[LB_TRANSPORT_KEEP + 1];
+    char *big;
+    size_t len, max;
+} lb_response_buf_t;
+
+void lb_response_init(lb_response_buf_t *r, size_t response_max);
+void lb_response_add(lb_response_buf_t *r, const char *p, size_t n);
+const char *lb_response_data(const lb_response_buf_t *r);
+void lb_response_free(lb_response_buf_t *r);
+
 int lb_transport_new(uv_loop_t *loop, lb_transport_t **out);
 /* Stops every transfer (their completions run with aborted set) and frees the transport once
  * libuv has closed its handles. */

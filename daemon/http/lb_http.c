@@ -677,6 +677,18 @@ const char *lb_http_request_header(const lb_http_request_t *req, const char *nam
     return NULL;
 }
 
+size_t lb_http_request_header_count(const lb_http_request_t *req)
+{
+    return (size_t)req->n_headers;
+}
+
+void lb_http_request_header_at(const lb_http_request_t *req, size_t i, const char **name,
+                               const char **value)
+{
+    *name = req->names[i];
+    *value = req->values[i];
+}
+
 const char *lb_http_request_body(const lb_http_request_t *req, size_t *len)
 {
     *len = req->body.len;

@@ -44,6 +44,10 @@ const char *lb_http_request_path(const lb_http_request_t *req);
 const char *lb_http_request_query(const lb_http_request_t *req);
 /* Case-insensitive lookup; NULL if absent. */
 const char *lb_http_request_header(const lb_http_request_t *req, const char *name);
+/* Every header in the order received (repeated ones included): what a signature covers. */
+size_t lb_http_request_header_count(const lb_http_request_t *req);
+void lb_http_request_header_at(const lb_http_request_t *req, size_t i, const char **name,
+                               const char **value);
 const char *lb_http_request_body(const lb_http_request_t *req, size_t *len);
 
 /* Answers the request (exactly once). extra_headers is "Name: value\r\n..." or NULL. */

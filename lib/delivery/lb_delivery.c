@@ -9,7 +9,8 @@
 
 #define DELIVERY_COLUMNS                                                                           \
     "seq, event_id, region, bus, rule, target_id, target_arn, target_json, body, ingested_ms,"     \
-    " attempts, next_ms, max_retries, max_age_s, dlq_arn, COALESCE(age_base_ms, ingested_ms)"
+    " attempts, next_ms, max_retries, max_age_s, dlq_arn, COALESCE(age_base_ms, ingested_ms),"     \
+    " trace_header"
 
 /* Appends s (or nothing for NULL) to the block at *p and returns where it went. */
 static const char *place(char **p, const char *s)
@@ -49,6 +50,7 @@ void lb_delivery_free(lb_delivery_t **dp)
     if (!d) return;
     free(d->dead_code);
     free(d->dead_message);
+    free(d->trace_header);
     lb_text_unref(&d->body_text);
     free(d);
     *dp = NULL;
@@ -76,8 +78,9 @@ int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
                                      "INSERT INTO deliveries (event_id, region, bus, rule,"
                                      " target_id, target_arn, target_json, body, ingested_ms,"
                                      " attempts, next_ms, state, max_retries, max_age_s, dlq_arn,"
-                                     " age_base_ms, error_code, error_message, dead_ms)"
-                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                     " age_base_ms, error_code, error_message, dead_ms,"
+                                     " trace_header)"
+                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) return LB_ESTORE;
     sqlite3_bind_text(st, 1, d->event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);
@@ -101,6 +104,7 @@ int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
         sqlite3_bind_int64(st, 19, d->ingested_ms);
     else
         sqlite3_bind_null(st, 19);
+    bind_opt(st, 20, d->trace_header);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return LB_ESTORE;
@@ -185,6 +189,7 @@ static lb_delivery_t *row_to_delivery(sqlite3_stmt *st)
     d->max_retries = sqlite3_column_int(st, 12);
     d->max_age_s = sqlite3_column_int(st, 13);
     d->age_base_ms = sqlite3_column_int64(st, 15);
+    d->trace_header = lb_strdup((const char *)sqlite3_column_text(st, 16));
     return d;
 }
 
@@ -256,10 +261,10 @@ int lb_dead_letters_before(lb_store_t *s, const char *region, const char *bus, c
         lb_delivery_t *d = row_to_delivery(st);
         lb_dead_letter_t dl = {
             .delivery = d,
-            .error_code = (const char *)sqlite3_column_text(st, 16),
-            .error_message = (const char *)sqlite3_column_text(st, 17),
-            .exhausted = (const char *)sqlite3_column_text(st, 18),
-            .dead_ms = sqlite3_column_int64(st, 19),
+            .error_code = (const char *)sqlite3_column_text(st, 17),
+            .error_message = (const char *)sqlite3_column_text(st, 18),
+            .exhausted = (const char *)sqlite3_column_text(st, 19),
+            .dead_ms = sqlite3_column_int64(st, 20),
         };
         ret = cb(&dl, ctx);
         lb_delivery_free(&d);

@@ -26,6 +26,8 @@ typedef struct {
     /* Failed for good before any attempt (e.g. its rendered body is over the size limit): stored
      * as a dead letter with this error, never sent. */
     char *dead_code, *dead_message;
+    /* The event's TraceHeader (PutEvents), malloc'd, or NULL: what forwarding passes on. */
+    char *trace_header;
 } lb_delivery_t;
 
 /* A delivery with its names copied in (one allocation for all of them); the rest zeroed. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lb_connections_internal.h"
+#include "lb_seal.h"
 #include "lb_sorted.h"
 #include "lb_util.h"
 
@@ -183,9 +184,104 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
     return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : LB_ESTORE;
 }
 
+/* ---- Secrets at rest: a connection's definition is sealed with the store's key. ---- */
+
+/* What a connection's ciphertext is bound to: moved to another row it does not open. */
+static void seal_aad(const char *region, const char *name, lb_buf_t *aad)
+{
+    lb_buf_printf(aad, "connection/%s/%s", region, name);
+}
+
+/* The text to store for a definition: sealed when the store has a key (*owned then holds it). */
+static const char *stored_json(lb_store_t *s, lb_conn_kind_t kind, const char *region,
+                               const char *name, const char *json, char **owned)
+{
+    *owned = NULL;
+    const unsigned char *key = lb_store_secret_key(s);
+    if (kind != LB_CONN_CONNECTION || !key) return json;
+    lb_buf_t aad = {0};
+    seal_aad(region, name, &aad);
+    int rc = lb_seal(key, aad.data, json, strlen(json), owned);
+    lb_buf_free(&aad);
+    return rc == 0 ? *owned : NULL;
+}
+
+/* A stored definition in plain: opened when sealed. NULL if it cannot be (no key, wrong key). */
+static char *plain_json(lb_store_t *s, const char *region, const char *name, const char *json)
+{
+    if (!lb_sealed(json)) return lb_strdup(json);
+    const unsigned char *key = lb_store_secret_key(s);
+    if (!key) return NULL;
+    lb_buf_t aad = {0};
+    seal_aad(region, name, &aad);
+    char *plain = NULL;
+    size_t len;
+    int rc = lb_seal_open(key, aad.data, json, &plain, &len);
+    lb_buf_free(&aad);
+    return rc == 0 ? plain : NULL;
+}
+
+static void free_secret(char *s)
+{
+    if (s) memset(s, 0, strlen(s));
+    free(s);
+}
+
+int lb_conn_store_seal_all(lb_store_t *s, size_t *sealed)
+{
+    *sealed = 0;
+    if (!lb_store_secret_key(s)) return 0;
+    sqlite3 *db = lb_store_db(s);
+    sqlite3_stmt *st;
+    if (prepare(db, "SELECT region, name, json FROM connections", &st)) return LB_ESTORE;
+    char **rows = NULL;
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *json = (const char *)sqlite3_column_text(st, 2);
+        if (!json || lb_sealed(json)) continue;
+        rows = lb_xrealloc(rows, (n + 3) * sizeof *rows);
+        rows[n++] = lb_strdup((const char *)sqlite3_column_text(st, 0));
+        rows[n++] = lb_strdup((const char *)sqlite3_column_text(st, 1));
+        rows[n++] = lb_strdup(json);
+    }
+    sqlite3_finalize(st);
+    /* secure_delete: the plain text the rows held is overwritten with zeros, not left in free
+     * space. */
+    int rc = sqlite3_exec(db, "PRAGMA secure_delete = ON; BEGIN IMMEDIATE", NULL, NULL, NULL)
+                 ? LB_ESTORE
+                 : 0;
+    for (size_t i = 0; rc == 0 && i < n; i += 3) {
+        char *owned;
+        const char *text =
+            stored_json(s, LB_CONN_CONNECTION, rows[i], rows[i + 1], rows[i + 2], &owned);
+        if (!text ||
+            prepare(db, "UPDATE connections SET json = ? WHERE region = ? AND name = ?", &st)) {
+            free(owned);
+            rc = LB_ESTORE;
+            break;
+        }
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, rows[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, rows[i + 1], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : LB_ESTORE;
+        sqlite3_finalize(st);
+        free(owned);
+        if (rc == 0) (*sealed)++;
+    }
+    rc = sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) || rc ? LB_ESTORE : 0;
+    sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        free_secret(rows[i]);
+    free(rows);
+    return rc;
+}
+
 int lb_conn_store_insert(lb_store_t *s, lb_conn_kind_t kind, const char *region, const char *name,
                          const char *json, int64_t created_ms, int64_t modified_ms)
 {
+    char *owned;
+    json = stored_json(s, kind, region, name, json, &owned);
+    if (!json) return LB_ESTORE;
     sqlite3 *db = lb_store_db(s);
     sqlite3_stmt *st;
     const char *sql = kind == LB_CONN_CONNECTION
@@ -193,7 +289,10 @@ int lb_conn_store_insert(lb_store_t *s, lb_conn_kind_t kind, const char *region,
                             "modified_ms) VALUES (?, ?, ?, ?, ?)"
                           : "INSERT INTO api_destinations (region, name, json, created_ms, "
                             "modified_ms) VALUES (?, ?, ?, ?, ?)";
-    if (prepare(db, sql, &st)) return LB_ESTORE;
+    if (prepare(db, sql, &st)) {
+        free(owned);
+        return LB_ESTORE;
+    }
     sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
@@ -201,6 +300,7 @@ int lb_conn_store_insert(lb_store_t *s, lb_conn_kind_t kind, const char *region,
     sqlite3_bind_int64(st, 5, modified_ms);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    free(owned);
     if (rc == SQLITE_DONE) return 0;
     return (rc & 0xff) == SQLITE_CONSTRAINT ? LB_EEXISTS : LB_ESTORE;
 }
@@ -208,6 +308,9 @@ int lb_conn_store_insert(lb_store_t *s, lb_conn_kind_t kind, const char *region,
 int lb_conn_store_update(lb_store_t *s, lb_conn_kind_t kind, const char *region, const char *name,
                          const char *json, int64_t modified_ms)
 {
+    char *owned;
+    json = stored_json(s, kind, region, name, json, &owned);
+    if (!json) return LB_ESTORE;
     sqlite3 *db = lb_store_db(s);
     sqlite3_stmt *st;
     const char *sql = kind == LB_CONN_CONNECTION
@@ -215,13 +318,17 @@ int lb_conn_store_update(lb_store_t *s, lb_conn_kind_t kind, const char *region,
                             "WHERE region = ? AND name = ?"
                           : "UPDATE api_destinations SET json = ?, modified_ms = ? "
                             "WHERE region = ? AND name = ?";
-    if (prepare(db, sql, &st)) return LB_ESTORE;
+    if (prepare(db, sql, &st)) {
+        free(owned);
+        return LB_ESTORE;
+    }
     sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, modified_ms);
     sqlite3_bind_text(st, 3, region, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    free(owned);
     if (rc != SQLITE_DONE) return LB_ESTORE;
     return sqlite3_changes(db) ? 0 : LB_ENOTFOUND;
 }
@@ -254,11 +361,11 @@ static int load_kind(lb_connections_t *r, lb_store_t *s, lb_conn_kind_t kind, si
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *region = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
-        const char *json = (const char *)sqlite3_column_text(st, 2);
+        const char *stored = (const char *)sqlite3_column_text(st, 2);
+        char *json = stored && region && name ? plain_json(s, region, name, stored) : NULL;
         lb_json_doc_t *doc = NULL;
-        if (json)
-            lb_json_parse(json, (size_t)sqlite3_column_bytes(st, 2), LB_JSON_REQUEST_MAX_DEPTH,
-                          &doc, NULL);
+        if (json) lb_json_parse(json, strlen(json), LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL);
+        free_secret(json);
         const char *doc_name = lb_conn_doc_str(lb_json_doc_root(doc), "Name");
         if (!region || !name || !doc_name || strcmp(doc_name, name) != 0 ||
             lb_conn_put(r, kind, region, lb_json_doc_root(doc))) {

@@ -10,9 +10,10 @@
  *                    LastAuthorizedTime (epoch ms)
  *   api destination: Name, ApiDestinationArn, Description?, ConnectionArn, InvocationEndpoint,
  *                    HttpMethod, InvocationRateLimitPerSecond, CreationTime, LastModifiedTime
- * Secrets stay in the local database; nothing here logs them, and proto/ renders only the public
- * members. The registry owns a deep copy of every document (each in an lb_json_doc_t of its own);
- * pointers it hands out are valid until the next put/remove of that resource.
+ * Secrets stay in the local database, sealed with the store's key when it has one (below);
+ * nothing here logs them, and proto/ renders only the public members. The registry owns a deep copy
+ * of every document (each in an lb_json_doc_t of its own); pointers it hands out are valid until
+ * the next put/remove of that resource.
  *
  * Runtime state that is not durable lives only here: OAuth access tokens (fetched by the daemon
  * after start-up or an update) and the rate limiter buckets. An OAuth connection is stored as
@@ -77,6 +78,12 @@ int lb_conn_store_insert(lb_store_t *s, lb_conn_kind_t kind, const char *region,
 int lb_conn_store_update(lb_store_t *s, lb_conn_kind_t kind, const char *region, const char *name,
                          const char *json, int64_t modified_ms);
 int lb_conn_store_delete(lb_store_t *s, lb_conn_kind_t kind, const char *region, const char *name);
+/* With the store's secret key set (lb_store_set_secret_key), connection definitions are written
+ * sealed (lb_seal, bound to their region and name) and opened when loaded; a sealed row that
+ * does not open (no key, another key) is skipped as unreadable. lb_conn_store_seal_all seals
+ * every connection still stored in plain, in its own transaction with secure_delete on, and
+ * counts them in *sealed: how databases from before encryption are migrated. */
+int lb_conn_store_seal_all(lb_store_t *s, size_t *sealed);
 
 /* ---- Delivery helpers (pure; the daemon does the I/O). ---- */
 
@@ -84,8 +91,9 @@ int lb_conn_store_delete(lb_store_t *s, lb_conn_kind_t kind, const char *region,
 typedef struct {
     char *method;
     char *url;
-    char **headers; /* "Name: value", NULL-terminated */
-    char *body;     /* may be NULL */
+    char **headers;      /* "Name: value", NULL-terminated */
+    char *body;          /* may be NULL */
+    size_t response_max; /* bytes of the answer to keep; 0: the transport's default (1 KiB) */
 } lb_http_call_t;
 
 void lb_http_call_clear(lb_http_call_t *c);

@@ -23,6 +23,7 @@ typedef struct {
     lb_text_t *envelope;
     /* A replayed event is already stored under its id (it keeps it): no second row. */
     int replayed;
+    char *trace_header;
 } ingested_t;
 
 /* One archived copy of an accepted event. */
@@ -49,8 +50,9 @@ typedef struct {
     lb_json_t *tree;
     lb_buf_t text;
     char id[37];
-    int64_t time_ms; /* the envelope's "time" (whole seconds) */
-    int64_t size;    /* what it adds to an archive's SizeBytes */
+    int64_t time_ms;          /* the envelope's "time" (whole seconds) */
+    int64_t size;             /* what it adds to an archive's SizeBytes */
+    const char *trace_header; /* borrowed from the entry or the context */
 } building_t;
 
 lb_ingest_batch_t *lb_ingest_batch_new(void)
@@ -65,6 +67,7 @@ void lb_ingest_batch_free(lb_ingest_batch_t **bp)
     for (size_t i = 0; i < b->n_events; i++) {
         free(b->events[i].region);
         free(b->events[i].bus);
+        free(b->events[i].trace_header);
         lb_text_unref(&b->events[i].envelope);
     }
     free(b->events);
@@ -252,11 +255,12 @@ static void push_hit(lb_ingest_batch_t *b, const lb_rule_t *rule, int first)
                                            .first_for_event = first};
 }
 
-static lb_delivery_t *new_delivery(int64_t now_ms, const char *event_id, const lb_rule_t *rule,
+static lb_delivery_t *new_delivery(int64_t now_ms, const building_t *ev, const lb_rule_t *rule,
                                    const lb_target_t *t)
 {
-    lb_delivery_t *d = lb_delivery_new(event_id, rule->region, rule->bus, rule->name, t->id, t->arn,
+    lb_delivery_t *d = lb_delivery_new(ev->id, rule->region, rule->bus, rule->name, t->id, t->arn,
                                        t->json, t->dlq_arn);
+    d->trace_header = lb_strdup(ev->trace_header);
     d->ingested_ms = d->age_base_ms = d->next_ms = now_ms;
     d->max_retries = t->max_attempts;
     d->max_age_s = t->max_age_s;
@@ -272,7 +276,7 @@ static void add_rule_deliveries(lb_ingest_batch_t *b, const lb_ingest_ctx_t *ctx
     for (size_t t = 0; t < rule->n_targets; t++) {
         const lb_target_t *target = &rule->targets[t];
         if (lb_input_is_whole_event(target->input)) {
-            lb_delivery_t *d = new_delivery(ctx->now_ms, ev->id, rule, target);
+            lb_delivery_t *d = new_delivery(ctx->now_ms, ev, rule, target);
             lb_delivery_set_body(d, envelope);
             push_delivery(b, d);
             continue;
@@ -288,7 +292,7 @@ static void add_rule_deliveries(lb_ingest_batch_t *b, const lb_ingest_ctx_t *ctx
         int rc = lb_input_render_tree(target->input, ev->tree, lb_text_data(envelope),
                                       lb_text_len(envelope), &ictx, LB_INPUT_MAX_BODY, &body, &len);
         if (rc == -ENOENT) continue; /* an InputPath that names nothing delivers nothing */
-        lb_delivery_t *d = new_delivery(ctx->now_ms, ev->id, rule, target);
+        lb_delivery_t *d = new_delivery(ctx->now_ms, ev, rule, target);
         if (rc == 0) {
             lb_text_t *text = lb_text_adopt(body, len);
             lb_delivery_set_body(d, text);
@@ -349,6 +353,7 @@ static int admit(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus, bu
     row->ingested_ms = ctx->now_ms;
     row->envelope = envelope; /* the batch's reference */
     row->replayed = ctx->origin.kind == LB_ORIGIN_REPLAY;
+    row->trace_header = lb_strdup(ev->trace_header);
     memcpy(id_out, ev->id, 37);
     return 0;
 }
@@ -363,7 +368,7 @@ int lb_ingest_entry(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *bus,
 {
     int rc = check_bus(e, ctx, bus);
     if (rc) return rc;
-    building_t ev = {.doc = lb_json_doc_new()};
+    building_t ev = {.doc = lb_json_doc_new(), .trace_header = entry->trace_header};
     lb_json_t *detail;
     if (lb_json_parse_into(ev.doc, entry->detail, entry->detail_len, LB_JSON_EVENT_MAX_DEPTH,
                            &detail, NULL) ||
@@ -464,7 +469,7 @@ int lb_ingest_envelope(lb_engine_t *e, const lb_ingest_ctx_t *ctx, const char *b
 {
     int rc = check_bus(e, ctx, bus);
     if (rc) return rc;
-    building_t ev = {.doc = lb_json_doc_new()};
+    building_t ev = {.doc = lb_json_doc_new(), .trace_header = ctx->trace_header};
     lb_json_t *root;
     if (lb_json_parse_into(ev.doc, envelope, len, LB_JSON_EVENT_MAX_DEPTH + 1, &root, NULL) ||
         root->type != LB_JSON_OBJECT) {
@@ -492,7 +497,8 @@ int lb_ingest_batch_write(lb_store_t *s, lb_ingest_batch_t *b)
                                  .bus = ev->bus,
                                  .ingested_ms = ev->ingested_ms,
                                  .envelope = lb_text_data(ev->envelope),
-                                 .envelope_len = lb_text_len(ev->envelope)};
+                                 .envelope_len = lb_text_len(ev->envelope),
+                                 .trace_header = ev->trace_header};
         int rc = lb_store_event_insert(s, &rec);
         if (rc) return rc;
     }

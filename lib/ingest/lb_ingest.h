@@ -45,6 +45,8 @@ typedef struct {
     const char *account;
     int64_t now_ms;
     lb_origin_t origin;
+    /* Envelope origins (BUS_TARGET, REPLAY): the event's TraceHeader, or NULL. */
+    const char *trace_header;
     /* Fills out with a new event id; 0 or a negative error. NULL: random version 4 UUIDs. */
     int (*new_id)(void *id_ctx, char out[37]);
     void *id_ctx;
@@ -58,7 +60,8 @@ typedef struct {
     size_t detail_len;
     const char *const *resources;
     size_t n_resources;
-    int64_t time_ms; /* the event's time */
+    int64_t time_ms;          /* the event's time */
+    const char *trace_header; /* TraceHeader, or NULL: stored with the event and its deliveries */
 } lb_entry_t;
 
 /* Per-event refusals, besides negative errno values. */

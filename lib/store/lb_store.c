@@ -28,6 +28,8 @@ struct lb_store {
     /* Prepared once, reused for every call: the hot path must not re-parse SQL. */
     sqlite3_stmt *event_insert;
     sqlite3_stmt *cached[LB_STMT_SLOTS];
+    unsigned char secret_key[32];
+    int has_secret_key;
 };
 
 /* Migrations, in order: migration i brings the schema from version i to i + 1. Never edit one
@@ -112,7 +114,11 @@ static const char *const migrations[] = {
     "  last_replayed_ms INTEGER, cursor_time_ms INTEGER NOT NULL,"
     "  cursor_seq INTEGER NOT NULL DEFAULT 0, replayed INTEGER NOT NULL DEFAULT 0,"
     "  total INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (region, name));",
-    /* 6 -> 7: stack records of `localbridge deploy`: per stack, one JSON document listing each
+    /* 6 -> 7: the TraceHeader a PutEvents entry carried (X-Ray), kept with its event and with
+     * each of its deliveries, so an event forwarded to EventBridge (or to another bus) keeps it. */
+    "ALTER TABLE events ADD COLUMN trace_header TEXT;"
+    "ALTER TABLE deliveries ADD COLUMN trace_header TEXT;",
+    /* 7 -> 8: stack records of `localbridge deploy`: per stack, one JSON document listing each
      * deployed resource (logical id, type, physical id, hash of its resolved properties). */
     "CREATE TABLE stacks ("
     "  region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
@@ -161,6 +167,25 @@ sqlite3_stmt *lb_store_stmt(lb_store_t *s, int slot, const char *sql)
         return NULL;
     s->cached[slot] = st;
     return st;
+}
+
+void lb_store_set_secret_key(lb_store_t *s, const unsigned char *key32)
+{
+    s->has_secret_key = key32 != NULL;
+    if (key32)
+        memcpy(s->secret_key, key32, sizeof s->secret_key);
+    else
+        memset(s->secret_key, 0, sizeof s->secret_key);
+}
+
+const unsigned char *lb_store_secret_key(const lb_store_t *s)
+{
+    return s->has_secret_key ? s->secret_key : NULL;
+}
+
+int lb_store_checkpoint(lb_store_t *s)
+{
+    return exec_sql(s, "PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 struct sqlite3 *lb_store_db(lb_store_t *s)
@@ -221,6 +246,23 @@ static void wal_path(const lb_store_t *s, char *out, size_t outlen)
     snprintf(out, outlen, "%s-wal", s->path);
 }
 
+/* The database holds connection secrets and every event: it is created 0600, and a database or
+ * WAL left readable by others (an older LocalBridge created them 0644 under umask 022) is made
+ * 0600. SQLite gives the WAL and shared-memory files the database file's mode. */
+static void private_files(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        if (stat(p, &st) == 0 && (st.st_mode & 077) && st.st_uid == geteuid())
+            chmod(p, st.st_mode & 0700);
+    }
+}
+
 /* Opens s->db on s->path with s->opts and remembers which files it opened. */
 static int open_connection(lb_store_t *s)
 {
@@ -230,6 +272,7 @@ static int open_connection(lb_store_t *s)
     const lb_store_options_t *opts = &s->opts;
     int flags = opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     flags |= SQLITE_OPEN_NOMUTEX;
+    if (!opts->read_only) private_files(s->path);
     int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) return LB_ESTORE;
     sqlite3_busy_timeout(s->db, 5000);
@@ -303,6 +346,7 @@ void lb_store_close(lb_store_t **sp)
         sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
     free(s->path);
+    memset(s->secret_key, 0, sizeof s->secret_key);
     free(s);
     *sp = NULL;
 }
@@ -406,8 +450,10 @@ int lb_store_restore(lb_store_t *s)
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        mkdir(dir, 0750);
+        mkdir(dir, 0700);
     }
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
     int rc = backup_to(s, tmp);
     if (rc) {
         unlink(tmp);
@@ -629,8 +675,8 @@ int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev)
 {
     if (!s->event_insert &&
         sqlite3_prepare_v3(s->db,
-                           "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
-                           " VALUES (?,?,?,?,?)",
+                           "INSERT INTO events (id, region, bus, ingested_ms, envelope,"
+                           " trace_header) VALUES (?,?,?,?,?,?)",
                            -1, SQLITE_PREPARE_PERSISTENT, &s->event_insert, NULL) != SQLITE_OK)
         return LB_ESTORE;
     sqlite3_stmt *st = s->event_insert;
@@ -639,6 +685,10 @@ int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev)
     sqlite3_bind_text(st, 3, ev->bus, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, ev->ingested_ms);
     sqlite3_bind_text(st, 5, ev->envelope, (int)ev->envelope_len, SQLITE_STATIC);
+    if (ev->trace_header)
+        sqlite3_bind_text(st, 6, ev->trace_header, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -658,9 +708,9 @@ int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, i
 {
     sqlite3_stmt *st;
     const char *sql =
-        bus ? "SELECT id, region, bus, ingested_ms, envelope, seq FROM events"
+        bus ? "SELECT id, region, bus, ingested_ms, envelope, seq, trace_header FROM events"
               " WHERE region = ?1 AND bus = ?2 AND seq < ?4 ORDER BY seq DESC LIMIT ?3"
-            : "SELECT id, region, bus, ingested_ms, envelope, seq FROM events"
+            : "SELECT id, region, bus, ingested_ms, envelope, seq, trace_header FROM events"
               " WHERE region = ?1 AND seq < ?4 ORDER BY seq DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return LB_ESTORE;
     sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
@@ -677,6 +727,7 @@ int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, i
             .envelope = (const char *)sqlite3_column_text(st, 4),
             .envelope_len = (size_t)sqlite3_column_bytes(st, 4),
             .seq = sqlite3_column_int64(st, 5),
+            .trace_header = (const char *)sqlite3_column_text(st, 6),
         };
         if ((ret = cb(&ev, ctx))) break;
     }

@@ -60,6 +60,14 @@ int lb_store_reopen(lb_store_t *s);
 int lb_store_file_changed(lb_store_t *s);
 int lb_store_restore(lb_store_t *s);
 
+/* The key connection secrets are sealed with (lb_seal.h), a copy kept with the store; NULL
+ * removes it (secrets are then written in plain, as tests without a key do). */
+void lb_store_set_secret_key(lb_store_t *s, const unsigned char *key32);
+const unsigned char *lb_store_secret_key(const lb_store_t *s);
+/* Copies the WAL into the database file and truncates the WAL: after secrets were rewritten, no
+ * page holding them in plain is left in either file. Outside any transaction. */
+int lb_store_checkpoint(lb_store_t *s);
+
 /* The connection itself, for sibling store modules (lb_connections, rules, deliveries) that keep
  * their SQL beside their own model. Only valid on the thread that owns the store. */
 struct sqlite3 *lb_store_db(lb_store_t *s);
@@ -135,6 +143,7 @@ typedef struct {
     int64_t ingested_ms;
     const char *envelope;
     size_t envelope_len;
+    const char *trace_header; /* the entry's TraceHeader, or NULL */
 } lb_event_record_t;
 
 int lb_store_event_insert(lb_store_t *s, const lb_event_record_t *ev);

@@ -69,6 +69,25 @@ static int schedule_valid(const char *s)
     return 1;
 }
 
+int lb_rule_managed_refused(const lb_rule_t *rule, int takes_force, int force, lb_call_t *call)
+{
+    if (!rule || !rule->managed_by) return 0;
+    if (takes_force && !force)
+        lb_call_error(call, LB_AWS_MANAGED_RULE,
+                      "%s is a managed rule. Set 'force' parameter to true to override.",
+                      rule->name);
+    else if (takes_force)
+        lb_call_error(call, LB_AWS_MANAGED_RULE,
+                      "%s is managed by a forward line of the LocalBridge configuration; remove "
+                      "that line and restart LocalBridge to remove the rule.",
+                      rule->name);
+    else
+        lb_call_error(call, LB_AWS_MANAGED_RULE,
+                      "%s is a managed rule and cannot be modified. It is managed by %s.",
+                      rule->name, rule->managed_by);
+    return -1;
+}
+
 /* RULE_PUT answers with the RuleArn; RULE_REPLACE (state, tags) with an empty object. */
 typedef enum { RULE_PUT, RULE_DELETE, RULE_REPLACE } rule_change_t;
 
@@ -180,6 +199,10 @@ void lb_op_put_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
     char *tags = NULL;
     if (lb_read_tags(req, "Tags", &tags, call)) return;
     lb_rule_t *existing = lb_rules_find(lb_engine_rules(engine), call->region, bus->name, name);
+    if (lb_rule_managed_refused(existing, 0, 0, call)) {
+        free(tags);
+        return;
+    }
     if (existing && !tags) tags = lb_strdup(existing->tags_json);
     rule_job_t *job = lb_xcalloc(1, sizeof *job);
     char *err = NULL;
@@ -285,6 +308,7 @@ void lb_op_delete_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *cal
         lb_call_ok_json(call, "{}");
         return;
     }
+    if (lb_rule_managed_refused(rule, 1, force, call)) return;
     if (rule->targets_busy) {
         lb_call_error(call, LB_AWS_CONCURRENT_MODIFICATION,
                       "Rule %s is being modified by another request; retry.", name);
@@ -292,12 +316,6 @@ void lb_op_delete_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *cal
     }
     if (rule->n_targets && !force) {
         lb_call_error(call, LB_AWS_VALIDATION, "Rule can't be deleted since it has targets.");
-        return;
-    }
-    if (rule->managed_by && !force) {
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "Rule %s is managed by %s and can only be deleted with Force.", name,
-                      rule->managed_by);
         return;
     }
     rule_job_t *job = lb_xcalloc(1, sizeof *job);
@@ -331,7 +349,8 @@ static void set_rule_state(lb_engine_t *engine, const lb_json_t *req, lb_call_t 
                            const char *state)
 {
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Name", call);
-    if (rule) lb_rule_defer_replace(engine, call, rule, state, rule->tags_json);
+    if (rule && !lb_rule_managed_refused(rule, 0, 0, call))
+        lb_rule_defer_replace(engine, call, rule, state, rule->tags_json);
 }
 
 void lb_op_enable_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)

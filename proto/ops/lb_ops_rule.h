@@ -26,6 +26,12 @@ lb_rule_t *lb_rule_lookup(lb_engine_t *engine, const lb_json_t *req, const char 
  * committed. */
 void lb_rule_defer_replace(lb_engine_t *engine, lb_call_t *call, const lb_rule_t *rule,
                            const char *state, const char *tags_json);
+/* A managed rule (ManagedBy set) is not the caller's to change: ManagedRuleException, as AWS
+ * answers for a rule an AWS service manages. DeleteRule and RemoveTargets take Force in AWS; the
+ * only managed rules here are LocalBridge's forward lines, which the configuration owns, so Force
+ * is refused too, saying so. takes_force: the operation has a Force parameter. 0 when rule may be
+ * changed; -1 with the error set. */
+int lb_rule_managed_refused(const lb_rule_t *rule, int takes_force, int force, lb_call_t *call);
 /* Validates a rule name of len bytes (NULL: absent) as AWS does; adds to v. */
 void lb_check_rule_name(const char *name, size_t len, const char *member, lb_verrs_t *v);
 

@@ -238,7 +238,7 @@ void lb_op_put_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *cal
                           : "Member must have length less than or equal to 10");
     if (lb_verr_emit(&v, call)) return;
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
-    if (!rule || busy_rule(rule, call)) return;
+    if (!rule || lb_rule_managed_refused(rule, 0, 0, call) || busy_rule(rule, call)) return;
 
     lb_target_t *incoming = lb_xcalloc((size_t)n, sizeof *incoming);
     int index = 0, ok = 1;
@@ -334,7 +334,7 @@ void lb_op_remove_targets(lb_engine_t *engine, const lb_json_t *req, lb_call_t *
         return;
     }
     lb_rule_t *rule = lb_rule_lookup(engine, req, "Rule", call);
-    if (!rule || busy_rule(rule, call)) return;
+    if (!rule || lb_rule_managed_refused(rule, 1, force, call) || busy_rule(rule, call)) return;
     targets_job_t *job = targets_job_new(engine, rule);
     job->targets = lb_xcalloc(rule->n_targets + 1, sizeof *job->targets);
     for (size_t i = 0; i < rule->n_targets; i++) {
@@ -471,6 +471,7 @@ void lb_op_tag_resource(lb_engine_t *engine, const lb_json_t *req, lb_call_t *ca
     lb_rule_t *rule;
     char *incoming_json;
     if (resolve_resource(engine, req, call, &bus, &rule)) return;
+    if (lb_rule_managed_refused(rule, 0, 0, call)) return;
     if (lb_read_tags(req, "Tags", &incoming_json, call)) return;
     if (!incoming_json) {
         lb_call_error(call, LB_AWS_VALIDATION,
@@ -511,6 +512,7 @@ void lb_op_untag_resource(lb_engine_t *engine, const lb_json_t *req, lb_call_t *
     lb_rule_t *rule;
     const lb_json_t *keys;
     if (resolve_resource(engine, req, call, &bus, &rule)) return;
+    if (lb_rule_managed_refused(rule, 0, 0, call)) return;
     if (lb_get_array(req, "TagKeys", &keys, call)) return;
     if (!keys) {
         lb_call_error(call, LB_AWS_VALIDATION,

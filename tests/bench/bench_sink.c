@@ -1,6 +1,6 @@
 /* Fast local HTTP target for `make bench` delivery measurements.
  *
- *   bench_sink [--listen 127.0.0.1:0] [--out FILE]
+ *   bench_sink [--listen 127.0.0.1:0] [--out FILE] [--putevents 1]
  *
  * Prints "http://HOST:PORT/" as its first stdout line. Answers 200 "{}" to every POST (keep-alive)
  * and records, per request, the arrival time (CLOCK_REALTIME ns, when the whole body is in), the
@@ -8,7 +8,11 @@
  * (bench_load puts its send time there). Then:
  *   GET /stats   JSON: count, first/last arrival, end-to-end latency p50/p99/max (arrival - ts)
  *   GET /reset   forgets everything recorded so far
- *   SIGTERM/SIGINT  writes "arrival_ns ts_ns seq id" lines to --out (if given) and exits 0. */
+ *   SIGTERM/SIGINT  writes "arrival_ns ts_ns seq id" lines to --out (if given) and exits 0.
+ * With --putevents 1 it stands in for Amazon EventBridge (the forwarding benchmark): each POST is
+ * a PutEvents request whose entries are recorded one by one (ts and seq from each entry's
+ * escaped Detail) and answered with one EventId per entry. Signatures are not checked here: the
+ * integration tests do that; this measures LocalBridge, not a stand-in. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +47,7 @@ static llhttp_settings_t settings;
 static rec_t *recs;
 static size_t nrecs, caprecs;
 static const char *out_path;
+static int putevents_mode;
 
 static const char OK_RESP[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
@@ -136,6 +141,54 @@ static void record(client_t *c)
     }
 }
 
+/* The number after key in [p, end), or 0. */
+static uint64_t num_in(const char *p, const char *end, const char *key)
+{
+    const char *k = strstr(p, key);
+    if (!k || k >= end) return 0;
+    double d = strtod(k + strlen(key), NULL);
+    return d > 0 ? (uint64_t)d : 0;
+}
+
+/* A PutEvents request: one record per entry, and AWS's answer with an EventId for each. */
+static void record_putevents(client_t *c)
+{
+    static const char entry_key[] = "{\"Source\":";
+    uint64_t now = realtime_ns();
+    size_t n = 0;
+    if (c->body) {
+        c->body[c->body_len] = '\0';
+        for (const char *p = strstr(c->body, entry_key); p; n++) {
+            const char *next = strstr(p + 1, entry_key);
+            const char *end = next ? next : c->body + c->body_len;
+            if (nrecs == caprecs) {
+                caprecs = caprecs ? caprecs * 2 : 1 << 16;
+                recs = realloc(recs, caprecs * sizeof *recs);
+            }
+            rec_t *r = &recs[nrecs++];
+            memset(r, 0, sizeof *r);
+            r->arrival_ns = now;
+            r->ts_ns = num_in(p, end, "\\\"ts\\\":");
+            r->seq = num_in(p, end, "\\\"seq\\\":");
+            p = next;
+        }
+    }
+    size_t cap = 128 + n * 64;
+    char *body = malloc(cap), *resp = malloc(cap + 256);
+    size_t len = (size_t)snprintf(body, cap, "{\"FailedEntryCount\":0,\"Entries\":[");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(body + len, cap - len, "%s{\"EventId\":\"bench-%zu-%zu\"}",
+                                i ? "," : "", nrecs, i);
+    len += (size_t)snprintf(body + len, cap - len, "]}");
+    int rlen = snprintf(resp, cap + 256,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                        "Content-Length: %zu\r\n\r\n%s",
+                        len, body);
+    reply(c, resp, (size_t)rlen, 1);
+    free(body);
+    free(resp);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -215,6 +268,8 @@ static int on_message_complete(llhttp_t *p)
     } else if (p->method == HTTP_GET && !strncmp(c->url, "/reset", 6)) {
         nrecs = 0;
         reply(c, OK_RESP, sizeof OK_RESP - 1, 0);
+    } else if (p->method == HTTP_POST && putevents_mode) {
+        record_putevents(c);
     } else {
         if (p->method == HTTP_POST) record(c);
         reply(c, OK_RESP, sizeof OK_RESP - 1, 0);
@@ -283,8 +338,11 @@ int main(int argc, char **argv)
             listen = argv[i + 1];
         else if (!strcmp(argv[i], "--out"))
             out_path = argv[i + 1];
+        else if (!strcmp(argv[i], "--putevents"))
+            putevents_mode = atoi(argv[i + 1]);
         else {
-            fprintf(stderr, "usage: bench_sink [--listen HOST:PORT] [--out FILE]\n");
+            fprintf(stderr,
+                    "usage: bench_sink [--listen HOST:PORT] [--out FILE] [--putevents 1]\n");
             return 2;
         }
     }

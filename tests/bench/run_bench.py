@@ -173,7 +173,7 @@ class Bench:
         self.n = 0
 
     # ---- processes -------------------------------------------------------------------------
-    def start_daemon(self, config_text=None, extra=()):
+    def start_daemon(self, config_text=None, extra=(), env=None):
         self.n += 1
         d = os.path.join(self.tmp, "lb%d" % self.n)
         os.makedirs(d)
@@ -186,7 +186,7 @@ class Bench:
         t0 = time.perf_counter()
         p = spawn([self.bin["localbridge"], "serve", "--listen", "127.0.0.1:0", "--data-dir",
                    os.path.join(d, "var"), "--config", conf, "--sqlite-synchronous", "full"]
-                  + list(extra), stdout=subprocess.PIPE, stderr=errlog)
+                  + list(extra), stdout=subprocess.PIPE, stderr=errlog, env=env)
         url = readline_timeout(p.stdout, 10)
         if not url.startswith("http://"):
             stop(p)
@@ -530,6 +530,131 @@ class Bench:
                 "replay_rate": archived / took if took > 0 else None,
                 "replayed_delivered": self.sink_stats(rep_sink)["count"],
                 "replay_running_after_live": after_live["State"] in ("STARTING", "RUNNING")}
+    # ---- 6. forwarding to Amazon EventBridge ------------------------------------------------
+    FORWARD_ARN = "arn:aws:events:us-east-1:111122223333:event-bus/bench"
+
+    def forward_daemon(self, upstream, enabled=True):
+        """The sidecar: everything on the local default bus forwarded, batched, to a stand-in
+        EventBridge (bench_sink --putevents: answers each entry, checks no signature)."""
+        conf = ("forward = default -> %s\nforward_endpoint = %s\nretry_base_delay = 50ms\n"
+                "delivery_enabled = %s\n" % (self.FORWARD_ARN, upstream,
+                                             "true" if enabled else "false"))
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench",
+                   AWS_SESSION_TOKEN="", AWS_EC2_METADATA_DISABLED="true")
+        p, url, d, _ = self.start_daemon(conf, env=env)
+        return p, url, os.path.join(d, "bench.conf")
+
+    def start_upstream(self):
+        p = spawn([self.bin["bench_sink"], "--putevents", "1"], stdout=subprocess.PIPE)
+        url = readline_timeout(p.stdout, 5)
+        if not url.startswith("http://"):
+            stop(p)
+            raise BenchError("bench_sink --putevents did not start")
+        return p, url.rstrip("/")
+
+    @staticmethod
+    def forward_metrics(url):
+        m = metrics(url)
+        return (m.get("localbridge_forwarded_entries_total", 0),
+                m.get("localbridge_forward_requests_total", 0))
+
+    def forward(self):
+        a = self.args
+        up, upstream = self.start_upstream()
+        lat_runs, max_runs, cap_runs = [], [], []
+        try:
+            for rep in range(a.runs):
+                log("forward latency run %d/%d (%d events/s for %gs)"
+                    % (rep + 1, a.runs, a.rate, a.latency_seconds))
+                p, url, _ = self.forward_daemon(upstream)
+                try:
+                    request(upstream, "GET", "/reset")
+                    r = self.load(url, 8, 1, a.latency_seconds, rate=a.rate, warmup=0)
+                    deadline = time.time() + 15
+                    while (self.sink_stats(upstream)["count"] < r["sent_events"]
+                           and time.time() < deadline):
+                        time.sleep(0.05)
+                    s = self.sink_stats(upstream)
+                    m = metrics(url)
+                    name = "localbridge_ingestion_to_invocation_seconds"
+                    fwd, reqs = self.forward_metrics(url)
+                    lat_runs.append({"sent": r["sent_events"], "forwarded": s["count"],
+                                     "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
+                                     "max_ms": s["max_ms"],
+                                     "accept_p50_ms": (hist_quantile(m, name, 0.5) or 0) * 1e3,
+                                     "accept_p99_ms": (hist_quantile(m, name, 0.99) or 0) * 1e3,
+                                     "entries_per_request": fwd / reqs if reqs else 0})
+                finally:
+                    stop(p)
+            for rep in range(a.runs):
+                log("forward max-rate run %d/%d" % (rep + 1, a.runs))
+                max_runs.append(self.forward_max_rate(upstream))
+            for rep in range(a.runs):
+                log("forward capacity run %d/%d" % (rep + 1, a.runs))
+                cap_runs.append(self.forward_capacity(upstream))
+        finally:
+            stop(up)
+        self.results["forward"] = {
+            "latency": {f: median([r[f] for r in lat_runs]) for f in lat_runs[0]},
+            "latency_runs": lat_runs,
+            "max": {f: median([r[f] for r in max_runs]) for f in max_runs[0]},
+            "max_runs": max_runs,
+            "capacity": {f: median([r[f] for r in cap_runs]) for f in cap_runs[0]},
+            "capacity_runs": cap_runs, "rate": a.rate, "latency_seconds": a.latency_seconds}
+
+    def forward_max_rate(self, upstream):
+        """Closed-loop ingest with forwarding on: upstream arrivals against committed events over
+        the same window (1 s in to the end of ingest), and the backlog left."""
+        a = self.args
+        p, url, _ = self.forward_daemon(upstream)
+        try:
+            request(upstream, "GET", "/reset")
+            lp = self.load(url, 64, 10, a.max_seconds, warmup=0, background=True)
+            time.sleep(1.0)
+            c1, m1, t1 = self.sink_stats(upstream)["count"], self.accepted(url), time.time()
+            while lp.poll() is None:
+                time.sleep(0.25)
+            r = self.load_result(lp)
+            c2, m2, t2 = self.sink_stats(upstream)["count"], self.accepted(url), time.time()
+            time.sleep(a.drain_seconds)
+            c3, t3 = self.sink_stats(upstream)["count"], time.time()
+            fwd, reqs = self.forward_metrics(url)
+            return {"ingest_rate": r["events_per_s"],
+                    "rate_during_ingest": (c2 - c1) / (t2 - t1),
+                    "ingest_rate_window": (m2 - m1) / (t2 - t1),
+                    "ratio_window": ((c2 - c1) / (m2 - m1)) if m2 > m1 else None,
+                    "backlog_at_end": m2 - c2, "rate_drain": (c3 - c2) / (t3 - t2),
+                    "backlog_after_drain": m2 - c3,
+                    "entries_per_request": fwd / reqs if reqs else 0}
+        finally:
+            stop(p, timeout=15)
+
+    def forward_capacity(self, upstream):
+        """Forwarding alone: a backlog ingested with delivery off, then switched on (SIGHUP) and
+        drained to the stand-in in batches."""
+        a = self.args
+        p, url, conf = self.forward_daemon(upstream, enabled=False)
+        try:
+            request(upstream, "GET", "/reset")
+            r = self.load(url, 64, 10, a.max_seconds, warmup=0)
+            backlog = self.accepted(url)
+            with open(conf) as f:
+                text = f.read().replace("delivery_enabled = false", "delivery_enabled = true")
+            with open(conf, "w") as f:
+                f.write(text)
+            t0 = time.time()
+            p.send_signal(signal.SIGHUP)
+            deadline = t0 + 120
+            while self.sink_stats(upstream)["count"] < backlog and time.time() < deadline:
+                time.sleep(0.02)
+            t1 = time.time()
+            done = self.sink_stats(upstream)["count"]
+            fwd, reqs = self.forward_metrics(url)
+            return {"ingest_rate_alone": r["events_per_s"], "backlog": backlog,
+                    "forwarded": done, "drain_rate": done / (t1 - t0),
+                    "entries_per_request": fwd / reqs if reqs else 0}
+        finally:
+            stop(p, timeout=15)
 
     # ---- 3. matching -----------------------------------------------------------------------
     def matching(self):
@@ -675,6 +800,30 @@ class Bench:
                         m["p99_ratio"] or 0, m["p50_with_ms"], m["p50_alone_ms"],
                         "" if all(r["replay_running_after_live"] for r in rp["runs"])
                         else "; NOTE: a replay ended before its live window did"))
+        fw = R.get("forward")
+        if fw:
+            L.append("")
+            l, m, c = fw["latency"], fw["max"], fw["capacity"]
+            L.append("6. Forwarding to Amazon EventBridge (forward = default -> a bus ARN; stand-in "
+                     "upstream bench_sink --putevents, batched PutEvents)")
+            L.append("latency at %d events/s for %gs: local acceptance -> upstream acceptance "
+                     "(daemon histogram) p50 %.1f ms p99 %.1f ms; PutEvents sent -> upstream "
+                     "received p50 %.2f ms p99 %.2f ms max %.2f ms (%d/%d forwarded, %.1f "
+                     "entries per PutEvents)"
+                     % (a.rate, a.latency_seconds, l["accept_p50_ms"], l["accept_p99_ms"],
+                        l["p50_ms"], l["p99_ms"], l["max_ms"], l["forwarded"], l["sent"],
+                        l["entries_per_request"]))
+            L.append("while ingesting (64 conns x 10 entries, %gs): forwarded %.0f ev/s, committed "
+                     "%.0f ev/s (ratio %.2f), %.1f entries per PutEvents; backlog at the end %.0f,"
+                     " %.0f after %gs of drain"
+                     % (a.max_seconds, m["rate_during_ingest"], m["ingest_rate_window"],
+                        m["ratio_window"] or 0, m["entries_per_request"], m["backlog_at_end"],
+                        m["backlog_after_drain"], a.drain_seconds))
+            L.append("forwarding alone: a %.0f-event backlog forwarded at %.0f ev/s (%.1f entries "
+                     "per PutEvents); ingest alone %.0f ev/s"
+                     % (c["backlog"], c["drain_rate"], c["entries_per_request"],
+                        c["ingest_rate_alone"]))
+            L.append("")
         return "\n".join(L)
 
 
@@ -706,7 +855,7 @@ def main():
                     help="archived events each replay run replays")
     ap.add_argument("--full", action="store_true",
                     help="1M events for the RSS figure, 10 s latency runs")
-    ap.add_argument("--only", default="ingest,delivery,matching,footprint,replay")
+    ap.add_argument("--only", default="ingest,delivery,matching,footprint,replay,forward")
     ap.add_argument("--tmp", default=None, help="parent of the temp dirs (default: $TMPDIR)")
     ap.add_argument("--out", default=None, help="results file (default BUILD/bench/results.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
@@ -725,7 +874,7 @@ def main():
     try:
         b = Bench(a)
         only = set(a.only.split(","))
-        for part in ("ingest", "delivery", "matching", "footprint", "replay"):
+        for part in ("ingest", "delivery", "matching", "footprint", "replay", "forward"):
             if part in only:
                 getattr(b, part)()
         b.results["total_seconds"] = time.time() - t0

@@ -15,7 +15,8 @@ class AdminEndpoints(DaemonTestCase):
         return status, json.loads(data)
 
     def post(self, path, body):
-        status, headers, data = self.daemon.request("POST", path, body)
+        status, headers, data = self.daemon.request("POST", path, body,
+                                                    {"Content-Type": "application/json"})
         self.assertIn("x-amzn-RequestId", headers)
         return status, json.loads(data)
 

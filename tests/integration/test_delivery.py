@@ -243,7 +243,8 @@ class Delivery(DeliveryBase):
         self.c.put_events(Entries=[entry(detail_type="Redrive")])
         dead = self.wait_dead(rule="redrive")
         status, _, data = self.daemon.request("POST", "/_localbridge/dead-letters/redrive",
-                                              json.dumps({"Ids": [dead[0]["Id"]]}))
+                                              json.dumps({"Ids": [dead[0]["Id"]]}),
+                                              {"Content-Type": "application/json"})
         self.assertEqual((status, json.loads(data)), (200, {"Redriven": 1}))
         # Second attempt fails again (flaky 2) and is dead-lettered again; third one succeeds.
         deadline = time.time() + 10
@@ -251,7 +252,8 @@ class Delivery(DeliveryBase):
             time.sleep(0.05)
         dead = self.wait_dead(rule="redrive")
         status, _, data = self.daemon.request("POST", "/_localbridge/dead-letters/redrive",
-                                              json.dumps({"RuleName": "redrive"}))
+                                              json.dumps({"RuleName": "redrive"}),
+                                              {"Content-Type": "application/json"})
         self.assertEqual(json.loads(data), {"Redriven": 1})
         self.assertEqual(len(self.sink.wait_for("/flaky/2/redrive", 3)), 3)
         time.sleep(0.3)

@@ -452,7 +452,8 @@ class Deploy(DaemonTestCase):
         self.assertEqual(st, 200)
         st, _, _ = self.daemon.request("DELETE", "/_localbridge/stacks/s1")
         self.assertEqual(st, 400)
-        st, _, _ = self.daemon.request("POST", "/_localbridge/stacks/s1")
+        st, _, _ = self.daemon.request("POST", "/_localbridge/stacks/s1", body=b"{}",
+                                       headers={"Content-Type": "application/json"})
         self.assertEqual(st, 405)
 
 

@@ -291,7 +291,7 @@ class HostileClients(unittest.TestCase):
         return s
 
     def put_headers(self, length, extra=b""):
-        return (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
+        return (b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
                 b"Content-Type: application/x-amz-json-1.1\r\n" + extra +
                 b"Content-Length: %d\r\n\r\n" % length)
 
@@ -328,7 +328,7 @@ class HostileClients(unittest.TestCase):
         self.assertTrue(closed)
         self.assertEqual(json.loads(body)["__type"], "RequestEntityTooLargeException")
         # Chunked, so the size shows only while it streams in.
-        s = self.raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
+        s = self.raw(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
         chunk = b"a" * 65536
         try:
@@ -392,7 +392,7 @@ class HostileClients(unittest.TestCase):
 
     def test_slowloris_clients_time_out(self):
         n = 30
-        socks = [self.raw(b"POST / HTTP/1.1\r\nHost: x\r\n") for _ in range(n)]
+        socks = [self.raw(b"POST / HTTP/1.1\r\nHost: localhost\r\n") for _ in range(n)]
         t0 = time.monotonic()
         answered = {}
         # Trickle one header byte per socket every 100 ms, well past the 1 s request timeout.

@@ -104,9 +104,9 @@ class HttpFraming(DaemonTestCase):
     def test_keep_alive_and_pipelining(self):
         s = self.daemon.raw_socket()
         body = b"{}"
-        one = (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.ListEventBuses\r\n"
+        one = (b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSEvents.ListEventBuses\r\n"
                b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n" + body)
-        s.sendall(one * 5 + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(one * 5 + b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         responses = recv_responses(s, 6)
         self.assertEqual(len(responses), 6)
         for status, _, payload in responses[:5]:
@@ -114,7 +114,7 @@ class HttpFraming(DaemonTestCase):
             self.assertIn("EventBuses", json.loads(payload))
         self.assertIn("status", json.loads(responses[5][2]))
         # Still open for more.
-        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         self.assertEqual(len(recv_responses(s, 1)), 1)
         s.close()
 
@@ -124,7 +124,7 @@ class HttpFraming(DaemonTestCase):
         for i in range(20):
             body = json.dumps({"Entries": [{"Source": "pipe", "DetailType": str(i),
                                             "Detail": "{}"}]}).encode()
-            reqs += (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
+            reqs += (b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body)) + body
         s.sendall(reqs)
         responses = recv_responses(s, 20)
@@ -139,7 +139,7 @@ class HttpFraming(DaemonTestCase):
         body = json.dumps({"Entries": [{"Source": "s", "DetailType": "t",
                                         "Detail": json.dumps({"pad": "x" * 2000})}]}).encode()
         s = self.daemon.raw_socket()
-        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
+        s.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSEvents.PutEvents\r\n"
                   b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
         s.settimeout(0.5)
         interim = s.recv(64)
@@ -161,7 +161,7 @@ class HttpFraming(DaemonTestCase):
 
     def test_slowloris_gets_408(self):
         s = self.daemon.raw_socket()
-        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        s.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\n")
         time.sleep(1.5)
         responses = recv_responses(s, 1, timeout=5)
         self.assertEqual(len(responses), 1)

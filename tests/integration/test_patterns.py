@@ -50,7 +50,7 @@ class PatternConformance(DaemonTestCase):
                  "detail": {"state": "stopped"}}
         status, _, data = self.daemon.request("POST", "/_localbridge/test-event-pattern", json.dumps({
             "EventPattern": json.dumps({"detail": {"state": ["running"]}}),
-            "Event": json.dumps(event)}))
+            "Event": json.dumps(event)}), {"Content-Type": "application/json"})
         self.assertEqual(status, 200)
         body = json.loads(data)
         self.assertFalse(body["Result"])

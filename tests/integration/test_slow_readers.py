@@ -15,7 +15,7 @@ from lbharness import Daemon, vm_rss_kb
 
 CONNECTIONS = 4
 PIPELINED = 600
-REQUEST = b"GET /_localbridge/events?limit=1000000 HTTP/1.1\r\nHost: x\r\n\r\n"
+REQUEST = b"GET /_localbridge/events?limit=1000000 HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 
 class SlowReaders(unittest.TestCase):

@@ -14,7 +14,9 @@ static const char *const lb_test_schema_undo[] = {
           "ALTER TABLE rules DROP COLUMN last_fired_ms;",
     [5] = "DROP TABLE archives; DROP TABLE archives_deleted; DROP TABLE archive_events;"
           "DROP TABLE replays;",
-    [6] = "DROP TABLE stacks;",
+    [6] = "ALTER TABLE events DROP COLUMN trace_header;"
+          "ALTER TABLE deliveries DROP COLUMN trace_header;",
+    [7] = "DROP TABLE stacks;",
 };
 
 /* 0 on success; the database must not be open elsewhere. */

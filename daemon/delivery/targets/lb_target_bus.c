@@ -61,7 +61,8 @@ static void bus_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void *c
     lb_ingest_ctx_t ictx = {.region = arn.region,
                             .account = lb_config_settings(b->env.config)->account_id,
                             .now_ms = lb_now_ms(),
-                            .origin = {.kind = LB_ORIGIN_BUS_TARGET}};
+                            .origin = {.kind = LB_ORIGIN_BUS_TARGET},
+                            .trace_header = d->trace_header};
     forward_t *f = lb_xcalloc(1, sizeof *f);
     f->owner = b;
     f->delivery = d;

@@ -472,6 +472,55 @@ START_TEST(target_map_order_and_layers)
 }
 END_TEST
 
+/* forward lines: parsed into bus, ARN and pattern, layered like target_map, refused with the
+ * line's form when any part is wrong. */
+START_TEST(forward_lines)
+{
+    char *path = write_temp("forward = default -> arn:aws:events:eu-west-1:111122223333:"
+                            "event-bus/prod\n"
+                            "forward = orders->arn:aws:events:eu-west-1:111122223333:event-bus/o "
+                            " {\"source\": [\"shop\"]}\n");
+    char config_var[256];
+    snprintf(config_var, sizeof config_var, "LOCALBRIDGE_CONFIG=%s", path);
+    char *env[] = {config_var,
+                   "LOCALBRIDGE_FORWARD=a -> arn:aws:events:us-east-1:111122223333:event-bus/x;"
+                   "b -> arn:aws-cn:events:cn-north-1:111122223333:event-bus/y",
+                   NULL};
+    lb_config_t *c = NULL;
+    ck_assert_int_eq(lb_config_new(&c), 0);
+    ck_assert_int_eq(lb_config_load(c, 0, NULL, env, NULL), 0);
+    const struct lb_forwards *f = &lb_config_settings(c)->forwards;
+    ck_assert_uint_eq(f->count, 4);
+    ck_assert_str_eq(f->items[0].bus, "a");
+    ck_assert_int_eq(f->items[0].source, LB_SOURCE_ENV);
+    ck_assert_str_eq(f->items[1].arn, "arn:aws-cn:events:cn-north-1:111122223333:event-bus/y");
+    ck_assert_str_eq(f->items[2].bus, "default");
+    ck_assert_ptr_null(f->items[2].pattern);
+    ck_assert_str_eq(f->items[3].bus, "orders");
+    ck_assert_str_eq(f->items[3].arn, "arn:aws:events:eu-west-1:111122223333:event-bus/o");
+    ck_assert_str_eq(f->items[3].pattern, "{\"source\": [\"shop\"]}");
+    lb_config_free(&c);
+    unlink(path);
+    free(path);
+
+    const char *bad[] = {
+        "forward = default arn:aws:events:eu-west-1:111122223333:event-bus/prod\n",
+        "forward = default -> arn:aws:sqs:eu-west-1:111122223333:queue\n",
+        "forward = default -> arn:aws:events:eu-west-1:1111:event-bus/prod\n",
+        "forward = bad name -> arn:aws:events:eu-west-1:111122223333:event-bus/prod\n",
+        "forward = default -> arn:aws:events:eu-west-1:111122223333:event-bus/p {\"source\":1}\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *err = NULL;
+        ck_assert_int_eq(load_text(&c, bad[i], &err), -EINVAL);
+        assert_err_contains(err, "forward: '");
+        assert_err_contains(err, "must be 'BUS -> ARN [PATTERN]'");
+        free(err);
+        lb_config_free(&c);
+    }
+}
+END_TEST
+
 START_TEST(reload_applies_reloadable_and_reports_the_rest)
 {
     char *path = write_temp("log_level = info\nlisten = 127.0.0.1:4010\n");
@@ -588,7 +637,9 @@ START_TEST(shipped_conf_documents_every_option)
     /* Uncommented, those lines (bar the target_map examples) must give exactly the defaults. */
     char *uncommented = calloc(1, strlen(text) + 1);
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "# ", 2) != 0 || strncmp(line, "# target_map", 12) == 0) continue;
+        if (strncmp(line, "# ", 2) != 0 || strncmp(line, "# target_map", 12) == 0 ||
+            strncmp(line, "# forward =", 11) == 0)
+            continue;
         char key[64];
         if (sscanf(line + 2, "%63[a-z_] =", key) != 1) continue;
         for (size_t i = 0; i < n; i++) {
@@ -621,11 +672,18 @@ START_TEST(shipped_conf_documents_every_option)
     ck_assert_uint_eq(a->retry_max_delay_ms, b->retry_max_delay_ms);
     ck_assert_int_eq(a->delivery_enabled, b->delivery_enabled);
     ck_assert_str_eq(a->lambda_endpoint, b->lambda_endpoint);
-    /* Each documented default line was really there (20 options, target_map has none). */
+    ck_assert_uint_eq(a->forwards.count, 0);
+    ck_assert_str_eq(a->forward_endpoint, b->forward_endpoint);
+    ck_assert_int_eq(a->auth, b->auth);
+    ck_assert_str_eq(a->credentials_file, b->credentials_file);
+    ck_assert_str_eq(a->admin_token, b->admin_token);
+    ck_assert_str_eq(a->allowed_hosts, b->allowed_hosts);
+    ck_assert_str_eq(a->secrets_key_file, b->secrets_key_file);
+    /* Each documented default line was really there (target_map and forward have none). */
     size_t lines = 0;
     for (const char *p = uncommented; (p = strchr(p, '\n')); p++)
         lines++;
-    ck_assert_uint_eq(lines, n - 1);
+    ck_assert_uint_eq(lines, n - 2);
     lb_config_free(&documented);
     lb_config_free(&defaults);
     free(uncommented);
@@ -648,6 +706,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, set_stores_typed_values);
     tcase_add_loop_test(tc, glob_matching, 0, (int)(sizeof globs / sizeof globs[0]));
     tcase_add_test(tc, target_map_order_and_layers);
+    tcase_add_test(tc, forward_lines);
     tcase_add_test(tc, reload_applies_reloadable_and_reports_the_rest);
     tcase_add_test(tc, help_lists_options_with_defaults);
     tcase_add_test(tc, shipped_conf_documents_every_option);

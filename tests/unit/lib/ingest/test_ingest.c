@@ -293,6 +293,43 @@ START_TEST(bus_target_keeps_content_with_a_new_id)
 }
 END_TEST
 
+/* An entry's TraceHeader goes with every delivery of the event, and an event-bus target passes
+ * its own on to the event it puts on the next bus. */
+START_TEST(trace_header_goes_with_the_event)
+{
+    static const char *const targets[] = {"{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:us-east-1:1:q\"}",
+                                          "{\"Id\":\"b\",\"Arn\":\"arn:aws:sqs:us-east-1:1:r\"}",
+                                          NULL};
+    add_rule("default", "traced", "{\"source\":[\"S\"]}", targets);
+    add_rule("other", "next", "{\"source\":[\"S\"]}", targets);
+    lb_ingest_batch_t *b = lb_ingest_batch_new();
+    lb_ingest_ctx_t c = api_ctx();
+    lb_entry_t e = {.source = "S",
+                    .detail_type = "T",
+                    .detail = "{}",
+                    .detail_len = 2,
+                    .time_ms = 1,
+                    .trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"};
+    char id[37];
+    ck_assert_int_eq(lb_ingest_entry(engine, &c, "default", &e, b, id), 0);
+    e.trace_header = NULL;
+    ck_assert_int_eq(lb_ingest_entry(engine, &c, "default", &e, b, id), 0);
+    c.origin.kind = LB_ORIGIN_BUS_TARGET;
+    c.trace_header = "Root=1-hop";
+    const char *env = "{\"source\":\"S\",\"detail-type\":\"T\",\"detail\":{}}";
+    ck_assert_int_eq(lb_ingest_envelope(engine, &c, "other", env, strlen(env), b, id), 0);
+    commit(&b);
+    ck_assert_uint_eq(sink.n, 6);
+    ck_assert_str_eq(sink.ds[0]->trace_header,
+                     "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1");
+    ck_assert_str_eq(sink.ds[1]->trace_header, sink.ds[0]->trace_header);
+    ck_assert_ptr_null(sink.ds[2]->trace_header);
+    ck_assert_ptr_null(sink.ds[3]->trace_header);
+    ck_assert_str_eq(sink.ds[4]->trace_header, "Root=1-hop");
+    ck_assert_str_eq(sink.ds[5]->trace_header, "Root=1-hop");
+}
+END_TEST
+
 START_TEST(replay_keeps_id_and_adds_its_name)
 {
     static const char *const targets[] = {"{\"Id\":\"t\",\"Arn\":\"arn:aws:sqs:us-east-1:1:q\"}",
@@ -536,6 +573,7 @@ int main(void)
     tcase_add_test(tc, targets_render_from_the_one_parse);
     tcase_add_test(tc, oversized_body_is_dead_on_arrival);
     tcase_add_test(tc, bus_target_keeps_content_with_a_new_id);
+    tcase_add_test(tc, trace_header_goes_with_the_event);
     tcase_add_test(tc, replay_keeps_id_and_adds_its_name);
     tcase_add_test(tc, schedule_reaches_only_its_rule);
     tcase_add_test(tc, scheduled_event_is_exact);

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "lb_test.h"
+#include "lb_test_schema.h"
+#include "lb_delivery.h"
 #include "lb_engine.h"
 #include "lb_store.h"
 #include "lb_util.h"
@@ -37,6 +39,77 @@ START_TEST(test_open_migrates_to_latest)
 END_TEST
 
 /* sqlite_cache_size was accepted and documented but never applied. */
+static int keep_trace(const lb_event_record_t *ev, void *ctx)
+{
+    char *out = ctx;
+    snprintf(out, 64, "%s", ev->trace_header ? ev->trace_header : "(null)");
+    return 0;
+}
+
+static int take_delivery(lb_delivery_t *d, void *ctx)
+{
+    lb_delivery_t **out = ctx;
+    lb_delivery_free(out);
+    *out = d;
+    return 0;
+}
+
+/* Schema 7 keeps an entry's TraceHeader with its event and deliveries. A database of schema 6 (the
+ * columns dropped again, as it was) migrates with its rows intact and their trace headers NULL. */
+START_TEST(test_trace_header_migration)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    lb_store_close(&s);
+    ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 6), 0);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
+                                  " VALUES ('old', 'us-east-1', 'default', 1, '{}');"
+                                  "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
+                                  " target_arn, target_json, body, ingested_ms, next_ms)"
+                                  " VALUES ('old', 'us-east-1', 'default', 'r', 't', 'arn:x',"
+                                  " '{}', '{}', 1, 1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
+    char trace[64];
+    ck_assert_int_eq(lb_store_events_each(s, "us-east-1", "default", 1, keep_trace, trace), 0);
+    ck_assert_str_eq(trace, "(null)");
+    lb_delivery_t *d = NULL;
+    size_t n;
+    ck_assert_int_eq(lb_deliveries_pending_after(s, 0, 10, take_delivery, &d, &n), 0);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_null(d->trace_header);
+    lb_delivery_free(&d);
+
+    lb_event_record_t ev = {.id = "new",
+                            .region = "us-east-1",
+                            .bus = "default",
+                            .envelope = "{}",
+                            .envelope_len = 2,
+                            .trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793"};
+    ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
+    ck_assert_int_eq(lb_store_events_each(s, "us-east-1", "default", 1, keep_trace, trace), 0);
+    ck_assert_str_eq(trace, "Root=1-5759e988-bd862e3fe1be46a994272793");
+    d = lb_delivery_new("new", "us-east-1", "default", "r", "t", "arn:x", "{}", NULL);
+    d->trace_header = strdup("Root=1-abc");
+    lb_text_t *body = lb_text_new("{}", 2);
+    lb_delivery_set_body(d, body);
+    lb_text_unref(&body);
+    ck_assert_int_eq(lb_delivery_insert(s, d), 0);
+    int64_t seq = d->seq;
+    lb_delivery_free(&d);
+    ck_assert_int_eq(lb_deliveries_pending_after(s, seq - 1, 10, take_delivery, &d, &n), 0);
+    ck_assert_str_eq(d->trace_header, "Root=1-abc");
+    lb_delivery_free(&d);
+    lb_store_close(&s);
+}
+END_TEST
+
 START_TEST(test_cache_size_is_applied)
 {
     lb_store_options_t opts = {.synchronous = LB_SYNC_FULL, .cache_bytes = 3 * 1024 * 1024};
@@ -281,6 +354,7 @@ int main(void)
     TCase *tc = tcase_create("store");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open_migrates_to_latest);
+    tcase_add_test(tc, test_trace_header_migration);
     tcase_add_test(tc, test_refuses_newer_schema);
     tcase_add_test(tc, test_cache_size_is_applied);
     tcase_add_test(tc, test_garbage_file_is_refused);
