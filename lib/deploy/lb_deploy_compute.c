@@ -263,6 +263,9 @@ static int fn_register(const lb_deploy_ctx_t *ctx, const lb_dres_t *r, lb_json_d
         snprintf(dir, sizeof dir, "%s", rel);
     else
         snprintf(dir, sizeof dir, "%s/%s", ctx->template_dir ? ctx->template_dir : ".", rel);
+    /* "functions/" and "functions" are the same directory. */
+    for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+        dir[n - 1] = '\0';
     lb_json_t *req = obj(doc);
     lb_json_t *cmd = lb_json_add(doc, req, "command", lb_json_new(doc, LB_JSON_ARRAY));
     const char *argv[] = {ctx->lambda_runner ? ctx->lambda_runner : "localbridge-lambda-python",

@@ -613,7 +613,7 @@ class DeploySam(DaemonTestCase):
             self.assertEqual(method, "PUT")
             self.assertTrue(where.startswith("/_localbridge/functions/sami-Portfolio-"), where)
             self.assertEqual(body, {
-                "command": ["/opt/runner", "--code-dir", os.path.realpath(d) + "/handlers/",
+                "command": ["/opt/runner", "--code-dir", os.path.realpath(d) + "/handlers",
                             "portfolio.eventbridge_handler"],
                 "timeout": 30, "environment": {"EVENT_BUS_NAME": "sami-bus"},
                 "maximum_retry_attempts": 1,
@@ -648,6 +648,40 @@ class DeploySam(DaemonTestCase):
         finally:
             stand.close()
             shutil.rmtree(d, ignore_errors=True)
+
+    def test_alchemiser_example_deploys_twice(self):
+        """examples/alchemiser/template.yaml unchanged: deployed (queues and functions through the
+        stand-in until the daemon has them), then deployed again as a no-op."""
+        example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
+                               "alchemiser", "template.yaml")
+        if not os.path.exists(example):
+            self.skipTest("no examples/alchemiser/template.yaml in this tree")
+        stand = StandIn(self.daemon)
+        try:
+            cmd = [BINARY, "deploy", example, "--endpoint-url", stand.url, "--stack-name",
+                   "alchemiser", "--parameter-overrides", "Environment=dev", "--json"]
+            for expect in ({"create", "skipped"}, {"unchanged", "skipped"}):
+                p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   timeout=60)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                res = json.loads(p.stdout)
+                self.assertEqual({c["Action"] for c in res["Changes"]}, expect, res)
+            self.assertEqual(res["skipped"], 1)  # the CloudWatch alarm
+            ev = self.events_client
+            bus = ev.describe_event_bus(Name="alchemiser-trading-events")
+            self.assertEqual(json.loads(bus["Policy"])["Statement"][0]["Sid"], "AllowSameAccountPublish")
+            self.assertEqual(ev.describe_archive(ArchiveName="alchemiser-event-archive")["RetentionDays"], 365)
+            names = sorted(r["Name"] for r in ev.list_rules(EventBusName="alchemiser-trading-events")["Rules"])
+            self.assertEqual(names, ["alchemiser-all-events-to-orchestrator", "alchemiser-high-value-rebalance",
+                                     "alchemiser-rebalance-planned", "alchemiser-signal-generated"])
+            fns = {c[1].rsplit("/", 1)[1]: c[2] for c in stand.calls if c[0] == "PUT"}
+            self.assertEqual(sorted(fns), ["alchemiser-execution", "alchemiser-orchestrator",
+                                           "alchemiser-portfolio"])
+            self.assertEqual(fns["alchemiser-execution"]["on_failure_arn"],
+                             "arn:aws:sqs:us-east-1:%s:alchemiser-event-dlq" % ACCOUNT)
+            self.assertTrue(fns["alchemiser-portfolio"]["command"][2].endswith("examples/alchemiser/functions"))
+        finally:
+            stand.close()
 
     def test_deploy_queues_and_functions(self):
         if not (daemon_has(self.daemon, "sqs") and daemon_has(self.daemon, "functions")):

@@ -200,12 +200,11 @@ START_TEST(sam_function_and_its_events)
     ck_assert_uint_eq(calls.n, 5); /* the function, then PutRule + PutTargets per rule event */
     ck_assert_int_eq(calls.v[0].kind, LB_DCALL_PUT);
     char want[1024];
-    snprintf(
-        want, sizeof want,
-        "{\"command\":[\"/usr/bin/localbridge-lambda-python\",\"--code-dir\",\"/srv/app/src/\","
-        "\"app.handler\"],\"timeout\":20,\"environment\":{\"B\":\"mine\",\"A\":\"global\"},"
-        "\"maximum_retry_attempts\":0,\"maximum_event_age_seconds\":60,"
-        "\"on_failure_arn\":\"arn:aws:sqs:us-east-1:1:q\"}");
+    snprintf(want, sizeof want,
+             "{\"command\":[\"/usr/bin/localbridge-lambda-python\",\"--code-dir\",\"/srv/app/src\","
+             "\"app.handler\"],\"timeout\":20,\"environment\":{\"B\":\"mine\",\"A\":\"global\"},"
+             "\"maximum_retry_attempts\":0,\"maximum_event_age_seconds\":60,"
+             "\"on_failure_arn\":\"arn:aws:sqs:us-east-1:1:q\"}");
     ck_assert_str_eq(calls.v[0].body, want);
     snprintf(want, sizeof want, "/_localbridge/functions/%s", f->physical_id);
     ck_assert_str_eq(calls.v[0].op, want);
