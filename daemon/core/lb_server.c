@@ -214,9 +214,16 @@ static void handle_stack(lb_server_t *s, lb_http_request_t *req, const char *met
             lb_json_doc_set_root(doc, lb_json_new(doc, LB_JSON_OBJECT));
         }
         lb_json_t *root = lb_json_doc_root(doc);
+        char region[64];
         if (root->type == LB_JSON_OBJECT) {
             lb_json_remove(root, "StackName");
             lb_json_add(doc, root, "StackName", lb_json_new_str(doc, name));
+            /* ?region=R, as the other admin endpoints take it. */
+            if (lb_http_query_param(lb_http_request_query(req), "region", region, sizeof region) ==
+                0) {
+                lb_json_remove(root, "Region");
+                lb_json_add(doc, root, "Region", lb_json_new_str(doc, region));
+            }
         }
         lb_api_handle_admin(s->api, &pc->call, op, root);
     }

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "lb_awsconfig.h"
 #include "lb_deploy.h"
 #include "lb_deploy_http.h"
 #include "lb_template.h"
@@ -187,8 +190,14 @@ static int whoami(deploy_t *d, char *region, size_t rlen, char *account, size_t 
     char r[64] = "", a[64] = "";
     if (status != 200 || !arn || sscanf(arn, "arn:%*[^:]:events:%63[^:]:%63[^:]:", r, a) != 2) {
         lb_buf_t b = {0};
-        lb_buf_printf(&b, "%s does not answer like LocalBridge (DescribeEventBus: status %d)",
-                      d->o.endpoint, status);
+        const lb_json_t *root = resp ? lb_json_doc_root(resp) : NULL;
+        const char *type = lb_json_get_str(root, "__type"), *msg = lb_json_get_str(root, "message");
+        if (type)
+            lb_buf_printf(&b, "%s refused DescribeEventBus: %s: %s", d->o.endpoint, type,
+                          msg ? msg : "");
+        else
+            lb_buf_printf(&b, "%s does not answer like LocalBridge (DescribeEventBus: status %d)",
+                          d->o.endpoint, status);
         d->failure = lb_buf_steal(&b, NULL);
         lb_json_doc_free(&resp);
         return -1;
@@ -499,6 +508,54 @@ static void summary(deploy_t *d, int rc)
 
 static int walk(deploy_t *d);
 
+static char *slurp(const char *path, size_t *len)
+{
+    char *err = NULL;
+    char *text = path ? read_file(path, len, &err) : NULL;
+    free(err);
+    return text;
+}
+
+/* The caller's AWS credentials as the AWS CLI finds them: the environment, then the static keys
+ * of the profile (AWS_PROFILE, else "default") in the shared credentials and config files.
+ * None found: requests go unsigned. */
+static void find_credentials(lb_aws_creds_t *out)
+{
+    const char *key = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
+    if (key && *key && secret && *secret) {
+        out->access_key_id = lb_strdup(key);
+        out->secret_access_key = lb_strdup(secret);
+        const char *token = getenv("AWS_SESSION_TOKEN");
+        out->session_token = token && *token ? lb_strdup(token) : NULL;
+        return;
+    }
+    const char *home = getenv("HOME");
+    char cpath[4096] = "", fpath[4096] = "";
+    const char *c = getenv("AWS_SHARED_CREDENTIALS_FILE"), *f = getenv("AWS_CONFIG_FILE");
+    if (c)
+        snprintf(cpath, sizeof cpath, "%s", c);
+    else if (home)
+        snprintf(cpath, sizeof cpath, "%s/.aws/credentials", home);
+    if (f)
+        snprintf(fpath, sizeof fpath, "%s", f);
+    else if (home)
+        snprintf(fpath, sizeof fpath, "%s/.aws/config", home);
+    size_t clen = 0, flen = 0;
+    char *ctext = slurp(cpath[0] ? cpath : NULL, &clen);
+    char *ftext = slurp(fpath[0] ? fpath : NULL, &flen);
+    const char *profile = getenv("AWS_PROFILE");
+    lb_aws_profile_t p = {0};
+    if ((ctext || ftext) &&
+        lb_aws_profile_read(ctext, clen, ftext, flen, profile && *profile ? profile : "default",
+                            &p) == 0 &&
+        p.keys.access_key_id)
+        lb_aws_creds_copy(out, &p.keys);
+    lb_aws_profile_clear(&p);
+    if (ctext) OPENSSL_cleanse(ctext, clen);
+    free(ctext);
+    free(ftext);
+}
+
 static int deploy(deploy_t *d, const char *text, size_t len)
 {
     char *err = NULL, region[64], account[64];
@@ -506,9 +563,22 @@ static int deploy(deploy_t *d, const char *text, size_t len)
         d->failure = err;
         return 2;
     }
-    if (lb_dclient_new(d->o.endpoint, d->o.region, &d->client) ||
-        whoami(d, region, sizeof region, account, sizeof account))
-        return 1;
+    lb_aws_creds_t creds = {0};
+    find_credentials(&creds);
+    lb_dclient_auth_t auth = {.access_key_id = creds.access_key_id,
+                              .secret_access_key = creds.secret_access_key,
+                              .session_token = creds.session_token,
+                              .admin_token = getenv("LOCALBRIDGE_ADMIN_TOKEN"),
+                              .region = d->o.region};
+    int bad_url = lb_dclient_new(d->o.endpoint, &auth, &d->client);
+    lb_aws_creds_clear(&creds);
+    if (bad_url) {
+        lb_buf_t b = {0};
+        lb_buf_printf(&b, "--endpoint-url %s is not an http(s)://HOST[:PORT] URL", d->o.endpoint);
+        d->failure = lb_buf_steal(&b, NULL);
+        return 2;
+    }
+    if (whoami(d, region, sizeof region, account, sizeof account)) return 1;
     d->ctx.stack_name = d->o.stack;
     d->ctx.region = region;
     d->ctx.account_id = account;

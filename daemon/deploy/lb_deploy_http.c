@@ -2,18 +2,27 @@
 #include "lb_deploy_http.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_awsconfig.h"
+#include "lb_sigv4.h"
+
 struct lb_dclient {
     CURL *curl;
     char *endpoint;
-    char auth[256];
+    char host[256]; /* the Host header, signed */
+    char *key, *secret, *token, *admin_token;
+    char region[64];
 };
 
-int lb_dclient_new(const char *endpoint, const char *region, lb_dclient_t **out)
+int lb_dclient_new(const char *endpoint, const lb_dclient_auth_t *auth, lb_dclient_t **out)
 {
+    char host[256], path[16];
+    *out = NULL;
+    if (lb_aws_url_host_path(endpoint, host, sizeof host, path, sizeof path)) return -1;
     lb_dclient_t *c = lb_xcalloc(1, sizeof *c);
     c->curl = curl_easy_init();
     if (!c->curl) {
@@ -24,14 +33,22 @@ int lb_dclient_new(const char *endpoint, const char *region, lb_dclient_t **out)
     size_t n = strlen(c->endpoint);
     while (n && c->endpoint[n - 1] == '/')
         c->endpoint[--n] = '\0';
-    /* The daemon reads the region from the credential scope, as AWS clients send it. */
-    if (region)
-        snprintf(c->auth, sizeof c->auth,
-                 "Authorization: AWS4-HMAC-SHA256 Credential=localbridge/20200101/%s/events/"
-                 "aws4_request, SignedHeaders=host, Signature=0",
-                 region);
+    snprintf(c->host, sizeof c->host, "%s", host);
+    if (auth->access_key_id && auth->secret_access_key) {
+        c->key = lb_strdup(auth->access_key_id);
+        c->secret = lb_strdup(auth->secret_access_key);
+        c->token = auth->session_token ? lb_strdup(auth->session_token) : NULL;
+    }
+    c->admin_token = auth->admin_token ? lb_strdup(auth->admin_token) : NULL;
+    snprintf(c->region, sizeof c->region, "%s", auth->region ? auth->region : "");
     *out = c;
     return 0;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) OPENSSL_cleanse(s, strlen(s));
+    free(s);
 }
 
 void lb_dclient_free(lb_dclient_t **cp)
@@ -40,8 +57,55 @@ void lb_dclient_free(lb_dclient_t **cp)
     if (!c) return;
     curl_easy_cleanup(c->curl);
     free(c->endpoint);
+    free(c->key);
+    wipe_free(c->secret);
+    wipe_free(c->token);
+    wipe_free(c->admin_token);
     free(c);
     *cp = NULL;
+}
+
+/* The Authorization header line for one request (malloc'd), or NULL for none. */
+static char *authorization(lb_dclient_t *c, const char *method, const char *path,
+                           const char *target, const char *content_type, const char *body,
+                           char amz_date[17])
+{
+    lb_buf_t b = {0};
+    if (c->key) {
+        char hash[65];
+        lb_sigv4_amz_date(lb_now_ms(), amz_date);
+        lb_sigv4_sha256_hex(body, strlen(body), hash);
+        lb_sigv4_header_t h[5] = {
+            {"host", c->host}, {"x-amz-date", amz_date}, {"content-type", content_type}};
+        size_t n = 3;
+        if (target) h[n++] = (lb_sigv4_header_t){"x-amz-target", target};
+        if (c->token) h[n++] = (lb_sigv4_header_t){"x-amz-security-token", c->token};
+        lb_sigv4_request_t req = {.method = method,
+                                  .path = path,
+                                  .query = "",
+                                  .headers = h,
+                                  .n_headers = n,
+                                  .payload_hash = hash};
+        lb_sigv4_creds_t creds = {c->key, c->secret, c->token};
+        char *auth = NULL;
+        const char *service = target && strncmp(target, "AmazonSQS.", 10) == 0 ? "sqs" : "events";
+        lb_sigv4_sign(&req, &creds, c->region[0] ? c->region : "us-east-1", service, amz_date,
+                      &auth);
+        lb_buf_printf(&b, "Authorization: %s", auth);
+        free(auth);
+    } else if (c->admin_token && strncmp(path, "/_localbridge/", 14) == 0) {
+        lb_buf_printf(&b, "Authorization: Bearer %s", c->admin_token);
+    } else if (c->region[0]) {
+        /* Unsigned: the daemon reads the region from the credential scope, as AWS clients send
+         * it; a daemon with auth = sigv4 refuses it, as it should. */
+        lb_buf_printf(&b,
+                      "Authorization: AWS4-HMAC-SHA256 Credential=localbridge/20200101/%s/events/"
+                      "aws4_request, SignedHeaders=host, Signature=0",
+                      c->region);
+    } else {
+        return NULL;
+    }
+    return lb_buf_steal(&b, NULL);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -54,25 +118,44 @@ int lb_dclient_request(lb_dclient_t *c, const char *method, const char *path, co
                        const char *content_type, const char *body, int *status, lb_json_doc_t **doc,
                        char **err)
 {
-    char url[4096], header[256];
+    char url[4096], header[512], amz_date[17] = "";
     snprintf(url, sizeof url, "%s%s", c->endpoint, path);
+    if (!content_type) content_type = "application/json";
+    if (!body) body = "";
     struct curl_slist *headers = NULL;
     if (target) {
         snprintf(header, sizeof header, "X-Amz-Target: %s", target);
         headers = curl_slist_append(headers, header);
     }
-    snprintf(header, sizeof header, "Content-Type: %s",
-             content_type ? content_type : "application/json");
+    snprintf(header, sizeof header, "Content-Type: %s", content_type);
     headers = curl_slist_append(headers, header);
-    if (c->auth[0]) headers = curl_slist_append(headers, c->auth);
+    snprintf(header, sizeof header, "Host: %s", c->host);
+    headers = curl_slist_append(headers, header);
+    char *auth = authorization(c, method, path, target, content_type, body, amz_date);
+    if (auth) {
+        headers = curl_slist_append(headers, auth);
+        wipe_free(auth);
+    }
+    if (amz_date[0]) {
+        snprintf(header, sizeof header, "X-Amz-Date: %s", amz_date);
+        headers = curl_slist_append(headers, header);
+    }
+    if (c->token) {
+        lb_buf_t t = {0};
+        lb_buf_printf(&t, "X-Amz-Security-Token: %s", c->token);
+        headers = curl_slist_append(headers, t.data);
+        OPENSSL_cleanse(t.data, t.len);
+        lb_buf_free(&t);
+    }
     headers = curl_slist_append(headers, "Expect:");
+
     lb_buf_t resp = {0};
     CURL *h = c->curl;
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     if (strcmp(method, "GET") == 0) curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);

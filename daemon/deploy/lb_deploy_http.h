@@ -8,9 +8,19 @@
 
 typedef struct lb_dclient lb_dclient_t;
 
-/* endpoint: the daemon's base URL; region: sent in a SigV4-shaped Authorization header so the
- * daemon files everything under it (NULL: the daemon's own region). */
-int lb_dclient_new(const char *endpoint, const char *region, lb_dclient_t **out);
+/* How requests are authenticated: with creds (access_key_id set), every request is signed with
+ * SigV4 for region (service "sqs" for the SQS API, else "events"), as the AWS CLI would; else
+ * admin paths carry admin_token as a bearer token when there is one, and region (if any) rides in
+ * an unsigned credential scope, which a daemon with auth = none reads as the request's region. */
+typedef struct {
+    const char *access_key_id, *secret_access_key, *session_token;
+    const char *admin_token;
+    const char *region;
+} lb_dclient_auth_t;
+
+/* endpoint: the daemon's base URL. The strings of auth are copied. -1 if endpoint is not an
+ * http(s) URL. */
+int lb_dclient_new(const char *endpoint, const lb_dclient_auth_t *auth, lb_dclient_t **out);
 void lb_dclient_free(lb_dclient_t **c);
 
 /* One request. 0 with *status and the body parsed in *doc (NULL if not JSON), or -1 with *err

@@ -39,6 +39,14 @@ static stack_job_t *read_job(const lb_json_t *req, lb_call_t *call)
         return NULL;
     }
     const char *region = lb_json_get_str(req, "Region");
+    int region_ok = !region || (*region && strlen(region) < 32);
+    for (const char *p = region; region_ok && p && *p; p++)
+        region_ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-';
+    if (!region_ok || (lb_json_get(req, "Region") && !region)) {
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Region must be 1 to 31 lower-case letters, digits and '-'.");
+        return NULL;
+    }
     stack_job_t *j = lb_xcalloc(1, sizeof *j);
     snprintf(j->region, sizeof j->region, "%s", region && *region ? region : call->region);
     snprintf(j->name, sizeof j->name, "%s", n->str);

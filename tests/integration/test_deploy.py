@@ -446,6 +446,10 @@ class Deploy(DaemonTestCase):
                          "Resources[0].LogicalId must be a string of 1 to 2048 characters.")
         st, _, body = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{nope')
         self.assertEqual(st, 400)
+        st, _, body = self.daemon.request("GET", "/_localbridge/stacks/s1?region=EU%20WEST")
+        self.assertEqual(st, 400)
+        self.assertEqual(json.loads(body)["message"],
+                         "Region must be 1 to 31 lower-case letters, digits and '-'.")
         st, _, _ = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{"Resources": []}')
         self.assertEqual(st, 200)
         st, _, _ = self.daemon.request("DELETE", "/_localbridge/stacks/s1")
@@ -455,6 +459,68 @@ class Deploy(DaemonTestCase):
         st, _, _ = self.daemon.request("POST", "/_localbridge/stacks/s1", body=b"{}",
                                        headers={"Content-Type": "application/json"})
         self.assertEqual(st, 405)
+
+
+class DeploySigned(unittest.TestCase):
+    """auth = sigv4: deploy signs every call with the caller's key, as the AWS CLI does."""
+
+    KEY, SECRET, TOKEN = "AKIDDEPLOY", "deploy-secret", "deploy-admin-token"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="lb-deploy-sigv4-")
+        keys = os.path.join(cls.dir, "callers")
+        with open(keys, "w") as f:
+            f.write("%s %s %s\n" % (cls.KEY, cls.SECRET, ACCOUNT))
+        from lbharness import Daemon
+        cls.daemon = Daemon(args=["--auth", "sigv4", "--credentials-file", keys, "--account-id",
+                                  ACCOUNT, "--admin-token", cls.TOKEN]).start()
+        cls.path = os.path.join(cls.dir, "t.yaml")
+        with open(cls.path, "w") as f:
+            f.write("Resources:\n  B:\n    Type: AWS::Events::EventBus\n"
+                    "    Properties: {Name: signed-bus}\n"
+                    "  Q:\n    Type: AWS::Events::Rule\n"
+                    "    Properties: {EventBusName: !Ref B, EventPattern: {source: [x]}}\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.daemon.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def run_deploy(self, **env):
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith("AWS_") and k != "LOCALBRIDGE_ADMIN_TOKEN"}
+        base.update(env, HOME=self.dir)
+        return subprocess.run([BINARY, "deploy", self.path, "--endpoint-url", self.daemon.url,
+                               "--stack-name", "signed", "--region", "eu-west-1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=60, env=base)
+
+    def test_signed_deploy(self):
+        p = self.run_deploy()
+        self.assertEqual(p.returncode, 1)
+        # Unsigned (the region rides in an unsigned credential scope): refused, AWS's error shown.
+        self.assertIn("refused DescribeEventBus: IncompleteSignatureException", p.stderr)
+        p = self.run_deploy(AWS_ACCESS_KEY_ID=self.KEY, AWS_SECRET_ACCESS_KEY="wrong")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("InvalidSignatureException", p.stderr)
+        for expect in ("2 to create", "2 unchanged"):
+            p = self.run_deploy(AWS_ACCESS_KEY_ID=self.KEY, AWS_SECRET_ACCESS_KEY=self.SECRET)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(expect, p.stdout)
+        # The region is the signature's.
+        st, _, body = self.daemon.request("GET", "/_localbridge/stacks/signed?region=eu-west-1",
+                                          headers={"Authorization": "Bearer " + self.TOKEN})
+        self.assertEqual(st, 200, body)
+        self.assertEqual(json.loads(body)["Region"], "eu-west-1")
+        # Keys from the shared credentials file, as the AWS CLI reads them.
+        os.makedirs(os.path.join(self.dir, ".aws"), exist_ok=True)
+        with open(os.path.join(self.dir, ".aws", "credentials"), "w") as f:
+            f.write("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (self.KEY, self.SECRET))
+        p = self.run_deploy()
+        self.assertEqual(p.returncode, 0, p.stderr)
 
 
 SAM_TEMPLATE = """\
