@@ -103,9 +103,12 @@ int lb_template_parse(const char *file, const char *text, size_t len, lb_templat
     int rc;
     if (i < len && text[i] == '{') {
         char *why = NULL;
-        rc = lb_json_parse_into(t->doc, t->text, len, 200, &root, &why);
+        size_t off = 0;
+        rc = lb_json_parse_into_at(t->doc, t->text, len, 200, &root, &why, &off);
         if (rc) {
-            *err = lb_template_error(t, NULL, NULL, "JSON syntax error: %s", why ? why : "");
+            /* A stand-in node at the offset where the parser stopped names the line. */
+            lb_json_t at = {.src_off = off > len ? len : off};
+            *err = lb_template_error(t, &at, NULL, "JSON syntax error: %s", why ? why : "");
             free(why);
         }
     } else {

@@ -338,10 +338,10 @@ class Deploy(DaemonTestCase):
         rc, out, err = self.deploy(path, stack="bad")
         self.assertEqual(rc, 2)
         self.assertRegex(err, r"bad\.yaml:\d+: YAML syntax error")
-        path = self.write("bad.json", '{"Resources": {"Bus": {"Type": "AWS::Events::EventBus",}}}')
+        path = self.write("bad.json", '{"Resources": {\n  "Bus": {"Type": "AWS::Events::EventBus",}}}')
         rc, out, err = self.deploy(path, stack="bad")
         self.assertEqual(rc, 2)
-        self.assertIn("bad.json: JSON syntax error", err)
+        self.assertIn("bad.json:2: JSON syntax error: Unexpected character ('}' (code 125))", err)
 
     def test_unsupported_intrinsic_names_line(self):
         path = self.write("transform.yaml", textwrap.dedent("""\
