@@ -64,7 +64,8 @@ static const char help_text[] =
     "removed ones deleted. --plan prints the changes (+ create, ~ update, -/+ replace,\n"
     "- delete, = unchanged) and changes nothing.\n"
     "\n"
-    "  --stack-name NAME        default: the template's file name without extension\n"
+    "  --stack-name NAME        default: the template's file name without extension (the\n"
+    "                           directory's name for template.yaml)\n"
     "  --parameter-overrides    Key=Value words, up to the next option\n"
     "  --endpoint-url URL       default: $LOCALBRIDGE_ENDPOINT_URL, $AWS_ENDPOINT_URL, or\n"
     "                           http://127.0.0.1:4010\n"
@@ -84,20 +85,32 @@ static int usage(const char *why)
     return 2;
 }
 
-/* The default stack name: the template's file name without extension, as a valid stack name. */
+/* The default stack name: the template's file name without extension, or for a SAM project's
+ * template.yaml its directory's name (examples/alchemiser/template.yaml -> alchemiser), made a
+ * valid stack name (a letter first, then letters, digits and '-'). */
 static void default_stack(const char *file, char *out, size_t outlen)
 {
-    char *copy = lb_strdup(file);
+    char *copy = lb_strdup(file), *copy2 = lb_strdup(file);
     const char *base = basename(copy);
     size_t n = strcspn(base, ".");
-    snprintf(out, outlen, "%s%.*s",
-             (base[0] >= 'a' && base[0] <= 'z') || (base[0] >= 'A' && base[0] <= 'Z') ? ""
-                                                                                      : "stack-",
-             (int)n, base);
+    if (n == 8 && strncmp(base, "template", 8) == 0) {
+        char *abs = realpath(file, NULL);
+        const char *dir = basename(dirname(abs ? abs : copy2));
+        if (dir[0] && strcmp(dir, "/") != 0 && strcmp(dir, ".") != 0) {
+            free(copy);
+            copy = lb_strdup(dir);
+            base = copy;
+            n = strlen(base);
+        }
+        free(abs);
+    }
+    int letter = (base[0] >= 'a' && base[0] <= 'z') || (base[0] >= 'A' && base[0] <= 'Z');
+    snprintf(out, outlen, "%s%.*s", letter ? "" : "stack-", (int)n, base);
     for (char *p = out; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
             *p = '-';
     free(copy);
+    free(copy2);
 }
 
 /* "ParameterKey=K,ParameterValue=V" (the AWS CLI's shape) as "K=V"; other words as they are.

@@ -724,8 +724,9 @@ class DeploySam(DaemonTestCase):
             self.skipTest("no examples/alchemiser/template.yaml in this tree")
         stand = StandIn(self.daemon)
         try:
-            cmd = [BINARY, "deploy", example, "--endpoint-url", stand.url, "--stack-name",
-                   "alchemiser", "--parameter-overrides", "Environment=dev", "--json"]
+            # No --stack-name: a SAM project's template.yaml is named after its directory.
+            cmd = [BINARY, "deploy", example, "--endpoint-url", stand.url,
+                   "--parameter-overrides", "Environment=dev", "--json"]
             for expect in ({"create", "skipped"}, {"unchanged", "skipped"}):
                 p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    timeout=60)
@@ -733,6 +734,7 @@ class DeploySam(DaemonTestCase):
                 res = json.loads(p.stdout)
                 self.assertEqual({c["Action"] for c in res["Changes"]}, expect, res)
             self.assertEqual(res["skipped"], 1)  # the CloudWatch alarm
+            self.assertEqual(res["StackName"], "alchemiser")
             ev = self.events_client
             bus = ev.describe_event_bus(Name="alchemiser-trading-events")
             self.assertEqual(json.loads(bus["Policy"])["Statement"][0]["Sid"], "AllowSameAccountPublish")
