@@ -11,6 +11,7 @@
 
 #include "lb_cli.h"
 #include "lb_config.h"
+#include "lb_deploy_cli.h"
 #include "lb_notify.h"
 #include "lb_server.h"
 
@@ -18,15 +19,17 @@ extern char **environ;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: localbridge serve [options]\n"
-                 "       localbridge serve --ephemeral [options]   (temporary data dir, port 0)\n"
-                 "       localbridge COMMAND [options]   (a client command, below)\n"
-                 "       localbridge --help | --version\n"
-                 "\n"
-                 "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
-                 "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
-                 "--endpoint-url http://127.0.0.1:4010.\n"
-                 "\n");
+    fprintf(out,
+            "Usage: localbridge serve [options]\n"
+            "       localbridge serve --ephemeral [options]   (temporary data dir, port 0)\n"
+            "       localbridge COMMAND [options]   (a client command, below)\n"
+            "       localbridge deploy TEMPLATE [--stack-name N] [--plan] ... (deploy --help)\n"
+            "       localbridge --help | --version\n"
+            "\n"
+            "Runs a local Amazon EventBridge: the AWS API on POST / (X-Amz-Target:\n"
+            "AWSEvents.<Operation>), durable in SQLite. Point AWS clients at it with\n"
+            "--endpoint-url http://127.0.0.1:4010.\n"
+            "\n");
     lb_config_print_help(out);
     fprintf(out, "\n");
     lb_cli_usage(out);
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         return rc;
     }
+    if (strcmp(argv[1], "deploy") == 0) return lb_deploy_cli_main(argc - 2, argv + 2, argv[0]);
     if (lb_cli_is_command(argv[1])) return lb_cli_main(argc, argv);
     fprintf(stderr, "localbridge: unknown command '%s'\n\n", argv[1]);
     usage(stderr);

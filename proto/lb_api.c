@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "lb_admin.h"
+#include "lb_admin_stack.h"
 #include "lb_ops_archive.h"
 #include "lb_ops_bus.h"
 #include "lb_ops_conn.h"
@@ -273,8 +274,11 @@ static const struct {
     const char *name;
     lb_admin_op_fn fn;
 } admin_json_operations[] = {
+    {"DeleteStack", lb_admin_delete_stack},
     {"FireScheduledRule", lb_admin_fire_scheduled_rule},
+    {"GetStack", lb_admin_get_stack},
     {"ListDeadLetters", lb_admin_list_dead_letters},
+    {"PutStack", lb_admin_put_stack},
     {"ListEvents", lb_admin_list_events},
     {"RedriveDeadLetters", lb_admin_redrive_dead_letters},
     {"SetEndpointHealth", lb_admin_set_endpoint_health},

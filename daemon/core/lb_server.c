@@ -192,6 +192,48 @@ static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char
     run_call(s, pc);
 }
 
+/* /_localbridge/stacks/NAME: GET, PUT (the record as its body) and DELETE of a deploy's stack
+ * record; the name in the path becomes the request's StackName. */
+static void handle_stack(lb_server_t *s, lb_http_request_t *req, const char *method,
+                         const char *name, caller_t caller)
+{
+    const char *op = strcmp(method, "GET") == 0      ? "GetStack"
+                     : strcmp(method, "PUT") == 0    ? "PutStack"
+                     : strcmp(method, "DELETE") == 0 ? "DeleteStack"
+                                                     : NULL;
+    pending_call_t *pc = begin_call(s, req, "application/json", caller);
+    size_t len = 0;
+    const char *body = strcmp(method, "PUT") == 0 ? lb_http_request_body(req, &len) : NULL;
+    lb_json_doc_t *doc = NULL;
+    if (!op) {
+        pc->call.api = s->api;
+        lb_call_error(&pc->call, LB_AWS_METHOD_NOT_ALLOWED, "Stacks take GET, PUT and DELETE.");
+    } else if (len && lb_json_parse(body, len, LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL)) {
+        pc->call.api = s->api;
+        lb_call_error(&pc->call, LB_AWS_SERIALIZATION, "Request body is not valid JSON.");
+    } else {
+        if (!doc) {
+            doc = lb_json_doc_new();
+            lb_json_doc_set_root(doc, lb_json_new(doc, LB_JSON_OBJECT));
+        }
+        lb_json_t *root = lb_json_doc_root(doc);
+        char region[64];
+        if (root->type == LB_JSON_OBJECT) {
+            lb_json_remove(root, "StackName");
+            lb_json_add(doc, root, "StackName", lb_json_new_str(doc, name));
+            /* ?region=R, as the other admin endpoints take it. */
+            if (lb_http_query_param(lb_http_request_query(req), "region", region, sizeof region) ==
+                0) {
+                lb_json_remove(root, "Region");
+                lb_json_add(doc, root, "Region", lb_json_new_str(doc, region));
+            }
+        }
+        lb_api_handle_admin(s->api, &pc->call, op, root);
+    }
+    lb_json_doc_free(&doc);
+    run_call(s, pc);
+}
+
 /* Every response carries a request id, as AWS's do, admin endpoints included. */
 static void respond_json(lb_http_request_t *req, int status, const char *json)
 {
@@ -330,6 +372,8 @@ static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
         handle_admin_post(s, req, "SetEndpointHealth", caller);
     } else if (strcmp(path, "/_localbridge/schedules/fire") == 0 && post) {
         handle_admin_post(s, req, "FireScheduledRule", caller);
+    } else if (strncmp(path, "/_localbridge/stacks/", 21) == 0 && path[21]) {
+        handle_stack(s, req, method, path + 21, caller);
     } else if (lb_console_owns(path)) {
         handle_console(req);
     } else if (strcmp(path, "/") == 0) {

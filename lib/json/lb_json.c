@@ -538,6 +538,13 @@ static lb_json_t *parse_token(parser_t *ps, int depth)
 int lb_json_parse_into(lb_json_doc_t *doc, const char *text, size_t len, int max_depth,
                        lb_json_t **node, char **errmsg)
 {
+    size_t off;
+    return lb_json_parse_into_at(doc, text, len, max_depth, node, errmsg, &off);
+}
+
+int lb_json_parse_into_at(lb_json_doc_t *doc, const char *text, size_t len, int max_depth,
+                          lb_json_t **node, char **errmsg, size_t *err_off)
+{
     parser_t ps = {.doc = doc, .start = text, .p = text, .end = text + len, .max_depth = max_depth};
     *node = NULL;
     if (errmsg) *errmsg = NULL;
@@ -555,6 +562,7 @@ int lb_json_parse_into(lb_json_doc_t *doc, const char *text, size_t len, int max
         }
     }
     lb_buf_free(&ps.scratch);
+    *err_off = (size_t)(ps.p - ps.start);
     if (*node) return 0;
     if (errmsg)
         *errmsg = ps.err;

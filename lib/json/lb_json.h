@@ -68,6 +68,10 @@ int lb_json_parse(const char *text, size_t len, int max_depth, lb_json_doc_t **o
 /* The same, into an existing document: *node is the parsed value, owned by doc. */
 int lb_json_parse_into(lb_json_doc_t *doc, const char *text, size_t len, int max_depth,
                        lb_json_t **node, char **errmsg);
+/* The same, and on failure *err_off is the byte offset where the parser stopped, so a caller
+ * holding the text (a template) can name the line. */
+int lb_json_parse_into_at(lb_json_doc_t *doc, const char *text, size_t len, int max_depth,
+                          lb_json_t **node, char **errmsg, size_t *err_off);
 
 lb_json_doc_t *lb_json_doc_new(void);
 void lb_json_doc_free(lb_json_doc_t **doc);

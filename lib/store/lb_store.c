@@ -129,6 +129,11 @@ static const char *const migrations[] = {
     "CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id);"
     "CREATE INDEX delivery_attempts_by_target ON delivery_attempts (target_arn, id);"
     "CREATE INDEX deliveries_by_event ON deliveries (event_id);",
+    /* 8 -> 9: stack records of `localbridge deploy`: per stack, one JSON document listing each
+     * deployed resource (logical id, type, physical id, hash of its resolved properties). */
+    "CREATE TABLE stacks ("
+    "  region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
+    "  modified_ms INTEGER NOT NULL, PRIMARY KEY (region, name));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -17,6 +17,7 @@ static const char *const lb_test_schema_undo[] = {
     [6] = "ALTER TABLE events DROP COLUMN trace_header;"
           "ALTER TABLE deliveries DROP COLUMN trace_header;",
     [7] = "DROP TABLE delivery_attempts; DROP INDEX deliveries_by_event;",
+    [8] = "DROP TABLE stacks;",
 };
 
 /* 0 on success; the database must not be open elsewhere. */
