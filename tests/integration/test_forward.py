@@ -75,6 +75,16 @@ class ForwardBase(unittest.TestCase):
                 out[k] = float(v)
         return out
 
+    def wait_metric(self, name, value, timeout=10):
+        """The metric once it reaches value: the upstream records an entry when its request
+        arrives, the daemon counts it when the answer is back, a moment later."""
+        deadline = time.time() + timeout
+        while True:
+            got = self.metrics().get(name)
+            if got == value or time.time() > deadline:
+                return got
+            time.sleep(0.05)
+
     def health(self):
         status, _, data = self.daemon.request("GET", "/health")
         return status, json.loads(data)
@@ -122,14 +132,14 @@ class Forwarding(ForwardBase):
         self.daemon.stop()
         self.daemon.args = self.daemon.args[:-2]
         self.daemon.start()
+        type(self).c = self.daemon.client()  # the class's client, for the tests after this one
         got = self.upstream.wait_for(50)
         self.assertEqual(sorted(json.loads(e["entry"]["Detail"])["i"] for e in got),
                          list(range(50)))
         stats = self.upstream.stats()
         self.assertEqual(stats["max_batch"], 10)
         self.assertLessEqual(stats["requests"], 8)
-        self.assertEqual(self.metrics()["localbridge_forwarded_entries_total"], 50)
-        type(self).c = self.daemon.client()
+        self.assertEqual(self.wait_metric("localbridge_forwarded_entries_total", 50), 50)
 
     def test_batches_stay_within_256_kb_as_aws_counts_entries(self):
         self.rule_to("Big")

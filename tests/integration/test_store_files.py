@@ -84,11 +84,14 @@ class DatabaseDeleted(unittest.TestCase):
             {"Source": "b7", "DetailType": "x", "Detail": "{}"}]})
         self.assertEqual(status, 200)
         var = os.path.join(self.d.data_dir, "var")
-        for f in self.db_files():
-            os.unlink(f)
         # A directory where the restore writes its temporary copy: writing back must fail
-        # (root ignores permissions, so a read-only directory would not do).
-        os.mkdir(os.path.join(var, "localbridge.db.restore"))
+        # (root ignores permissions, so a read-only directory would not do). Made before the
+        # files go: the daemon notices a deletion at once and would restore before the mkdir.
+        blocker = os.path.join(var, "localbridge.db.restore")
+        os.mkdir(blocker)
+        for f in self.db_files():
+            if f != blocker:
+                os.unlink(f)
         status, body, headers = self.d.api("PutEvents", {"Entries": [
             {"Source": "b7", "DetailType": "y", "Detail": "{}"}]})
         self.assertEqual((status, body["__type"]), (500, "InternalException"), body)
