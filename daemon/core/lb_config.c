@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lb_config_parse.h"
+#include "lb_lambda_conf.h"
 #include "lb_util.h"
 
 #define MSG_MAX 512
@@ -31,7 +32,8 @@ enum opt_type {
     T_DURATION,
     T_LISTEN,
     T_TARGET_MAP,
-    T_FORWARD
+    T_FORWARD,
+    T_LINES /* repeatable; `valid` checks each line */
 };
 
 struct option {
@@ -41,12 +43,31 @@ struct option {
     const char *defval;
     int64_t min, max;             /* T_INT; T_SIZE in bytes; T_DURATION in ms */
     const char *const *choices;   /* T_ENUM, indexed by the enum's value */
-    bool (*valid)(const char *v); /* T_STRING (NULL: any but ""); `allowed` is for messages */
+    bool (*valid)(const char *v); /* T_STRING (NULL: any but ""), T_LINES; `allowed` too */
     const char *allowed;
     const char *metavar;
     bool reloadable;
     const char *help;
 };
+
+static bool is_lambda_handler(const char *v)
+{
+    char *glob = NULL, **argv = NULL, msg[160];
+    if (lb_lambda_parse_handler(v, &glob, &argv, msg, sizeof msg)) return false;
+    free(glob);
+    lb_lambda_argv_free(argv);
+    return true;
+}
+
+static bool is_lambda_function(const char *v)
+{
+    char *glob = NULL, msg[160];
+    lb_lambda_settings_t s;
+    if (lb_lambda_parse_function(v, &glob, &s, msg, sizeof msg)) return false;
+    free(glob);
+    lb_lambda_settings_clear(&s);
+    return true;
+}
 
 /* [a-z]{2}(-gov)?-[a-z]+-[0-9], e.g. us-east-1, us-gov-west-1, ap-southeast-2. */
 static bool is_region(const char *p)
@@ -143,6 +164,21 @@ static const struct option options[] = {
      "Lambda Invoke API for Lambda targets, e.g. http://127.0.0.1:3001 (sam local start-lambda)"},
     {"target_map", T_TARGET_MAP, OFF(target_maps), "", NO_RANGE, NULL, NO_CHECK, "'GLOB -> URL'",
      true, "Deliver to URL for target ARNs matching GLOB (* and ?); repeatable, first match wins"},
+    {"lambda_handler", T_LINES, OFF(lambda_handlers), "", NO_RANGE, NULL, is_lambda_handler,
+     "'GLOB -> COMMAND ARG...' (no shell; \"...\" keeps spaces in an argument)",
+     "'GLOB -> COMMAND ARG...'", true,
+     "Run COMMAND for each invocation of the Lambda functions matching GLOB; repeatable, first "
+     "match wins"},
+    {"lambda_function", T_LINES, OFF(lambda_functions), "", NO_RANGE, NULL, is_lambda_function,
+     "'GLOB [timeout=DURATION] [concurrency=N] [retries=0..2] [max_event_age=DURATION] "
+     "[on_failure=ARN]'",
+     "'GLOB key=value...'", true,
+     "Settings of local Lambda functions matching GLOB; repeatable, the first line setting a key "
+     "wins"},
+    {"lambda_retry_delay", T_DURATION, OFF(lambda_retry_delay_ms), "1m", 1, HOUR, NULL, NO_CHECK,
+     "DURATION", true,
+     "Lambda's wait before retrying a failed run (n times this before retry n; 1m as AWS); "
+     "shorten for tests"},
     {"replay_batch_size", T_INT, OFF(replay_batch_size), "100", 1, 10000, NULL, NO_CHECK, "N", true,
      "Archived events a replay reads, sends and commits at a time (one batch per turn)"},
     {"replay_interval", T_DURATION, OFF(replay_interval_ms), "0", 0, HOUR, NULL, NO_CHECK,
@@ -273,6 +309,34 @@ static int add_forward(struct lb_settings *s, const char *v, enum lb_config_sour
     return 0;
 }
 
+/* Inserts a kept line by source like add_target_map. */
+static void add_line(struct lb_lines *list, const char *v, enum lb_config_source src)
+{
+    size_t at = 0;
+    while (at < list->count && list->items[at].source >= src)
+        at++;
+    list->items = lb_xrealloc(list->items, (list->count + 1) * sizeof *list->items);
+    memmove(&list->items[at + 1], &list->items[at], (list->count - at) * sizeof *list->items);
+    list->items[at] = (struct lb_line){lb_strdup(v), src};
+    list->count++;
+}
+
+static void lines_free(struct lb_lines *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i].text);
+    free(list->items);
+    memset(list, 0, sizeof *list);
+}
+
+static bool lines_equal(const struct lb_lines *a, const struct lb_lines *b)
+{
+    if (a->count != b->count) return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->items[i].text, b->items[i].text)) return false;
+    return true;
+}
+
 /* ---- one value ---- */
 
 /* Parses v into option o of s. On failure writes into msg what was wrong and what is allowed. */
@@ -341,6 +405,10 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
                  "http://127.0.0.1:9000/orders",
                  v);
         return -EINVAL;
+    case T_LINES:
+        if (o->valid(v)) return add_line((struct lb_lines *)field(s, o), v, src), 0;
+        snprintf(msg, n, "'%.160s' must be %s", v, o->allowed);
+        return -EINVAL;
     case T_FORWARD:
         if (add_forward(s, v, src) == 0) return 0;
         snprintf(msg, n,
@@ -370,6 +438,8 @@ static void settings_free(struct lb_settings *s)
         free(s->forwards.items[i].pattern);
     }
     free(s->forwards.items);
+    lines_free(&s->lambda_handlers);
+    lines_free(&s->lambda_functions);
     free(s->config_file);
     memset(s, 0, sizeof *s);
 }
@@ -379,7 +449,9 @@ static void settings_defaults(struct lb_settings *s)
     char msg[MSG_MAX];
     memset(s, 0, sizeof *s);
     for (size_t i = 0; i < OPTION_COUNT; i++) {
-        if (options[i].type == T_TARGET_MAP || options[i].type == T_FORWARD) continue;
+        if (options[i].type == T_TARGET_MAP || options[i].type == T_FORWARD ||
+            options[i].type == T_LINES)
+            continue;
         /* A default that fails its own validator is a bug in the table, caught by any test. */
         if (set_value(s, &options[i], options[i].defval, LB_SOURCE_DEFAULT, msg, sizeof msg))
             abort();
@@ -406,6 +478,8 @@ static size_t value_size(enum opt_type t)
         return sizeof(struct lb_target_maps);
     case T_FORWARD:
         return sizeof(struct lb_forwards);
+    case T_LINES:
+        return sizeof(struct lb_lines);
     }
     return 0;
 }
@@ -428,6 +502,8 @@ static bool option_equal(const struct lb_settings *a, const struct lb_settings *
         return true;
     case T_FORWARD:
         return lb_config_forwards_equal(&a->forwards, &b->forwards);
+    case T_LINES:
+        return lines_equal(cfield(a, o), cfield(b, o));
     default: /* plain numbers, without padding */
         return memcmp(cfield(a, o), cfield(b, o), value_size(o->type)) == 0;
     }
@@ -541,7 +617,7 @@ static int apply_env(struct lb_settings *s, char *const *env, size_t count, char
         /* Other tools may use LOCALBRIDGE_* names (a client's endpoint, say); not ours to judge. */
         if (!o) continue;
         int rc = 0;
-        if (o->type == T_TARGET_MAP || o->type == T_FORWARD) {
+        if (o->type == T_TARGET_MAP || o->type == T_FORWARD || o->type == T_LINES) {
             char *list = lb_strdup(eq + 1), *save = NULL;
             for (char *item = strtok_r(list, ";", &save); item && rc == 0;
                  item = strtok_r(NULL, ";", &save))

@@ -42,6 +42,11 @@ typedef struct {
     int aborted;            /* the daemon is stopping: nothing to record */
     const char *error_code; /* when not LB_ATTEMPT_OK: AWS's ERROR_CODE for a dead letter */
     const char *error_message;
+    /* The target's own retry policy (a Lambda function's asynchronous invocation config): set
+     * with LB_ATTEMPT_FUNCTION_ERROR, and with a refusal (LB_ATTEMPT_RETRYABLE, `throttled`) so
+     * that a refused retry of an event the target already ran stays under that policy. */
+    const lb_async_policy_t *async;
+    int throttled;
 } lb_send_result_t;
 
 typedef void (*lb_send_done_fn)(void *ctx, lb_delivery_t *d, const lb_send_result_t *r);
@@ -74,6 +79,10 @@ struct lb_adapter {
     /* Appends JSON members (each starting with ',') to the /health object; 1 when what the
      * adapter reaches is failing (the daemon itself still accepts events). */
     int (*health)(void *self, lb_buf_t *out);
+    /* A delivery sent through this adapter is now a durable dead letter (m->exhausted says why):
+     * where the target keeps its own on-failure destination (a Lambda function's), it goes
+     * there too. */
+    void (*dead_letter)(void *self, const lb_dead_letter_msg_t *m);
 };
 
 /* What adapters may use. */

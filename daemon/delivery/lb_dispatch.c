@@ -92,13 +92,7 @@ static void on_dead(void *ctx, const lb_outcome_t *o)
 {
     lb_dispatch_t *d = ctx;
     const lb_delivery_t *x = o->delivery;
-    if (!x || !x->dlq_arn) return;
-    lb_adapter_t *a = adapter_for(d, x->dlq_arn);
-    if (!a || !a->send_dead_letter) {
-        lb_logf_warn(d->env.log, "dead-letter queue not reachable; kept in the dead-letter store",
-                     LB_LOG_STR("dlq", x->dlq_arn), LB_LOG_STR("event", x->event_id));
-        return;
-    }
+    if (!x) return;
     char rule_arn[2048];
     rule_arn_of(d, x, rule_arn, sizeof rule_arn);
     lb_dead_letter_msg_t m = {.delivery = x,
@@ -107,6 +101,16 @@ static void on_dead(void *ctx, const lb_outcome_t *o)
                               .exhausted = o->exhausted,
                               .retry_attempts = o->attempts > 0 ? o->attempts - 1 : 0,
                               .rule_arn = rule_arn};
+    /* A target that ran the event and failed it has its own destination for failures. */
+    lb_adapter_t *t = o->async ? adapter_for(d, x->target_arn) : NULL;
+    if (t && t->dead_letter) t->dead_letter(t->self, &m);
+    if (!x->dlq_arn) return;
+    lb_adapter_t *a = adapter_for(d, x->dlq_arn);
+    if (!a || !a->send_dead_letter) {
+        lb_logf_warn(d->env.log, "dead-letter queue not reachable; kept in the dead-letter store",
+                     LB_LOG_STR("dlq", x->dlq_arn), LB_LOG_STR("event", x->event_id));
+        return;
+    }
     a->send_dead_letter(a->self, x->dlq_arn, &m);
 }
 
@@ -131,13 +135,65 @@ static void settle(lb_dispatch_t *d, const lb_delivery_t *x, int delivered)
     if (a && a->settled) a->settled(a->self, x, delivered);
 }
 
+/* The target took x and ran it, and the run failed (or a retry of that run was refused): the
+ * target's own retry policy decides, as Lambda's does for an asynchronous invocation. For
+ * EventBridge the invocation itself succeeded. Takes ownership of x. */
+static void finish_async(lb_dispatch_t *d, lb_delivery_t *x, const lb_send_result_t *r, int64_t now)
+{
+    lb_outcome_t o = {.seq = x->seq, .attempts = x->attempts, .now_ms = now, .async = 1};
+    if (r->outcome == LB_ATTEMPT_FUNCTION_ERROR) {
+        lb_metrics_rule_add(d->env.metrics, x->region, x->bus, x->rule, LB_M_INVOCATIONS, 1);
+        x->fn.errors++;
+    } else {
+        x->fn.throttles++;
+    }
+    if (!x->fn.first_ms) x->fn.first_ms = now;
+    lb_retry_decision_t dec;
+    lb_retry_async_decide(r->async, x->fn.errors, x->fn.throttles, r->throttled, x->fn.first_ms,
+                          now, &dec);
+    o.fn = x->fn;
+    o.error_code = lb_strdup(r->error_code);
+    o.error_message = lb_strdup(r->error_message);
+    if (!dec.dead) {
+        lb_logf_info(d->env.log, "function failed; its own retry policy runs it again",
+                     LB_LOG_STR("event", x->event_id), LB_LOG_STR("target", x->target_id),
+                     LB_LOG_INT("function_errors", x->fn.errors),
+                     LB_LOG_INT("in_ms", dec.next_ms - now), LB_LOG_STR("error", r->error_code),
+                     LB_LOG_STR("error_message", r->error_message));
+        o.kind = LB_OUTCOME_RESCHEDULED;
+        o.next_ms = x->next_ms = dec.next_ms;
+        lb_dqueue_push(d->queue, x);
+        lb_outcomes_add(d->outcomes, &o);
+        return;
+    }
+    lb_metrics_rule_add(d->env.metrics, x->region, x->bus, x->rule, LB_M_DEAD_LETTER_INVOCATIONS,
+                        1);
+    lb_logf_warn(d->env.log, "function failed for good; dead-lettered",
+                 LB_LOG_STR("event", x->event_id), LB_LOG_STR("rule", x->rule),
+                 LB_LOG_STR("target", x->target_id), LB_LOG_INT("function_errors", x->fn.errors),
+                 LB_LOG_STR("condition", dec.exhausted), LB_LOG_STR("error", r->error_code),
+                 LB_LOG_STR("error_message", r->error_message));
+    settle(d, x, 0);
+    o.kind = LB_OUTCOME_DEAD;
+    o.exhausted = dec.exhausted;
+    o.delivery = x;
+    lb_outcomes_add(d->outcomes, &o);
+}
+
 /* One attempt of delivery x ended. Takes ownership of x. */
-static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t result,
-                           const char *code, const char *message)
+static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, const lb_send_result_t *r)
 {
     const struct lb_settings *cfg = settings(d);
+    lb_attempt_t result = r->outcome;
+    const char *code = r->error_code, *message = r->error_message;
     int64_t now = lb_now_ms();
     x->attempts++;
+    if (r->async && (result == LB_ATTEMPT_FUNCTION_ERROR ||
+                     (result == LB_ATTEMPT_RETRYABLE && r->throttled && x->fn.errors > 0))) {
+        finish_async(d, x, r, now);
+        return;
+    }
+    if (result == LB_ATTEMPT_FUNCTION_ERROR) result = LB_ATTEMPT_RETRYABLE; /* no policy given */
     lb_outcome_t o = {.seq = x->seq, .attempts = x->attempts, .now_ms = now};
     if (result == LB_ATTEMPT_OK) {
         lb_metrics_rule_add(d->env.metrics, x->region, x->bus, x->rule, LB_M_INVOCATIONS, 1);
@@ -196,7 +252,7 @@ static void attempt_done(void *ctx, lb_delivery_t *x, const lb_send_result_t *r)
         lb_dqueue_push(d->queue, x);
         return;
     }
-    finish_attempt(d, x, r->outcome, r->error_code, r->error_message);
+    finish_attempt(d, x, r);
 }
 
 static void start_attempt(lb_dispatch_t *d, lb_delivery_t *x)
@@ -206,9 +262,12 @@ static void start_attempt(lb_dispatch_t *d, lb_delivery_t *x)
         char message[2200];
         snprintf(message, sizeof message,
                  "No local endpoint for target %.1600s: map it with `target_map = GLOB -> URL` in "
-                 "the config (or set lambda_endpoint for Lambda functions).",
+                 "the config (or a lambda_handler line or lambda_endpoint for Lambda functions).",
                  x->target_arn);
-        finish_attempt(d, x, LB_ATTEMPT_PERMANENT, "RESOURCE_NOT_FOUND", message);
+        lb_send_result_t r = {.outcome = LB_ATTEMPT_PERMANENT,
+                              .error_code = "RESOURCE_NOT_FOUND",
+                              .error_message = message};
+        finish_attempt(d, x, &r);
         return;
     }
     lb_dqueue_started(d->queue, x);

@@ -32,6 +32,8 @@ typedef struct {
     char *error_code, *error_message; /* owned */
     const char *exhausted;            /* DEAD: LB_EXHAUSTED_* or NULL */
     lb_delivery_t *delivery;          /* DEAD: the delivery, owned, for its dead-letter queue */
+    int async;                        /* the target's own retry budget changed: record fn */
+    lb_async_state_t fn;
 } lb_outcome_t;
 
 typedef struct lb_outcomes lb_outcomes_t;

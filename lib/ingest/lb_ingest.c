@@ -50,8 +50,8 @@ typedef struct {
     lb_json_t *tree;
     lb_buf_t text;
     char id[37];
-    int64_t time_ms; /* the envelope's "time" (whole seconds) */
-    int64_t size;    /* what it adds to an archive's SizeBytes */
+    int64_t time_ms;          /* the envelope's "time" (whole seconds) */
+    int64_t size;             /* what it adds to an archive's SizeBytes */
     const char *trace_header; /* borrowed from the entry or the context */
 } building_t;
 

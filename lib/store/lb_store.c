@@ -118,6 +118,18 @@ static const char *const migrations[] = {
      * each of its deliveries, so an event forwarded to EventBridge (or to another bus) keeps it. */
     "ALTER TABLE events ADD COLUMN trace_header TEXT;"
     "ALTER TABLE deliveries ADD COLUMN trace_header TEXT;",
+    /* 7 -> 8: a delivery's second retry budget, once its target (a Lambda function) ran it and
+     * the run failed: failed runs, runs refused since, when the first run started, and the
+     * request id every run of the event shares. A pending retry of a function error survives a
+     * restart like any other. */
+    "ALTER TABLE deliveries ADD COLUMN fn_errors INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deliveries ADD COLUMN fn_throttles INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deliveries ADD COLUMN fn_first_ms INTEGER;"
+    "ALTER TABLE deliveries ADD COLUMN fn_request_id TEXT;"
+    /* ... and the local Lambda functions registered at run time (PUT /_localbridge/functions),
+     * each its JSON definition, kept across restarts. */
+    "CREATE TABLE lambda_functions (name TEXT PRIMARY KEY, spec TEXT NOT NULL,"
+    "  updated_ms INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

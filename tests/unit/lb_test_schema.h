@@ -16,6 +16,10 @@ static const char *const lb_test_schema_undo[] = {
           "DROP TABLE replays;",
     [6] = "ALTER TABLE events DROP COLUMN trace_header;"
           "ALTER TABLE deliveries DROP COLUMN trace_header;",
+    [7] = "ALTER TABLE deliveries DROP COLUMN fn_errors;"
+          "ALTER TABLE deliveries DROP COLUMN fn_throttles;"
+          "ALTER TABLE deliveries DROP COLUMN fn_first_ms;"
+          "ALTER TABLE deliveries DROP COLUMN fn_request_id; DROP TABLE lambda_functions;",
 };
 
 /* 0 on success; the database must not be open elsewhere. */
