@@ -620,7 +620,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                              .writer = s->writer,
                              .reader = s->reader,
                              .metrics = s->metrics,
-                             .log = &s->log};
+                             .log = &s->log,
+                             .self_url = s->url};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);

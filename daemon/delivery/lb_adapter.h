@@ -93,6 +93,7 @@ typedef struct {
     lb_writer_t *writer;
     lb_transport_t *transport;
     const lb_log_t *log;
+    const char *self_url; /* this daemon's API as listening (http://127.0.0.1:PORT) */
 } lb_adapter_env_t;
 
 #endif

@@ -81,7 +81,7 @@ void lb_retry_async_decide(const lb_async_policy_t *p, int failed_runs, int thro
         wait = (int64_t)failed_runs * p->retry_delay_ms;
     }
     if (wait < 1) wait = 1;
-    if (now_ms + wait - first_run_ms > (int64_t)p->max_age_s * 1000) {
+    if (now_ms + wait - first_run_ms > p->max_age_ms) {
         out->dead = 1;
         out->exhausted = LB_ASYNC_EVENT_AGE_EXCEEDED;
         return;

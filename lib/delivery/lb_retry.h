@@ -47,7 +47,7 @@ void lb_retry_decide(lb_attempt_t outcome, int attempts, int max_retries, int64_
  * failures to hand the event over; once a run has failed, this policy decides. */
 typedef struct {
     int max_retries;         /* runs after the first failed one (Lambda: 0 to 2, default 2) */
-    int max_age_s;           /* how long the event is kept, from its first run (Lambda: 6 h) */
+    int64_t max_age_ms;      /* how long the event is kept, from its first run (Lambda: 6 h) */
     int64_t retry_delay_ms;  /* after failed run n, run n + 1 waits n times this (Lambda: 1 min) */
     int64_t throttle_min_ms; /* a run refused for concurrency waits this, doubling per refusal */
     int64_t throttle_max_ms; /* ... up to this (Lambda: from 1 s to 5 min) */
@@ -63,7 +63,7 @@ typedef struct {
 /* After a failed run (failed_runs counts it) or a refused one (throttled set; throttles counts
  * the refusals since the event was first run, this one included): when to run again, or dead
  * with exhausted the condition that ended it. The event's age runs from first_run_ms; a retry
- * that would start later than max_age_s after it is not made (the event is given up at once, as
+ * that would start later than max_age_ms after it is not made (the event is given up at once, as
  * Lambda decides before queueing the retry). */
 void lb_retry_async_decide(const lb_async_policy_t *p, int failed_runs, int throttles,
                            int throttled, int64_t first_run_ms, int64_t now_ms,
