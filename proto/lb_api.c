@@ -273,9 +273,12 @@ static const struct {
     const char *name;
     lb_admin_op_fn fn;
 } admin_json_operations[] = {
+    {"DeleteFunction", lb_admin_delete_function},
     {"FireScheduledRule", lb_admin_fire_scheduled_rule},
     {"ListDeadLetters", lb_admin_list_dead_letters},
     {"ListEvents", lb_admin_list_events},
+    {"ListFunctions", lb_admin_list_functions},
+    {"PutFunction", lb_admin_put_function},
     {"RedriveDeadLetters", lb_admin_redrive_dead_letters},
     {"SetEndpointHealth", lb_admin_set_endpoint_health},
 };

@@ -122,8 +122,8 @@ static int read_environment(const lb_json_t *env, lb_function_t *f, char *msg, s
     return 0;
 }
 
-int lb_function_parse(const char *name, const char *json, size_t len, int64_t now_ms,
-                      lb_function_t *out, char *msg, size_t n)
+int lb_function_parse(const char *name, const lb_json_t *root, int64_t now_ms, lb_function_t *out,
+                      char *msg, size_t n)
 {
     memset(out, 0, sizeof *out);
     if (!lb_function_name_valid(name)) {
@@ -133,14 +133,10 @@ int lb_function_parse(const char *name, const char *json, size_t len, int64_t no
                  name);
         return LB_EINVALID;
     }
-    lb_json_doc_t *doc = NULL;
-    if (lb_json_parse(json, len, LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL) ||
-        !lb_json_is(lb_json_doc_root(doc), LB_JSON_OBJECT)) {
-        lb_json_doc_free(&doc);
+    if (!lb_json_is(root, LB_JSON_OBJECT)) {
         snprintf(msg, n, "The function definition must be a JSON object.");
         return LB_EINVALID;
     }
-    const lb_json_t *root = lb_json_doc_root(doc);
     out->name = lb_strdup(name);
     out->updated_ms = now_ms;
     int64_t timeout, retries, age, conc;
@@ -161,7 +157,6 @@ int lb_function_parse(const char *name, const char *json, size_t len, int64_t no
         }
     }
     if (rc) {
-        lb_json_doc_free(&doc);
         lb_function_clear(out);
         return rc;
     }
@@ -169,10 +164,7 @@ int lb_function_parse(const char *name, const char *json, size_t len, int64_t no
     out->retries = (int)retries;
     out->max_age_s = (int)age;
     out->concurrency = (int)conc;
-    lb_buf_t b = {0};
-    lb_json_minify(&b, json, len);
-    out->spec = lb_buf_steal(&b, NULL);
-    lb_json_doc_free(&doc);
+    out->spec = lb_json_print(root, NULL);
     return 0;
 }
 
@@ -258,12 +250,16 @@ int lb_functions_load(lb_functions_t *r, lb_store_t *s, size_t *skipped)
         const char *name = (const char *)sqlite3_column_text(st, 0);
         const char *spec = (const char *)sqlite3_column_text(st, 1);
         lb_function_t f;
+        lb_json_doc_t *doc = NULL;
         if (!name || !spec ||
-            lb_function_parse(name, spec, strlen(spec), sqlite3_column_int64(st, 2), &f, msg,
+            lb_json_parse(spec, strlen(spec), LB_JSON_REQUEST_MAX_DEPTH, &doc, NULL) ||
+            lb_function_parse(name, lb_json_doc_root(doc), sqlite3_column_int64(st, 2), &f, msg,
                               sizeof msg)) {
+            lb_json_doc_free(&doc);
             if (skipped) (*skipped)++;
             continue;
         }
+        lb_json_doc_free(&doc);
         lb_functions_put(r, &f);
     }
     sqlite3_finalize(st);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_json.h"
 #include "lb_store.h"
 
 #define LB_FUNCTION_NAME_MAX 64
@@ -35,8 +36,8 @@ void lb_functions_free(lb_functions_t **r);
  * "maximum_retry_attempts":0..2, "maximum_event_age_seconds":60..21600,
  * "reserved_concurrency":N, "on_failure_arn":"arn:..."}. 0 with *out filled, or LB_EINVAL with
  * msg saying what is wrong (an AWS-style validation message). */
-int lb_function_parse(const char *name, const char *json, size_t len, int64_t now_ms,
-                      lb_function_t *out, char *msg, size_t n);
+int lb_function_parse(const char *name, const lb_json_t *def, int64_t now_ms, lb_function_t *out,
+                      char *msg, size_t n);
 void lb_function_clear(lb_function_t *f);
 /* 1 if name is a Lambda function name: [a-zA-Z0-9-_]{1,64}. */
 int lb_function_name_valid(const char *name);
