@@ -170,7 +170,8 @@ static void error_object(const run_t *r, const lb_proc_result_t *pr, lb_buf_t *o
                  "RequestId: %s Error: Runtime exited with error: exit status %lld",
                  r->d->fn.request_id, (long long)pr->exit_status);
     lb_buf_puts(out, "{\"errorType\":");
-    lb_buf_json_string(out, pr->timed_out ? "Sandbox.Timedout" : "Runtime.ExitError", (size_t)-1);
+    const char *type = pr->timed_out ? "Sandbox.Timedout" : "Runtime.ExitError";
+    lb_buf_json_string(out, type, strlen(type));
     lb_buf_puts(out, ",\"errorMessage\":");
     lb_buf_json_string(out, msg, strlen(msg));
     lb_buf_puts(out, "}");
