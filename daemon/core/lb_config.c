@@ -113,6 +113,7 @@ static bool is_optional_text(const char *v)
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const sync_modes[] = {"off", "normal", "full", "extra", NULL};
 static const char *const auth_modes[] = {"none", "sigv4", NULL};
+static const char *const lambda_invocations[] = {"Event", "RequestResponse", NULL};
 
 #define OFF(field) offsetof(struct lb_settings, field)
 #define NO_RANGE 0, 0
@@ -162,6 +163,10 @@ static const struct option options[] = {
     {"lambda_endpoint", T_STRING, OFF(lambda_endpoint), "", NO_RANGE, NULL, is_optional_url,
      "empty or an http:// or https:// URL", "URL", true,
      "Lambda Invoke API for Lambda targets, e.g. http://127.0.0.1:3001 (sam local start-lambda)"},
+    {"lambda_invocation_type", T_ENUM, OFF(lambda_invocation_type), "Event", NO_RANGE,
+     lambda_invocations, NO_CHECK, "TYPE", true,
+     "How lambda_endpoint is invoked: Event (as EventBridge does; RequestResponse after a 501 "
+     "from sam local start-lambda) or RequestResponse"},
     {"target_map", T_TARGET_MAP, OFF(target_maps), "", NO_RANGE, NULL, NO_CHECK, "'GLOB -> URL'",
      true, "Deliver to URL for target ARNs matching GLOB (* and ?); repeatable, first match wins"},
     {"lambda_handler", T_LINES, OFF(lambda_handlers), "", NO_RANGE, NULL, is_lambda_handler,
@@ -219,6 +224,7 @@ static const struct option options[] = {
 _Static_assert(sizeof(enum lb_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum lb_sqlite_sync) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum lb_auth_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum lb_lambda_invocation) == sizeof(int), "enum size");
 
 struct lb_config {
     struct lb_settings s;

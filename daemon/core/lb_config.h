@@ -92,6 +92,8 @@ struct lb_lines {
     size_t count;
 };
 
+enum lb_lambda_invocation { LB_LAMBDA_EVENT = 0, LB_LAMBDA_REQUEST_RESPONSE = 1 };
+
 enum lb_auth_mode { LB_AUTH_NONE = 0, LB_AUTH_SIGV4 = 1 };
 
 /* The effective values, typed. Durations are milliseconds, sizes bytes. */
@@ -112,13 +114,14 @@ struct lb_settings {
     uint64_t delivery_timeout_ms; /* reloadable */
     int delivery_concurrency;     /* reloadable */
     int delivery_resident_max;
-    uint64_t retry_base_delay_ms;       /* reloadable */
-    uint64_t retry_max_delay_ms;        /* reloadable */
-    bool delivery_enabled;              /* reloadable */
-    char *lambda_endpoint;              /* reloadable; "" = none */
-    struct lb_target_maps target_maps;  /* reloadable */
-    struct lb_lines lambda_handlers;    /* reloadable; see lb_lambda_conf.h */
-    struct lb_lines lambda_functions;   /* reloadable */
+    uint64_t retry_base_delay_ms;                     /* reloadable */
+    uint64_t retry_max_delay_ms;                      /* reloadable */
+    bool delivery_enabled;                            /* reloadable */
+    char *lambda_endpoint;                            /* reloadable; "" = none */
+    enum lb_lambda_invocation lambda_invocation_type; /* reloadable */
+    struct lb_target_maps target_maps;                /* reloadable */
+    struct lb_lines lambda_handlers;                  /* reloadable; see lb_lambda_conf.h */
+    struct lb_lines lambda_functions;                 /* reloadable */
     uint64_t lambda_retry_delay_ms;     /* reloadable; Lambda's 1 minute, shorter for tests */
     int replay_batch_size;              /* reloadable */
     uint64_t replay_interval_ms;        /* reloadable */

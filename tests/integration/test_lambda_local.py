@@ -392,3 +392,119 @@ class TestPersistence(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class _InvokeApi:
+    """A stand-in for `sam local start-lambda` (sam=True: Event invokes answer SAM's 501) or for
+    Lambda's Invoke API. Functions named *fail* answer 200 with X-Amz-Function-Error."""
+
+    def __init__(self, sam):
+        import http.server
+        import threading
+        calls = self.calls = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                kind = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+                calls.append((self.path, kind, body))
+                if kind == "Event" and sam:
+                    out = json.dumps({"Type": "LocalService", "Message": "invocation-type: Event "
+                                      "is not supported. RequestResponse is only supported."})
+                    self.reply(501, out, {"x-amzn-errortype": "NotImplemented"})
+                elif "fail" in self.path:
+                    out = json.dumps({"errorMessage": "sam boom", "errorType": "KeyError",
+                                      "stackTrace": []})
+                    self.reply(200, out, {"X-Amz-Function-Error": "Unhandled"})
+                elif kind == "Event":
+                    self.reply(202, "", {})
+                else:
+                    self.reply(200, '"done"', {})
+
+            def reply(self, status, body, headers):
+                data = body.encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class TestLambdaEndpoint(unittest.TestCase):
+    def start(self, sam, extra=""):
+        api = _InvokeApi(sam)
+        self.addCleanup(api.close)
+        d = Daemon()
+        self.addCleanup(d.cleanup)
+        conf = os.path.join(d.data_dir, "lb.conf")
+        with open(conf, "w") as f:
+            f.write("lambda_endpoint = %s\nlambda_retry_delay = %dms\n%s"
+                    % (api.url, RETRY_DELAY_MS, extra))
+        d.args = ["--config", conf]
+        d.start()
+        return api, d, d.client()
+
+    def test_sam_501_falls_back_to_request_response_once(self):
+        api, d, c = self.start(sam=True)
+        c.put_rule(Name="r", EventPattern=json.dumps({"source": ["s"]}))
+        c.put_targets(Rule="r", Targets=[{"Id": "f", "Arn": ARN + "sam-ok"}])
+        for _ in range(3):
+            c.put_events(Entries=[{"Source": "s", "DetailType": "x", "Detail": "{}"}])
+        self.assertTrue(wait_until(lambda: len([x for x in api.calls
+                                                if x[1] == "RequestResponse"]) >= 3))
+        kinds = [x[1] for x in api.calls]
+        # One Event invoke, answered 501; every invoke since is RequestResponse.
+        self.assertEqual(kinds.count("Event"), 1, kinds)
+        self.assertEqual(kinds[0], "Event")
+        time.sleep(0.3)
+        status, _, body = d.request("GET", "/_localbridge/dead-letters")
+        self.assertEqual(json.loads(body)["DeadLetters"], [])
+        self.assertEqual(d.logs().count("does not take Event invokes"), 1)
+        self.assertEqual(d.stop(), 0)
+
+    def test_function_error_header_gets_lambdas_retries(self):
+        api, d, c = self.start(sam=True, extra="lambda_function = sam-fail retries=1\n")
+        c.put_rule(Name="r", EventPattern=json.dumps({"source": ["s"]}))
+        c.put_targets(Rule="r", Targets=[{"Id": "f", "Arn": ARN + "sam-fail"}])
+        c.put_events(Entries=[{"Source": "s", "DetailType": "x", "Detail": "{}"}])
+        dead = wait_until(lambda: json.loads(d.request("GET", "/_localbridge/dead-letters")[2])
+                          ["DeadLetters"])
+        self.assertTrue(dead)
+        self.assertEqual(dead[0]["ERROR_CODE"], "LAMBDA_FUNCTION_ERROR")
+        self.assertEqual(dead[0]["EXHAUSTED_RETRY_CONDITION"], "RetriesExhausted")
+        self.assertEqual(json.loads(dead[0]["ERROR_MESSAGE"])["errorMessage"], "sam boom")
+        # The 501'd Event invoke, then the run and Lambda's one retry.
+        self.assertEqual([x[1] for x in api.calls], ["Event", "RequestResponse", "RequestResponse"])
+        self.assertEqual(d.stop(), 0)
+
+    def test_lambda_invoke_api_takes_event_invokes(self):
+        api, d, c = self.start(sam=False)
+        c.put_rule(Name="r", EventPattern=json.dumps({"source": ["s"]}))
+        c.put_targets(Rule="r", Targets=[{"Id": "f", "Arn": ARN + "real-ok"}])
+        c.put_events(Entries=[{"Source": "s", "DetailType": "x", "Detail": "{}"}])
+        self.assertTrue(wait_until(lambda: api.calls))
+        self.assertEqual(api.calls[0][1], "Event")
+        self.assertEqual(api.calls[0][0], "/2015-03-31/functions/real-ok/invocations")
+        self.assertEqual(d.stop(), 0)
+
+    def test_request_response_when_configured(self):
+        api, d, c = self.start(sam=False, extra="lambda_invocation_type = RequestResponse\n")
+        c.put_rule(Name="r", EventPattern=json.dumps({"source": ["s"]}))
+        c.put_targets(Rule="r", Targets=[{"Id": "f", "Arn": ARN + "real-ok"}])
+        c.put_events(Entries=[{"Source": "s", "DetailType": "x", "Detail": "{}"}])
+        self.assertTrue(wait_until(lambda: api.calls))
+        self.assertEqual(api.calls[0][1], "RequestResponse")
+        self.assertEqual(d.stop(), 0)
