@@ -69,6 +69,10 @@ struct lb_adapter {
     /* Hands a dead letter to the queue named dlq_arn (one attempt; the local dead-letter store
      * keeps it anyway). NULL when this kind of target cannot be a dead-letter queue. */
     void (*send_dead_letter)(void *self, const char *dlq_arn, const lb_dead_letter_msg_t *m);
+    /* Optional: hands a target's failure record (m->delivery's body, see failure_destination) to
+     * dest, one attempt, for kinds that cannot be a rule's dead-letter queue (an event bus).
+     * Without it, send_dead_letter is used. */
+    void (*send_record)(void *self, const char *dest, const lb_dead_letter_msg_t *m);
     void (*stop)(void *self);
     void (*free)(void *self);
     /* Optional (NULL when the adapter has none); see "Batching" and the hooks above. */
@@ -79,10 +83,13 @@ struct lb_adapter {
     /* Appends JSON members (each starting with ',') to the /health object; 1 when what the
      * adapter reaches is failing (the daemon itself still accepts events). */
     int (*health)(void *self, lb_buf_t *out);
-    /* A delivery sent through this adapter is now a durable dead letter (m->exhausted says why):
-     * where the target keeps its own on-failure destination (a Lambda function's), it goes
-     * there too. */
-    void (*dead_letter)(void *self, const lb_dead_letter_msg_t *m);
+    /* A delivery sent through this adapter, which ran it and failed it (LB_ATTEMPT_FUNCTION_ERROR),
+     * is now a durable dead letter (m->exhausted says why). When the target has its own
+     * on-failure destination (a Lambda function's), returns 1 with *dest (malloc'd) and the
+     * record it gets in *record: the dispatcher hands it to the send_dead_letter of whichever
+     * adapter takes *dest. */
+    int (*failure_destination)(void *self, const lb_dead_letter_msg_t *m, char **dest,
+                               lb_buf_t *record);
 };
 
 /* What adapters may use. */

@@ -87,6 +87,47 @@ static lb_adapter_t *adapter_for(const lb_dispatch_t *d, const char *arn)
     return NULL;
 }
 
+/* A target that ran the event and failed it may have its own destination for failures (a Lambda
+ * function's on-failure destination): the record goes to whichever adapter takes that ARN. */
+static void send_failure_record(lb_dispatch_t *d, const lb_dead_letter_msg_t *m)
+{
+    const lb_delivery_t *x = m->delivery;
+    lb_adapter_t *t = adapter_for(d, x->target_arn);
+    char *dest = NULL;
+    lb_buf_t record = {0};
+    if (!t || !t->failure_destination || !t->failure_destination(t->self, m, &dest, &record))
+        return;
+    lb_adapter_t *a = adapter_for(d, dest);
+    void (*send)(void *, const char *, const lb_dead_letter_msg_t *) = !a ? NULL
+                                                                       : a->send_record
+                                                                           ? a->send_record
+                                                                           : a->send_dead_letter;
+    if (!send) {
+        /* HOOK(queues): an SQS queue ARN is reachable once the built-in queues adapter takes it
+         * (and implements send_dead_letter); until then the dead-letter store holds the event. */
+        lb_logf_warn(d->env.log,
+                     "on-failure destination not reachable; kept in the dead-letter store",
+                     LB_LOG_STR("destination", dest), LB_LOG_STR("event", x->event_id),
+                     LB_LOG_STR("target", x->target_arn));
+    } else {
+        lb_delivery_t *copy = lb_delivery_new(x->event_id, x->region, x->bus, x->rule, x->target_id,
+                                              x->target_arn, "{}", NULL);
+        lb_text_t *body = lb_text_new(record.data ? record.data : "", record.len);
+        lb_delivery_set_body(copy, body);
+        lb_text_unref(&body);
+        copy->fn = x->fn;
+        lb_dead_letter_msg_t rm = *m;
+        rm.delivery = copy;
+        send(a->self, dest, &rm);
+        lb_logf_info(d->env.log, "failure record sent to the on-failure destination",
+                     LB_LOG_STR("destination", dest), LB_LOG_STR("event", x->event_id),
+                     LB_LOG_STR("condition", m->exhausted));
+        lb_delivery_free(&copy);
+    }
+    free(dest);
+    lb_buf_free(&record);
+}
+
 /* A dead letter is durable: its target's dead-letter queue gets it too, when one is reachable. */
 static void on_dead(void *ctx, const lb_outcome_t *o)
 {
@@ -101,9 +142,7 @@ static void on_dead(void *ctx, const lb_outcome_t *o)
                               .exhausted = o->exhausted,
                               .retry_attempts = o->attempts > 0 ? o->attempts - 1 : 0,
                               .rule_arn = rule_arn};
-    /* A target that ran the event and failed it has its own destination for failures. */
-    lb_adapter_t *t = o->async ? adapter_for(d, x->target_arn) : NULL;
-    if (t && t->dead_letter) t->dead_letter(t->self, &m);
+    if (o->async) send_failure_record(d, &m);
     if (!x->dlq_arn) return;
     lb_adapter_t *a = adapter_for(d, x->dlq_arn);
     if (!a || !a->send_dead_letter) {
@@ -188,8 +227,9 @@ static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, const lb_send_res
     const char *code = r->error_code, *message = r->error_message;
     int64_t now = lb_now_ms();
     x->attempts++;
-    if (r->async && (result == LB_ATTEMPT_FUNCTION_ERROR ||
-                     (result == LB_ATTEMPT_RETRYABLE && r->throttled && x->fn.errors > 0))) {
+    if (r->async &&
+        (result == LB_ATTEMPT_FUNCTION_ERROR || (result == LB_ATTEMPT_RETRYABLE && r->throttled &&
+                                                 (x->fn.errors > 0 || r->async->give_up)))) {
         finish_async(d, x, r, now);
         return;
     }

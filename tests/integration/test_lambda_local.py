@@ -508,3 +508,53 @@ class TestLambdaEndpoint(unittest.TestCase):
         self.assertTrue(wait_until(lambda: api.calls))
         self.assertEqual(api.calls[0][1], "RequestResponse")
         self.assertEqual(d.stop(), 0)
+
+
+class TestOnFailureDestinations(unittest.TestCase):
+    """The on-failure record goes to any ARN an adapter takes (here a queue ARN mapped to an HTTP
+    sink with target_map); reserved concurrency 0 sends events there without running them."""
+
+    def test_record_to_a_mapped_queue_and_zero_reserved_concurrency(self):
+        sink = _InvokeApi(sam=False)
+        self.addCleanup(sink.close)
+        out = tempfile.mkdtemp(prefix="lb-lambda-out-")
+        self.addCleanup(shutil.rmtree, out, True)
+        d = Daemon(env={"LB_LAMBDA_OUT": out})
+        self.addCleanup(d.cleanup)
+        conf = os.path.join(d.data_dir, "lb.conf")
+        queue = "arn:aws:sqs:us-east-1:000000000000:fn-failures"
+        with open(conf, "w") as f:
+            f.write("lambda_retry_delay = 200ms\n"
+                    "target_map = %s -> %s/failures\n" % (queue, sink.url) +
+                    "lambda_handler = * -> @python-runner --code-dir %s handlers.fail\n" % HANDLERS +
+                    "lambda_function = q-fn retries=0 on_failure=%s\n" % queue +
+                    "lambda_function = zero-fn concurrency=0 on_failure=%s\n" % queue)
+        d.args = ["--config", conf]
+        d.start()
+        c = d.client()
+        c.put_rule(Name="r", EventPattern=json.dumps({"source": ["s"]}))
+        c.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": ARN + "q-fn"},
+                                         {"Id": "z", "Arn": ARN + "zero-fn"}])
+        event_id = c.put_events(Entries=[{"Source": "s", "DetailType": "x",
+                                          "Detail": "{}"}])["Entries"][0]["EventId"]
+        self.assertTrue(wait_until(lambda: len(sink.calls) >= 2), d.logs()[-3000:])
+        records = {}
+        for path, _, body in sink.calls:
+            self.assertEqual(path, "/failures")
+            rec = json.loads(body)
+            records[rec["requestContext"]["functionArn"]] = rec
+        q = records[ARN + "q-fn:$LATEST"]
+        self.assertEqual(q["requestContext"]["condition"], "RetriesExhausted")
+        self.assertEqual(q["requestContext"]["approximateInvokeCount"], 1)
+        self.assertEqual(q["requestPayload"]["id"], event_id)
+        self.assertEqual(q["responsePayload"]["errorMessage"], "boom " + event_id)
+        z = records[ARN + "zero-fn:$LATEST"]
+        self.assertEqual(z["requestContext"]["condition"], "ZeroReservedConcurrency")
+        self.assertEqual(z["requestContext"]["approximateInvokeCount"], 0)
+        self.assertEqual(z["requestPayload"]["id"], event_id)
+        # zero-fn never ran; both are dead letters.
+        self.assertFalse(os.path.exists(os.path.join(out, "zero-fn.jsonl")))
+        dead = json.loads(d.request("GET", "/_localbridge/dead-letters")[2])["DeadLetters"]
+        self.assertEqual(sorted(x["EXHAUSTED_RETRY_CONDITION"] for x in dead),
+                         ["RetriesExhausted", "ZeroReservedConcurrency"])
+        self.assertEqual(d.stop(), 0)

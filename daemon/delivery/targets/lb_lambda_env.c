@@ -146,8 +146,7 @@ void lb_lambda_failure_record(const lb_delivery_t *d, const char *region, const 
     lb_buf_puts(out, ",\"condition\":");
     const char *cond = condition ? condition : "RetriesExhausted";
     lb_buf_json_string(out, cond, strlen(cond));
-    lb_buf_printf(out, ",\"approximateInvokeCount\":%d},\"requestPayload\":",
-                  d->fn.errors > 0 ? d->fn.errors : 1);
+    lb_buf_printf(out, ",\"approximateInvokeCount\":%d},\"requestPayload\":", d->fn.errors);
     json_or_string(out, d->body, d->body_len);
     lb_buf_puts(out, ",\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
                      "\"functionError\":\"Unhandled\"},\"responsePayload\":");

@@ -6,7 +6,6 @@
 
 #include "lb_arn.h"
 #include "lb_functions.h"
-#include "lb_ingest.h"
 #include "lb_json.h"
 #include "lb_lambda_conf.h"
 #include "lb_lambda_env.h"
@@ -252,6 +251,9 @@ static void local_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void 
     fn_stats_t *f = stats(l, name, &r->fn);
     if (s.concurrency >= 0 && f->running >= s.concurrency) {
         lb_async_policy_t p = r->policy;
+        /* Reserved concurrency 0: Lambda sends new events to the on-failure destination (or
+         * DLQ) without retries. */
+        if (s.concurrency == 0) p.give_up = "ZeroReservedConcurrency";
         free(r);
         lb_lambda_argv_free(argv);
         lb_lambda_argv_free(fenv);
@@ -292,84 +294,44 @@ static void local_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void 
 
 /* ---- on-failure destination ---- */
 
-typedef struct {
-    lb_ingest_batch_t *batch;
-    lb_engine_t *engine;
-} record_put_t;
-
-static int record_txn(lb_store_t *store, void *arg)
-{
-    return lb_ingest_batch_write(store, ((record_put_t *)arg)->batch);
-}
-
-static void record_committed(void *data, int rc)
-{
-    record_put_t *p = data;
-    if (rc == 0) lb_ingest_batch_committed(p->engine, p->batch);
-    lb_ingest_batch_free(&p->batch);
-    free(p);
-}
-
-static void local_dead_letter(void *self, const lb_dead_letter_msg_t *m)
+static int local_failure_destination(void *self, const lb_dead_letter_msg_t *m, char **dest,
+                                     lb_buf_t *out)
 {
     local_t *l = self;
     const lb_delivery_t *d = m->delivery;
     char name[LB_FUNCTION_NAME_MAX + 1], **argv = NULL, **fenv = NULL;
     lb_lambda_settings_t s;
-    if (function_name(d->target_arn, name) || resolve(l, name, &argv, &fenv, &s)) return;
+    if (function_name(d->target_arn, name) || resolve(l, name, &argv, &fenv, &s)) return 0;
     lb_lambda_argv_free(argv);
     lb_lambda_argv_free(fenv);
     if (!s.on_failure) {
         lb_lambda_settings_clear(&s);
-        return;
+        return 0;
     }
     lb_buf_t rec = {0};
     lb_lambda_failure_record(d, cfg(l)->region, cfg(l)->account_id, name, m->exhausted,
                              m->error_message, lb_now_ms(), &rec);
-    lb_arn_t dest;
-    if (lb_arn_parse(s.on_failure, &dest) == 0 && strcmp(dest.service, "events") == 0 &&
-        strncmp(dest.resource, "event-bus/", 10) == 0) {
+    lb_arn_t a;
+    if (lb_arn_parse(s.on_failure, &a) == 0 && strcmp(a.service, "events") == 0 &&
+        strncmp(a.resource, "event-bus/", 10) == 0) {
         /* An event bus gets the record as an event's detail, as Lambda sends it. */
-        lb_buf_t env = {0};
         char fn_arn[512];
         snprintf(fn_arn, sizeof fn_arn, "arn:aws:lambda:%s:%s:function:%s:$LATEST", cfg(l)->region,
                  cfg(l)->account_id, name);
-        lb_buf_puts(&env, "{\"version\":\"0\",\"source\":\"lambda\",\"detail-type\":\"Lambda "
-                          "Function Invocation Result - Failure\",\"resources\":[");
-        lb_buf_json_string(&env, fn_arn, strlen(fn_arn));
-        lb_buf_puts(&env, "],\"detail\":");
-        lb_buf_append(&env, rec.data, rec.len);
-        lb_buf_puts(&env, "}");
-        lb_ingest_ctx_t ictx = {.region = dest.region,
-                                .account = cfg(l)->account_id,
-                                .now_ms = lb_now_ms(),
-                                .origin = {.kind = LB_ORIGIN_BUS_TARGET}};
-        record_put_t *p = lb_xcalloc(1, sizeof *p);
-        p->engine = l->env.engine;
-        p->batch = lb_ingest_batch_new();
-        char id[37];
-        if (lb_ingest_envelope(l->env.engine, &ictx, dest.resource + 10, env.data, env.len,
-                               p->batch, id) == 0 &&
-            lb_writer_submit(l->env.writer, record_txn, p, record_committed, p) == 0) {
-            lb_logf_info(l->env.log, "function failure record sent to its on-failure bus",
-                         LB_LOG_STR("function", name), LB_LOG_STR("destination", s.on_failure),
-                         LB_LOG_STR("condition", m->exhausted));
-        } else {
-            lb_logf_warn(l->env.log, "on-failure destination bus refused the record",
-                         LB_LOG_STR("function", name), LB_LOG_STR("destination", s.on_failure));
-            lb_ingest_batch_free(&p->batch);
-            free(p);
-        }
-        lb_buf_free(&env);
+        lb_buf_puts(out, "{\"version\":\"0\",\"source\":\"lambda\",\"detail-type\":\"Lambda "
+                         "Function Invocation Result - Failure\",\"resources\":[");
+        lb_buf_json_string(out, fn_arn, strlen(fn_arn));
+        lb_buf_puts(out, "],\"detail\":");
+        lb_buf_append(out, rec.data, rec.len);
+        lb_buf_puts(out, "}");
     } else {
-        /* HOOK(queues): an SQS queue ARN goes to the built-in queues once they exist here; until
-         * then the dead-letter store (GET /_localbridge/dead-letters) is where the failure is. */
-        lb_logf_warn(l->env.log,
-                     "on-failure destination not reachable here; kept in the dead-letter store",
-                     LB_LOG_STR("function", name), LB_LOG_STR("destination", s.on_failure));
+        lb_buf_append(out, rec.data, rec.len);
     }
     lb_buf_free(&rec);
+    *dest = s.on_failure;
+    s.on_failure = NULL;
     lb_lambda_settings_clear(&s);
+    return 1;
 }
 
 /* ---- metrics and lifecycle ---- */
@@ -446,6 +408,6 @@ lb_adapter_t *lb_target_lambda_local_new(const lb_adapter_env_t *env)
                                 .stop = local_stop,
                                 .free = free_local,
                                 .metrics = local_metrics,
-                                .dead_letter = local_dead_letter};
+                                .failure_destination = local_failure_destination};
     return &l->adapter;
 }
