@@ -118,7 +118,7 @@ int lb_keys_parse(const char *name, const char *text, size_t len, lb_keys_t **ou
             return rc;
         }
     }
-    qsort(k->items, k->n, sizeof *k->items, key_cmp);
+    if (k->n > 1) qsort(k->items, k->n, sizeof *k->items, key_cmp); /* items is NULL when empty */
     *out = k;
     return 0;
 }

@@ -91,6 +91,13 @@ class Daemon:
         finally:
             conn.close()
 
+    def admin_post(self, path, body):
+        """A POST to an admin endpoint as a client sends it: JSON, with its content type (the
+        daemon refuses any other, see the browser guards)."""
+        if not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+        return self.request("POST", path, body, {"Content-Type": "application/json"})
+
     def api(self, operation, payload, headers=None):
         """One raw AWS JSON 1.1 call; returns (status, parsed body, headers)."""
         h = {"X-Amz-Target": "AWSEvents." + operation,

@@ -44,9 +44,8 @@ class Endpoints(DaemonTestCase):
         return json.loads(data)["Events"]
 
     def health(self, name, healthy):
-        status, _, data = self.daemon.request(
-            "POST", "/_localbridge/endpoints/health",
-            json.dumps({"Name": name, "Healthy": healthy}))
+        status, _, data = self.daemon.admin_post("/_localbridge/endpoints/health",
+                                                 json.dumps({"Name": name, "Healthy": healthy}))
         self.assertEqual(status, 200, data)
         return json.loads(data)
 
@@ -205,12 +204,12 @@ class Endpoints(DaemonTestCase):
                           "Endpoint with id zzzzz.yyy does not exist."))
         status, r, _ = self.put_raw("no_dot", {})
         self.assertEqual((status, r["__type"]), (400, "ValidationException"))
-        status, _, data = self.daemon.request("POST", "/_localbridge/endpoints/health",
-                                              json.dumps({"Name": "nope", "Healthy": False}))
+        status, _, data = self.daemon.admin_post("/_localbridge/endpoints/health",
+                                                 json.dumps({"Name": "nope", "Healthy": False}))
         self.assertEqual(status, 400)
         self.assertEqual(json.loads(data)["__type"], "ResourceNotFoundException")
-        status, _, data = self.daemon.request("POST", "/_localbridge/endpoints/health",
-                                              json.dumps({"Name": "ep-err"}))
+        status, _, data = self.daemon.admin_post("/_localbridge/endpoints/health",
+                                                 json.dumps({"Name": "ep-err"}))
         self.assertEqual((status, json.loads(data)["__type"]), (400, "ValidationException"))
 
     def test_boto3_put_events_with_endpoint_id(self):

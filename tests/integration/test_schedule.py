@@ -55,9 +55,8 @@ class ScheduleBase(unittest.TestCase):
         self.assertEqual(r["FailedEntryCount"], 0)
 
     def fire(self, name, **extra):
-        status, _, data = self.daemon.request(
-            "POST", "/_localbridge/schedules/fire", json.dumps(dict(Name=name, **extra)),
-            {"Content-Type": "application/json"})
+        status, _, data = self.daemon.admin_post("/_localbridge/schedules/fire",
+                                                 dict(Name=name, **extra))
         return status, json.loads(data)
 
     def assertAwsError(self, ctx, code, message=None):
@@ -188,7 +187,7 @@ class FireNow(ScheduleBase):
         self.assertEqual(out["message"], "Rule missing does not exist on EventBus default.")
         status, out = self.fire("paused", EventBusName="nope")
         self.assertEqual((status, out["__type"]), (400, "ResourceNotFoundException"))
-        status, _, data = self.daemon.request("POST", "/_localbridge/schedules/fire", "{nope")
+        status, _, data = self.daemon.admin_post("/_localbridge/schedules/fire", "{nope")
         self.assertEqual((status, json.loads(data)["__type"]), (400, "SerializationException"))
         status, _, data = self.daemon.request("GET", "/_localbridge/schedules/fire")
         self.assertEqual(status, 404)
