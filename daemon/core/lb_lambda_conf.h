@@ -8,7 +8,8 @@
  *
  * GLOB matches the function's name ('*' and '?'). The command is split on spaces, no shell; an
  * argument holding spaces is wrapped in double quotes ("a b"), and \" and \\ escape inside quotes.
- * A leading "@python-runner" stands for the Python runner installed beside the daemon. */
+ * "@python-runner" as the command (or as its first argument, after a Python interpreter) stands for
+ * the Python runner installed beside the daemon. */
 #ifndef LB_LAMBDA_CONF_H
 #define LB_LAMBDA_CONF_H
 

@@ -75,15 +75,19 @@ char **lb_lambda_env_build(const lb_lambda_env_t *e, char **argv)
     if (e->endpoint_url && *e->endpoint_url) putf(&v, "AWS_ENDPOINT_URL", e->endpoint_url);
     for (size_t i = 0; e->function_env && e->function_env[i]; i++)
         put(&v, e->function_env[i]);
-    int runner = strcmp(argv[0], LB_LAMBDA_RUNNER_TOKEN) == 0;
-    if (runner) {
-        free(argv[0]);
-        argv[0] = lb_strdup(e->runner);
-        size_t last = 0;
-        while (argv[last + 1])
-            last++;
-        if (last) putf(&v, "_HANDLER", argv[last]);
+    /* "@python-runner" first runs the runner itself (its #! picks python3 from PATH); after an
+     * interpreter ("/usr/bin/python3 @python-runner ...") it is the script that one runs. */
+    int runner = 0;
+    size_t last = 0;
+    for (size_t i = 0; argv[i]; i++) {
+        last = i;
+        if (i < 2 && strcmp(argv[i], LB_LAMBDA_RUNNER_TOKEN) == 0) {
+            free(argv[i]);
+            argv[i] = lb_strdup(e->runner);
+            runner = 1;
+        }
     }
+    if (runner && last) putf(&v, "_HANDLER", argv[last]);
     char buf[256], hex[33], id[37];
     if (lb_uuid_v4(id)) snprintf(id, sizeof id, "%s", e->request_id);
     size_t k = 0;

@@ -21,8 +21,9 @@ typedef struct {
 /* A malloc'd copy of a NULL-terminated string vector (NULL gives NULL). */
 char **lb_lambda_env_copy(char *const *v);
 /* The whole environment of a run: the daemon's own, then AWS_ENDPOINT_URL, the function's
- * variables, then Lambda's reserved ones (which win, as in Lambda). Rewrites argv[0] from
- * "@python-runner" to the runner's path. Malloc'd, NULL-terminated. */
+ * variables, then Lambda's reserved ones (which win, as in Lambda). Rewrites "@python-runner"
+ * as argv[0] or argv[1] (after an interpreter) to the runner's path. Malloc'd,
+ * NULL-terminated. */
 char **lb_lambda_env_build(const lb_lambda_env_t *e, char **argv);
 
 /* Lambda's invocation record for an on-failure destination: version 1.0, timestamp,
