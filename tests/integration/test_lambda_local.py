@@ -37,7 +37,7 @@ class LocalLambdaBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.out = tempfile.mkdtemp(prefix="lb-lambda-out-")
-        cls.daemon = Daemon(env={"LB_LAMBDA_OUT": cls.out})
+        cls.daemon = Daemon(env={"LB_LAMBDA_OUT": cls.out, "LOCALBRIDGE_TEST_SETTING": "x"})
         cls.conf = os.path.join(cls.daemon.data_dir, "lb.conf")
         with open(cls.conf, "w") as f:
             f.write(cls.config())
@@ -143,6 +143,7 @@ class TestLocalHandlers(LocalLambdaBase):
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             self.assertTrue(env[key])
         self.assertEqual(env["PATH"], os.environ["PATH"])  # the parent's environment is kept
+        self.assertIsNone(env["LOCALBRIDGE_TEST_SETTING"])  # but not the daemon's settings
         ctx = run["context"]
         self.assertEqual(ctx["function_name"], "ok-fn")
         self.assertEqual(ctx["function_version"], "$LATEST")
