@@ -50,25 +50,6 @@ struct option {
     const char *help;
 };
 
-static bool is_lambda_handler(const char *v)
-{
-    char *glob = NULL, **argv = NULL, msg[160];
-    if (lb_lambda_parse_handler(v, &glob, &argv, msg, sizeof msg)) return false;
-    free(glob);
-    lb_lambda_argv_free(argv);
-    return true;
-}
-
-static bool is_lambda_function(const char *v)
-{
-    char *glob = NULL, msg[160];
-    lb_lambda_settings_t s;
-    if (lb_lambda_parse_function(v, &glob, &s, msg, sizeof msg)) return false;
-    free(glob);
-    lb_lambda_settings_clear(&s);
-    return true;
-}
-
 /* [a-z]{2}(-gov)?-[a-z]+-[0-9], e.g. us-east-1, us-gov-west-1, ap-southeast-2. */
 static bool is_region(const char *p)
 {
@@ -169,12 +150,13 @@ static const struct option options[] = {
      "from sam local start-lambda) or RequestResponse"},
     {"target_map", T_TARGET_MAP, OFF(target_maps), "", NO_RANGE, NULL, NO_CHECK, "'GLOB -> URL'",
      true, "Deliver to URL for target ARNs matching GLOB (* and ?); repeatable, first match wins"},
-    {"lambda_handler", T_LINES, OFF(lambda_handlers), "", NO_RANGE, NULL, is_lambda_handler,
+    {"lambda_handler", T_LINES, OFF(lambda_handlers), "", NO_RANGE, NULL, lb_lambda_handler_valid,
      "'GLOB -> COMMAND ARG...' (no shell; \"...\" keeps spaces in an argument)",
      "'GLOB -> COMMAND ARG...'", true,
      "Run COMMAND for each invocation of the Lambda functions matching GLOB; repeatable, first "
      "match wins"},
-    {"lambda_function", T_LINES, OFF(lambda_functions), "", NO_RANGE, NULL, is_lambda_function,
+    {"lambda_function", T_LINES, OFF(lambda_functions), "", NO_RANGE, NULL,
+     lb_lambda_function_valid,
      "'GLOB [timeout=DURATION] [concurrency=N] [retries=0..2] [max_event_age=DURATION] "
      "[on_failure=ARN]'",
      "'GLOB key=value...'", true,
@@ -315,34 +297,6 @@ static int add_forward(struct lb_settings *s, const char *v, enum lb_config_sour
     return 0;
 }
 
-/* Inserts a kept line by source like add_target_map. */
-static void add_line(struct lb_lines *list, const char *v, enum lb_config_source src)
-{
-    size_t at = 0;
-    while (at < list->count && list->items[at].source >= src)
-        at++;
-    list->items = lb_xrealloc(list->items, (list->count + 1) * sizeof *list->items);
-    memmove(&list->items[at + 1], &list->items[at], (list->count - at) * sizeof *list->items);
-    list->items[at] = (struct lb_line){lb_strdup(v), src};
-    list->count++;
-}
-
-static void lines_free(struct lb_lines *list)
-{
-    for (size_t i = 0; i < list->count; i++)
-        free(list->items[i].text);
-    free(list->items);
-    memset(list, 0, sizeof *list);
-}
-
-static bool lines_equal(const struct lb_lines *a, const struct lb_lines *b)
-{
-    if (a->count != b->count) return false;
-    for (size_t i = 0; i < a->count; i++)
-        if (strcmp(a->items[i].text, b->items[i].text)) return false;
-    return true;
-}
-
 /* ---- one value ---- */
 
 /* Parses v into option o of s. On failure writes into msg what was wrong and what is allowed. */
@@ -412,7 +366,7 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
                  v);
         return -EINVAL;
     case T_LINES:
-        if (o->valid(v)) return add_line((struct lb_lines *)field(s, o), v, src), 0;
+        if (o->valid(v)) return lb_config_lines_add((struct lb_lines *)field(s, o), v, src), 0;
         snprintf(msg, n, "'%.160s' must be %s", v, o->allowed);
         return -EINVAL;
     case T_FORWARD:
@@ -444,8 +398,8 @@ static void settings_free(struct lb_settings *s)
         free(s->forwards.items[i].pattern);
     }
     free(s->forwards.items);
-    lines_free(&s->lambda_handlers);
-    lines_free(&s->lambda_functions);
+    lb_config_lines_free(&s->lambda_handlers);
+    lb_config_lines_free(&s->lambda_functions);
     free(s->config_file);
     memset(s, 0, sizeof *s);
 }
@@ -509,7 +463,7 @@ static bool option_equal(const struct lb_settings *a, const struct lb_settings *
     case T_FORWARD:
         return lb_config_forwards_equal(&a->forwards, &b->forwards);
     case T_LINES:
-        return lines_equal(cfield(a, o), cfield(b, o));
+        return lb_config_lines_equal(cfield(a, o), cfield(b, o));
     default: /* plain numbers, without padding */
         return memcmp(cfield(a, o), cfield(b, o), value_size(o->type)) == 0;
     }

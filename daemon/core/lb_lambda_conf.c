@@ -172,6 +172,25 @@ int lb_lambda_parse_function(const char *line, char **glob, lb_lambda_settings_t
     return rc;
 }
 
+bool lb_lambda_handler_valid(const char *v)
+{
+    char *glob = NULL, **argv = NULL, msg[160];
+    if (lb_lambda_parse_handler(v, &glob, &argv, msg, sizeof msg)) return false;
+    free(glob);
+    lb_lambda_argv_free(argv);
+    return true;
+}
+
+bool lb_lambda_function_valid(const char *v)
+{
+    char *glob = NULL, msg[160];
+    lb_lambda_settings_t s;
+    if (lb_lambda_parse_function(v, &glob, &s, msg, sizeof msg)) return false;
+    free(glob);
+    lb_lambda_settings_clear(&s);
+    return true;
+}
+
 int lb_lambda_find_handler(const struct lb_lines *handlers, const char *name, char ***argv)
 {
     char msg[200];

@@ -13,6 +13,7 @@
 #ifndef LB_LAMBDA_CONF_H
 #define LB_LAMBDA_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,10 @@ void lb_lambda_argv_free(char **argv);
 /* "GLOB key=value...": 0 with *glob and *out filled (fields not given stay unset). */
 int lb_lambda_parse_function(const char *line, char **glob, lb_lambda_settings_t *out, char *msg,
                              size_t n);
+
+/* The config's validators for the two lines. */
+bool lb_lambda_handler_valid(const char *line);
+bool lb_lambda_function_valid(const char *line);
 
 /* The first lambda_handler line whose glob matches name: 0 with a malloc'd argv, or -1. */
 int lb_lambda_find_handler(const struct lb_lines *handlers, const char *name, char ***argv);
