@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from lbharness import Daemon
+from lbharness import BINARY, Daemon
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HANDLERS = os.path.join(HERE, "lambda_handlers")
@@ -334,6 +334,17 @@ class TestFunctionsEndpoint(LocalLambdaBase):
         self.put("t.special")
         runs = self.wait_runs("ok-special", 2)
         self.assertFalse(runs[1].get("special"))
+
+    def test_runner_by_its_path_as_deploy_writes_it(self):
+        runner = os.path.join(os.path.dirname(os.path.abspath(BINARY)),
+                              "localbridge-lambda-python")
+        spec = {"command": [runner, "--code-dir", HANDLERS, "handlers.ok"]}
+        self.assertEqual(self.call("PUT", "path-fn", spec)[0], 200)
+        self.route("r-path", "path-fn", "t.path")
+        self.put("t.path")
+        run = self.wait_runs("path-fn", 1)[0]
+        self.assertEqual(run["env"]["_HANDLER"], "handlers.ok")
+        self.assertEqual(run["env"]["LAMBDA_TASK_ROOT"], HANDLERS)
 
     def test_bad_definitions_are_validation_errors(self):
         for name, body, fragment in [

@@ -83,11 +83,15 @@ char **lb_lambda_env_build(const lb_lambda_env_t *e, char **argv)
     size_t last = 0;
     for (size_t i = 0; argv[i]; i++) {
         last = i;
-        if (i < 2 && strcmp(argv[i], LB_LAMBDA_RUNNER_TOKEN) == 0) {
+        if (i >= 2) continue;
+        if (strcmp(argv[i], LB_LAMBDA_RUNNER_TOKEN) == 0) {
             free(argv[i]);
             argv[i] = lb_strdup(e->runner);
             runner = 1;
         }
+        /* The runner named by its path (as `localbridge deploy` may write it) is the runner. */
+        const char *slash = strrchr(argv[i], '/');
+        if (strcmp(slash ? slash + 1 : argv[i], "localbridge-lambda-python") == 0) runner = 1;
     }
     if (runner && last) putf(&v, "_HANDLER", argv[last]);
     char buf[256], hex[33], id[37];
