@@ -83,6 +83,7 @@ static void log_line(lb_proc_t *p, const stream_t *s, const char *text, size_t l
 
 static void flush_lines(lb_proc_t *p, stream_t *s, int all)
 {
+    if (!s->line.len) return; /* nothing read (and maybe nothing allocated) */
     size_t start = 0;
     for (size_t i = 0; i < s->line.len; i++) {
         if (s->line.data[i] == '\n' || i - start >= LINE_MAX_BYTES) {
@@ -90,11 +91,13 @@ static void flush_lines(lb_proc_t *p, stream_t *s, int all)
             start = s->line.data[i] == '\n' ? i + 1 : i;
         }
     }
-    if (all && start < s->line.len)
-        log_line(p, s, s->line.data + start, s->line.len - start), start = s->line.len;
+    if (all && start < s->line.len) {
+        log_line(p, s, s->line.data + start, s->line.len - start);
+        start = s->line.len;
+    }
     memmove(s->line.data, s->line.data + start, s->line.len - start);
     s->line.len -= start;
-    if (s->line.data) s->line.data[s->line.len] = '\0';
+    s->line.data[s->line.len] = '\0';
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
