@@ -87,12 +87,15 @@ static void on_answer(void *arg, const lb_http_result_t *r)
     if (r->answered && r->status == 501 && iv->event && base && !r->aborted) {
         /* sam local start-lambda: "invocation-type: Event is not supported. RequestResponse is
          * only supported." Remembered for this endpoint, said once, and sent again now. */
-        free(l->sync_only);
-        l->sync_only = lb_strdup(base);
-        lb_logf_warn(l->env.log,
-                     "lambda_endpoint does not take Event invokes (sam local start-lambda); "
-                     "invoking with RequestResponse from now on",
-                     LB_LOG_STR("endpoint", base));
+        /* Invokes sent together may all come back 501: said once. */
+        if (!sync_only(l, base)) {
+            free(l->sync_only);
+            l->sync_only = lb_strdup(base);
+            lb_logf_warn(l->env.log,
+                         "lambda_endpoint does not take Event invokes (sam local start-lambda); "
+                         "invoking with RequestResponse from now on",
+                         LB_LOG_STR("endpoint", base));
+        }
         invoke(l, iv);
         return;
     }
