@@ -274,12 +274,15 @@ static const struct {
     const char *name;
     lb_admin_op_fn fn;
 } admin_json_operations[] = {
+    {"DeleteFunction", lb_admin_delete_function},
     {"DeleteStack", lb_admin_delete_stack},
     {"FireScheduledRule", lb_admin_fire_scheduled_rule},
     {"GetStack", lb_admin_get_stack},
     {"ListDeadLetters", lb_admin_list_dead_letters},
-    {"PutStack", lb_admin_put_stack},
     {"ListEvents", lb_admin_list_events},
+    {"ListFunctions", lb_admin_list_functions},
+    {"PutFunction", lb_admin_put_function},
+    {"PutStack", lb_admin_put_stack},
     {"RedriveDeadLetters", lb_admin_redrive_dead_letters},
     {"SetEndpointHealth", lb_admin_set_endpoint_health},
 };

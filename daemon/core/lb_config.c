@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lb_config_parse.h"
+#include "lb_lambda_conf.h"
 #include "lb_util.h"
 
 #define MSG_MAX 512
@@ -31,7 +32,8 @@ enum opt_type {
     T_DURATION,
     T_LISTEN,
     T_TARGET_MAP,
-    T_FORWARD
+    T_FORWARD,
+    T_LINES /* repeatable; `valid` checks each line */
 };
 
 struct option {
@@ -41,7 +43,7 @@ struct option {
     const char *defval;
     int64_t min, max;             /* T_INT; T_SIZE in bytes; T_DURATION in ms */
     const char *const *choices;   /* T_ENUM, indexed by the enum's value */
-    bool (*valid)(const char *v); /* T_STRING (NULL: any but ""); `allowed` is for messages */
+    bool (*valid)(const char *v); /* T_STRING (NULL: any but ""), T_LINES; `allowed` too */
     const char *allowed;
     const char *metavar;
     bool reloadable;
@@ -93,6 +95,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
 static const char *const log_formats[] = {"auto", "text", "kv", "json", NULL};
 static const char *const sync_modes[] = {"off", "normal", "full", "extra", NULL};
 static const char *const auth_modes[] = {"none", "sigv4", NULL};
+static const char *const lambda_invocations[] = {"Event", "RequestResponse", NULL};
 
 #define OFF(field) offsetof(struct lb_settings, field)
 #define NO_RANGE 0, 0
@@ -146,8 +149,28 @@ static const struct option options[] = {
     {"lambda_endpoint", T_STRING, OFF(lambda_endpoint), "", NO_RANGE, NULL, is_optional_url,
      "empty or an http:// or https:// URL", "URL", true,
      "Lambda Invoke API for Lambda targets, e.g. http://127.0.0.1:3001 (sam local start-lambda)"},
+    {"lambda_invocation_type", T_ENUM, OFF(lambda_invocation_type), "Event", NO_RANGE,
+     lambda_invocations, NO_CHECK, "TYPE", true,
+     "How lambda_endpoint is invoked: Event (as EventBridge does; RequestResponse after a 501 "
+     "from sam local start-lambda) or RequestResponse"},
     {"target_map", T_TARGET_MAP, OFF(target_maps), "", NO_RANGE, NULL, NO_CHECK, "'GLOB -> URL'",
      true, "Deliver to URL for target ARNs matching GLOB (* and ?); repeatable, first match wins"},
+    {"lambda_handler", T_LINES, OFF(lambda_handlers), "", NO_RANGE, NULL, lb_lambda_handler_valid,
+     "'GLOB -> COMMAND ARG...' (no shell; \"...\" keeps spaces in an argument)",
+     "'GLOB -> COMMAND ARG...'", true,
+     "Run COMMAND for each invocation of the Lambda functions matching GLOB; repeatable, first "
+     "match wins"},
+    {"lambda_function", T_LINES, OFF(lambda_functions), "", NO_RANGE, NULL,
+     lb_lambda_function_valid,
+     "'GLOB [timeout=DURATION] [concurrency=N] [retries=0..2] [max_event_age=DURATION] "
+     "[on_failure=ARN]'",
+     "'GLOB key=value...'", true,
+     "Settings of local Lambda functions matching GLOB; repeatable, the first line setting a key "
+     "wins"},
+    {"lambda_retry_delay", T_DURATION, OFF(lambda_retry_delay_ms), "1m", 1, HOUR, NULL, NO_CHECK,
+     "DURATION", true,
+     "Lambda's wait before retrying a failed run (n times this before retry n; 1m as AWS); "
+     "shorten for tests"},
     {"replay_batch_size", T_INT, OFF(replay_batch_size), "100", 1, 10000, NULL, NO_CHECK, "N", true,
      "Archived events a replay reads, sends and commits at a time (one batch per turn)"},
     {"replay_interval", T_DURATION, OFF(replay_interval_ms), "0", 0, HOUR, NULL, NO_CHECK,
@@ -189,6 +212,7 @@ _Static_assert(sizeof(enum lb_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum lb_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum lb_sqlite_sync) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum lb_auth_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum lb_lambda_invocation) == sizeof(int), "enum size");
 
 struct lb_config {
     struct lb_settings s;
@@ -347,6 +371,10 @@ static int set_value(struct lb_settings *s, const struct option *o, const char *
                  "http://127.0.0.1:9000/orders",
                  v);
         return -EINVAL;
+    case T_LINES:
+        if (o->valid(v)) return lb_config_lines_add((struct lb_lines *)field(s, o), v, src), 0;
+        snprintf(msg, n, "'%.160s' must be %s", v, o->allowed);
+        return -EINVAL;
     case T_FORWARD:
         if (add_forward(s, v, src) == 0) return 0;
         snprintf(msg, n,
@@ -376,6 +404,8 @@ static void settings_free(struct lb_settings *s)
         free(s->forwards.items[i].pattern);
     }
     free(s->forwards.items);
+    lb_config_lines_free(&s->lambda_handlers);
+    lb_config_lines_free(&s->lambda_functions);
     free(s->config_file);
     memset(s, 0, sizeof *s);
 }
@@ -385,7 +415,9 @@ static void settings_defaults(struct lb_settings *s)
     char msg[MSG_MAX];
     memset(s, 0, sizeof *s);
     for (size_t i = 0; i < OPTION_COUNT; i++) {
-        if (options[i].type == T_TARGET_MAP || options[i].type == T_FORWARD) continue;
+        if (options[i].type == T_TARGET_MAP || options[i].type == T_FORWARD ||
+            options[i].type == T_LINES)
+            continue;
         /* A default that fails its own validator is a bug in the table, caught by any test. */
         if (set_value(s, &options[i], options[i].defval, LB_SOURCE_DEFAULT, msg, sizeof msg))
             abort();
@@ -412,6 +444,8 @@ static size_t value_size(enum opt_type t)
         return sizeof(struct lb_target_maps);
     case T_FORWARD:
         return sizeof(struct lb_forwards);
+    case T_LINES:
+        return sizeof(struct lb_lines);
     }
     return 0;
 }
@@ -434,6 +468,8 @@ static bool option_equal(const struct lb_settings *a, const struct lb_settings *
         return true;
     case T_FORWARD:
         return lb_config_forwards_equal(&a->forwards, &b->forwards);
+    case T_LINES:
+        return lb_config_lines_equal(cfield(a, o), cfield(b, o));
     default: /* plain numbers, without padding */
         return memcmp(cfield(a, o), cfield(b, o), value_size(o->type)) == 0;
     }
@@ -547,7 +583,7 @@ static int apply_env(struct lb_settings *s, char *const *env, size_t count, char
         /* Other tools may use LOCALBRIDGE_* names (a client's endpoint, say); not ours to judge. */
         if (!o) continue;
         int rc = 0;
-        if (o->type == T_TARGET_MAP || o->type == T_FORWARD) {
+        if (o->type == T_TARGET_MAP || o->type == T_FORWARD || o->type == T_LINES) {
             char *list = lb_strdup(eq + 1), *save = NULL;
             for (char *item = strtok_r(list, ";", &save); item && rc == 0;
                  item = strtok_r(NULL, ";", &save))

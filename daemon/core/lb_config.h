@@ -88,6 +88,19 @@ struct lb_forwards {
     size_t count;
 };
 
+/* Repeatable lines kept as written (lambda_handler, lambda_function): their module parses them. */
+struct lb_line {
+    char *text;
+    enum lb_config_source source;
+};
+
+struct lb_lines {
+    struct lb_line *items; /* flags first, then environment, then file */
+    size_t count;
+};
+
+enum lb_lambda_invocation { LB_LAMBDA_EVENT = 0, LB_LAMBDA_REQUEST_RESPONSE = 1 };
+
 enum lb_auth_mode { LB_AUTH_NONE = 0, LB_AUTH_SIGV4 = 1 };
 
 /* The effective values, typed. Durations are milliseconds, sizes bytes. */
@@ -109,11 +122,15 @@ struct lb_settings {
     uint64_t delivery_timeout_ms; /* reloadable */
     int delivery_concurrency;     /* reloadable */
     int delivery_resident_max;
-    uint64_t retry_base_delay_ms;       /* reloadable */
-    uint64_t retry_max_delay_ms;        /* reloadable */
-    bool delivery_enabled;              /* reloadable */
-    char *lambda_endpoint;              /* reloadable; "" = none */
-    struct lb_target_maps target_maps;  /* reloadable */
+    uint64_t retry_base_delay_ms;                     /* reloadable */
+    uint64_t retry_max_delay_ms;                      /* reloadable */
+    bool delivery_enabled;                            /* reloadable */
+    char *lambda_endpoint;                            /* reloadable; "" = none */
+    enum lb_lambda_invocation lambda_invocation_type; /* reloadable */
+    struct lb_target_maps target_maps;                /* reloadable */
+    struct lb_lines lambda_handlers;                  /* reloadable; see lb_lambda_conf.h */
+    struct lb_lines lambda_functions;                 /* reloadable */
+    uint64_t lambda_retry_delay_ms;     /* reloadable; Lambda's 1 minute, shorter for tests */
     int replay_batch_size;              /* reloadable */
     uint64_t replay_interval_ms;        /* reloadable */
     uint64_t archive_sweep_interval_ms; /* reloadable */

@@ -237,3 +237,30 @@ bool lb_config_forwards_equal(const struct lb_forwards *a, const struct lb_forwa
             return false;
     return true;
 }
+
+void lb_config_lines_add(struct lb_lines *list, const char *v, enum lb_config_source src)
+{
+    size_t at = 0;
+    while (at < list->count && list->items[at].source >= src)
+        at++;
+    list->items = lb_xrealloc(list->items, (list->count + 1) * sizeof *list->items);
+    memmove(&list->items[at + 1], &list->items[at], (list->count - at) * sizeof *list->items);
+    list->items[at] = (struct lb_line){lb_strdup(v), src};
+    list->count++;
+}
+
+void lb_config_lines_free(struct lb_lines *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i].text);
+    free(list->items);
+    memset(list, 0, sizeof *list);
+}
+
+bool lb_config_lines_equal(const struct lb_lines *a, const struct lb_lines *b)
+{
+    if (a->count != b->count) return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->items[i].text, b->items[i].text)) return false;
+    return true;
+}

@@ -44,5 +44,10 @@ int lb_config_parse_forward(const char *v, char **bus, char **arn, char **patter
 /* 1 if an event-bus ARN: arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME. */
 bool lb_config_is_bus_arn(const char *arn);
 bool lb_config_forwards_equal(const struct lb_forwards *a, const struct lb_forwards *b);
+/* Kept lines (lambda_handler, ...): v inserted after the lines of the same or a higher source,
+ * so flags come before the environment, then the file, each in its own order. */
+void lb_config_lines_add(struct lb_lines *list, const char *v, enum lb_config_source src);
+void lb_config_lines_free(struct lb_lines *list);
+bool lb_config_lines_equal(const struct lb_lines *a, const struct lb_lines *b);
 
 #endif

@@ -234,6 +234,28 @@ static void handle_stack(lb_server_t *s, lb_http_request_t *req, const char *met
     run_call(s, pc);
 }
 
+/* /_localbridge/functions/NAME: op's request is {"FunctionName": NAME, "Definition": body}. */
+static void handle_admin_function(lb_server_t *s, lb_http_request_t *req, const char *op,
+                                  const char *name, caller_t caller)
+{
+    pending_call_t *pc = begin_call(s, req, "application/json", caller);
+    size_t len;
+    const char *body = lb_http_request_body(req, &len);
+    lb_json_doc_t *doc = lb_json_doc_new();
+    lb_json_t *obj = lb_json_new(doc, LB_JSON_OBJECT), *def = NULL;
+    lb_json_doc_set_root(doc, obj);
+    lb_json_add(doc, obj, "FunctionName", lb_json_new_str(doc, name));
+    if (len && lb_json_parse_into(doc, body, len, LB_JSON_REQUEST_MAX_DEPTH, &def, NULL)) {
+        /* Not JSON: the body path answers with its usual SerializationException. */
+        lb_api_handle_admin_body(s->api, &pc->call, op, body, len);
+    } else {
+        if (def) lb_json_add(doc, obj, "Definition", def);
+        lb_api_handle_admin(s->api, &pc->call, op, obj);
+    }
+    lb_json_doc_free(&doc);
+    run_call(s, pc);
+}
+
 /* Every response carries a request id, as AWS's do, admin endpoints included. */
 static void respond_json(lb_http_request_t *req, int status, const char *json)
 {
@@ -376,6 +398,13 @@ static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
         handle_stack(s, req, method, path + 21, caller);
     } else if (lb_console_owns(path)) {
         handle_console(req);
+    } else if (strcmp(path, "/_localbridge/functions") == 0 && get) {
+        handle_admin_get(s, req, "ListFunctions", caller);
+    } else if (strncmp(path, "/_localbridge/functions/", 24) == 0 && strcmp(method, "PUT") == 0) {
+        handle_admin_function(s, req, "PutFunction", path + 24, caller);
+    } else if (strncmp(path, "/_localbridge/functions/", 24) == 0 &&
+               strcmp(method, "DELETE") == 0) {
+        handle_admin_function(s, req, "DeleteFunction", path + 24, caller);
     } else if (strcmp(path, "/") == 0) {
         respond_error(req, LB_AWS_METHOD_NOT_ALLOWED,
                       "The AWS API takes POST / with an X-Amz-Target header.");
@@ -409,7 +438,9 @@ static int browser_guard(lb_server_t *s, lb_http_request_t *req, const char *pat
         respond_error(req, LB_AWS_FORBIDDEN, msg);
         return -1;
     }
-    if (strcmp(lb_http_request_method(req), "POST") != 0 || strncmp(path, "/_localbridge/", 14))
+    const char *method = lb_http_request_method(req);
+    int body_change = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+    if ((!body_change && strcmp(method, "DELETE") != 0) || strncmp(path, "/_localbridge/", 14))
         return 0;
     const char *origin = lb_http_request_header(req, "Origin");
     const char *site = lb_http_request_header(req, "Sec-Fetch-Site");
@@ -421,7 +452,7 @@ static int browser_guard(lb_server_t *s, lb_http_request_t *req, const char *pat
                       "Cross-origin requests may not change LocalBridge's state.");
         return -1;
     }
-    if (!lb_origin_json_content_type(lb_http_request_header(req, "Content-Type"))) {
+    if (body_change && !lb_origin_json_content_type(lb_http_request_header(req, "Content-Type"))) {
         respond_error(req, LB_AWS_UNSUPPORTED_MEDIA,
                       "LocalBridge's admin endpoints take Content-Type: application/json.");
         return -1;
@@ -692,7 +723,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                              .metrics = s->metrics,
                              .log = &s->log,
                              .on_logged = lb_cockpit_on_attempt,
-                             .on_logged_ctx = s->cockpit};
+                             .on_logged_ctx = s->cockpit,
+                             .self_url = s->url};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);

@@ -43,6 +43,11 @@ typedef struct {
     const char *error_code; /* when not LB_ATTEMPT_OK: AWS's ERROR_CODE for a dead letter */
     const char *error_message;
     long http_status; /* the target's HTTP status when it answered one, else 0 */
+    /* The target's own retry policy (a Lambda function's asynchronous invocation config): set
+     * with LB_ATTEMPT_FUNCTION_ERROR, and with a refusal (LB_ATTEMPT_RETRYABLE, `throttled`) so
+     * that a refused retry of an event the target already ran stays under that policy. */
+    const lb_async_policy_t *async;
+    int throttled;
 } lb_send_result_t;
 
 typedef void (*lb_send_done_fn)(void *ctx, lb_delivery_t *d, const lb_send_result_t *r);
@@ -65,6 +70,10 @@ struct lb_adapter {
     /* Hands a dead letter to the queue named dlq_arn (one attempt; the local dead-letter store
      * keeps it anyway). NULL when this kind of target cannot be a dead-letter queue. */
     void (*send_dead_letter)(void *self, const char *dlq_arn, const lb_dead_letter_msg_t *m);
+    /* Optional: hands a target's failure record (m->delivery's body, see failure_destination) to
+     * dest, one attempt, for kinds that cannot be a rule's dead-letter queue (an event bus).
+     * Without it, send_dead_letter is used. */
+    void (*send_record)(void *self, const char *dest, const lb_dead_letter_msg_t *m);
     void (*stop)(void *self);
     void (*free)(void *self);
     /* Optional (NULL when the adapter has none); see "Batching" and the hooks above. */
@@ -75,6 +84,13 @@ struct lb_adapter {
     /* Appends JSON members (each starting with ',') to the /health object; 1 when what the
      * adapter reaches is failing (the daemon itself still accepts events). */
     int (*health)(void *self, lb_buf_t *out);
+    /* A delivery sent through this adapter, which ran it and failed it (LB_ATTEMPT_FUNCTION_ERROR),
+     * is now a durable dead letter (m->exhausted says why). When the target has its own
+     * on-failure destination (a Lambda function's), returns 1 with *dest (malloc'd) and the
+     * record it gets in *record: the dispatcher hands it to the send_dead_letter of whichever
+     * adapter takes *dest. */
+    int (*failure_destination)(void *self, const lb_dead_letter_msg_t *m, char **dest,
+                               lb_buf_t *record);
 };
 
 /* What adapters may use. */
@@ -85,6 +101,7 @@ typedef struct {
     lb_writer_t *writer;
     lb_transport_t *transport;
     const lb_log_t *log;
+    const char *self_url; /* this daemon's API as listening (http://127.0.0.1:PORT) */
 } lb_adapter_env_t;
 
 #endif

@@ -88,18 +88,53 @@ static lb_adapter_t *adapter_for(const lb_dispatch_t *d, const char *arn)
     return NULL;
 }
 
+/* A target that ran the event and failed it may have its own destination for failures (a Lambda
+ * function's on-failure destination): the record goes to whichever adapter takes that ARN. */
+static void send_failure_record(lb_dispatch_t *d, const lb_dead_letter_msg_t *m)
+{
+    const lb_delivery_t *x = m->delivery;
+    lb_adapter_t *t = adapter_for(d, x->target_arn);
+    char *dest = NULL;
+    lb_buf_t record = {0};
+    if (!t || !t->failure_destination || !t->failure_destination(t->self, m, &dest, &record))
+        return;
+    lb_adapter_t *a = adapter_for(d, dest);
+    void (*send)(void *, const char *, const lb_dead_letter_msg_t *) = !a ? NULL
+                                                                       : a->send_record
+                                                                           ? a->send_record
+                                                                           : a->send_dead_letter;
+    if (!send) {
+        /* HOOK(queues): an SQS queue ARN is reachable once the built-in queues adapter takes it
+         * (and implements send_dead_letter); until then the dead-letter store holds the event. */
+        lb_logf_warn(d->env.log,
+                     "on-failure destination not reachable; kept in the dead-letter store",
+                     LB_LOG_STR("destination", dest), LB_LOG_STR("event", x->event_id),
+                     LB_LOG_STR("target", x->target_arn));
+    } else {
+        lb_delivery_t *copy = lb_delivery_new(x->event_id, x->region, x->bus, x->rule, x->target_id,
+                                              x->target_arn, "{}", NULL);
+        lb_text_t *body = lb_text_new(record.data ? record.data : "", record.len);
+        lb_delivery_set_body(copy, body);
+        lb_text_unref(&body);
+        copy->fn = x->fn;
+        lb_dead_letter_msg_t rm = *m;
+        rm.delivery = copy;
+        send(a->self, dest, &rm);
+        lb_logf_info(d->env.log, "failure record sent to the on-failure destination",
+                     LB_LOG_STR("destination", dest), LB_LOG_STR("event", x->event_id),
+                     LB_LOG_STR("condition", m->exhausted));
+        lb_delivery_free(&copy);
+    }
+    free(dest);
+    lb_buf_free(&record);
+}
+
 /* A dead letter is durable: its target's dead-letter queue gets it too, when one is reachable. */
 static void on_dead(void *ctx, const lb_outcome_t *o)
 {
     lb_dispatch_t *d = ctx;
     const lb_delivery_t *x = o->delivery;
-    if (!x || !x->dlq_arn) return;
-    lb_adapter_t *a = adapter_for(d, x->dlq_arn);
-    if (!a || !a->send_dead_letter) {
-        lb_logf_warn(d->env.log, "dead-letter queue not reachable; kept in the dead-letter store",
-                     LB_LOG_STR("dlq", x->dlq_arn), LB_LOG_STR("event", x->event_id));
-        return;
-    }
+    if (!x) return;
     char rule_arn[2048];
     rule_arn_of(d, x, rule_arn, sizeof rule_arn);
     lb_dead_letter_msg_t m = {.delivery = x,
@@ -108,6 +143,19 @@ static void on_dead(void *ctx, const lb_outcome_t *o)
                               .exhausted = o->exhausted,
                               .retry_attempts = o->attempts > 0 ? o->attempts - 1 : 0,
                               .rule_arn = rule_arn};
+    /* A function error is Lambda's, not EventBridge's: EventBridge's delivery succeeded, so the
+     * rule's dead-letter queue never sees it; the function's on-failure destination does. */
+    if (o->async) {
+        send_failure_record(d, &m);
+        return;
+    }
+    if (!x->dlq_arn) return;
+    lb_adapter_t *a = adapter_for(d, x->dlq_arn);
+    if (!a || !a->send_dead_letter) {
+        lb_logf_warn(d->env.log, "dead-letter queue not reachable; kept in the dead-letter store",
+                     LB_LOG_STR("dlq", x->dlq_arn), LB_LOG_STR("event", x->event_id));
+        return;
+    }
     a->send_dead_letter(a->self, x->dlq_arn, &m);
 }
 
@@ -132,17 +180,72 @@ static void settle(lb_dispatch_t *d, const lb_delivery_t *x, int delivered)
     if (a && a->settled) a->settled(a->self, x, delivered);
 }
 
+/* The target took x and ran it, and the run failed (or a retry of that run was refused): the
+ * target's own retry policy decides, as Lambda's does for an asynchronous invocation. For
+ * EventBridge the invocation itself succeeded. Takes ownership of x. */
+static void finish_async(lb_dispatch_t *d, lb_delivery_t *x, const lb_send_result_t *r, int64_t now)
+{
+    lb_outcome_t o = {.seq = x->seq, .attempts = x->attempts, .now_ms = now, .async = 1};
+    if (r->outcome == LB_ATTEMPT_FUNCTION_ERROR) {
+        lb_metrics_rule_add(d->env.metrics, x->region, x->bus, x->rule, LB_M_INVOCATIONS, 1);
+        x->fn.errors++;
+    } else {
+        x->fn.throttles++;
+    }
+    if (!x->fn.first_ms) x->fn.first_ms = now;
+    lb_retry_decision_t dec;
+    lb_retry_async_decide(r->async, x->fn.errors, x->fn.throttles, r->throttled, x->fn.first_ms,
+                          now, &dec);
+    o.fn = x->fn;
+    o.error_code = lb_strdup(r->error_code);
+    o.error_message = lb_strdup(r->error_message);
+    int64_t latency = x->attempt_started_ms ? now - x->attempt_started_ms : 0;
+    o.rec = lb_attempt_rec_new(x, dec.dead ? LB_AS_DEAD_LETTERED : LB_AS_RETRYING, r->http_status,
+                               latency, now, r->error_code, r->error_message);
+    if (!dec.dead) {
+        lb_logf_info(d->env.log, "function failed; its own retry policy runs it again",
+                     LB_LOG_STR("event", x->event_id), LB_LOG_STR("target", x->target_id),
+                     LB_LOG_INT("function_errors", x->fn.errors),
+                     LB_LOG_INT("in_ms", dec.next_ms - now), LB_LOG_STR("error", r->error_code),
+                     LB_LOG_STR("error_message", r->error_message));
+        o.kind = LB_OUTCOME_RESCHEDULED;
+        o.next_ms = x->next_ms = dec.next_ms;
+        lb_dqueue_push(d->queue, x);
+        lb_outcomes_add(d->outcomes, &o);
+        return;
+    }
+    lb_logf_warn(d->env.log, "function failed for good; dead-lettered",
+                 LB_LOG_STR("event", x->event_id), LB_LOG_STR("rule", x->rule),
+                 LB_LOG_STR("target", x->target_id), LB_LOG_INT("function_errors", x->fn.errors),
+                 LB_LOG_STR("condition", dec.exhausted), LB_LOG_STR("error", r->error_code),
+                 LB_LOG_STR("error_message", r->error_message));
+    settle(d, x, 0);
+    o.kind = LB_OUTCOME_DEAD;
+    o.exhausted = dec.exhausted;
+    o.delivery = x;
+    lb_outcomes_add(d->outcomes, &o);
+}
+
 /* One attempt of delivery x ended. Takes ownership of x. */
-static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, lb_attempt_t result,
-                           const char *code, const char *message, long http_status)
+static void finish_attempt(lb_dispatch_t *d, lb_delivery_t *x, const lb_send_result_t *r)
 {
     const struct lb_settings *cfg = settings(d);
+    lb_attempt_t result = r->outcome;
+    const char *code = r->error_code, *message = r->error_message;
+    long http_status = r->http_status;
     int64_t now = lb_now_ms();
     if (x->seq <= d->reset_seq) {
         lb_delivery_free(&x); /* wiped by a reset while its attempt was under way */
         return;
     }
     x->attempts++;
+    if (r->async &&
+        (result == LB_ATTEMPT_FUNCTION_ERROR || (result == LB_ATTEMPT_RETRYABLE && r->throttled &&
+                                                 (x->fn.errors > 0 || r->async->give_up)))) {
+        finish_async(d, x, r, now);
+        return;
+    }
+    if (result == LB_ATTEMPT_FUNCTION_ERROR) result = LB_ATTEMPT_RETRYABLE; /* no policy given */
     lb_outcome_t o = {.seq = x->seq, .attempts = x->attempts, .now_ms = now};
     int64_t latency = x->attempt_started_ms ? now - x->attempt_started_ms : 0;
     if (result == LB_ATTEMPT_OK) {
@@ -205,7 +308,7 @@ static void attempt_done(void *ctx, lb_delivery_t *x, const lb_send_result_t *r)
         lb_dqueue_push(d->queue, x);
         return;
     }
-    finish_attempt(d, x, r->outcome, r->error_code, r->error_message, r->http_status);
+    finish_attempt(d, x, r);
 }
 
 static void start_attempt(lb_dispatch_t *d, lb_delivery_t *x)
@@ -215,10 +318,13 @@ static void start_attempt(lb_dispatch_t *d, lb_delivery_t *x)
         char message[2200];
         snprintf(message, sizeof message,
                  "No local endpoint for target %.1600s: map it with `target_map = GLOB -> URL` in "
-                 "the config (or set lambda_endpoint for Lambda functions).",
+                 "the config (or a lambda_handler line or lambda_endpoint for Lambda functions).",
                  x->target_arn);
+        lb_send_result_t r = {.outcome = LB_ATTEMPT_PERMANENT,
+                              .error_code = "RESOURCE_NOT_FOUND",
+                              .error_message = message};
         x->attempt_started_ms = lb_now_ms();
-        finish_attempt(d, x, LB_ATTEMPT_PERMANENT, "RESOURCE_NOT_FOUND", message, 0);
+        finish_attempt(d, x, &r);
         return;
     }
     x->attempt_started_ms = lb_now_ms();
@@ -418,7 +524,8 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
                              .engine = env->engine,
                              .writer = env->writer,
                              .transport = d->transport,
-                             .log = env->log};
+                             .log = env->log,
+                             .self_url = env->self_url};
     lb_targets_create(&aenv, &d->adapters, &d->n_adapters);
     lb_outcomes_new(env->loop, env->writer, env->log, on_dead, d, &d->outcomes);
     lb_outcomes_on_logged(d->outcomes, env->on_logged, env->on_logged_ctx);

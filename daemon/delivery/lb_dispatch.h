@@ -34,6 +34,7 @@ typedef struct {
     /* Told of each attempt once it is logged (may be NULL). */
     lb_outcome_logged_fn on_logged;
     void *on_logged_ctx;
+    const char *self_url; /* filled once the server listens, before any delivery starts */
 } lb_dispatch_env_t;
 
 /* Starts with the store's pending deliveries (paged in as room allows). */

@@ -38,6 +38,9 @@ struct conn {
     host_t *host;
     request_t *req;
     llhttp_t parser;
+    char field[64]; /* the header name being read, when it may be the one asked for */
+    size_t field_len;
+    int capturing; /* its value is the captured header's */
     int reused, closing;
     int writing; /* a request's head or body is still being written */
 };
@@ -60,6 +63,10 @@ struct request {
     const char *early_error; /* a failure met inside lb_hclient_send, for the timer to report */
     long status;
     lb_response_buf_t response;
+    char want[64]; /* capture_header, "" for none */
+    char header[LB_TRANSPORT_HEADER_KEEP];
+    size_t header_len;
+    int has_header;
 };
 
 struct lb_hclient {
@@ -171,6 +178,7 @@ static void finish(request_t *r, const lb_http_result_t *res)
     unlink_waiting(r);
     unlink_request(r);
     lb_http_result_t out = *res;
+    out.header = res->answered && r->has_header ? r->header : NULL;
     out.body = lb_response_data(&r->response);
     out.body_len = r->response.len;
     r->done(r->ctx, &out);
@@ -269,6 +277,48 @@ static int on_headers_complete(llhttp_t *p)
     if (k->req) k->req->status = p->status_code;
     /* An answer to HEAD has no body whatever its headers say. */
     return k->req && k->req->is_head && p->status_code >= 200 ? 1 : 0;
+}
+
+/* Header names and values come in pieces: the name is gathered, then the value of the one a
+ * request asked for is kept. */
+static int on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+    conn_t *k = parser_conn(p);
+    if (k->field_len + n < sizeof k->field) memcpy(k->field + k->field_len, at, n);
+    k->field_len += n;
+    return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+    conn_t *k = parser_conn(p);
+    request_t *r = k->req;
+    k->capturing = r && r->want[0] && k->field_len == strlen(r->want) &&
+                   strncasecmp(k->field, r->want, k->field_len) == 0;
+    if (k->capturing) r->header_len = 0;
+    k->field_len = 0;
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+    conn_t *k = parser_conn(p);
+    request_t *r = k->req;
+    if (!k->capturing || !r) return 0;
+    size_t room = sizeof r->header - 1 - r->header_len;
+    if (n > room) n = room;
+    memcpy(r->header + r->header_len, at, n);
+    r->header_len += n;
+    r->header[r->header_len] = '\0';
+    return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    conn_t *k = parser_conn(p);
+    if (k->capturing && k->req) k->req->has_header = 1;
+    k->capturing = 0;
+    return 0;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t n)
@@ -535,6 +585,8 @@ int lb_hclient_send(lb_hclient_t *c, const lb_http_call_t *req, uint64_t timeout
     request_t *r = lb_xcalloc(1, sizeof *r);
     r->client = c;
     lb_response_init(&r->response, req->response_max);
+    if (req->capture_header && strlen(req->capture_header) < sizeof r->want)
+        snprintf(r->want, sizeof r->want, "%s", req->capture_header);
     r->host = host_for(c, &u);
     r->done = done;
     r->ctx = ctx;
@@ -573,6 +625,10 @@ int lb_hclient_new(uv_loop_t *loop, lb_hclient_t **out)
     c->loop = loop;
     llhttp_settings_init(&c->settings);
     c->settings.on_headers_complete = on_headers_complete;
+    c->settings.on_header_field = on_header_field;
+    c->settings.on_header_field_complete = on_header_field_complete;
+    c->settings.on_header_value = on_header_value;
+    c->settings.on_header_value_complete = on_header_value_complete;
     c->settings.on_body = on_body;
     c->settings.on_message_complete = on_message_complete;
     *out = c;

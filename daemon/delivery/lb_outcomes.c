@@ -78,9 +78,15 @@ static int job_txn(lb_store_t *store, void *arg)
         int rc = 0;
         if (o->kind == LB_OUTCOME_DELIVERED)
             rc = lb_delivery_delete(store, o->seq);
+        else if (o->kind == LB_OUTCOME_RESCHEDULED && o->async)
+            rc = lb_delivery_reschedule_async(store, o->seq, o->attempts, o->next_ms, &o->fn,
+                                              o->error_code, o->error_message);
         else if (o->kind == LB_OUTCOME_RESCHEDULED)
             rc = lb_delivery_reschedule(store, o->seq, o->attempts, o->next_ms, o->error_code,
                                         o->error_message);
+        else if (o->async)
+            rc = lb_delivery_kill_async(store, o->seq, o->attempts, &o->fn, o->error_code,
+                                        o->error_message, o->exhausted, o->now_ms);
         else
             rc = lb_delivery_kill(store, o->seq, o->attempts, o->error_code, o->error_message,
                                   o->exhausted, o->now_ms);

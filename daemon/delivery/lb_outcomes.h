@@ -34,6 +34,8 @@ typedef struct {
     const char *exhausted;            /* DEAD: LB_EXHAUSTED_* or NULL */
     lb_delivery_t *delivery;          /* DEAD: the delivery, owned, for its dead-letter queue */
     lb_attempt_rec_t *rec;            /* the attempt log's row, owned, or NULL */
+    int async;                        /* the target's own retry budget changed: record fn */
+    lb_async_state_t fn;
 } lb_outcome_t;
 
 typedef struct lb_outcomes lb_outcomes_t;

@@ -18,6 +18,9 @@ typedef struct xfer {
     void *ctx;
     lb_response_buf_t response;
     char curl_error[CURL_ERROR_SIZE];
+    char want[64]; /* capture_header, "" for none */
+    char header[LB_TRANSPORT_HEADER_KEEP];
+    int has_header;
 } xfer_t;
 
 /* Easy handles kept for reuse: curl_easy_init and cleanup cost more than a reset. */
@@ -98,7 +101,9 @@ static void on_done(CURL *easy, CURLcode result, void *ctx)
     xfer_t *x;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
     unlink_xfer(x);
-    lb_http_result_t r = {.body = lb_response_data(&x->response), .body_len = x->response.len};
+    lb_http_result_t r = {.body = lb_response_data(&x->response),
+                          .body_len = x->response.len,
+                          .header = x->has_header ? x->header : NULL};
     if (result == CURLE_OK) {
         r.answered = 1;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
@@ -150,6 +155,28 @@ static size_t keep_response(char *ptr, size_t size, size_t nmemb, void *userdata
     return size * nmemb;
 }
 
+/* "Name: value\r\n" lines of the answer: keeps the value of the header asked for. */
+static size_t keep_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    xfer_t *x = userdata;
+    size_t n = size * nmemb, name = strlen(x->want);
+    if (n > name && ptr[name] == ':' && strncasecmp(ptr, x->want, name) == 0) {
+        const char *v = ptr + name + 1, *end = ptr + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        size_t len =
+            (size_t)(end - v) < sizeof x->header - 1 ? (size_t)(end - v) : sizeof x->header - 1;
+        memcpy(x->header, v, len);
+        x->header[len] = '\0';
+        x->has_header = 1;
+    } else if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+        x->has_header = 0; /* a new answer (after a 1xx): only its own headers count */
+    }
+    return n;
+}
+
 int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t timeout_ms,
                       lb_transport_done_fn done, void *ctx)
 {
@@ -184,6 +211,14 @@ int lb_transport_send(lb_transport_t *t, const lb_http_call_t *req, uint64_t tim
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_response);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    if (req->capture_header && strlen(req->capture_header) < sizeof x->want) {
+        snprintf(x->want, sizeof x->want, "%s", req->capture_header);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, keep_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    } else {
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, NULL);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+    }
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_error);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -28,7 +28,12 @@ typedef struct {
     const char *body; /* the answer's first LB_TRANSPORT_KEEP bytes, NUL-terminated */
     size_t body_len;
     const char *error; /* why there was no answer */
+    /* The value of the request's capture_header when the answer had it (its first 255 bytes),
+     * else NULL. */
+    const char *header;
 } lb_http_result_t;
+
+#define LB_TRANSPORT_HEADER_KEEP 256
 
 typedef void (*lb_transport_done_fn)(void *ctx, const lb_http_result_t *r);
 

@@ -10,7 +10,10 @@
 #define DELIVERY_COLUMNS                                                                           \
     "seq, event_id, region, bus, rule, target_id, target_arn, target_json, body, ingested_ms,"     \
     " attempts, next_ms, max_retries, max_age_s, dlq_arn, COALESCE(age_base_ms, ingested_ms),"     \
-    " trace_header"
+    " trace_header, fn_errors, fn_throttles, fn_first_ms, fn_request_id"
+
+/* Where the columns after DELIVERY_COLUMNS start. */
+#define DELIVERY_NCOLS 21
 
 /* Appends s (or nothing for NULL) to the block at *p and returns where it went. */
 static const char *place(char **p, const char *s)
@@ -152,6 +155,50 @@ int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t nex
     return run_cached(st);
 }
 
+int lb_delivery_reschedule_async(lb_store_t *s, int64_t seq, int attempts, int64_t next_ms,
+                                 const lb_async_state_t *fn, const char *error_code,
+                                 const char *error_message)
+{
+    sqlite3_stmt *st = lb_store_stmt(s, LB_STMT_DELIVERY_RESCHEDULE_ASYNC,
+                                     "UPDATE deliveries SET attempts = ?1, next_ms = ?2,"
+                                     " error_code = ?3, error_message = ?4, fn_errors = ?6,"
+                                     " fn_throttles = ?7, fn_first_ms = ?8, fn_request_id = ?9"
+                                     " WHERE seq = ?5 AND state = 0 AND attempts < ?1");
+    if (!st) return LB_ESTORE;
+    sqlite3_bind_int(st, 1, attempts);
+    sqlite3_bind_int64(st, 2, next_ms);
+    bind_opt(st, 3, error_code);
+    bind_opt(st, 4, error_message);
+    sqlite3_bind_int64(st, 5, seq);
+    sqlite3_bind_int(st, 6, fn->errors);
+    sqlite3_bind_int(st, 7, fn->throttles);
+    sqlite3_bind_int64(st, 8, fn->first_ms);
+    sqlite3_bind_text(st, 9, fn->request_id, -1, SQLITE_STATIC);
+    return run_cached(st);
+}
+
+int lb_delivery_kill_async(lb_store_t *s, int64_t seq, int attempts, const lb_async_state_t *fn,
+                           const char *error_code, const char *error_message, const char *exhausted,
+                           int64_t now_ms)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(lb_store_db(s),
+                           "UPDATE deliveries SET fn_errors = ?1, fn_throttles = ?2,"
+                           " fn_first_ms = ?3, fn_request_id = ?4 WHERE seq = ?5 AND state = 0"
+                           " AND attempts < ?6",
+                           -1, &st, NULL) != SQLITE_OK)
+        return LB_ESTORE;
+    sqlite3_bind_int(st, 1, fn->errors);
+    sqlite3_bind_int(st, 2, fn->throttles);
+    sqlite3_bind_int64(st, 3, fn->first_ms);
+    sqlite3_bind_text(st, 4, fn->request_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, seq);
+    sqlite3_bind_int(st, 6, attempts);
+    int rc = run(st);
+    return rc ? rc
+              : lb_delivery_kill(s, seq, attempts, error_code, error_message, exhausted, now_ms);
+}
+
 int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error_code,
                      const char *error_message, const char *exhausted, int64_t now_ms)
 {
@@ -190,6 +237,11 @@ static lb_delivery_t *row_to_delivery(sqlite3_stmt *st)
     d->max_age_s = sqlite3_column_int(st, 13);
     d->age_base_ms = sqlite3_column_int64(st, 15);
     d->trace_header = lb_strdup((const char *)sqlite3_column_text(st, 16));
+    d->fn.errors = sqlite3_column_int(st, 17);
+    d->fn.throttles = sqlite3_column_int(st, 18);
+    d->fn.first_ms = sqlite3_column_int64(st, 19);
+    const char *request_id = (const char *)sqlite3_column_text(st, 20);
+    snprintf(d->fn.request_id, sizeof d->fn.request_id, "%s", request_id ? request_id : "");
     return d;
 }
 
@@ -261,10 +313,10 @@ int lb_dead_letters_before(lb_store_t *s, const char *region, const char *bus, c
         lb_delivery_t *d = row_to_delivery(st);
         lb_dead_letter_t dl = {
             .delivery = d,
-            .error_code = (const char *)sqlite3_column_text(st, 17),
-            .error_message = (const char *)sqlite3_column_text(st, 18),
-            .exhausted = (const char *)sqlite3_column_text(st, 19),
-            .dead_ms = sqlite3_column_int64(st, 20),
+            .error_code = (const char *)sqlite3_column_text(st, DELIVERY_NCOLS),
+            .error_message = (const char *)sqlite3_column_text(st, DELIVERY_NCOLS + 1),
+            .exhausted = (const char *)sqlite3_column_text(st, DELIVERY_NCOLS + 2),
+            .dead_ms = sqlite3_column_int64(st, DELIVERY_NCOLS + 3),
         };
         ret = cb(&dl, ctx);
         lb_delivery_free(&d);
@@ -290,7 +342,8 @@ int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus, 
     if (sqlite3_prepare_v2(lb_store_db(s),
                            "UPDATE deliveries SET state = 0, attempts = 0, next_ms = ?1,"
                            " age_base_ms = ?1, error_code = NULL, error_message = NULL,"
-                           " exhausted = NULL, dead_ms = NULL WHERE seq = ?2",
+                           " exhausted = NULL, dead_ms = NULL, fn_errors = 0, fn_throttles = 0,"
+                           " fn_first_ms = NULL, fn_request_id = NULL WHERE seq = ?2",
                            -1, &upd, NULL) != SQLITE_OK) {
         sqlite3_finalize(sel);
         return LB_ESTORE;
@@ -319,6 +372,7 @@ int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus, 
             }
             d->attempts = 0;
             d->next_ms = d->age_base_ms = now_ms;
+            memset(&d->fn, 0, sizeof d->fn);
             (*count)++;
             if ((ret = cb(d, ctx))) break;
         }

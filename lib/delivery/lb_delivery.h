@@ -11,6 +11,16 @@
 #include "lb_store.h"
 #include "lb_text.h"
 
+/* A delivery's second retry budget (lb_async_policy_t in lb_retry.h), once its target ran it and
+ * the run failed: the failed runs, the runs refused since (throttled), when the first run started
+ * (the event's age for that policy counts from there) and the invocation's request id, which
+ * every run of one event shares, as Lambda keeps it across its retries. All zero before. */
+typedef struct {
+    int errors, throttles;
+    int64_t first_ms;
+    char request_id[37];
+} lb_async_state_t;
+
 typedef struct {
     int64_t seq; /* store id; 0 until inserted */
     char event_id[37];
@@ -24,6 +34,7 @@ typedef struct {
     int64_t ingested_ms, age_base_ms, next_ms;
     int attempts, max_retries, max_age_s;
     int64_t attempt_started_ms; /* when the attempt under way began (the attempt log's latency) */
+    lb_async_state_t fn;
     /* Failed for good before any attempt (e.g. its rendered body is over the size limit): stored
      * as a dead letter with this error, never sent. */
     char *dead_code, *dead_message;
@@ -52,6 +63,15 @@ int lb_delivery_reschedule(lb_store_t *s, int64_t seq, int attempts, int64_t nex
 int lb_delivery_kill(lb_store_t *s, int64_t seq, int attempts, const char *error_code,
                      const char *error_message, const char *exhausted, int64_t now_ms);
 
+/* The same two after a failed run (LB_ATTEMPT_FUNCTION_ERROR) or one refused after it: they
+ * record the delivery's lb_async_state_t as well. */
+int lb_delivery_reschedule_async(lb_store_t *s, int64_t seq, int attempts, int64_t next_ms,
+                                 const lb_async_state_t *fn, const char *error_code,
+                                 const char *error_message);
+int lb_delivery_kill_async(lb_store_t *s, int64_t seq, int attempts, const lb_async_state_t *fn,
+                           const char *error_code, const char *error_message, const char *exhausted,
+                           int64_t now_ms);
+
 /* Every pending delivery, oldest due first. cb takes ownership of d. */
 typedef int (*lb_delivery_cb)(lb_delivery_t *d, void *ctx);
 int lb_deliveries_pending(lb_store_t *s, lb_delivery_cb cb, void *ctx);
@@ -75,9 +95,9 @@ int lb_dead_letters_each(lb_store_t *s, const char *region, const char *bus, con
 int lb_dead_letters_before(lb_store_t *s, const char *region, const char *bus, const char *rule,
                            int64_t before_dead_ms, int64_t before_seq, int limit,
                            lb_dead_letter_cb cb, void *ctx);
-/* Makes dead letters pending again, due now with a fresh retry budget. seqs NULL = every dead
- * letter of region (bus/rule filters apply). The redriven deliveries are passed to cb (which
- * takes ownership) so the dispatcher can schedule them. Returns the count through *count. */
+/* Makes dead letters pending again, due now with fresh retry budgets (both of them). seqs NULL =
+ * every dead letter of region (bus/rule filters apply). The redriven deliveries are passed to cb
+ * (which takes ownership) so the dispatcher can schedule them. Returns the count through *count. */
 int lb_dead_letters_redrive(lb_store_t *s, const char *region, const char *bus, const char *rule,
                             const int64_t *seqs, size_t n_seqs, int64_t now_ms, lb_delivery_cb cb,
                             void *ctx, size_t *count);

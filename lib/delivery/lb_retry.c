@@ -50,3 +50,41 @@ void lb_retry_decide(lb_attempt_t outcome, int attempts, int max_retries, int64_
     /* The last retry happens at the deadline rather than not at all. */
     out->next_ms = next > deadline ? deadline : next;
 }
+
+void lb_retry_async_decide(const lb_async_policy_t *p, int failed_runs, int throttles,
+                           int throttled, int64_t first_run_ms, int64_t now_ms,
+                           lb_retry_decision_t *out)
+{
+    out->dead = 0;
+    out->exhausted = NULL;
+    out->next_ms = 0;
+    if (p->give_up) {
+        out->dead = 1;
+        out->exhausted = p->give_up;
+        return;
+    }
+    int64_t wait;
+    if (throttled) {
+        /* Exponential from the minimum to the maximum, no jitter: Lambda's documented schedule
+         * for throttles and system errors ("from 1 second ... to a maximum of 5 minutes"). */
+        wait = p->throttle_min_ms > 0 ? p->throttle_min_ms : 1;
+        for (int i = 1; i < throttles && wait < p->throttle_max_ms; i++)
+            wait *= 2;
+        if (wait > p->throttle_max_ms) wait = p->throttle_max_ms;
+    } else {
+        if (failed_runs > p->max_retries) {
+            out->dead = 1;
+            out->exhausted = LB_ASYNC_RETRIES_EXHAUSTED;
+            return;
+        }
+        /* One minute after the first failure, two after the second. */
+        wait = (int64_t)failed_runs * p->retry_delay_ms;
+    }
+    if (wait < 1) wait = 1;
+    if (now_ms + wait - first_run_ms > p->max_age_ms) {
+        out->dead = 1;
+        out->exhausted = LB_ASYNC_EVENT_AGE_EXCEEDED;
+        return;
+    }
+    out->next_ms = now_ms + wait;
+}

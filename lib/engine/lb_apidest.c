@@ -15,6 +15,7 @@
 void lb_http_call_clear(lb_http_call_t *c)
 {
     if (!c) return;
+    free(c->capture_header);
     free(c->method);
     free(c->url);
     if (c->headers) {

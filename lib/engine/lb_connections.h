@@ -91,9 +91,10 @@ int lb_conn_store_seal_all(lb_store_t *s, size_t *sealed);
 typedef struct {
     char *method;
     char *url;
-    char **headers;      /* "Name: value", NULL-terminated */
-    char *body;          /* may be NULL */
-    size_t response_max; /* bytes of the answer to keep; 0: the transport's default (1 KiB) */
+    char **headers;       /* "Name: value", NULL-terminated */
+    char *body;           /* may be NULL */
+    size_t response_max;  /* bytes of the answer to keep; 0: the transport's default (1 KiB) */
+    char *capture_header; /* the name of one answer header to report (any case), or NULL */
 } lb_http_call_t;
 
 void lb_http_call_clear(lb_http_call_t *c);

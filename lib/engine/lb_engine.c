@@ -15,6 +15,7 @@ struct lb_engine {
     lb_docs_t *docs;
     lb_archives_t *archives;
     lb_replays_t *replays;
+    lb_functions_t *functions;
     lb_delivery_hook_fn delivery_hook;
     void *delivery_hook_ctx;
     lb_event_hook_fn event_hook;
@@ -30,6 +31,7 @@ int lb_engine_new(lb_engine_t **out)
     lb_docs_new(&e->docs);
     lb_archives_new(&e->archives);
     lb_replays_new(&e->replays);
+    lb_functions_new(&e->functions);
     *out = e;
     return 0;
 }
@@ -46,6 +48,7 @@ void lb_engine_free(lb_engine_t **ep)
     lb_docs_free(&e->docs);
     lb_archives_free(&e->archives);
     lb_replays_free(&e->replays);
+    lb_functions_free(&e->functions);
     free(e);
     *ep = NULL;
 }
@@ -171,6 +174,10 @@ int lb_engine_load(lb_engine_t *e, lb_store_t *s, size_t *skipped)
     more = 0;
     rc = lb_replays_load(e->replays, s, &more);
     *count += more;
+    if (rc) return rc;
+    more = 0;
+    rc = lb_functions_load(e->functions, s, &more);
+    *count += more;
     return rc;
 }
 
@@ -192,6 +199,11 @@ lb_archives_t *lb_engine_archives(lb_engine_t *e)
 lb_replays_t *lb_engine_replays(lb_engine_t *e)
 {
     return e->replays;
+}
+
+lb_functions_t *lb_engine_functions(lb_engine_t *e)
+{
+    return e->functions;
 }
 
 lb_rules_t *lb_engine_rules(lb_engine_t *e)

@@ -11,6 +11,7 @@
 #include "lb_connections.h"
 #include "lb_delivery.h"
 #include "lb_docs.h"
+#include "lb_functions.h"
 #include "lb_replay.h"
 #include "lb_rules.h"
 #include "lb_store.h"
@@ -47,6 +48,8 @@ lb_docs_t *lb_engine_docs(lb_engine_t *e);
 /* Archives, and replays from them. */
 lb_archives_t *lb_engine_archives(lb_engine_t *e);
 lb_replays_t *lb_engine_replays(lb_engine_t *e);
+/* Local Lambda functions registered at run time. */
+lb_functions_t *lb_engine_functions(lb_engine_t *e);
 
 /* POST /_localbridge/reset, after the store was wiped: every rule (the rules hook hears each
  * go), archive and replay, and every bus but those named "default". */

@@ -134,6 +134,18 @@ static const char *const migrations[] = {
     "CREATE TABLE stacks ("
     "  region TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,"
     "  modified_ms INTEGER NOT NULL, PRIMARY KEY (region, name));",
+    /* 9 -> 10: a delivery's second retry budget, once its target (a Lambda function) ran it and
+     * the run failed: failed runs, runs refused since, when the first run started, and the
+     * request id every run of the event shares. A pending retry of a function error survives a
+     * restart like any other. */
+    "ALTER TABLE deliveries ADD COLUMN fn_errors INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deliveries ADD COLUMN fn_throttles INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE deliveries ADD COLUMN fn_first_ms INTEGER;"
+    "ALTER TABLE deliveries ADD COLUMN fn_request_id TEXT;"
+    /* ... and the local Lambda functions registered at run time (PUT /_localbridge/functions),
+     * each its JSON definition, kept across restarts. */
+    "CREATE TABLE lambda_functions (name TEXT PRIMARY KEY, spec TEXT NOT NULL,"
+    "  updated_ms INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

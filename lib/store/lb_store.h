@@ -79,6 +79,7 @@ enum {
     LB_STMT_DELIVERY_INSERT,
     LB_STMT_DELIVERY_DELETE,
     LB_STMT_DELIVERY_RESCHEDULE,
+    LB_STMT_DELIVERY_RESCHEDULE_ASYNC,
     /* An archived event, and its archive's counters, written with every archived event. */
     LB_STMT_ARCHIVE_EVENT_INSERT,
     LB_STMT_ARCHIVE_COUNT,

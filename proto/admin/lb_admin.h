@@ -24,6 +24,15 @@
  *      firing sends (its time the current minute), to that rule's targets alone. The rule must
  *      have a ScheduleExpression and be enabled. An extra firing: the schedule is unchanged.
  *
+ * Local Lambda functions registered at run time (lb_functions.h; the daemon routes
+ * PUT/GET/DELETE /_localbridge/functions[/NAME] here, NAME as FunctionName):
+ * PutFunction {FunctionName, Definition: {command: [argv...], timeout?: 1..900 (s),
+ *   environment?: {NAME: "value"}, maximum_retry_attempts?: 0..2, maximum_event_age_seconds?:
+ *   60..21600, reserved_concurrency?: 0..1000, on_failure_arn?: "arn:..."}}
+ *   -> the function: {"name", <the definition>, "last_modified"}  creates or replaces it.
+ * ListFunctions {} -> {"Functions": [<function>, ...]}  by name.
+ * DeleteFunction {FunctionName} -> {}  NotFoundException (404) when there is none.
+ *
  * Paging: a page ends at Limit items or once it holds LB_ADMIN_PAGE_BYTES of JSON, whichever
  * comes first (always at least one item), so no listing holds more than about that much memory
  * however large Limit is. NextToken is present exactly when more items follow; pass it back
@@ -45,5 +54,8 @@ void lb_admin_list_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *
 void lb_admin_list_dead_letters(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 void lb_admin_redrive_dead_letters(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 void lb_admin_fire_scheduled_rule(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_admin_put_function(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_admin_list_functions(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
+void lb_admin_delete_function(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call);
 
 #endif

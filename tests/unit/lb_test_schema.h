@@ -18,6 +18,10 @@ static const char *const lb_test_schema_undo[] = {
           "ALTER TABLE deliveries DROP COLUMN trace_header;",
     [7] = "DROP TABLE delivery_attempts; DROP INDEX deliveries_by_event;",
     [8] = "DROP TABLE stacks;",
+    [9] = "ALTER TABLE deliveries DROP COLUMN fn_errors;"
+          "ALTER TABLE deliveries DROP COLUMN fn_throttles;"
+          "ALTER TABLE deliveries DROP COLUMN fn_first_ms;"
+          "ALTER TABLE deliveries DROP COLUMN fn_request_id; DROP TABLE lambda_functions;",
 };
 
 /* 0 on success; the database must not be open elsewhere. */

@@ -95,6 +95,51 @@ static void bus_send(void *self, lb_delivery_t *d, lb_send_done_fn done, void *c
     free(f);
 }
 
+/* One record committed on its own: nothing waits for it (the dead-letter store keeps the
+ * failure whatever happens here). */
+typedef struct {
+    lb_engine_t *engine;
+    lb_ingest_batch_t *batch;
+} put_t;
+
+static int put_txn(lb_store_t *store, void *arg)
+{
+    return lb_ingest_batch_write(store, ((put_t *)arg)->batch);
+}
+
+static void put_committed(void *data, int rc)
+{
+    put_t *p = data;
+    if (rc == 0) lb_ingest_batch_committed(p->engine, p->batch);
+    lb_ingest_batch_free(&p->batch);
+    free(p);
+}
+
+/* A failure record (a Lambda function's on-failure destination): the body is an event envelope
+ * put on the bus, one attempt. */
+static void bus_send_record(void *self, const char *arn_text, const lb_dead_letter_msg_t *m)
+{
+    bus_t *b = self;
+    lb_arn_t arn;
+    if (lb_arn_parse(arn_text, &arn)) return;
+    const lb_delivery_t *d = m->delivery;
+    lb_ingest_ctx_t ictx = {.region = arn.region,
+                            .account = lb_config_settings(b->env.config)->account_id,
+                            .now_ms = lb_now_ms(),
+                            .origin = {.kind = LB_ORIGIN_BUS_TARGET}};
+    put_t *p = lb_xcalloc(1, sizeof *p);
+    p->engine = b->env.engine;
+    p->batch = lb_ingest_batch_new();
+    char id[37];
+    int rc = lb_ingest_envelope(b->env.engine, &ictx, arn.resource + 10, d->body, d->body_len,
+                                p->batch, id);
+    if (rc == 0 && lb_writer_submit(b->env.writer, put_txn, p, put_committed, p) == 0) return;
+    lb_logf_warn(b->env.log, "event bus refused the failure record; kept in the dead-letter store",
+                 LB_LOG_STR("bus", arn_text), LB_LOG_INT("rc", rc));
+    lb_ingest_batch_free(&p->batch);
+    free(p);
+}
+
 static void bus_stop(void *self)
 {
     (void)self; /* forwards being committed finish when the writer delivers their commit */
@@ -113,6 +158,7 @@ lb_adapter_t *lb_target_bus_new(const lb_adapter_env_t *env)
                                 .self = b,
                                 .accepts = bus_accepts,
                                 .send = bus_send,
+                                .send_record = bus_send_record,
                                 .stop = bus_stop,
                                 .free = free_bus};
     return &b->adapter;

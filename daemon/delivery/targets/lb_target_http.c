@@ -13,24 +13,31 @@ typedef struct {
     void *ctx;
 } attempt_t;
 
+void lb_target_http_classify(const lb_http_result_t *r, lb_send_result_t *res, char *message,
+                             size_t n)
+{
+    *res = (lb_send_result_t){
+        .outcome = LB_ATTEMPT_OK, .aborted = r->aborted, .http_status = r->status};
+    if (r->answered) {
+        res->outcome = lb_retry_classify_http(r->status);
+        res->error_code = r->status == 429   ? "THROTTLING"
+                          : r->status >= 500 ? "TARGET_SERVER_ERROR"
+                                             : "TARGET_CLIENT_ERROR";
+        snprintf(message, n, "Target answered HTTP %ld: %s", r->status, r->body);
+    } else {
+        res->outcome = LB_ATTEMPT_RETRYABLE;
+        res->error_code = r->timed_out ? "TIMEOUT" : "CONNECTION_ERROR";
+        snprintf(message, n, "%s", r->error ? r->error : "no answer");
+    }
+    res->error_message = message;
+}
+
 static void on_answer(void *arg, const lb_http_result_t *r)
 {
     attempt_t *a = arg;
     char message[LB_TRANSPORT_KEEP + 128];
-    lb_send_result_t res = {
-        .outcome = LB_ATTEMPT_OK, .aborted = r->aborted, .http_status = r->status};
-    if (r->answered) {
-        res.outcome = lb_retry_classify_http(r->status);
-        res.error_code = r->status == 429   ? "THROTTLING"
-                         : r->status >= 500 ? "TARGET_SERVER_ERROR"
-                                            : "TARGET_CLIENT_ERROR";
-        snprintf(message, sizeof message, "Target answered HTTP %ld: %s", r->status, r->body);
-    } else {
-        res.outcome = LB_ATTEMPT_RETRYABLE;
-        res.error_code = r->timed_out ? "TIMEOUT" : "CONNECTION_ERROR";
-        snprintf(message, sizeof message, "%s", r->error ? r->error : "no answer");
-    }
-    res.error_message = message;
+    lb_send_result_t res;
+    lb_target_http_classify(r, &res, message, sizeof message);
     a->done(a->ctx, a->delivery, &res);
     lb_http_call_clear(&a->req);
     free(a);

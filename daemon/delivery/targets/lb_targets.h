@@ -1,6 +1,7 @@
 /* Every kind of target this daemon can deliver to, in the order the dispatcher asks them: a
  * target_map line first (it may stand in for any ARN), then API destinations, event buses on
- * Amazon EventBridge (forwarding), event buses on this daemon, Lambda functions. The one place
+ * Amazon EventBridge (forwarding), event buses on this daemon, local Lambda handlers, then
+ * lambda_endpoint's Lambda functions (a handler is more specific). The one place
  * that names target kinds. */
 #ifndef LB_TARGETS_H
 #define LB_TARGETS_H

@@ -82,6 +82,50 @@ START_TEST(test_decide)
 }
 END_TEST
 
+/* Lambda's own policy after a function error: retries 1 and 2 minutes after the first and second
+ * failed runs, then RetriesExhausted; a retry that would start past the maximum event age is
+ * not made (EventAgeExceeded); refused runs back off from 1 s, doubling, to 5 min. */
+START_TEST(test_async_decide)
+{
+    lb_async_policy_t p = {.max_retries = 2,
+                           .max_age_ms = 21600000,
+                           .retry_delay_ms = 60000,
+                           .throttle_min_ms = 1000,
+                           .throttle_max_ms = 300000};
+    lb_retry_decision_t d;
+    lb_retry_async_decide(&p, 1, 0, 0, 1000, 1000, &d);
+    ck_assert_int_eq(d.dead, 0);
+    ck_assert_int_eq(d.next_ms, 61000);
+    lb_retry_async_decide(&p, 2, 0, 0, 1000, 62000, &d);
+    ck_assert_int_eq(d.dead, 0);
+    ck_assert_int_eq(d.next_ms, 182000);
+    lb_retry_async_decide(&p, 3, 0, 0, 1000, 183000, &d);
+    ck_assert_int_eq(d.dead, 1);
+    ck_assert_str_eq(d.exhausted, LB_ASYNC_RETRIES_EXHAUSTED);
+    p.max_retries = 0;
+    lb_retry_async_decide(&p, 1, 0, 0, 1000, 1000, &d);
+    ck_assert_str_eq(d.exhausted, LB_ASYNC_RETRIES_EXHAUSTED);
+    p.max_retries = 2;
+    p.max_age_ms = 60000;
+    lb_retry_async_decide(&p, 1, 0, 0, 1000, 1000, &d);
+    ck_assert_int_eq(d.dead, 0); /* 60 s after the first run: still within the age */
+    lb_retry_async_decide(&p, 2, 0, 0, 1000, 2000, &d);
+    ck_assert_int_eq(d.dead, 1);
+    ck_assert_str_eq(d.exhausted, LB_ASYNC_EVENT_AGE_EXCEEDED);
+    p.max_age_ms = 21600000;
+    lb_retry_async_decide(&p, 1, 1, 1, 1000, 5000, &d);
+    ck_assert_int_eq(d.next_ms, 6000);
+    lb_retry_async_decide(&p, 1, 4, 1, 1000, 5000, &d);
+    ck_assert_int_eq(d.next_ms, 13000);
+    lb_retry_async_decide(&p, 1, 30, 1, 1000, 5000, &d);
+    ck_assert_int_eq(d.next_ms, 305000);
+    p.give_up = "ZeroReservedConcurrency";
+    lb_retry_async_decide(&p, 1, 0, 0, 1000, 1000, &d);
+    ck_assert_int_eq(d.dead, 1);
+    ck_assert_str_eq(d.exhausted, "ZeroReservedConcurrency");
+}
+END_TEST
+
 static lb_delivery_t *make(const char *event_id, int64_t next)
 {
     lb_delivery_t *d = lb_delivery_new(event_id, "us-east-1", "default", "r", "t",
@@ -150,6 +194,54 @@ START_TEST(test_delivery_rows)
     lb_delivery_free(&a);
     lb_delivery_free(&b);
     lb_delivery_free(&c);
+    lb_store_close(&s);
+}
+END_TEST
+
+static int take_one(lb_delivery_t *d, void *ctx)
+{
+    lb_delivery_t **out = ctx;
+    *out = d;
+    return 0;
+}
+
+/* Lambda's retry budget is kept with the delivery (a pending retry survives a restart), goes
+ * with it into the dead-letter store, and a redrive starts it afresh. */
+START_TEST(test_async_state_rows)
+{
+    lb_store_t *s;
+    ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
+    lb_delivery_t *a = make("e1", 300);
+    ck_assert_int_eq(lb_delivery_insert(s, a), 0);
+    lb_async_state_t fn = {.errors = 2, .throttles = 1, .first_ms = 1234};
+    snprintf(fn.request_id, sizeof fn.request_id, "11111111-2222-4333-8444-555555555555");
+    ck_assert_int_eq(
+        lb_delivery_reschedule_async(s, a->seq, 2, 900, &fn, "LAMBDA_FUNCTION_ERROR", "{}"), 0);
+    lb_delivery_t *got = NULL;
+    ck_assert_int_eq(lb_deliveries_pending(s, take_one, &got), 0);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_int_eq(got->fn.errors, 2);
+    ck_assert_int_eq(got->fn.throttles, 1);
+    ck_assert_int_eq(got->fn.first_ms, 1234);
+    ck_assert_str_eq(got->fn.request_id, fn.request_id);
+    ck_assert_int_eq(got->next_ms, 900);
+    lb_delivery_free(&got);
+    fn.errors = 3;
+    ck_assert_int_eq(lb_delivery_kill_async(s, a->seq, 3, &fn, "LAMBDA_FUNCTION_ERROR", "{}",
+                                            LB_ASYNC_RETRIES_EXHAUSTED, 1000),
+                     0);
+    size_t n;
+    ck_assert_int_eq(
+        lb_dead_letters_redrive(s, "us-east-1", NULL, NULL, NULL, 0, 5000, take_one, &got, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(got->fn.errors, 0);
+    ck_assert_str_eq(got->fn.request_id, "");
+    lb_delivery_free(&got);
+    ck_assert_int_eq(lb_deliveries_pending(s, take_one, &got), 0);
+    ck_assert_int_eq(got->fn.errors, 0);
+    ck_assert_int_eq(got->fn.first_ms, 0);
+    lb_delivery_free(&got);
+    lb_delivery_free(&a);
     lb_store_close(&s);
 }
 END_TEST
@@ -227,6 +319,8 @@ int main(void)
     tcase_add_test(tc, test_classify);
     tcase_add_test(tc, test_backoff);
     tcase_add_test(tc, test_decide);
+    tcase_add_test(tc, test_async_decide);
+    tcase_add_test(tc, test_async_state_rows);
     tcase_add_test(tc, test_delivery_rows);
     tcase_add_test(tc, test_stale_outcomes_do_not_apply);
     tcase_add_test(tc, test_migrates_from_v1);
