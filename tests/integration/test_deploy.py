@@ -15,6 +15,8 @@ import unittest
 
 from lbharness import BINARY, DaemonTestCase, Sink
 
+JSON = {"Content-Type": "application/json"}  # admin PUTs carry it (the browser guards)
+
 ACCOUNT = "123456789012"
 
 TEMPLATE = """\
@@ -437,20 +439,20 @@ class Deploy(DaemonTestCase):
         self.assertEqual(st, 400)
         self.assertEqual(json.loads(body), {"__type": "ResourceNotFoundException",
                                             "message": "Stack with id nothing-here does not exist"})
-        st, _, body = self.daemon.request("PUT", "/_localbridge/stacks/9bad", body=b'{"Resources": []}')
+        st, _, body = self.daemon.request("PUT", "/_localbridge/stacks/9bad", body=b'{"Resources": []}', headers=JSON)
         self.assertEqual(st, 400)
         self.assertIn("[a-zA-Z][-a-zA-Z0-9]*", json.loads(body)["message"])
-        st, _, body = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{"Resources": [{}]}')
+        st, _, body = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{"Resources": [{}]}', headers=JSON)
         self.assertEqual(st, 400)
         self.assertEqual(json.loads(body)["message"],
                          "Resources[0].LogicalId must be a string of 1 to 2048 characters.")
-        st, _, body = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{nope')
+        st, _, body = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{nope', headers=JSON)
         self.assertEqual(st, 400)
         st, _, body = self.daemon.request("GET", "/_localbridge/stacks/s1?region=EU%20WEST")
         self.assertEqual(st, 400)
         self.assertEqual(json.loads(body)["message"],
                          "Region must be 1 to 31 lower-case letters, digits and '-'.")
-        st, _, _ = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{"Resources": []}')
+        st, _, _ = self.daemon.request("PUT", "/_localbridge/stacks/s1", body=b'{"Resources": []}', headers=JSON)
         self.assertEqual(st, 200)
         st, _, _ = self.daemon.request("DELETE", "/_localbridge/stacks/s1")
         self.assertEqual(st, 200)
