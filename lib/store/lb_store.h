@@ -82,6 +82,11 @@ enum {
     /* An archived event, and its archive's counters, written with every archived event. */
     LB_STMT_ARCHIVE_EVENT_INSERT,
     LB_STMT_ARCHIVE_COUNT,
+    /* Built-in queues: every send, receive, delete and visibility change. */
+    LB_STMT_SQS_INSERT,
+    LB_STMT_SQS_RECEIVE,
+    LB_STMT_SQS_DELETE,
+    LB_STMT_SQS_VISIBILITY,
     /* The store's own transaction statements: every group commit runs them. */
     LB_STMT_BEGIN,
     LB_STMT_COMMIT,

@@ -16,6 +16,7 @@ static const char *const lb_test_schema_undo[] = {
           "DROP TABLE replays;",
     [6] = "ALTER TABLE events DROP COLUMN trace_header;"
           "ALTER TABLE deliveries DROP COLUMN trace_header;",
+    [7] = "DROP TABLE sqs_queues; DROP TABLE sqs_messages; DROP TABLE sqs_dedup;",
 };
 
 /* 0 on success; the database must not be open elsewhere. */

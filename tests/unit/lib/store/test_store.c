@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lb_test.h"
+#include "lb_test_schema.h"
 #include "lb_delivery.h"
 #include "lb_engine.h"
 #include "lb_store.h"
