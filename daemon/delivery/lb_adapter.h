@@ -84,6 +84,7 @@ typedef struct {
     lb_writer_t *writer;
     lb_transport_t *transport;
     const lb_log_t *log;
+    struct lb_sqs *sqs; /* the built-in queues */
 } lb_adapter_env_t;
 
 #endif

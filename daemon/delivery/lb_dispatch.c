@@ -407,7 +407,8 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
                              .engine = env->engine,
                              .writer = env->writer,
                              .transport = d->transport,
-                             .log = env->log};
+                             .log = env->log,
+                             .sqs = env->sqs};
     lb_targets_create(&aenv, &d->adapters, &d->n_adapters);
     lb_outcomes_new(env->loop, env->writer, env->log, on_dead, d, &d->outcomes);
     uv_timer_init(env->loop, &d->wake_timer);

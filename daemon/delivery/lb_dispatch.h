@@ -30,6 +30,7 @@ typedef struct {
     lb_reader_t *reader; /* pages the backlog in, off the loop thread */
     lb_metrics_t *metrics;
     const lb_log_t *log;
+    struct lb_sqs *sqs; /* the built-in queues (targets and dead-letter queues) */
 } lb_dispatch_env_t;
 
 /* Starts with the store's pending deliveries (paged in as room allows). */
