@@ -56,6 +56,7 @@ struct lb_server {
     lb_keys_t *keys;       /* auth = sigv4: the keys callers sign with */
     lb_sqs_t *sqs;         /* the built-in queues */
     lb_sqsd_t *sqsd;       /* their long polls and retention */
+    uint64_t unroutable;   /* targets and DLQs accepted with no route */
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
@@ -236,6 +237,22 @@ static void handle_admin_post(lb_server_t *s, lb_http_request_t *req, const char
     run_call(s, pc);
 }
 
+/* The engine's route hook: a target or dead-letter queue ARN no adapter takes is reported when
+ * PutTargets accepts it (a warning and a counter), not discovered when an event fails. */
+static void on_route_check(void *ctx, const char *region, const char *bus, const char *rule,
+                           const char *target_id, const char *arn, int dlq)
+{
+    lb_server_t *s = ctx;
+    if (!s->dispatch || lb_dispatch_routable(s->dispatch, arn)) return;
+    s->unroutable++;
+    lb_logf_warn(&s->log,
+                 dlq ? "dead-letter queue has no route: its dead letters stay in the dead-letter "
+                       "store"
+                     : "target has no route: its deliveries will be dead-lettered",
+                 LB_LOG_STR("region", region), LB_LOG_STR("bus", bus), LB_LOG_STR("rule", rule),
+                 LB_LOG_STR("target", target_id), LB_LOG_STR("arn", arn));
+}
+
 /* Every response carries a request id, as AWS's do, admin endpoints included. */
 static void respond_json(lb_http_request_t *req, int status, const char *json)
 {
@@ -287,6 +304,12 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
                       lb_dispatch_inflight(s->dispatch), commits, jobs);
     lb_metrics_render_archives(&out, s->engine);
     lb_dispatch_metrics(s->dispatch, &out);
+    lb_buf_printf(&out,
+                  "# HELP localbridge_unroutable_targets_total Targets and dead-letter queues "
+                  "accepted with no route (no adapter takes their ARN)\n"
+                  "# TYPE localbridge_unroutable_targets_total counter\n"
+                  "localbridge_unroutable_targets_total %llu\n",
+                  (unsigned long long)s->unroutable);
     lb_sqs_metrics(s->sqs, &out, lb_config_settings(s->config)->account_id, lb_now_ms());
     lb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
     lb_buf_free(&out);
@@ -685,6 +708,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     lb_engine_set_delivery_hook(s->engine, lb_dispatch_hook, s->dispatch);
+    lb_engine_set_route_hook(s->engine, on_route_check, s);
     lb_scheduler_env_t senv = {
         .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};
     if ((rc = lb_scheduler_start(&senv, &s->scheduler))) {

@@ -87,6 +87,11 @@ static lb_adapter_t *adapter_for(const lb_dispatch_t *d, const char *arn)
     return NULL;
 }
 
+int lb_dispatch_routable(const lb_dispatch_t *d, const char *arn)
+{
+    return adapter_for(d, arn) != NULL;
+}
+
 /* A dead letter is durable: its target's dead-letter queue gets it too, when one is reachable. */
 static void on_dead(void *ctx, const lb_outcome_t *o)
 {

@@ -429,6 +429,26 @@ class TestEventBridgeIntoQueues(SqsBase):
         self.assertIn('localbridge_sqs_messages_visible{region="us-east-1",account="%s",'
                       'queue="eb-dlq"} 1' % ACCOUNT, data.decode())
 
+    def test_unroutable_target_reported_at_put_targets(self):
+        def count():
+            _, _, data = self.daemon.request("GET", "/metrics")
+            for line in data.decode().splitlines():
+                if line.startswith("localbridge_unroutable_targets_total "):
+                    return int(line.split()[1])
+            raise AssertionError("no localbridge_unroutable_targets_total")
+        before = count()
+        self.sqs.create_queue(QueueName="routable")
+        self.events.put_rule(Name="nowhere", EventPattern=json.dumps({"source": ["none"]}))
+        self.events.put_targets(Rule="nowhere", Targets=[
+            {"Id": "gone", "Arn": self.arn("no-such-queue"),
+             "DeadLetterConfig": {"Arn": self.arn("no-such-dlq")}},
+            {"Id": "fine", "Arn": self.arn("routable")}])
+        self.assertEqual(count(), before + 2)
+        logs = self.daemon.logs()
+        self.assertIn("target has no route", logs)
+        self.assertIn("no-such-queue", logs)
+        self.assertIn("no-such-dlq", logs)
+
     def test_target_map_wins(self):
         self.sqs.create_queue(QueueName="mapped-q")
         self.events.put_rule(Name="mapped", EventPattern=json.dumps({"source": ["map"]}))
