@@ -279,10 +279,11 @@ void lb_sqs_metrics(lb_sqs_t *sqs, lb_buf_t *out, const char *account, int64_t n
         for (size_t i = 0; i < n; i++) {
             lb_queue_t *q = lb_queues_at(sqs->qs, i);
             size_t v = k == 0 ? q->n_visible : k == 1 ? q->n_inflight : q->n_delayed;
-            lb_buf_printf(out,
-                          "localbridge_sqs_messages_%s{region=\"%s\",account=\"%s\",queue=\"%s\"} "
-                          "%zu\n",
-                          names[k], q->region, account, q->name, v);
+            lb_buf_printf(
+                out,
+                "localbridge_sqs_messages_%s{region=\"%s\",account=\"%s\",queue_name=\"%s\"} "
+                "%zu\n",
+                names[k], q->region, account, q->name, v);
         }
     }
     lb_buf_puts(out, "# HELP localbridge_sqs_messages_sent_total NumberOfMessagesSent since start\n"
@@ -291,7 +292,7 @@ void lb_sqs_metrics(lb_sqs_t *sqs, lb_buf_t *out, const char *account, int64_t n
         lb_queue_t *q = lb_queues_at(sqs->qs, i);
         lb_buf_printf(out,
                       "localbridge_sqs_messages_sent_total{region=\"%s\",account=\"%s\","
-                      "queue=\"%s\"} %llu\n",
+                      "queue_name=\"%s\"} %llu\n",
                       q->region, account, q->name, (unsigned long long)q->sent_total);
     }
 }

@@ -427,7 +427,7 @@ class TestEventBridgeIntoQueues(SqsBase):
                                            ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
         status, _, data = self.daemon.request("GET", "/metrics")
         self.assertIn('localbridge_sqs_messages_visible{region="us-east-1",account="%s",'
-                      'queue="eb-dlq"} 1' % ACCOUNT, data.decode())
+                      'queue_name="eb-dlq"} 1' % ACCOUNT, data.decode())
 
     def test_unroutable_target_reported_at_put_targets(self):
         def count():
