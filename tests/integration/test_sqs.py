@@ -246,6 +246,47 @@ class TestQueueApi(SqsBase):
         self.assertEqual(status, 400)
         self.assertEqual(body["__type"], "com.amazonaws.sqs#InvalidAction")
 
+    def test_json10_queue_lifecycle(self):
+        # As `localbridge deploy` creates queues from a template: JSON 1.0, attributes as
+        # strings, a RedrivePolicy naming another queue, tags.
+        status, _, body = self.json10("CreateQueue", {"QueueName": "cfn-dlq"})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.json10("CreateQueue", {
+            "QueueName": "cfn-main.fifo",
+            "Attributes": {"FifoQueue": "true", "ContentBasedDeduplication": "true",
+                           "VisibilityTimeout": "45", "MessageRetentionPeriod": "3600",
+                           "DelaySeconds": "0", "ReceiveMessageWaitTimeSeconds": "2"},
+            "tags": {"stack": "s1"}})
+        self.assertEqual(status, 200, body)
+        url = body["QueueUrl"]
+        self.assertTrue(url.endswith("/%s/cfn-main.fifo" % ACCOUNT), url)
+        # A FIFO source needs a FIFO dead-letter queue.
+        status, headers, body = self.json10("SetQueueAttributes", {
+            "QueueUrl": url, "Attributes": {"RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": self.arn("cfn-dlq"), "maxReceiveCount": "3"})}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(headers["x-amzn-query-error"], "InvalidParameterValue;Sender")
+        self.json10("CreateQueue", {"QueueName": "cfn-dlq.fifo",
+                                    "Attributes": {"FifoQueue": "true"}})
+        status, _, body = self.json10("SetQueueAttributes", {
+            "QueueUrl": url, "Attributes": {"RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": self.arn("cfn-dlq.fifo"), "maxReceiveCount": 3})}})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.json10("GetQueueAttributes", {
+            "QueueUrl": url, "AttributeNames": ["QueueArn", "RedrivePolicy", "VisibilityTimeout",
+                                                "FifoQueue"]})
+        self.assertEqual(body["Attributes"]["QueueArn"], self.arn("cfn-main.fifo"))
+        self.assertEqual(body["Attributes"]["VisibilityTimeout"], "45")
+        self.assertEqual(body["Attributes"]["FifoQueue"], "true")
+        self.assertEqual(json.loads(body["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"],
+                         self.arn("cfn-dlq.fifo"))
+        status, _, body = self.json10("ListQueueTags", {"QueueUrl": url})
+        self.assertEqual(body["Tags"], {"stack": "s1"})
+        status, _, body = self.json10("DeleteQueue", {"QueueUrl": url})
+        self.assertEqual((status, body), (200, {}))
+        status, _, body = self.json10("GetQueueUrl", {"QueueName": "cfn-main.fifo"})
+        self.assertEqual(status, 400)
+
     def test_query_error_shape(self):
         status, text = self.query({"Action": "GetQueueUrl", "QueueName": "nope"})
         self.assertEqual(status, 400)
