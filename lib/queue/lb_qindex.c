@@ -337,8 +337,8 @@ static int take(lb_queue_t *q, lb_queue_t *dlq, lb_qmsg_t *m, int64_t now, int64
 {
     if (dlq && dlq != q && q->conf.max_receive_count > 0 &&
         m->receive_count >= q->conf.max_receive_count) {
-        lb_qmsg_t *copy =
-            lb_queue_msg_add(dlq, m->seq, NULL, m->sent_ms, now, m->receive_count, m->token, now);
+        lb_qmsg_t *copy = lb_queue_msg_add(dlq, m->seq, m->group ? m->group->name : NULL,
+                                           m->sent_ms, now, m->receive_count, m->token, now);
         lb_queue_msg_remove(q, m);
         moved[(*n_moved)++] = copy;
         return 0;

@@ -126,6 +126,34 @@ START_TEST(test_redrive_and_retention)
 }
 END_TEST
 
+/* A FIFO queue's message moved to its FIFO dead-letter queue keeps its group there, so it can be
+ * received from it (it once landed there without one and was never receivable). */
+START_TEST(test_fifo_redrive_keeps_group)
+{
+    lb_queues_t *qs;
+    lb_queues_new(&qs);
+    lb_queue_t *dlq = mkqueue(qs, "d.fifo", "{\"FifoQueue\":\"true\"}");
+    lb_queue_t *q = mkqueue(qs, "s.fifo",
+                            "{\"FifoQueue\":\"true\",\"RedrivePolicy\":"
+                            "\"{\\\"deadLetterTargetArn\\\":\\\"arn:aws:sqs:us-east-1:1:d.fifo\\\","
+                            "\\\"maxReceiveCount\\\":1}\"}");
+    ck_assert_int_eq(q->conf.max_receive_count, 1);
+    lb_queue_msg_add(q, 1, "g", 0, 0, 0, 0, 0);
+    lb_qmsg_t *out[10], *moved[10];
+    size_t n_moved;
+    ck_assert_uint_eq(
+        lb_queue_receive(q, dlq, 0, 1, 0, lb_queues_next_token, qs, out, moved, &n_moved), 1);
+    ck_assert_uint_eq(
+        lb_queue_receive(q, dlq, 0, 1, 0, lb_queues_next_token, qs, out, moved, &n_moved), 0);
+    ck_assert_uint_eq(n_moved, 1);
+    ck_assert_int_eq(lb_queue_receivable(dlq, 0), 1);
+    ck_assert_uint_eq(
+        lb_queue_receive(dlq, NULL, 0, 1, 1000, lb_queues_next_token, qs, out, moved, &n_moved), 1);
+    ck_assert_int_eq(out[0]->seq, 1);
+    lb_queues_free(&qs);
+}
+END_TEST
+
 START_TEST(test_dedup_window)
 {
     lb_queues_t *qs;
@@ -166,6 +194,7 @@ int main(void)
     tcase_add_test(tc, test_visibility_and_delay);
     tcase_add_test(tc, test_fifo_groups_lock);
     tcase_add_test(tc, test_redrive_and_retention);
+    tcase_add_test(tc, test_fifo_redrive_keeps_group);
     tcase_add_test(tc, test_dedup_window);
     tcase_add_test(tc, test_base64_and_names);
     suite_add_tcase(s, tc);
