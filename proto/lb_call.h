@@ -63,6 +63,9 @@ struct lb_call {
     /* Set by the daemon for its admin endpoints: selects LocalBridge's own operations
      * (AWSEvents.ExplainEventPattern) instead of the AWS table. */
     int admin;
+    /* The service a request's SigV4 scope must name: NULL for "events", "sqs" for the built-in
+     * queues' API (SDKs sign SQS requests for sqs). */
+    const char *service;
 
     /* Response. */
     int status;

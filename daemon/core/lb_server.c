@@ -348,6 +348,8 @@ static int authenticate(lb_server_t *s, lb_http_request_t *req, lb_auth_caller_t
                                .n_headers = n,
                                .payload_hash = hash};
     pending_call_t *pc = begin_call(s, req, JSON_TYPE, NULL);
+    if (sqs_protocol(req, lb_http_request_method(req), lb_http_request_path(req)) >= 0)
+        pc->call.service = "sqs";
     int rc = lb_auth_check(s->keys, &sreq, pc->call.now_ms, &pc->call, caller);
     free(headers);
     if (rc == 0) {

@@ -534,3 +534,30 @@ class TestDurability(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestSqsSigV4(unittest.TestCase):
+    """auth = sigv4: SDKs sign SQS requests for the service "sqs"; the daemon checks them with the
+    same keys (it refused them as scoped to the wrong service once)."""
+
+    def test_signed_for_sqs(self):
+        import tempfile
+        keys_dir = tempfile.mkdtemp(prefix="lb-keys-")
+        keys = os.path.join(keys_dir, "callers")
+        with open(keys, "w") as f:
+            f.write("AKIDQ secretq %s\n" % ACCOUNT)
+        d = Daemon(args=["--auth", "sigv4", "--credentials-file", keys]).start()
+        try:
+            def client(secret):
+                return boto3.client("sqs", endpoint_url=d.url, region_name="us-east-1",
+                                    aws_access_key_id="AKIDQ", aws_secret_access_key=secret,
+                                    config=Config(retries={"max_attempts": 1}))
+            url = client("secretq").create_queue(QueueName="signed")["QueueUrl"]
+            client("secretq").send_message(QueueUrl=url, MessageBody="ok")
+            with self.assertRaises(client("x").exceptions.ClientError):
+                client("wrong").send_message(QueueUrl=url, MessageBody="no")
+            got = client("secretq").receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            self.assertEqual([m["Body"] for m in got["Messages"]], ["ok"])
+        finally:
+            d.cleanup()
+            shutil.rmtree(keys_dir, ignore_errors=True)
