@@ -16,9 +16,13 @@ import urllib.parse
 import boto3
 from botocore.config import Config
 
-from lbharness import AWS_CLI, Daemon, Sink
+from lbharness import AWS_CLI, CONFORMANCE_DIR, Daemon, Sink
 
 ACCOUNT = "000000000000"
+
+with open(os.path.join(CONFORMANCE_DIR, "sqs-errors.json")) as _f:
+    # (code, message) -> HTTP status, as AWS answered (LocalStack's recordings).
+    RECORDED = {(e["code"], e["message"]): e["status"] for e in json.load(_f)}
 
 
 def md5_attrs(attrs):
@@ -116,11 +120,16 @@ class SqsBase(unittest.TestCase):
                            capture_output=True, env=env, text=True, timeout=60)
         return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
 
-    def assertSqsError(self, ctx, code, message=None):
+    def assertSqsError(self, ctx, code, message=None, recorded=True):
         err = ctx.exception.response["Error"]
         self.assertEqual(err["Code"], code, err)
         if message is not None:
             self.assertEqual(err["Message"], message)
+            status = ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"]
+            if recorded:
+                # The expectation itself is what AWS answered, status included.
+                self.assertEqual(RECORDED.get((code, message.replace("msgs", "<queue-name>"))),
+                                 status, (code, message))
 
 
 class TestQueueApi(SqsBase):
