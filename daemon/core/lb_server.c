@@ -183,23 +183,6 @@ static void handle_sqs(lb_server_t *s, lb_http_request_t *req, lb_sqs_proto_t pr
     lb_sqsd_handle(s->sqsd, &pc->call, pc, &rq);
 }
 
-/* Which SQS protocol a request speaks, or -1: X-Amz-Target AmazonSQS.* (JSON 1.0); a form with
- * Action= (POST body, or a GET's query string) on / or on a queue's path (query). */
-static int sqs_protocol(lb_http_request_t *req, const char *method, const char *path)
-{
-    const char *target = lb_http_request_header(req, "X-Amz-Target");
-    if (target) return strncmp(target, "AmazonSQS.", 10) == 0 ? LB_SQS_JSON : -1;
-    if (strncmp(path, "/_localbridge", 13) == 0) return -1;
-    if (strcmp(method, "GET") == 0) {
-        const char *q = lb_http_request_query(req);
-        return strncmp(q, "Action=", 7) == 0 || strstr(q, "&Action=") ? LB_SQS_QUERY : -1;
-    }
-    if (strcmp(method, "POST") != 0) return -1;
-    const char *type = lb_http_request_header(req, "Content-Type");
-    return type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0 ? LB_SQS_QUERY
-                                                                                   : -1;
-}
-
 /* How a GET admin endpoint's query parameters name the operation's request members. */
 static const struct {
     const char *param, *member;
@@ -348,8 +331,7 @@ static int authenticate(lb_server_t *s, lb_http_request_t *req, lb_auth_caller_t
                                .n_headers = n,
                                .payload_hash = hash};
     pending_call_t *pc = begin_call(s, req, JSON_TYPE, NULL);
-    if (sqs_protocol(req, lb_http_request_method(req), lb_http_request_path(req)) >= 0)
-        pc->call.service = "sqs";
+    if (lb_sqsd_protocol(req) >= 0) pc->call.service = "sqs";
     int rc = lb_auth_check(s->keys, &sreq, pc->call.now_ms, &pc->call, caller);
     free(headers);
     if (rc == 0) {
@@ -369,7 +351,7 @@ static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
     const char *method = lb_http_request_method(req);
     const char *path = lb_http_request_path(req);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    int sqs = sqs_protocol(req, method, path);
+    int sqs = lb_sqsd_protocol(req);
     if (sqs >= 0) {
         handle_sqs(s, req, (lb_sqs_proto_t)sqs, caller);
     } else if (strcmp(path, "/") == 0 && post) {

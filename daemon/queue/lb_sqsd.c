@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lb_queue_store.h"
 #include "lb_util.h"
@@ -190,4 +191,22 @@ void lb_sqsd_free(lb_sqsd_t **dp)
 {
     free(*dp);
     *dp = NULL;
+}
+
+/* See lb_sqsd.h: JSON 1.0 by its X-Amz-Target; the query protocol by a form with
+ * Action= (POST body, or a GET's query string) on / or on a queue's path (query). */
+int lb_sqsd_protocol(lb_http_request_t *req)
+{
+    const char *method = lb_http_request_method(req), *path = lb_http_request_path(req);
+    const char *target = lb_http_request_header(req, "X-Amz-Target");
+    if (target) return strncmp(target, "AmazonSQS.", 10) == 0 ? LB_SQS_JSON : -1;
+    if (strncmp(path, "/_localbridge", 13) == 0) return -1;
+    if (strcmp(method, "GET") == 0) {
+        const char *q = lb_http_request_query(req);
+        return strncmp(q, "Action=", 7) == 0 || strstr(q, "&Action=") ? LB_SQS_QUERY : -1;
+    }
+    if (strcmp(method, "POST") != 0) return -1;
+    const char *type = lb_http_request_header(req, "Content-Type");
+    return type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0 ? LB_SQS_QUERY
+                                                                                   : -1;
 }

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include "lb_http.h"
 #include "lb_log.h"
 #include "lb_sqs.h"
 #include "lb_writer.h"
@@ -24,6 +25,10 @@ typedef struct {
     void *ctx;
 } lb_sqsd_env_t;
 
+/* Which SQS protocol a request speaks (LB_SQS_JSON, LB_SQS_QUERY), or -1 for none:
+ * X-Amz-Target AmazonSQS.* is JSON 1.0; a form POST (application/x-www-form-urlencoded) or a GET
+ * with Action= in its query string, on / or a queue's path, is the query protocol. */
+int lb_sqsd_protocol(lb_http_request_t *req);
 int lb_sqsd_start(const lb_sqsd_env_t *env, lb_sqsd_t **out);
 /* Handles a request on call (context set); env.run is called once for it, now or after a park.
  * rq's strings must stay valid until then (they point into the HTTP request). */
