@@ -430,7 +430,7 @@ static void free_messages(lb_queue_t *q)
             free(g->name);
             free(g);
         }
-    memset(ix->buckets, 0, ix->n_buckets * sizeof *ix->buckets);
+    if (ix->buckets) memset(ix->buckets, 0, ix->n_buckets * sizeof *ix->buckets);
     if (ix->gbuckets) memset(ix->gbuckets, 0, ix->n_gbuckets * sizeof *ix->gbuckets);
     ix->count = ix->n_groups = 0;
     ix->ready.n = ix->wait.n = ix->age.n = ix->groups.n = 0;
