@@ -204,6 +204,11 @@ int sqs_op_receive_message(sqs_ctx_t *c)
             return 1;
         }
     }
+    if (n == 0 && n_moved == 0) {
+        /* Nothing changed: no store work, so an empty poll costs no commit. */
+        sqs_answer(c->call, c->rq->proto, c->op, NULL);
+        return 0;
+    }
     sqs_mjob_t *j = sqs_mjob_new(c->sqs, c->rq->proto, c->op, q->id);
     j->opts = lb_json_doc_new();
     lb_json_doc_set_root(j->opts, lb_json_copy(j->opts, c->req));
@@ -331,6 +336,11 @@ static int change(sqs_ctx_t *c, int visibility)
     if (one_change(c, q, sqs_str(c, "ReceiptHandle"), vt, j, &e, msg, sizeof msg)) {
         sqs_mjob_free(j);
         sqs_fail(c->call, c->rq->proto, e, "%s", msg);
+        return 0;
+    }
+    if (j->n == 0) { /* deleted already: nothing to store */
+        sqs_mjob_free(j);
+        sqs_answer(c->call, c->rq->proto, c->op, NULL);
         return 0;
     }
     lb_call_defer(c->call, sqs_mjob_txn, plain_finish, j, sqs_mjob_free);
