@@ -117,16 +117,47 @@ static int dlq_exists(sqs_ctx_t *c, const char *merged)
     return 0;
 }
 
+/* Attribute values as strings: SQS's JSON 1.0 takes strings only, but tools that build requests
+ * from templates (CloudFormation's VisibilityTimeout: 30, a RedrivePolicy object) pass numbers,
+ * booleans and objects; each is taken as its JSON text. NULL when attrs is not an object. */
+static int create_queue(sqs_ctx_t *c, const char *name, const lb_json_t *attrs);
+
+static lb_json_doc_t *attrs_as_strings(const lb_json_t *attrs)
+{
+    if (!attrs || attrs->type != LB_JSON_OBJECT) return NULL;
+    lb_json_doc_t *d = lb_json_doc_new();
+    lb_json_t *out = lb_json_new(d, LB_JSON_OBJECT);
+    lb_json_doc_set_root(d, out);
+    lb_json_each(a, attrs)
+    {
+        if (a->type == LB_JSON_STRING) {
+            lb_json_add(d, out, a->key, lb_json_new_string(d, a->str, a->len));
+        } else if (a->type != LB_JSON_NULL) {
+            size_t len;
+            char *text = lb_json_print(a, &len);
+            lb_json_add(d, out, a->key, lb_json_new_string(d, text, len));
+            free(text);
+        }
+    }
+    return d;
+}
+
 int sqs_op_create_queue(sqs_ctx_t *c)
 {
     const char *name = sqs_str(c, "QueueName");
-    const lb_json_t *attrs = lb_json_get(c->req, "Attributes");
+    lb_json_doc_t *adoc = attrs_as_strings(lb_json_get(c->req, "Attributes"));
+    int rc = create_queue(c, name, adoc ? lb_json_doc_root(adoc) : NULL);
+    lb_json_doc_free(&adoc);
+    return rc;
+}
+
+static int create_queue(sqs_ctx_t *c, const char *name, const lb_json_t *attrs)
+{
     if (!name || !*name) {
         sqs_fail(c->call, c->rq->proto, SQS_E_MISSING_PARAM,
                  "The request must contain the parameter QueueName.");
         return 0;
     }
-    if (attrs && attrs->type != LB_JSON_OBJECT) attrs = NULL;
     const char *fifo_attr = attrs ? lb_json_get_str(attrs, "FifoQueue") : NULL;
     int fifo = fifo_attr && strcmp(fifo_attr, "true") == 0;
     if (!lb_queue_name_valid(name, fifo)) {
@@ -353,10 +384,11 @@ int sqs_op_set_queue_attributes(sqs_ctx_t *c)
 {
     lb_queue_t *q = sqs_queue(c);
     if (!q) return 0;
-    const lb_json_t *attrs = lb_json_get(c->req, "Attributes");
-    if (attrs && attrs->type != LB_JSON_OBJECT) attrs = NULL;
+    lb_json_doc_t *adoc = attrs_as_strings(lb_json_get(c->req, "Attributes"));
+    const lb_json_t *attrs = adoc ? lb_json_doc_root(adoc) : NULL;
     char msg[1024], *merged = NULL;
     lb_qattr_err_t ae = lb_queue_attrs_check(attrs, q->name, q, &merged, msg, sizeof msg);
+    lb_json_doc_free(&adoc);
     if (ae != LB_QATTR_OK) {
         sqs_err_t e;
         attr_error_kind(ae, &e);

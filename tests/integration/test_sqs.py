@@ -291,6 +291,16 @@ class TestQueueApi(SqsBase):
                          self.arn("cfn-dlq.fifo"))
         status, _, body = self.json10("ListQueueTags", {"QueueUrl": url})
         self.assertEqual(body["Tags"], {"stack": "s1"})
+        # Values as a template has them (numbers, a RedrivePolicy object) are taken as text.
+        status, _, body = self.json10("CreateQueue", {
+            "QueueName": "cfn-typed", "Attributes": {
+                "VisibilityTimeout": 30, "RedrivePolicy": {
+                    "deadLetterTargetArn": self.arn("cfn-dlq"), "maxReceiveCount": 4}}})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.json10("GetQueueAttributes", {
+            "QueueUrl": body["QueueUrl"], "AttributeNames": ["All"]})
+        self.assertEqual(body["Attributes"]["VisibilityTimeout"], "30")
+        self.assertEqual(json.loads(body["Attributes"]["RedrivePolicy"])["maxReceiveCount"], 4)
         status, _, body = self.json10("DeleteQueue", {"QueueUrl": url})
         self.assertEqual((status, body), (200, {}))
         status, _, body = self.json10("GetQueueUrl", {"QueueName": "cfn-main.fifo"})
