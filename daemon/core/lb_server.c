@@ -180,7 +180,7 @@ static void handle_sqs(lb_server_t *s, lb_http_request_t *req, lb_sqs_proto_t pr
         rq.body = lb_http_request_query(req);
         rq.len = strlen(rq.body);
     }
-    lb_sqsd_handle(s->sqsd, &pc->call, pc, &rq);
+    lb_sqsd_handle(s->sqsd, req, &pc->call, pc, &rq);
 }
 
 /* How a GET admin endpoint's query parameters name the operation's request members. */

@@ -95,7 +95,20 @@ static void on_queue(void *ctx, lb_queue_t *q)
     free(v);
 }
 
-void lb_sqsd_handle(lb_sqsd_t *d, lb_call_t *call, void *pending, const lb_sqs_req_t *rq)
+/* The client of a parked receive went away: answer it (empty) without taking messages. */
+static void on_client_gone(void *ctx)
+{
+    parked_t *p = ctx;
+    lb_sqsd_t *d = p->owner;
+    uv_timer_stop(&p->timer);
+    unlink_parked(d, p);
+    lb_sqs_answer_empty(p->call, &p->rq);
+    d->env.run(d->env.ctx, p->pending);
+    uv_close((uv_handle_t *)&p->timer, on_parked_closed);
+}
+
+void lb_sqsd_handle(lb_sqsd_t *d, lb_http_request_t *req, lb_call_t *call, void *pending,
+                    const lb_sqs_req_t *rq)
 {
     lb_sqs_park_t park;
     if (d->stopping || lb_sqs_handle(d->env.sqs, call, rq, &park) != 1) {
@@ -110,6 +123,7 @@ void lb_sqsd_handle(lb_sqsd_t *d, lb_call_t *call, void *pending, const lb_sqs_r
     if (d->head) d->head->prev = p;
     d->head = p;
     d->n_parked++;
+    lb_http_request_on_close(req, on_client_gone, p);
     arm(p);
 }
 

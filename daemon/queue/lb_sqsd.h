@@ -30,9 +30,11 @@ typedef struct {
  * with Action= in its query string, on / or a queue's path, is the query protocol. */
 int lb_sqsd_protocol(lb_http_request_t *req);
 int lb_sqsd_start(const lb_sqsd_env_t *env, lb_sqsd_t **out);
-/* Handles a request on call (context set); env.run is called once for it, now or after a park.
+/* Handles a request on call (context set); env.run is called once for it, now or after a park
+ * (a parked receive whose client closes its connection is answered empty at once).
  * rq's strings must stay valid until then (they point into the HTTP request). */
-void lb_sqsd_handle(lb_sqsd_t *d, lb_call_t *call, void *pending, const lb_sqs_req_t *rq);
+void lb_sqsd_handle(lb_sqsd_t *d, lb_http_request_t *req, lb_call_t *call, void *pending,
+                    const lb_sqs_req_t *rq);
 /* Answers every parked receive (empty) and stops the sweep. */
 void lb_sqsd_stop(lb_sqsd_t *d);
 size_t lb_sqsd_parked(const lb_sqsd_t *d);

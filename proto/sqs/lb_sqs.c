@@ -259,6 +259,11 @@ int lb_sqs_handle(lb_sqs_t *sqs, lb_call_t *call, const lb_sqs_req_t *rq, lb_sqs
     return rc;
 }
 
+void lb_sqs_answer_empty(lb_call_t *call, const lb_sqs_req_t *req)
+{
+    sqs_answer(call, req->proto, "ReceiveMessage", NULL);
+}
+
 /* ---- metrics ---- */
 
 void lb_sqs_metrics(lb_sqs_t *sqs, lb_buf_t *out, const char *account, int64_t now_ms)

@@ -45,6 +45,10 @@ lb_queues_t *lb_sqs_queues(lb_sqs_t *sqs);
  * or 1: park it (*park filled, the call untouched). The call's context must be set. */
 int lb_sqs_handle(lb_sqs_t *sqs, lb_call_t *call, const lb_sqs_req_t *req, lb_sqs_park_t *park);
 
+/* Answers a parked ReceiveMessage with no messages, without receiving: its client went away, and
+ * a message taken for it would stay invisible for nothing. */
+void lb_sqs_answer_empty(lb_call_t *call, const lb_sqs_req_t *req);
+
 /* ---- sending from inside the daemon (EventBridge targets and dead-letter queues) ---- */
 
 typedef struct lb_sqs_send lb_sqs_send_t;

@@ -424,6 +424,25 @@ class TestSemantics(SqsBase):
         self.assertEqual(result["r"]["Messages"][0]["Body"], "wake")
         self.assertLess(result["t"], 8)
 
+    def test_long_poll_of_a_gone_client_takes_nothing(self):
+        url = self.sqs.create_queue(QueueName="gone")["QueueUrl"]
+        body = json.dumps({"QueueUrl": url, "WaitTimeSeconds": 20})
+        s = self.daemon.raw_socket()
+        s.sendall(("POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "X-Amz-Target: AmazonSQS.ReceiveMessage\r\n"
+                   "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n%s"
+                   % (self.daemon.port, len(body), body)).encode())
+        s.settimeout(0.5)
+        with self.assertRaises(OSError):  # parked: no answer yet
+            s.recv(100)
+        s.close()
+        time.sleep(0.3)
+        # The parked receive was released when its client went: the message is not taken for
+        # it (it would stay invisible for the queue's 30 s).
+        self.sqs.send_message(QueueUrl=url, MessageBody="for the living")
+        got = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)
+        self.assertEqual(got["Messages"][0]["Body"], "for the living")
+
     def test_delayed_message_wakes_long_poll(self):
         url = self.sqs.create_queue(QueueName="delay")["QueueUrl"]
         self.sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
