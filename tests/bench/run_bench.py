@@ -259,9 +259,12 @@ class Bench:
     # ---- 7. built-in queues ----------------------------------------------------------------
     @staticmethod
     def sqs_call(conn, op, payload):
+        # The credential scope tells moto_server (all services on one port) which service this is.
         conn.request("POST", "/", json.dumps(payload),
                      {"X-Amz-Target": "AmazonSQS." + op,
-                      "Content-Type": "application/x-amz-json-1.0"})
+                      "Content-Type": "application/x-amz-json-1.0",
+                      "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/"
+                                       "sqs/aws4_request, SignedHeaders=host, Signature=0"})
         r = conn.getresponse()
         data = r.read()
         if r.status != 200:
@@ -302,10 +305,10 @@ class Bench:
             c = connect()
             try:
                 empty = 0
-                while done[0] < per * conns and empty < 3:
+                while done[0] < per * conns and empty < 50:
                     r = self.sqs_call(c, "ReceiveMessage", {
                         "QueueUrl": qurl, "MaxNumberOfMessages": 10 if batched else 1,
-                        "VisibilityTimeout": 60, "WaitTimeSeconds": 1})
+                        "VisibilityTimeout": 60, "WaitTimeSeconds": 0})
                     ms = r.get("Messages", [])
                     if not ms:
                         empty += 1
@@ -396,7 +399,7 @@ class Bench:
 
     def queue(self):
         a = self.args
-        n = 4000
+        n = 1000
         out = {"runs": []}
         for run in range(a.runs):
             r = {}
