@@ -35,9 +35,10 @@ static int scope_ok(const lb_sigv4_auth_t *a, lb_call_t *call)
                       a->terminator);
         return -1;
     }
-    if (strcmp(a->service, LB_AUTH_SERVICE) != 0) {
+    const char *service = call->service ? call->service : LB_AUTH_SERVICE;
+    if (strcmp(a->service, service) != 0) {
         lb_call_error(call, LB_AWS_INVALID_SIGNATURE,
-                      "Credential should be scoped to correct service: '" LB_AUTH_SERVICE "'. ");
+                      "Credential should be scoped to correct service: '%s'. ", service);
         return -1;
     }
     if (!region_ok(a->region)) {

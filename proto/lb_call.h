@@ -63,10 +63,18 @@ struct lb_call {
     /* Set by the daemon for its admin endpoints: selects LocalBridge's own operations
      * (AWSEvents.ExplainEventPattern) instead of the AWS table. */
     int admin;
+    /* The service a request's SigV4 scope must name: NULL for "events", "sqs" for the built-in
+     * queues' API (SDKs sign SQS requests for sqs). */
+    const char *service;
 
     /* Response. */
     int status;
     lb_buf_t body;
+    /* Set by operations of another wire protocol (SQS: JSON 1.0 or XML): the Content-Type of
+     * the answer (NULL: the daemon's default for the endpoint) and header lines to add, each
+     * ending in CRLF (x-amzn-query-error). */
+    const char *content_type;
+    char extra_headers[256];
 
     /* Deferred store work; NULL txn means the response is complete. */
     lb_call_txn_fn txn;

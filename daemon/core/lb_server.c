@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
@@ -28,6 +29,9 @@
 #include "lb_pidlock.h"
 #include "lb_reader.h"
 #include "lb_scheduler.h"
+#include "lb_sqs.h"
+#include "lb_sqsd.h"
+#include "lb_queue_store.h"
 #include "lb_replayer.h"
 #include "lb_retention.h"
 #include "lb_store.h"
@@ -53,6 +57,9 @@ struct lb_server {
     lb_cockpit_t *cockpit; /* the cockpit's endpoints: live stream, long-poll, status, reset */
     lb_pidlock_t *pidlock; /* held from start-up until the store is closed */
     lb_keys_t *keys;       /* auth = sigv4: the keys callers sign with */
+    lb_sqs_t *sqs;         /* the built-in queues */
+    lb_sqsd_t *sqsd;       /* their long polls and retention */
+    uint64_t unroutable;   /* targets and DLQs accepted with no route */
     uv_timer_t drain_timer;
     int drain_timer_open;
     int shutting_down;
@@ -77,10 +84,12 @@ typedef const lb_auth_caller_t *caller_t;
 
 static void respond_call(pending_call_t *pc)
 {
-    char headers[128];
-    snprintf(headers, sizeof headers, "x-amzn-RequestId: %s\r\n", pc->call.request_id);
-    lb_http_respond(pc->req, pc->call.status, pc->content_type, headers, pc->call.body.data,
-                    pc->call.body.len);
+    char headers[400];
+    snprintf(headers, sizeof headers, "x-amzn-RequestId: %s\r\n%s", pc->call.request_id,
+             pc->call.extra_headers);
+    lb_http_respond(pc->req, pc->call.status,
+                    pc->call.content_type ? pc->call.content_type : pc->content_type, headers,
+                    pc->call.body.data, pc->call.body.len);
     lb_call_clear(&pc->call);
     free(pc);
 }
@@ -153,6 +162,28 @@ static void handle_api(lb_server_t *s, lb_http_request_t *req, const char *admin
                   admin_target ? admin_target : lb_http_request_header(req, "X-Amz-Target"),
                   admin_target ? NULL : lb_http_request_header(req, "Content-Type"), body, len);
     run_call(s, pc);
+}
+
+static void run_pending(void *ctx, void *pending)
+{
+    run_call(ctx, pending);
+}
+
+/* An SQS request (JSON 1.0 or query): through the queues' daemon side, which may park it. */
+static void handle_sqs(lb_server_t *s, lb_http_request_t *req, lb_sqs_proto_t proto,
+                       caller_t caller)
+{
+    pending_call_t *pc = begin_call(s, req, "application/x-amz-json-1.0", caller);
+    lb_sqs_req_t rq = {.proto = proto,
+                       .target = lb_http_request_header(req, "X-Amz-Target"),
+                       .path = lb_http_request_path(req),
+                       .host = lb_http_request_header(req, "Host")};
+    rq.body = lb_http_request_body(req, &rq.len);
+    if (proto == LB_SQS_QUERY && strcmp(lb_http_request_method(req), "GET") == 0) {
+        rq.body = lb_http_request_query(req);
+        rq.len = strlen(rq.body);
+    }
+    lb_sqsd_handle(s->sqsd, req, &pc->call, pc, &rq);
 }
 
 /* How a GET admin endpoint's query parameters name the operation's request members. */
@@ -256,6 +287,22 @@ static void handle_admin_function(lb_server_t *s, lb_http_request_t *req, const 
     run_call(s, pc);
 }
 
+/* The engine's route hook: a target or dead-letter queue ARN no adapter takes is reported when
+ * PutTargets accepts it (a warning and a counter), not discovered when an event fails. */
+static void on_route_check(void *ctx, const char *region, const char *bus, const char *rule,
+                           const char *target_id, const char *arn, int dlq)
+{
+    lb_server_t *s = ctx;
+    if (!s->dispatch || lb_dispatch_routable(s->dispatch, arn)) return;
+    s->unroutable++;
+    lb_logf_warn(&s->log,
+                 dlq ? "dead-letter queue has no route: its dead letters stay in the dead-letter "
+                       "store"
+                     : "target has no route: its deliveries will be dead-lettered",
+                 LB_LOG_STR("region", region), LB_LOG_STR("bus", bus), LB_LOG_STR("rule", rule),
+                 LB_LOG_STR("target", target_id), LB_LOG_STR("arn", arn));
+}
+
 /* Every response carries a request id, as AWS's do, admin endpoints included. */
 static void respond_json(lb_http_request_t *req, int status, const char *json)
 {
@@ -307,6 +354,13 @@ static void handle_metrics(lb_server_t *s, lb_http_request_t *req)
                       lb_dispatch_inflight(s->dispatch), commits, jobs);
     lb_metrics_render_archives(&out, s->engine);
     lb_dispatch_metrics(s->dispatch, &out);
+    lb_buf_printf(&out,
+                  "# HELP localbridge_unroutable_targets_total Targets and dead-letter queues "
+                  "accepted with no route (no adapter takes their ARN)\n"
+                  "# TYPE localbridge_unroutable_targets_total counter\n"
+                  "localbridge_unroutable_targets_total %llu\n",
+                  (unsigned long long)s->unroutable);
+    lb_sqs_metrics(s->sqs, &out, lb_config_settings(s->config)->account_id, lb_now_ms());
     lb_http_respond(req, 200, "text/plain; version=0.0.4", NULL, out.data, out.len);
     lb_buf_free(&out);
 }
@@ -353,6 +407,7 @@ static int authenticate(lb_server_t *s, lb_http_request_t *req, lb_auth_caller_t
                                .n_headers = n,
                                .payload_hash = hash};
     pending_call_t *pc = begin_call(s, req, JSON_TYPE, NULL);
+    if (lb_sqsd_protocol(req) >= 0) pc->call.service = "sqs";
     int rc = lb_auth_check(s->keys, &sreq, pc->call.now_ms, &pc->call, caller);
     free(headers);
     if (rc == 0) {
@@ -375,7 +430,10 @@ static void route(lb_server_t *s, lb_http_request_t *req, caller_t caller)
     if (strncmp(path, "/_localbridge/", 14) == 0 && s->cockpit &&
         lb_cockpit_handle(s->cockpit, req, lb_config_settings(s->config)->region))
         return;
-    if (strcmp(path, "/") == 0 && post) {
+    int sqs = lb_sqsd_protocol(req);
+    if (sqs >= 0) {
+        handle_sqs(s, req, (lb_sqs_proto_t)sqs, caller);
+    } else if (strcmp(path, "/") == 0 && post) {
         handle_api(s, req, NULL, caller);
     } else if (strcmp(path, "/_localbridge/test-event-pattern") == 0 && post) {
         handle_api(s, req, "AWSEvents.ExplainEventPattern", caller);
@@ -676,6 +734,11 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         *err = format_error("cannot load store %s: %s", s->db_path, lb_store_errmsg(store));
         goto fail;
     }
+    lb_sqs_new(&s->sqs);
+    if ((rc = lb_queues_load(lb_sqs_queues(s->sqs), store, lb_now_ms()))) {
+        *err = format_error("cannot load the queues of %s: %s", s->db_path, lb_store_errmsg(store));
+        goto fail;
+    }
     if (skipped)
         lb_logf_warn(&s->log, "stored rules or targets no longer valid; skipped",
                      LB_LOG_UINT("count", skipped));
@@ -724,7 +787,8 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
                              .log = &s->log,
                              .on_logged = lb_cockpit_on_attempt,
                              .on_logged_ctx = s->cockpit,
-                             .self_url = s->url};
+                             .self_url = s->url,
+                             .sqs = s->sqs};
     if ((rc = lb_dispatch_start(&env, &s->dispatch))) {
         *err = format_error("cannot start the delivery dispatcher");
         lb_writer_stop(s->writer);
@@ -732,6 +796,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         goto fail;
     }
     lb_engine_set_delivery_hook(s->engine, lb_dispatch_hook, s->dispatch);
+    lb_engine_set_route_hook(s->engine, on_route_check, s);
     lb_cockpit_set_dispatch(s->cockpit, s->dispatch);
     lb_scheduler_env_t senv = {
         .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};
@@ -755,6 +820,13 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
     lb_retention_env_t tenv = {
         .loop = loop, .config = config, .engine = s->engine, .writer = s->writer, .log = &s->log};
     lb_retention_start(&tenv, &s->retention);
+    lb_sqsd_env_t qenv = {.loop = loop,
+                          .writer = s->writer,
+                          .log = &s->log,
+                          .sqs = s->sqs,
+                          .run = run_pending,
+                          .ctx = s};
+    lb_sqsd_start(&qenv, &s->sqsd);
     lb_http_limits_t limits = http_limits(cfg);
     if ((rc = lb_http_server_start(loop, cfg->listen.host, cfg->listen.port, &limits,
                                    handle_request, s, &s->log, &s->http))) {
@@ -765,6 +837,7 @@ int lb_server_start(uv_loop_t *loop, lb_config_t *config, lb_server_t **out, cha
         lb_scheduler_stop(s->scheduler);
         lb_replayer_stop(s->replayer);
         lb_retention_stop(s->retention);
+        lb_sqsd_stop(s->sqsd);
         lb_dispatch_stop(s->dispatch);
         lb_writer_stop(s->writer);
         s->writer = NULL;
@@ -808,6 +881,7 @@ static void drain_check(uv_timer_t *t)
     lb_scheduler_free(&s->scheduler); /* after the writer completed its last firings */
     lb_replayer_free(&s->replayer);
     lb_retention_free(&s->retention);
+    lb_sqsd_free(&s->sqsd);
     lb_dispatch_free(&s->dispatch);
     lb_cockpit_free(&s->cockpit);
     lb_http_server_close(s->http);
@@ -829,6 +903,8 @@ void lb_server_shutdown(lb_server_t *s)
     /* No new replay step or sweep step; those in flight finish with the writer's queue. */
     lb_replayer_stop(s->replayer);
     lb_retention_stop(s->retention);
+    /* Parked long polls answer now (empty), as SQS does when a wait ends. */
+    lb_sqsd_stop(s->sqsd);
     /* Sends under way are abandoned: their deliveries stay pending and go out after restart. */
     lb_dispatch_stop(s->dispatch);
     uv_timer_init(s->loop, &s->drain_timer);
@@ -875,6 +951,8 @@ void lb_server_free(lb_server_t **sp)
     lb_dispatch_free(&s->dispatch);
     lb_metrics_free(&s->metrics);
     lb_api_free(&s->api);
+    lb_sqsd_free(&s->sqsd);
+    lb_sqs_free(&s->sqs);
     lb_keys_free(&s->keys);
     lb_engine_free(&s->engine);
     lb_config_free(&s->config);

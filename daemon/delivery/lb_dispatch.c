@@ -88,6 +88,11 @@ static lb_adapter_t *adapter_for(const lb_dispatch_t *d, const char *arn)
     return NULL;
 }
 
+int lb_dispatch_routable(const lb_dispatch_t *d, const char *arn)
+{
+    return adapter_for(d, arn) != NULL;
+}
+
 /* A target that ran the event and failed it may have its own destination for failures (a Lambda
  * function's on-failure destination): the record goes to whichever adapter takes that ARN. */
 static void send_failure_record(lb_dispatch_t *d, const lb_dead_letter_msg_t *m)
@@ -104,8 +109,6 @@ static void send_failure_record(lb_dispatch_t *d, const lb_dead_letter_msg_t *m)
                                                                            ? a->send_record
                                                                            : a->send_dead_letter;
     if (!send) {
-        /* HOOK(queues): an SQS queue ARN is reachable once the built-in queues adapter takes it
-         * (and implements send_dead_letter); until then the dead-letter store holds the event. */
         lb_logf_warn(d->env.log,
                      "on-failure destination not reachable; kept in the dead-letter store",
                      LB_LOG_STR("destination", dest), LB_LOG_STR("event", x->event_id),
@@ -525,7 +528,8 @@ int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out)
                              .writer = env->writer,
                              .transport = d->transport,
                              .log = env->log,
-                             .self_url = env->self_url};
+                             .self_url = env->self_url,
+                             .sqs = env->sqs};
     lb_targets_create(&aenv, &d->adapters, &d->n_adapters);
     lb_outcomes_new(env->loop, env->writer, env->log, on_dead, d, &d->outcomes);
     lb_outcomes_on_logged(d->outcomes, env->on_logged, env->on_logged_ctx);

@@ -35,8 +35,11 @@ typedef struct {
     lb_outcome_logged_fn on_logged;
     void *on_logged_ctx;
     const char *self_url; /* filled once the server listens, before any delivery starts */
+    struct lb_sqs *sqs; /* the built-in queues (targets and dead-letter queues) */
 } lb_dispatch_env_t;
 
+/* 1 if some adapter takes arn (a target_map line, a built-in queue, a local bus, ...). */
+int lb_dispatch_routable(const lb_dispatch_t *d, const char *arn);
 /* Starts with the store's pending deliveries (paged in as room allows). */
 int lb_dispatch_start(const lb_dispatch_env_t *env, lb_dispatch_t **out);
 /* The engine's delivery hook (ctx is the dispatcher): committed deliveries, dead-on-arrival ones

@@ -45,6 +45,9 @@ struct lb_http_conn {
     lb_http_request_t req;
     lb_buf_t input; /* bytes received but not yet parsed */
     int busy;       /* a request is with the handler */
+    /* lb_http_request_on_close: told if the client goes while its request waits. */
+    void (*close_cb)(void *ctx);
+    void *close_ctx;
     int in_process; /* process_input() is on the stack */
     int closing;    /* close once the current response is written */
     int closed;     /* uv_close called */
@@ -78,9 +81,9 @@ struct lb_http_server {
 
 static void process_input(conn_t *c);
 static void conn_close(conn_t *c);
+static void update_reading(conn_t *c);
 static void arm_timer(conn_t *c);
 static void write_raw(conn_t *c, const char *data, size_t len);
-static void update_reading(conn_t *c);
 
 static const char *reason_phrase(int status)
 {
@@ -341,6 +344,15 @@ static void send_response(conn_t *c, int status, const char *content_type,
     }
 }
 
+void lb_http_request_on_close(lb_http_request_t *req, void (*cb)(void *ctx), void *ctx)
+{
+    conn_t *c = req->conn;
+    if (!c->busy) return;
+    c->close_cb = cb;
+    c->close_ctx = ctx;
+    update_reading(c);
+}
+
 void lb_http_respond(lb_http_request_t *req, int status, const char *content_type,
                      const char *extra_headers, const char *body, size_t len)
 {
@@ -348,6 +360,7 @@ void lb_http_respond(lb_http_request_t *req, int status, const char *content_typ
     lb_http_server_t *s = c->server;
     if (!c->busy) return;
     c->busy = 0;
+    c->close_cb = NULL;
     s->in_flight--;
     if (!req->keep_alive || s->draining) c->closing = 1;
     if (!c->closed) send_response(c, status, content_type, extra_headers, body, len);
@@ -436,8 +449,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 static void update_reading(conn_t *c)
 {
-    int want = !c->closed && !c->closing && c->input.len < MAX_PENDING_INPUT && !c->busy &&
-               !c->output_full;
+    /* A request waiting with a close watch (a long poll) keeps reading, to see the client go;
+     * bytes of a pipelined request only queue meanwhile. */
+    int want = !c->closed && !c->closing && c->input.len < MAX_PENDING_INPUT &&
+               (!c->busy || c->close_cb) && !c->output_full;
     /* A stream reads (and drops) whatever comes, to notice the client going. */
     if (c->streaming && !c->closed) want = 1;
     if (want && !c->reading) {
@@ -519,10 +534,14 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         /* EOF or error: a request already with the handler still gets its answer written if
          * the socket allows; the connection is freed after that. */
         c->closing = 1;
-        if (!c->busy)
+        if (!c->busy) {
             conn_close(c);
-        else
+        } else {
             update_reading(c);
+            void (*cb)(void *) = c->close_cb;
+            c->close_cb = NULL;
+            if (cb) cb(c->close_ctx); /* may answer the request, and so free the connection */
+        }
     }
 }
 

@@ -50,6 +50,11 @@ void lb_http_request_header_at(const lb_http_request_t *req, size_t i, const cha
                                const char **value);
 const char *lb_http_request_body(const lb_http_request_t *req, size_t *len);
 
+/* Asks to be told (cb(ctx), once) if the client closes its connection while this request waits
+ * for its answer: how a parked long poll is released. The request must still be answered (the
+ * answer goes nowhere). Cleared by lb_http_respond. */
+void lb_http_request_on_close(lb_http_request_t *req, void (*cb)(void *ctx), void *ctx);
+
 /* Answers the request (exactly once). extra_headers is "Name: value\r\n..." or NULL. */
 void lb_http_respond(lb_http_request_t *req, int status, const char *content_type,
                      const char *extra_headers, const char *body, size_t len);

@@ -20,6 +20,8 @@ struct lb_engine {
     void *delivery_hook_ctx;
     lb_event_hook_fn event_hook;
     void *event_hook_ctx;
+    lb_route_hook_fn route_hook;
+    void *route_hook_ctx;
     lb_sorted_t buses; /* lb_bus_record_t, by (region, name) */
 };
 
@@ -215,6 +217,19 @@ void lb_engine_set_delivery_hook(lb_engine_t *e, lb_delivery_hook_fn fn, void *c
 {
     e->delivery_hook = fn;
     e->delivery_hook_ctx = ctx;
+}
+
+void lb_engine_set_route_hook(lb_engine_t *e, lb_route_hook_fn fn, void *ctx)
+{
+    e->route_hook = fn;
+    e->route_hook_ctx = ctx;
+}
+
+void lb_engine_check_route(lb_engine_t *e, const char *region, const char *bus, const char *rule,
+                           const char *target_id, const char *arn, int dlq)
+{
+    if (e->route_hook && arn)
+        e->route_hook(e->route_hook_ctx, region, bus, rule, target_id, arn, dlq);
 }
 
 void lb_engine_deliveries_committed(lb_engine_t *e, lb_delivery_t **ds, size_t n,

@@ -65,6 +65,16 @@ typedef struct {
 typedef void (*lb_delivery_hook_fn)(void *ctx, lb_delivery_t **ds, size_t n,
                                     const lb_rule_hit_t *hits, size_t n_hits);
 void lb_engine_set_delivery_hook(lb_engine_t *e, lb_delivery_hook_fn fn, void *ctx);
+
+/* Whether an ARN a target or dead-letter queue names has a route (the daemon asks its adapters):
+ * called after PutTargets committed, for every target ARN and DeadLetterConfig ARN of the rule, so
+ * a target nothing can deliver to is reported when it is accepted, not when an event fails. dlq:
+ * arn is the target's dead-letter queue. */
+typedef void (*lb_route_hook_fn)(void *ctx, const char *region, const char *bus, const char *rule,
+                                 const char *target_id, const char *arn, int dlq);
+void lb_engine_set_route_hook(lb_engine_t *e, lb_route_hook_fn fn, void *ctx);
+void lb_engine_check_route(lb_engine_t *e, const char *region, const char *bus, const char *rule,
+                           const char *target_id, const char *arn, int dlq);
 /* Hands committed deliveries to the hook (or frees them when there is none). */
 void lb_engine_deliveries_committed(lb_engine_t *e, lb_delivery_t **ds, size_t n,
                                     const lb_rule_hit_t *hits, size_t n_hits);

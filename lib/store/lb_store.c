@@ -146,6 +146,26 @@ static const char *const migrations[] = {
      * each its JSON definition, kept across restarts. */
     "CREATE TABLE lambda_functions (name TEXT PRIMARY KEY, spec TEXT NOT NULL,"
     "  updated_ms INTEGER NOT NULL);",
+    /* 10 -> 11: built-in SQS queues. A queue's id is never reused (AUTOINCREMENT), so a message row
+     * of a deleted queue can never show up in a new queue of the same name. A message row keeps
+     * what must survive a crash: its visibility deadline, receive count and latest receipt token
+     * (a received, undeleted message reappears when its deadline passes, not before). FIFO
+     * deduplication ids live in their own table until their 5-minute window ends. */
+    "CREATE TABLE sqs_queues ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, region TEXT NOT NULL, name TEXT NOT NULL,"
+    "  attrs TEXT NOT NULL, tags TEXT, created_ms INTEGER NOT NULL,"
+    "  modified_ms INTEGER NOT NULL, UNIQUE (region, name));"
+    "CREATE TABLE sqs_messages ("
+    "  seq INTEGER PRIMARY KEY, queue_id INTEGER NOT NULL, message_id TEXT NOT NULL,"
+    "  body TEXT NOT NULL, attrs TEXT, md5_body TEXT NOT NULL, md5_attrs TEXT, trace TEXT,"
+    "  group_id TEXT, dedup_id TEXT, sent_ms INTEGER NOT NULL, visible_ms INTEGER NOT NULL,"
+    "  receive_count INTEGER NOT NULL DEFAULT 0, token INTEGER NOT NULL DEFAULT 0,"
+    "  first_receive_ms INTEGER, dlq_source TEXT);"
+    "CREATE INDEX sqs_messages_by_queue ON sqs_messages (queue_id, seq);"
+    "CREATE TABLE sqs_dedup ("
+    "  queue_id INTEGER NOT NULL, key TEXT NOT NULL, message_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY (queue_id, key));"
+    "CREATE INDEX sqs_dedup_by_expiry ON sqs_dedup (expires_ms);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -86,6 +86,11 @@ enum {
     /* The attempt log (lb_attempts), written with every outcome. */
     LB_STMT_ATTEMPT_INSERT,
     LB_STMT_ATTEMPT_PRUNE,
+    /* Built-in queues: every send, receive, delete and visibility change. */
+    LB_STMT_SQS_INSERT,
+    LB_STMT_SQS_RECEIVE,
+    LB_STMT_SQS_DELETE,
+    LB_STMT_SQS_VISIBILITY,
     /* The store's own transaction statements: every group commit runs them. */
     LB_STMT_BEGIN,
     LB_STMT_COMMIT,

@@ -48,6 +48,13 @@ static void targets_job_finish(lb_call_t *call, int rc)
         lb_call_error_code(call, rc, "Targets");
         return;
     }
+    for (size_t i = 0; i < job->n; i++) {
+        const lb_target_t *t = &job->targets[i];
+        lb_engine_check_route(job->engine, job->key.region, job->key.bus, job->key.name, t->id,
+                              t->arn, 0);
+        lb_engine_check_route(job->engine, job->key.region, job->key.bus, job->key.name, t->id,
+                              t->dlq_arn, 1);
+    }
     if (rule) lb_rules_set_targets(lb_engine_rules(job->engine), rule, job->targets, job->n);
     job->n = 0;
     call->status = 200;

@@ -256,6 +256,190 @@ class Bench:
             raise BenchError("bench_load failed (rc %s, %s): %s %s"
                              % (p.returncode, " ".join(p.args), out[-500:], err[-500:]))
 
+    # ---- 7. built-in queues ----------------------------------------------------------------
+    @staticmethod
+    def sqs_call(conn, op, payload):
+        # The credential scope tells moto_server (all services on one port) which service this is.
+        conn.request("POST", "/", json.dumps(payload),
+                     {"X-Amz-Target": "AmazonSQS." + op,
+                      "Content-Type": "application/x-amz-json-1.0",
+                      "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/"
+                                       "sqs/aws4_request, SignedHeaders=host, Signature=0"})
+        r = conn.getresponse()
+        data = r.read()
+        if r.status != 200:
+            raise BenchError("%s: %d %s" % (op, r.status, data[:300]))
+        return json.loads(data) if data else {}
+
+    def queue_cycle(self, url, name, batched, messages, conns=4):
+        """send, then receive + delete, every message; conns clients in parallel, each on one
+        keep-alive connection, boto3-like requests (JSON 1.0). Returns messages/s of the cycle."""
+        import http.client
+        import threading
+        host, port = url[7:].rsplit(":", 1)
+
+        def connect():
+            return http.client.HTTPConnection(host, int(port), timeout=60)
+        c0 = connect()
+        qurl = self.sqs_call(c0, "CreateQueue", {"QueueName": name})["QueueUrl"]
+        per = messages // conns
+        errors = []
+
+        def sender():
+            c = connect()
+            try:
+                sent = 0
+                while sent < per:
+                    if batched:
+                        k = min(10, per - sent)
+                        self.sqs_call(c, "SendMessageBatch", {"QueueUrl": qurl, "Entries": [
+                            {"Id": str(i), "MessageBody": "m%d" % i} for i in range(k)]})
+                    else:
+                        k = 1
+                        self.sqs_call(c, "SendMessage", {"QueueUrl": qurl, "MessageBody": "m"})
+                    sent += k
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        def receiver(done):
+            c = connect()
+            try:
+                empty = 0
+                while done[0] < per * conns and empty < 50:
+                    r = self.sqs_call(c, "ReceiveMessage", {
+                        "QueueUrl": qurl, "MaxNumberOfMessages": 10 if batched else 1,
+                        "VisibilityTimeout": 60, "WaitTimeSeconds": 0})
+                    ms = r.get("Messages", [])
+                    if not ms:
+                        empty += 1
+                        continue
+                    if batched:
+                        self.sqs_call(c, "DeleteMessageBatch", {"QueueUrl": qurl, "Entries": [
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                            for i, m in enumerate(ms)]})
+                    else:
+                        for m in ms:
+                            self.sqs_call(c, "DeleteMessage", {
+                                "QueueUrl": qurl, "ReceiptHandle": m["ReceiptHandle"]})
+                    done[0] += len(ms)
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+        t0 = time.perf_counter()
+        ts = [threading.Thread(target=sender) for _ in range(conns)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        t1 = time.perf_counter()
+        done = [0]
+        ts = [threading.Thread(target=receiver, args=(done,)) for _ in range(conns)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        t2 = time.perf_counter()
+        if errors:
+            raise BenchError("queue cycle: %s" % errors[0])
+        return {"messages": per * conns, "received": done[0],
+                "send_per_s": per * conns / (t1 - t0),
+                "receive_delete_per_s": done[0] / (t2 - t1),
+                "cycle_per_s": done[0] / (t2 - t0)}
+
+    def queue_latency(self, url, name, rate, seconds, events_api=True):
+        """EventBridge -> queue -> long-polling receiver: PutEvents at rate, each event carrying
+        its send time; one receiver long-polls (WaitTimeSeconds 20) and deletes."""
+        import http.client
+        import threading
+        host, port = url[7:].rsplit(":", 1)
+        c = http.client.HTTPConnection(host, int(port), timeout=60)
+        qurl = self.sqs_call(c, "CreateQueue", {"QueueName": name})["QueueUrl"]
+        arn = self.sqs_call(c, "GetQueueAttributes", {"QueueUrl": qurl, "AttributeNames": [
+            "QueueArn"]})["Attributes"]["QueueArn"]
+        api(url, "PutRule", {"Name": name, "EventPattern": json.dumps({"source": ["bench.q"]})})
+        api(url, "PutTargets", {"Rule": name, "Targets": [{"Id": "q", "Arn": arn}]})
+        total = int(rate * seconds)
+        lat, stop_flag = [], [False]
+
+        def receiver():
+            rc = http.client.HTTPConnection(host, int(port), timeout=60)
+            while len(lat) < total and not stop_flag[0]:
+                r = self.sqs_call(rc, "ReceiveMessage", {"QueueUrl": qurl, "WaitTimeSeconds": 20,
+                                                         "MaxNumberOfMessages": 10})
+                now = time.time()
+                ms = r.get("Messages", [])
+                for m in ms:
+                    lat.append(now - json.loads(m["Body"])["detail"]["t"])
+                if ms:
+                    self.sqs_call(rc, "DeleteMessageBatch", {"QueueUrl": qurl, "Entries": [
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(ms)]})
+
+        th = threading.Thread(target=receiver)
+        th.start()
+        t0 = time.time()
+        for i in range(total):
+            due = t0 + i / rate
+            d = due - time.time()
+            if d > 0:
+                time.sleep(d)
+            api(url, "PutEvents", {"Entries": [{"Source": "bench.q", "DetailType": "t",
+                                                "Detail": json.dumps({"t": time.time()})}]})
+        deadline = time.time() + 30
+        while len(lat) < total and time.time() < deadline:
+            time.sleep(0.05)
+        stop_flag[0] = True
+        th.join(25)
+        lat.sort()
+        if not lat:
+            raise BenchError("no event reached the queue")
+        return {"events": total, "received": len(lat),
+                "p50_ms": lat[len(lat) // 2] * 1000,
+                "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000}
+
+    def queue(self):
+        a = self.args
+        n = 1000
+        out = {"runs": []}
+        for run in range(a.runs):
+            r = {}
+            p, url, _, _ = self.start_daemon()
+            try:
+                r["lb_batched"] = self.queue_cycle(url, "b%d" % run, True, n)
+                r["lb_single"] = self.queue_cycle(url, "s%d" % run, False, n // 4)
+                r["lb_latency"] = self.queue_latency(url, "lat%d" % run, 100, 3)
+            finally:
+                stop(p)
+            if self.moto:
+                mp, murl = self.start_moto()
+                try:
+                    r["moto_batched"] = self.queue_cycle(murl, "b%d" % run, True, n)
+                    r["moto_single"] = self.queue_cycle(murl, "s%d" % run, False, n // 4)
+                    try:
+                        r["moto_latency"] = self.queue_latency(murl, "lat%d" % run, 100, 3)
+                    except Exception as e:  # noqa: BLE001 - moto may not deliver to SQS
+                        log("moto EventBridge -> SQS latency skipped: %s" % e)
+                finally:
+                    stop(mp)
+            out["runs"].append(r)
+            log("queue run %d: %s" % (run, json.dumps(r)))
+
+        def med(key, field):
+            xs = [r[key][field] for r in out["runs"] if key in r]
+            return median(xs) if xs else None
+        m = {}
+        for side in ("lb", "moto"):
+            for kind in ("batched", "single"):
+                for f in ("send_per_s", "receive_delete_per_s", "cycle_per_s"):
+                    m["%s_%s_%s" % (side, kind, f)] = med("%s_%s" % (side, kind), f)
+            for f in ("p50_ms", "p99_ms"):
+                m["%s_latency_%s" % (side, f)] = med("%s_latency" % side, f)
+        for kind in ("batched", "single"):
+            lb, mo = m["lb_%s_cycle_per_s" % kind], m["moto_%s_cycle_per_s" % kind]
+            m["vs_moto_%s" % kind] = lb / mo if lb and mo else None
+        out["median"] = m
+        self.results["queue"] = out
+
     # ---- 1. ingest -------------------------------------------------------------------------
     def ingest(self):
         a = self.args
@@ -824,6 +1008,27 @@ class Bench:
                      % (c["backlog"], c["drain_rate"], c["entries_per_request"],
                         c["ingest_rate_alone"]))
             L.append("")
+        q = R.get("queue")
+        if q:
+            m = q["median"]
+
+            def f(x, fmt="%.0f"):
+                return fmt % x if x is not None else "-"
+            L.append("")
+            L.append("7. Built-in queues (JSON 1.0, 4 keep-alive clients; send then receive + delete "
+                     "every message; moto_server's SQS in the same run as baseline)")
+            for kind, label in (("batched", "batches of 10"), ("single", "one message per call")):
+                L.append("%-22s LB cycle %s msg/s (send %s, receive+delete %s) | moto cycle %s "
+                         "msg/s | LB/moto %s"
+                         % (label, f(m["lb_%s_cycle_per_s" % kind]),
+                            f(m["lb_%s_send_per_s" % kind]),
+                            f(m["lb_%s_receive_delete_per_s" % kind]),
+                            f(m["moto_%s_cycle_per_s" % kind]),
+                            f(m["vs_moto_%s" % kind], "%.2f")))
+            L.append("EventBridge -> queue -> long-polling receiver at 100 events/s: LB p50 %s ms "
+                     "p99 %s ms | moto p50 %s ms p99 %s ms"
+                     % (f(m["lb_latency_p50_ms"], "%.1f"), f(m["lb_latency_p99_ms"], "%.1f"),
+                        f(m["moto_latency_p50_ms"], "%.1f"), f(m["moto_latency_p99_ms"], "%.1f")))
         return "\n".join(L)
 
 
@@ -855,7 +1060,7 @@ def main():
                     help="archived events each replay run replays")
     ap.add_argument("--full", action="store_true",
                     help="1M events for the RSS figure, 10 s latency runs")
-    ap.add_argument("--only", default="ingest,delivery,matching,footprint,replay,forward")
+    ap.add_argument("--only", default="ingest,delivery,matching,footprint,replay,forward,queue")
     ap.add_argument("--tmp", default=None, help="parent of the temp dirs (default: $TMPDIR)")
     ap.add_argument("--out", default=None, help="results file (default BUILD/bench/results.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
@@ -874,7 +1079,7 @@ def main():
     try:
         b = Bench(a)
         only = set(a.only.split(","))
-        for part in ("ingest", "delivery", "matching", "footprint", "replay", "forward"):
+        for part in ("ingest", "delivery", "matching", "footprint", "replay", "forward", "queue"):
             if part in only:
                 getattr(b, part)()
         b.results["total_seconds"] = time.time() - t0

@@ -22,6 +22,7 @@ static const char *const lb_test_schema_undo[] = {
           "ALTER TABLE deliveries DROP COLUMN fn_throttles;"
           "ALTER TABLE deliveries DROP COLUMN fn_first_ms;"
           "ALTER TABLE deliveries DROP COLUMN fn_request_id; DROP TABLE lambda_functions;",
+    [10] = "DROP TABLE sqs_queues; DROP TABLE sqs_messages; DROP TABLE sqs_dedup;",
 };
 
 /* 0 on success; the database must not be open elsewhere. */

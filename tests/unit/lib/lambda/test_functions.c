@@ -113,14 +113,14 @@ START_TEST(test_registry_and_store)
 }
 END_TEST
 
-/* A database of schema 7 migrates: pending deliveries keep their rows, with an empty Lambda
+/* A database of schema 9 migrates: pending deliveries keep their rows, with an empty Lambda
  * retry budget, and the functions table is there. */
-START_TEST(test_migrates_from_7)
+START_TEST(test_migrates_from_9)
 {
     lb_store_t *s;
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_store_close(&s);
-    ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 7), 0);
+    ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 9), 0);
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db,
@@ -154,7 +154,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_registry_and_store);
-    tcase_add_test(tc, test_migrates_from_7);
+    tcase_add_test(tc, test_migrates_from_9);
     suite_add_tcase(s, tc);
     return lb_test_run(s);
 }
