@@ -102,7 +102,7 @@ typedef struct {
     lb_transport_t *transport;
     const lb_log_t *log;
     const char *self_url; /* this daemon's API as listening (http://127.0.0.1:PORT) */
-    struct lb_sqs *sqs; /* the built-in queues */
+    struct lb_sqs *sqs;   /* the built-in queues */
 } lb_adapter_env_t;
 
 #endif

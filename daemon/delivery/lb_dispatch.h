@@ -35,7 +35,7 @@ typedef struct {
     lb_outcome_logged_fn on_logged;
     void *on_logged_ctx;
     const char *self_url; /* filled once the server listens, before any delivery starts */
-    struct lb_sqs *sqs; /* the built-in queues (targets and dead-letter queues) */
+    struct lb_sqs *sqs;   /* the built-in queues (targets and dead-letter queues) */
 } lb_dispatch_env_t;
 
 /* 1 if some adapter takes arn (a target_map line, a built-in queue, a local bus, ...). */

@@ -37,7 +37,10 @@ class LocalLambdaBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.out = tempfile.mkdtemp(prefix="lb-lambda-out-")
-        cls.daemon = Daemon(env={"LB_LAMBDA_OUT": cls.out, "LOCALBRIDGE_TEST_SETTING": "x"})
+        # AWS_PROFILE empty, as a sidecar's environment may blank it: boto3 in a handler would
+        # fail on it (ProfileNotFound); a handler has Lambda's credentials, not a profile.
+        cls.daemon = Daemon(env={"LB_LAMBDA_OUT": cls.out, "LOCALBRIDGE_TEST_SETTING": "x",
+                                 "AWS_PROFILE": ""})
         cls.conf = os.path.join(cls.daemon.data_dir, "lb.conf")
         with open(cls.conf, "w") as f:
             f.write(cls.config())
@@ -142,8 +145,10 @@ class TestLocalHandlers(LocalLambdaBase):
         self.assertEqual(env["AWS_ENDPOINT_URL"], self.daemon.url)
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             self.assertTrue(env[key])
-        self.assertEqual(env["PATH"], os.environ["PATH"])  # the parent's environment is kept
+        # The parent's environment is kept (a pyenv shim running the runner prepends its own).
+        self.assertTrue(env["PATH"].endswith(os.environ["PATH"]), env["PATH"])
         self.assertIsNone(env["LOCALBRIDGE_TEST_SETTING"])  # but not the daemon's settings
+        self.assertIsNone(env["AWS_PROFILE"])  # nor its profile
         ctx = run["context"]
         self.assertEqual(ctx["function_name"], "ok-fn")
         self.assertEqual(ctx["function_version"], "$LATEST")

@@ -70,9 +70,13 @@ static void task_root(char *const *argv, char *out, size_t n)
 char **lb_lambda_env_build(const lb_lambda_env_t *e, char **argv)
 {
     vec_t v = {0};
-    /* The daemon's own settings (LOCALBRIDGE_*: an admin token, say) are not the handler's. */
+    /* The daemon's own settings (LOCALBRIDGE_*: an admin token, say) are not the handler's, nor
+     * its profile: a handler has Lambda's credentials (the placeholders below), and a profile
+     * its SDK cannot find (AWS_PROFILE= empty, say) would fail every client it makes. */
     for (size_t i = 0; environ && environ[i]; i++)
-        if (strchr(environ[i], '=') && strncmp(environ[i], "LOCALBRIDGE_", 12) != 0)
+        if (strchr(environ[i], '=') && strncmp(environ[i], "LOCALBRIDGE_", 12) != 0 &&
+            strncmp(environ[i], "AWS_PROFILE=", 12) != 0 &&
+            strncmp(environ[i], "AWS_DEFAULT_PROFILE=", 20) != 0)
             put(&v, environ[i]);
     if (e->endpoint_url && *e->endpoint_url) putf(&v, "AWS_ENDPOINT_URL", e->endpoint_url);
     for (size_t i = 0; e->function_env && e->function_env[i]; i++)

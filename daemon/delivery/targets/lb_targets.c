@@ -12,9 +12,8 @@
 void lb_targets_create(const lb_adapter_env_t *env, lb_adapter_t ***out, size_t *n)
 {
     lb_adapter_t *(*const kinds[])(const lb_adapter_env_t *) = {
-        lb_target_urlmap_new,       lb_target_apidest_new, lb_target_forward_new,
-        lb_target_bus_new,          lb_target_lambda_local_new, lb_target_lambda_new,
-        lb_target_queue_new,
+        lb_target_urlmap_new,       lb_target_apidest_new, lb_target_forward_new, lb_target_bus_new,
+        lb_target_lambda_local_new, lb_target_lambda_new,  lb_target_queue_new,
     };
     *n = sizeof kinds / sizeof *kinds;
     *out = lb_xcalloc(*n, sizeof **out);
