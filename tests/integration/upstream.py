@@ -66,6 +66,20 @@ def take(name):
         return value
 
 
+def signing_time(when):
+    """Makes botocore's signer use `when` as now: newer botocore asks get_current_datetime(),
+    older (Debian's 1.29, which `make test` runs) datetime.datetime.utcnow()."""
+    if hasattr(botocore.auth, "get_current_datetime"):
+        return mock.patch("botocore.auth.get_current_datetime", return_value=when)
+
+    class FrozenDatetime(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return when
+
+    return mock.patch.object(botocore.auth.datetime, "datetime", FrozenDatetime)
+
+
 def check_signature(method, path, headers, body):
     """None if botocore, signing the same request with the key's secret, writes the same
     Authorization header; otherwise (type, message) of AWS's refusal."""
@@ -91,7 +105,7 @@ def check_signature(method, path, headers, body):
         request.headers[name] = lower.get(name, "")
     creds = Credentials(akid, secret, lower.get("x-amz-security-token"))
     when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
-    with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+    with signing_time(when):
         botocore.auth.SigV4Auth(creds, service, region).add_auth(request)
     if request.headers["Authorization"] != auth:
         return ("InvalidSignatureException",
