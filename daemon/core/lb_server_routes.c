@@ -365,7 +365,8 @@ static int authenticate(lb_server_t *s, lb_http_request_t *req, lb_auth_caller_t
                                .n_headers = n,
                                .payload_hash = hash};
     pending_call_t *pc = begin_call(s, req, JSON_TYPE, NULL);
-    if (lb_sqsd_protocol(req) >= 0) pc->call.service = "sqs";
+    int sqs = lb_sqsd_protocol(req);
+    if (sqs >= 0) pc->call.service = "sqs";
     int rc = lb_auth_check(s->keys, &sreq, pc->call.now_ms, &pc->call, caller);
     free(headers);
     if (rc == 0) {
@@ -376,6 +377,7 @@ static int authenticate(lb_server_t *s, lb_http_request_t *req, lb_auth_caller_t
     lb_logf_debug(&s->log, "request refused: not authenticated",
                   LB_LOG_STR("path", lb_http_request_path(req)),
                   LB_LOG_STR("request_id", pc->call.request_id));
+    if (sqs == LB_SQS_QUERY) lb_sqs_query_error_from_json(&pc->call);
     respond_call(pc);
     return -1;
 }

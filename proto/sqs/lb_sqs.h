@@ -48,6 +48,10 @@ int lb_sqs_handle(lb_sqs_t *sqs, lb_call_t *call, const lb_sqs_req_t *req, lb_sq
 /* Answers a parked ReceiveMessage with no messages, without receiving: its client went away, and
  * a message taken for it would stay invisible for nothing. */
 void lb_sqs_answer_empty(lb_call_t *call, const lb_sqs_req_t *req);
+/* An AWS JSON error already on call (one raised before the request reached SQS, such as a
+ * refused signature) rewritten as the query protocol's <ErrorResponse>, which query clients
+ * parse; JSON 1.0 clients read the JSON one as it is. */
+void lb_sqs_query_error_from_json(lb_call_t *call);
 
 /* ---- sending from inside the daemon (EventBridge targets and dead-letter queues) ---- */
 

@@ -299,3 +299,21 @@ void sqs_xml_error(lb_buf_t *out, const char *code, int sender, const char *msg,
     lb_buf_printf(out, "</Message><Detail/></Error><RequestId>%s</RequestId></ErrorResponse>",
                   request_id);
 }
+
+void lb_sqs_query_error_from_json(lb_call_t *call)
+{
+    lb_json_doc_t *doc = NULL;
+    const char *type = NULL, *message = NULL;
+    if (call->body.data && lb_json_parse(call->body.data, call->body.len, LB_JSON_REQUEST_MAX_DEPTH,
+                                         &doc, NULL) == 0) {
+        type = lb_json_get_str(lb_json_doc_root(doc), "__type");
+        message = lb_json_get_str(lb_json_doc_root(doc), "message");
+    }
+    lb_buf_t xml = {0};
+    sqs_xml_error(&xml, type ? type : "InternalFailure", call->status < 500, message ? message : "",
+                  call->request_id);
+    lb_json_doc_free(&doc);
+    lb_buf_free(&call->body);
+    call->body = xml;
+    call->content_type = "text/xml";
+}

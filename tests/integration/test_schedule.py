@@ -232,10 +232,14 @@ class RealMinute(ScheduleBase):
         self.assertLess(time.time(), boundary + 55, "the restart left the minute")
         behind = self.sink.wait_for("/ok/behind", 2, timeout=5)
         time.sleep(2)
-        ticks = self.sink.requests("/ok/tick")
-        self.assertEqual(len(ticks), 1, [t["body"] for t in ticks])
-        behind = self.sink.requests("/ok/behind")
-        self.assertEqual([json.loads(b["body"])["time"] for b in behind], [body["time"]] * 2)
+        ticks = {json.loads(t["body"])["id"] for t in self.sink.requests("/ok/tick")}
+        self.assertEqual(len(ticks), 1, ticks)
+        # Two firings of "behind" in this minute (before and after the restart's reset of its last
+        # firing). A delivery the kill -9 cut off before its outcome was recorded is sent again
+        # after the restart (at least once), so count distinct events, not requests.
+        behind = {json.loads(b["body"])["id"]: json.loads(b["body"])["time"]
+                  for b in self.sink.requests("/ok/behind")}
+        self.assertEqual(sorted(behind.values()), [body["time"]] * 2)
         stored = [e for e in self.daemon.events("default") if e["source"] == "aws.events"]
         self.assertEqual(sorted(e["time"] for e in stored), [body["time"]] * 3)
         # Still scheduled after the restart.

@@ -21,6 +21,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from botoclock import signing_time
 from lbharness import AWS_CLI, Daemon
 
 KEY, SECRET, ACCOUNT = "AKIDLOCALOWNER", "owner/secret+key", "000000000000"
@@ -44,7 +45,7 @@ def signed(daemon, method, path, body=b"", headers=None, key=KEY, secret=SECRET,
     signer = (botocore.auth.SigV4QueryAuth(creds, service, region, expires=expires)
               if expires is not None else botocore.auth.SigV4Auth(creds, service, region))
     now = when or datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    with mock.patch("botocore.auth.get_current_datetime", return_value=now):
+    with signing_time(now):
         signer.add_auth(request)
     prepared = request.prepare()
     target = prepared.url[len(daemon.url):]

@@ -37,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import botocore.auth
+from botoclock import signing_time
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -65,19 +66,6 @@ def take(name):
                 faults[name] = (value, left)
         return value
 
-
-def signing_time(when):
-    """Makes botocore's signer use `when` as now: newer botocore asks get_current_datetime(),
-    older (Debian's 1.29, which `make test` runs) datetime.datetime.utcnow()."""
-    if hasattr(botocore.auth, "get_current_datetime"):
-        return mock.patch("botocore.auth.get_current_datetime", return_value=when)
-
-    class FrozenDatetime(datetime.datetime):
-        @classmethod
-        def utcnow(cls):
-            return when
-
-    return mock.patch.object(botocore.auth.datetime, "datetime", FrozenDatetime)
 
 
 def check_signature(method, path, headers, body):
