@@ -50,47 +50,6 @@ struct option {
     const char *help;
 };
 
-/* [a-z]{2}(-gov)?-[a-z]+-[0-9], e.g. us-east-1, us-gov-west-1, ap-southeast-2. */
-static bool is_region(const char *p)
-{
-    if (!(p[0] >= 'a' && p[0] <= 'z' && p[1] >= 'a' && p[1] <= 'z' && p[2] == '-')) return false;
-    p += 3;
-    if (strncmp(p, "gov-", 4) == 0 && p[4] >= 'a' && p[4] <= 'z') p += 4;
-    const char *word = p;
-    while (*p >= 'a' && *p <= 'z')
-        p++;
-    return p > word && p[0] == '-' && p[1] >= '0' && p[1] <= '9' && p[2] == '\0';
-}
-
-static bool is_account_id(const char *v)
-{
-    size_t len = strspn(v, "0123456789");
-    return len == 12 && v[len] == '\0';
-}
-
-static bool is_http_url(const char *v)
-{
-    const char *rest = NULL;
-    if (strncmp(v, "http://", 7) == 0)
-        rest = v + 7;
-    else if (strncmp(v, "https://", 8) == 0)
-        rest = v + 8;
-    return rest && *rest && *rest != '/' && !lb_config_has_space_or_control(v);
-}
-
-static bool is_optional_url(const char *v)
-{
-    return !*v || is_http_url(v);
-}
-
-/* Optional text (a path, a token, a list): anything without control characters, "" included. */
-static bool is_optional_text(const char *v)
-{
-    for (; *v; v++)
-        if ((unsigned char)*v < 0x20) return false;
-    return true;
-}
-
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"auto", "text", "kv", "json", NULL};
 static const char *const sync_modes[] = {"off", "normal", "full", "extra", NULL};
@@ -108,11 +67,12 @@ static const struct option options[] = {
      false, "Address and port of the API; IPv6 as [::1]:4010, port 0 picks a free port"},
     {"data_dir", T_STRING, OFF(data_dir), "./var", NO_RANGE, NULL, NULL, "a directory", "DIR",
      false, "Directory holding the SQLite database"},
-    {"region", T_STRING, OFF(region), "us-east-1", NO_RANGE, NULL, is_region,
+    {"region", T_STRING, OFF(region), "us-east-1", NO_RANGE, NULL, lb_config_is_region,
      "an AWS region like us-east-1 ([a-z]{2}(-gov)?-[a-z]+-[0-9])", "REGION", false,
      "AWS region reported in ARNs and events"},
-    {"account_id", T_STRING, OFF(account_id), "000000000000", NO_RANGE, NULL, is_account_id,
-     "exactly 12 digits", "ID", false, "AWS account id (12 digits) reported in ARNs and events"},
+    {"account_id", T_STRING, OFF(account_id), "000000000000", NO_RANGE, NULL,
+     lb_config_is_account_id, "exactly 12 digits", "ID", false,
+     "AWS account id (12 digits) reported in ARNs and events"},
     {"log_level", T_ENUM, OFF(log_level), "info", NO_RANGE, log_levels, NO_CHECK, "LEVEL", true,
      "Least severe message logged: debug, info, warn or error"},
     {"log_format", T_ENUM, OFF(log_format), "auto", NO_RANGE, log_formats, NO_CHECK, "FORMAT",
@@ -146,8 +106,8 @@ static const struct option options[] = {
      "DURATION", true, "Longest single retry delay of a failed delivery"},
     {"delivery_enabled", T_BOOL, OFF(delivery_enabled), "true", NO_RANGE, NULL, NO_CHECK, "BOOL",
      true, "Set false to accept and store events but hold their deliveries until set true"},
-    {"lambda_endpoint", T_STRING, OFF(lambda_endpoint), "", NO_RANGE, NULL, is_optional_url,
-     "empty or an http:// or https:// URL", "URL", true,
+    {"lambda_endpoint", T_STRING, OFF(lambda_endpoint), "", NO_RANGE, NULL,
+     lb_config_is_optional_url, "empty or an http:// or https:// URL", "URL", true,
      "Lambda Invoke API for Lambda targets, e.g. http://127.0.0.1:3001 (sam local start-lambda)"},
     {"lambda_invocation_type", T_ENUM, OFF(lambda_invocation_type), "Event", NO_RANGE,
      lambda_invocations, NO_CHECK, "TYPE", true,
@@ -185,23 +145,23 @@ static const struct option options[] = {
     {"forward", T_FORWARD, OFF(forwards), "", NO_RANGE, NULL, NO_CHECK, "'BUS -> ARN [PATTERN]'",
      false,
      "Forward events accepted on local BUS (matching PATTERN) to Amazon EventBridge bus ARN"},
-    {"forward_endpoint", T_STRING, OFF(forward_endpoint), "", NO_RANGE, NULL, is_optional_url,
-     "empty or an http:// or https:// URL", "URL", true,
+    {"forward_endpoint", T_STRING, OFF(forward_endpoint), "", NO_RANGE, NULL,
+     lb_config_is_optional_url, "empty or an http:// or https:// URL", "URL", true,
      "EventBridge endpoint for forwarding; empty: AWS_ENDPOINT_URL_EVENTS, AWS_ENDPOINT_URL, then "
      "https://events.REGION.amazonaws.com"},
     {"auth", T_ENUM, OFF(auth), "none", NO_RANGE, auth_modes, NO_CHECK, "MODE", false,
      "Caller authentication: none, or sigv4 (every request signed with a key of credentials_file)"},
-    {"credentials_file", T_STRING, OFF(credentials_file), "", NO_RANGE, NULL, is_optional_text,
-     "a file path", "PATH", true,
+    {"credentials_file", T_STRING, OFF(credentials_file), "", NO_RANGE, NULL,
+     lb_config_is_optional_text, "a file path", "PATH", true,
      "Keys callers sign with (auth = sigv4): 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' lines"},
-    {"admin_token", T_STRING, OFF(admin_token), "", NO_RANGE, NULL, is_optional_text, "text",
-     "TOKEN", true,
+    {"admin_token", T_STRING, OFF(admin_token), "", NO_RANGE, NULL, lb_config_is_optional_text,
+     "text", "TOKEN", true,
      "With auth = sigv4, `Authorization: Bearer TOKEN` opens /_localbridge/ and /metrics"},
-    {"allowed_hosts", T_STRING, OFF(allowed_hosts), "", NO_RANGE, NULL, is_optional_text,
+    {"allowed_hosts", T_STRING, OFF(allowed_hosts), "", NO_RANGE, NULL, lb_config_is_optional_text,
      "host names separated by commas, or *", "NAMES", true,
      "Host names served besides IP addresses and localhost (DNS rebinding guard); * allows any"},
-    {"secrets_key_file", T_STRING, OFF(secrets_key_file), "", NO_RANGE, NULL, is_optional_text,
-     "a file path", "PATH", false,
+    {"secrets_key_file", T_STRING, OFF(secrets_key_file), "", NO_RANGE, NULL,
+     lb_config_is_optional_text, "a file path", "PATH", false,
      "Key encrypting connection secrets at rest; empty: localbridge.key beside the config file"},
 };
 
@@ -269,7 +229,7 @@ static int add_target_map(struct lb_settings *s, const char *v, enum lb_config_s
     char *glob = lb_strdup(v), *url = lb_strdup(arrow + 2);
     glob[arrow - v] = '\0';
     char *g = lb_config_trim(glob), *u = lb_config_trim(url);
-    if (!*g || lb_config_has_space_or_control(g) || !is_http_url(u)) {
+    if (!*g || lb_config_has_space_or_control(g) || !lb_config_is_http_url(u)) {
         free(glob);
         free(url);
         return -EINVAL;

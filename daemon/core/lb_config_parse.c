@@ -264,3 +264,44 @@ bool lb_config_lines_equal(const struct lb_lines *a, const struct lb_lines *b)
         if (strcmp(a->items[i].text, b->items[i].text)) return false;
     return true;
 }
+
+/* [a-z]{2}(-gov)?-[a-z]+-[0-9], e.g. us-east-1, us-gov-west-1, ap-southeast-2. */
+bool lb_config_is_region(const char *p)
+{
+    if (!(p[0] >= 'a' && p[0] <= 'z' && p[1] >= 'a' && p[1] <= 'z' && p[2] == '-')) return false;
+    p += 3;
+    if (strncmp(p, "gov-", 4) == 0 && p[4] >= 'a' && p[4] <= 'z') p += 4;
+    const char *word = p;
+    while (*p >= 'a' && *p <= 'z')
+        p++;
+    return p > word && p[0] == '-' && p[1] >= '0' && p[1] <= '9' && p[2] == '\0';
+}
+
+bool lb_config_is_account_id(const char *v)
+{
+    size_t len = strspn(v, "0123456789");
+    return len == 12 && v[len] == '\0';
+}
+
+bool lb_config_is_http_url(const char *v)
+{
+    const char *rest = NULL;
+    if (strncmp(v, "http://", 7) == 0)
+        rest = v + 7;
+    else if (strncmp(v, "https://", 8) == 0)
+        rest = v + 8;
+    return rest && *rest && *rest != '/' && !lb_config_has_space_or_control(v);
+}
+
+bool lb_config_is_optional_url(const char *v)
+{
+    return !*v || lb_config_is_http_url(v);
+}
+
+/* Optional text (a path, a token, a list): anything without control characters, "" included. */
+bool lb_config_is_optional_text(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20) return false;
+    return true;
+}

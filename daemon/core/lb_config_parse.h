@@ -49,5 +49,11 @@ bool lb_config_forwards_equal(const struct lb_forwards *a, const struct lb_forwa
 void lb_config_lines_add(struct lb_lines *list, const char *v, enum lb_config_source src);
 void lb_config_lines_free(struct lb_lines *list);
 bool lb_config_lines_equal(const struct lb_lines *a, const struct lb_lines *b);
+/* Value checks of the option table. */
+bool lb_config_is_region(const char *v);     /* us-east-1, us-gov-west-1, ... */
+bool lb_config_is_account_id(const char *v); /* 12 digits */
+bool lb_config_is_http_url(const char *v);   /* http:// or https:// and a host */
+bool lb_config_is_optional_url(const char *v);
+bool lb_config_is_optional_text(const char *v); /* no control characters; "" too */
 
 #endif

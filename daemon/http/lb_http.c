@@ -1,6 +1,5 @@
 #include "lb_http.h"
 
-#include <ctype.h>
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -783,37 +782,4 @@ const char *lb_http_request_body(const lb_http_request_t *req, size_t *len)
 {
     *len = req->body.len;
     return req->body.data ? req->body.data : "";
-}
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    ch = (char)tolower((unsigned char)ch);
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    return -1;
-}
-
-int lb_http_query_param(const char *query, const char *name, char *out, size_t outlen)
-{
-    size_t nlen = strlen(name);
-    const char *p = query;
-    while (p && *p) {
-        const char *end = strchr(p, '&');
-        size_t seg = end ? (size_t)(end - p) : strlen(p);
-        if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-            size_t o = 0;
-            for (size_t i = nlen + 1; i < seg && o + 1 < outlen; i++) {
-                if (p[i] == '%' && i + 2 < seg && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-                    out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
-                    i += 2;
-                } else {
-                    out[o++] = p[i] == '+' ? ' ' : p[i];
-                }
-            }
-            out[o] = '\0';
-            return 0;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return -1;
 }

@@ -360,7 +360,8 @@ const lb_dtype_t lb_dtype_archive = {"AWS::Events::Archive", "ArchiveName",  48,
 /* ---- AWS::Events::Connection and ApiDestination: their ARNs end in an id the daemon picks,
  * so Arn is captured from the create call's answer. ---- */
 
-static void connection_identify(const lb_deploy_ctx_t *ctx, lb_dres_t *r, const char *name)
+/* Both are named by their Name; Arn comes back from the create or update call. */
+static void late_arn_identify(const lb_deploy_ctx_t *ctx, lb_dres_t *r, const char *name)
 {
     (void)ctx;
     r->physical_id = lb_strdup(name);
@@ -369,24 +370,31 @@ static void connection_identify(const lb_deploy_ctx_t *ctx, lb_dres_t *r, const 
     lb_dattr(r, "Arn", LB_DEPLOY_UNKNOWN);
 }
 
+/* The create (or update) call of a late-ARN resource: its Name and the listed properties as
+ * they are, capturing the ARN the answer's `capture` member carries. */
+static void late_arn_upsert(const lb_dres_t *r, const char *const props[], const char *op,
+                            const char *capture, lb_dcalls_t *out)
+{
+    lb_json_doc_t *doc = lb_json_doc_new();
+    lb_json_t *req = obj(doc);
+    lb_json_add_str(doc, req, "Name", r->physical_id);
+    for (size_t i = 0; props[i]; i++)
+        lb_dcopy(doc, req, r->props, props[i], NULL);
+    lb_dcall_t *c = lb_dcall_add(out, LB_DCALL_EVENTS, op, req);
+    c->capture = capture;
+    c->capture_attr = "Arn";
+    lb_json_doc_free(&doc);
+}
+
 static int connection_upsert(const lb_deploy_ctx_t *ctx, const lb_dres_t *r, const lb_json_t *old,
                              const lb_json_t *old_attrs, lb_dcalls_t *out, char **err)
 {
     (void)ctx;
     (void)old_attrs;
     (void)err;
-    lb_json_doc_t *doc = lb_json_doc_new();
-    lb_json_t *req = obj(doc);
-    lb_json_add_str(doc, req, "Name", r->physical_id);
-    lb_dcopy(doc, req, r->props, "Description", NULL);
-    lb_dcopy(doc, req, r->props, "AuthorizationType", NULL);
-    lb_dcopy(doc, req, r->props, "AuthParameters", NULL);
-    lb_dcopy(doc, req, r->props, "InvocationConnectivityParameters", NULL);
-    lb_dcall_t *c =
-        lb_dcall_add(out, LB_DCALL_EVENTS, old ? "UpdateConnection" : "CreateConnection", req);
-    c->capture = "ConnectionArn";
-    c->capture_attr = "Arn";
-    lb_json_doc_free(&doc);
+    static const char *const props[] = {"Description", "AuthorizationType", "AuthParameters",
+                                        "InvocationConnectivityParameters", NULL};
+    late_arn_upsert(r, props, old ? "UpdateConnection" : "CreateConnection", "ConnectionArn", out);
     return 0;
 }
 
@@ -400,17 +408,8 @@ static void connection_remove(const lb_deploy_ctx_t *ctx, const char *physical,
 }
 
 const lb_dtype_t lb_dtype_connection = {
-    "AWS::Events::Connection", "Name", 64, connection_identify, connection_upsert,
+    "AWS::Events::Connection", "Name", 64, late_arn_identify, connection_upsert,
     connection_remove,         NULL};
-
-static void apidest_identify(const lb_deploy_ctx_t *ctx, lb_dres_t *r, const char *name)
-{
-    (void)ctx;
-    r->physical_id = lb_strdup(name);
-    lb_dattr(r, "Ref", name);
-    lb_dattr(r, "Name", name);
-    lb_dattr(r, "Arn", LB_DEPLOY_UNKNOWN);
-}
 
 static int apidest_upsert(const lb_deploy_ctx_t *ctx, const lb_dres_t *r, const lb_json_t *old,
                           const lb_json_t *old_attrs, lb_dcalls_t *out, char **err)
@@ -418,19 +417,14 @@ static int apidest_upsert(const lb_deploy_ctx_t *ctx, const lb_dres_t *r, const 
     (void)ctx;
     (void)old_attrs;
     (void)err;
-    lb_json_doc_t *doc = lb_json_doc_new();
-    lb_json_t *req = obj(doc);
-    lb_json_add_str(doc, req, "Name", r->physical_id);
-    lb_dcopy(doc, req, r->props, "Description", NULL);
-    lb_dcopy(doc, req, r->props, "ConnectionArn", NULL);
-    lb_dcopy(doc, req, r->props, "InvocationEndpoint", NULL);
-    lb_dcopy(doc, req, r->props, "HttpMethod", NULL);
-    lb_dcopy(doc, req, r->props, "InvocationRateLimitPerSecond", NULL);
-    lb_dcall_t *c = lb_dcall_add(out, LB_DCALL_EVENTS,
-                                 old ? "UpdateApiDestination" : "CreateApiDestination", req);
-    c->capture = "ApiDestinationArn";
-    c->capture_attr = "Arn";
-    lb_json_doc_free(&doc);
+    static const char *const props[] = {"Description",
+                                        "ConnectionArn",
+                                        "InvocationEndpoint",
+                                        "HttpMethod",
+                                        "InvocationRateLimitPerSecond",
+                                        NULL};
+    late_arn_upsert(r, props, old ? "UpdateApiDestination" : "CreateApiDestination",
+                    "ApiDestinationArn", out);
     return 0;
 }
 
@@ -446,7 +440,7 @@ static void apidest_remove(const lb_deploy_ctx_t *ctx, const char *physical, con
 const lb_dtype_t lb_dtype_apidest = {"AWS::Events::ApiDestination",
                                      "Name",
                                      64,
-                                     apidest_identify,
+                                     late_arn_identify,
                                      apidest_upsert,
                                      apidest_remove,
                                      NULL};
