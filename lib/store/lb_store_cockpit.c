@@ -94,6 +94,9 @@ int lb_store_reset(lb_store_t *s, int64_t *max_seq)
         "DELETE FROM archives",
         "DELETE FROM replays",
         "DELETE FROM buses WHERE name <> 'default'",
+        /* A deploy's stack record names the resources above: kept, a redeploy would take them
+         * for there and create nothing. */
+        "DELETE FROM stacks",
     };
     for (size_t i = 0; i < sizeof wipes / sizeof *wipes; i++)
         if (sqlite3_exec(lb_store_db(s), wipes[i], NULL, NULL, NULL) != SQLITE_OK) return LB_ESTORE;

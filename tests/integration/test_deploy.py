@@ -785,5 +785,33 @@ class DeploySam(DaemonTestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+class DeployAfterReset(DaemonTestCase):
+    """POST /_localbridge/reset between tests wipes what a deploy made, and its stack record with
+    it: the next deploy of the same stack creates everything again (it once took the wiped
+    resources for still there and changed nothing)."""
+
+    def test_redeploy_after_reset_creates_again(self):
+        d = tempfile.mkdtemp(prefix="lb-deploy-reset-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "bus.yaml")
+        with open(path, "w") as f:
+            f.write("Resources:\n  Bus:\n    Type: AWS::Events::EventBus\n"
+                    "    Properties: {Name: reset-bus}\n")
+
+        def deploy():
+            p = subprocess.run([BINARY, "deploy", path, "--endpoint-url", self.daemon.url,
+                                "--stack-name", "resettable", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return {c["LogicalId"]: c["Action"] for c in json.loads(p.stdout)["Changes"]}
+
+        self.assertEqual(deploy(), {"Bus": "create"})
+        status, _, _ = self.daemon.admin_post("/_localbridge/reset", {})
+        self.assertEqual(status, 200)
+        self.assertEqual(deploy(), {"Bus": "create"})
+        names = [b["Name"] for b in self.events_client.list_event_buses()["EventBuses"]]
+        self.assertIn("reset-bus", names)
+
+
 if __name__ == "__main__":
     unittest.main()
