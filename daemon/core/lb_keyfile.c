@@ -33,8 +33,10 @@ static int read_key(const char *path, unsigned char key[LB_SEAL_KEY_BYTES])
     return rc;
 }
 
-/* Creates path with a new key, 0600, failing if it exists (another process may race us). */
-static int create_key(const char *path, unsigned char key[LB_SEAL_KEY_BYTES])
+/* Creates path with a new key, 0600, failing if it exists (another process may race us). Synced
+ * unless the store is not either (sqlite_synchronous = off, as `serve --ephemeral` runs): a key
+ * lost with a crash there goes with the data it sealed. */
+static int create_key(const char *path, unsigned char key[LB_SEAL_KEY_BYTES], int durable)
 {
     char text[66];
     if (lb_seal_key_new(key)) return -EIO;
@@ -42,19 +44,20 @@ static int create_key(const char *path, unsigned char key[LB_SEAL_KEY_BYTES])
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return -errno;
     ssize_t w = write(fd, text, 65);
-    int rc = w == 65 && fsync(fd) == 0 ? 0 : -EIO;
+    int rc = w == 65 && (!durable || fsync(fd) == 0) ? 0 : -EIO;
     close(fd);
     OPENSSL_cleanse(text, sizeof text);
     if (rc) unlink(path);
     return rc;
 }
 
-static int load_or_create(const char *path, unsigned char key[LB_SEAL_KEY_BYTES], int *created)
+static int load_or_create(const char *path, unsigned char key[LB_SEAL_KEY_BYTES], int durable,
+                          int *created)
 {
     *created = 0;
     int rc = read_key(path, key);
     if (rc != -ENOENT) return rc;
-    rc = create_key(path, key);
+    rc = create_key(path, key, durable);
     if (rc == -EEXIST) return read_key(path, key);
     *created = rc == 0;
     return rc;
@@ -65,10 +68,11 @@ int lb_keyfile_load(const struct lb_settings *cfg, const lb_log_t *log,
 {
     char path[4200];
     int created = 0, rc;
+    int durable = cfg->sqlite_synchronous != LB_SQLITE_SYNC_OFF;
     *err = NULL;
     if (*cfg->secrets_key_file) {
         snprintf(path, sizeof path, "%s", cfg->secrets_key_file);
-        rc = load_or_create(path, key, &created);
+        rc = load_or_create(path, key, durable, &created);
     } else {
         rc = -ENOENT;
         if (cfg->config_file) {
@@ -76,7 +80,7 @@ int lb_keyfile_load(const struct lb_settings *cfg, const lb_log_t *log,
             const char *slash = strrchr(cfg->config_file, '/');
             snprintf(path, sizeof path, "%.*s/localbridge.key",
                      slash ? (int)(slash - cfg->config_file) : 1, slash ? cfg->config_file : ".");
-            rc = load_or_create(path, key, &created);
+            rc = load_or_create(path, key, durable, &created);
             if (rc == -EACCES || rc == -EROFS || rc == -EPERM)
                 lb_logf_warn(log,
                              "cannot keep the secrets key beside the config file; using the "
@@ -85,7 +89,7 @@ int lb_keyfile_load(const struct lb_settings *cfg, const lb_log_t *log,
         }
         if (rc == -ENOENT || rc == -EACCES || rc == -EROFS || rc == -EPERM) {
             snprintf(path, sizeof path, "%s/localbridge.key", cfg->data_dir);
-            rc = load_or_create(path, key, &created);
+            rc = load_or_create(path, key, durable, &created);
         }
     }
     if (rc == -EINVAL) {
