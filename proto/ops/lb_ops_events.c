@@ -305,6 +305,24 @@ static int prepare_entry(lb_engine_t *engine, lb_call_t *call, const lb_json_t *
     return 0;
 }
 
+/* The entries are prepared: refuses a request over the size limit (counted as AWS counts it),
+ * answers at once when nothing is to be stored, else stores the batch and answers after. */
+static void put_events_submit(lb_call_t *call, put_events_job_t *job, int64_t size)
+{
+    if (size > LB_PUT_EVENTS_MAX_BYTES) {
+        put_events_job_free(job);
+        lb_call_error(call, LB_AWS_VALIDATION,
+                      "Total size of the entries in the request is over the limit.");
+        return;
+    }
+    if (lb_ingest_batch_events(job->batch) == 0) {
+        put_events_render(call, job);
+        put_events_job_free(job);
+        return;
+    }
+    lb_call_defer(call, put_events_txn, put_events_finish, job, put_events_job_free);
+}
+
 void lb_op_put_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
     const lb_json_t *entries;
@@ -342,19 +360,7 @@ void lb_op_put_events(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call
             return;
         }
     }
-    if (size > LB_PUT_EVENTS_MAX_BYTES) {
-        put_events_job_free(job);
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "Total size of the entries in the request is over the limit.");
-        return;
-    }
-    if (lb_ingest_batch_events(job->batch) == 0) {
-        /* Nothing to store: answer now. */
-        put_events_render(call, job);
-        put_events_job_free(job);
-        return;
-    }
-    lb_call_defer(call, put_events_txn, put_events_finish, job, put_events_job_free);
+    put_events_submit(call, job, size);
 }
 
 /* ---- PutPartnerEvents ---- */
@@ -508,16 +514,5 @@ void lb_op_put_partner_events(lb_engine_t *engine, const lb_json_t *req, lb_call
             return;
         }
     }
-    if (size > LB_PUT_EVENTS_MAX_BYTES) {
-        put_events_job_free(job);
-        lb_call_error(call, LB_AWS_VALIDATION,
-                      "Total size of the entries in the request is over the limit.");
-        return;
-    }
-    if (lb_ingest_batch_events(job->batch) == 0) {
-        put_events_render(call, job);
-        put_events_job_free(job);
-        return;
-    }
-    lb_call_defer(call, put_events_txn, put_events_finish, job, put_events_job_free);
+    put_events_submit(call, job, size);
 }
