@@ -54,6 +54,8 @@ void lb_template_where(const lb_template_t *t, const lb_json_t *node, int *line,
 }
 
 static char *verror(const lb_template_t *t, const lb_json_t *node, const char *resource,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static char *verror(const lb_template_t *t, const lb_json_t *node, const char *resource,
                     const char *fmt, va_list ap)
 {
     lb_buf_t b = {0};

@@ -78,7 +78,8 @@ static void failing(fwd_t *f, const char *why)
         lb_logf_warn(f->env.log, "forwarding to EventBridge is failing; retrying",
                      LB_LOG_STR("error", why));
     }
-    snprintf(f->last_error, sizeof f->last_error, "%s", why);
+    /* /health shows the start of it; the log line above has it whole. */
+    snprintf(f->last_error, sizeof f->last_error, "%.*s", (int)sizeof f->last_error - 1, why);
 }
 
 static void working(fwd_t *f)

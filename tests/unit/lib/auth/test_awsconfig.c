@@ -103,8 +103,8 @@ START_TEST(credential_json)
     const char *bad[] = {"[]", "{\"Version\":2,\"AccessKeyId\":\"a\",\"SecretAccessKey\":\"s\"}",
                          "{\"Code\":\"Failure\",\"AccessKeyId\":\"a\",\"SecretAccessKey\":\"s\"}",
                          "{\"AccessKeyId\":\"a\"}",
-                         "{\"AccessKeyId\":\"a\",\"SecretAccessKey\":\"TOPSECRET\","
-                         "\"Expiration\":\"soon\"}"};
+                         ("{\"AccessKeyId\":\"a\",\"SecretAccessKey\":\"TOPSECRET\","
+                          "\"Expiration\":\"soon\"}")};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_int_eq(lb_aws_creds_from_json(bad[i], strlen(bad[i]), &c, &why), -EINVAL);
         ck_assert_ptr_nonnull(why);

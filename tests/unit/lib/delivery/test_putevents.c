@@ -42,8 +42,8 @@ START_TEST(entry_from_envelope)
                          "[1]",
                          "{\"source\":\"s\",\"detail-type\":\"t\",\"detail\":\"x\"}",
                          "{\"source\":\"\",\"detail-type\":\"t\",\"detail\":{}}",
-                         "{\"source\":\"s\",\"detail-type\":\"t\",\"detail\":{},"
-                         "\"resources\":[1]}",
+                         ("{\"source\":\"s\",\"detail-type\":\"t\",\"detail\":{},"
+                          "\"resources\":[1]}"),
                          "not json"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_int_eq(lb_putevents_entry(bad[i], strlen(bad[i]), BUS, NULL, &b, &size), -EINVAL);
