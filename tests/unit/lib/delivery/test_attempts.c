@@ -26,7 +26,9 @@ static lb_delivery_t *make(const char *event_id, const char *arn)
 {
     lb_delivery_t *d =
         lb_delivery_new(event_id, "us-east-1", "default", "r1", "t1", arn, "{}", NULL);
-    lb_delivery_set_body(d, lb_text_new("{\"a\":1}", 7));
+    lb_text_t *body = lb_text_new("{\"a\":1}", 7);
+    lb_delivery_set_body(d, body); /* takes its own reference */
+    lb_text_unref(&body);
     d->ingested_ms = d->age_base_ms = d->next_ms = 1000;
     return d;
 }
