@@ -536,7 +536,8 @@ void lb_ingest_batch_committed(lb_engine_t *e, lb_ingest_batch_t *b)
                                    .envelope = lb_text_data(row->envelope),
                                    .envelope_len = lb_text_len(row->envelope),
                                    .ingested_ms = row->ingested_ms,
-                                   .hits = b->hits + row->first_hit,
+                                   /* no rule matched anything in the batch: no hits array */
+                                   .hits = b->hits ? b->hits + row->first_hit : NULL,
                                    .n_hits = row->n_hits,
                                    .replayed = row->replayed};
         lb_engine_event_committed(e, &ev);

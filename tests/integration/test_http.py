@@ -148,7 +148,9 @@ class HttpFraming(DaemonTestCase):
         rest = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
         s.settimeout(10)
         while b"\r\n\r\n" not in rest:
-            rest += s.recv(65536)
+            chunk = s.recv(65536)
+            self.assertTrue(chunk, "the daemon closed the connection without answering")
+            rest += chunk
         self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest)
         s.close()
 
