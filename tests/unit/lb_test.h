@@ -20,10 +20,13 @@ static inline void lb_test_db_remove(void)
     }
 }
 
-/* A fresh, absent database path named after the test binary and process. */
+/* A fresh, absent database path named after the test binary, the process and the call: unforked
+ * (CK_FORK=no, as under valgrind) a failed test skips its teardown, and a writer thread it left
+ * running must not find the next test's file under the same name (it would write its own back). */
 static inline void lb_test_db_setup_named(const char *name)
 {
-    snprintf(lb_test_db, sizeof lb_test_db, "/tmp/lb-test-%s-%d.db", name, getpid());
+    static unsigned calls;
+    snprintf(lb_test_db, sizeof lb_test_db, "/tmp/lb-test-%s-%d-%u.db", name, getpid(), calls++);
     lb_test_db_remove();
 }
 
