@@ -753,15 +753,21 @@ int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, i
 {
     sqlite3_stmt *st;
     const char *sql =
-        bus ? "SELECT id, region, bus, ingested_ms, envelope, seq, trace_header FROM events"
+        bus ? "SELECT " LB_STORE_EVENT_COLUMNS " FROM events"
               " WHERE region = ?1 AND bus = ?2 AND seq < ?4 ORDER BY seq DESC LIMIT ?3"
-            : "SELECT id, region, bus, ingested_ms, envelope, seq, trace_header FROM events"
+            : "SELECT " LB_STORE_EVENT_COLUMNS " FROM events"
               " WHERE region = ?1 AND seq < ?4 ORDER BY seq DESC LIMIT ?3";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return LB_ESTORE;
     sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
     if (bus) sqlite3_bind_text(st, 2, bus, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, limit);
     sqlite3_bind_int64(st, 4, before_seq);
+    return lb_store_event_rows(st, cb, ctx);
+}
+
+int lb_store_event_rows(sqlite3_stmt *st, lb_store_event_cb cb, void *ctx)
+{
+    if (!st) return LB_ESTORE;
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         lb_event_record_t ev = {

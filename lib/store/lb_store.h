@@ -164,5 +164,10 @@ int lb_store_events_each(lb_store_t *s, const char *region, const char *bus, int
 int lb_store_events_before(lb_store_t *s, const char *region, const char *bus, int64_t before_seq,
                            int limit, lb_store_event_cb cb, void *ctx);
 int lb_store_event_count(lb_store_t *s, int64_t *count);
+/* For sibling store modules that select events their own way: the columns to select, in this
+ * order, and the walk over the rows of such a statement (finalized here; a NULL st, a failed
+ * prepare, is LB_ESTORE). */
+#define LB_STORE_EVENT_COLUMNS "id, region, bus, ingested_ms, envelope, seq, trace_header"
+int lb_store_event_rows(struct sqlite3_stmt *st, lb_store_event_cb cb, void *ctx);
 
 #endif

@@ -109,7 +109,7 @@ int lb_store_events_filtered(lb_store_t *s, const char *region, const char *bus,
 {
     /* Newest first down the primary key, the filters checked row by row. */
     sqlite3_stmt *st =
-        lb_store_prepare(s, "SELECT id, region, bus, ingested_ms, envelope, seq FROM events"
+        lb_store_prepare(s, "SELECT " LB_STORE_EVENT_COLUMNS " FROM events"
                             " WHERE region = ?1 AND (?2 IS NULL OR bus = ?2) AND seq < ?3"
                             " AND (?4 IS NULL OR json_extract(envelope, '$.source') = ?4)"
                             " AND ingested_ms >= ?5 ORDER BY seq DESC LIMIT ?6");
@@ -120,20 +120,5 @@ int lb_store_events_filtered(lb_store_t *s, const char *region, const char *bus,
     lb_store_bind_text(st, 4, source);
     sqlite3_bind_int64(st, 5, since_ms);
     sqlite3_bind_int(st, 6, limit);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        lb_event_record_t ev = {
-            .id = (const char *)sqlite3_column_text(st, 0),
-            .region = (const char *)sqlite3_column_text(st, 1),
-            .bus = (const char *)sqlite3_column_text(st, 2),
-            .ingested_ms = sqlite3_column_int64(st, 3),
-            .envelope = (const char *)sqlite3_column_text(st, 4),
-            .envelope_len = (size_t)sqlite3_column_bytes(st, 4),
-            .seq = sqlite3_column_int64(st, 5),
-        };
-        if ((ret = cb(&ev, ctx))) break;
-    }
-    if (!ret && rc != SQLITE_DONE) ret = LB_ESTORE;
-    sqlite3_finalize(st);
-    return ret;
+    return lb_store_event_rows(st, cb, ctx);
 }

@@ -10,6 +10,7 @@
 #include "lb_test.h"
 #include "lb_test_schema.h"
 #include "lb_delivery.h"
+#include "lb_store_cockpit.h"
 #include "lb_engine.h"
 #include "lb_store.h"
 #include "lb_util.h"
@@ -94,6 +95,12 @@ START_TEST(test_trace_header_migration)
                             .trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793"};
     ck_assert_int_eq(lb_store_event_insert(s, &ev), 0);
     ck_assert_int_eq(lb_store_events_each(s, "us-east-1", "default", 1, keep_trace, trace), 0);
+    ck_assert_str_eq(trace, "Root=1-5759e988-bd862e3fe1be46a994272793");
+    /* The cockpit's filtered listing reads the same columns (it once dropped the trace header). */
+    trace[0] = 0;
+    ck_assert_int_eq(lb_store_events_filtered(s, "us-east-1", "default", NULL, 0, INT64_MAX, 1,
+                                              keep_trace, trace),
+                     0);
     ck_assert_str_eq(trace, "Root=1-5759e988-bd862e3fe1be46a994272793");
     d = lb_delivery_new("new", "us-east-1", "default", "r", "t", "arn:x", "{}", NULL);
     d->trace_header = strdup("Root=1-abc");
