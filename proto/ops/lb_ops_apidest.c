@@ -270,11 +270,24 @@ void lb_op_describe_api_destination(lb_engine_t *engine, const lb_json_t *req, l
     render_destination(&call->body, lb_engine_connections(engine), call, doc, 1);
 }
 
+static int destination_of_connection(lb_connections_t *reg, lb_call_t *call, const lb_json_t *doc,
+                                     void *conn_arn)
+{
+    (void)reg;
+    (void)call;
+    return strcmp(conn_arn, doc_str(doc, "ConnectionArn")) == 0;
+}
+
+static void destination_item(lb_buf_t *b, lb_connections_t *reg, lb_call_t *call,
+                             const lb_json_t *doc, void *ctx)
+{
+    (void)ctx;
+    render_destination(b, reg, call, doc, 0);
+}
+
 void lb_op_list_api_destinations(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
-    const char *prefix, *conn_arn;
-    int64_t limit;
-    char start[256];
+    const char *conn_arn;
     size_t conn_arn_len;
     if (lb_get_string_n(req, "ConnectionArn", &conn_arn, &conn_arn_len, call)) return;
     if (conn_arn && !connection_arn_ok(conn_arn, conn_arn_len)) {
@@ -284,31 +297,12 @@ void lb_op_list_api_destinations(lb_engine_t *engine, const lb_json_t *req, lb_c
         lb_verr_emit(&v, call);
         return;
     }
-    if (lb_conn_read_list_args(req, call, &prefix, &limit, start, sizeof start)) return;
-    lb_connections_t *reg = lb_engine_connections(engine);
-    const char *from = start[0] ? start : (prefix ? prefix : "");
-    size_t i = lb_conn_lower_bound(reg, LB_CONN_API_DESTINATION, call->region, from);
-    lb_buf_t *b = &call->body;
-    call->status = 200;
-    b->len = 0;
-    lb_buf_puts(b, "{\"ApiDestinations\":[");
-    int64_t n = 0;
-    const lb_json_t *doc;
-    const char *region;
-    for (; (doc = lb_conn_at(reg, LB_CONN_API_DESTINATION, i, &region)) != NULL; i++) {
-        const char *name = doc_str(doc, "Name");
-        if (strcmp(region, call->region) != 0) break;
-        if (prefix && strncmp(name, prefix, strlen(prefix)) != 0) break;
-        if (conn_arn && strcmp(conn_arn, doc_str(doc, "ConnectionArn")) != 0) continue;
-        if (n == limit) {
-            lb_json_close_page(b, name);
-            return;
-        }
-        if (n) lb_buf_puts(b, ",");
-        render_destination(b, reg, call, doc, 0);
-        n++;
-    }
-    lb_buf_puts(b, "]}");
+    lb_conn_lister_t lister = {.kind = LB_CONN_API_DESTINATION,
+                               .member = "ApiDestinations",
+                               .keep = conn_arn ? destination_of_connection : NULL,
+                               .item = destination_item,
+                               .ctx = (void *)conn_arn};
+    lb_conn_list_page(engine, req, call, &lister);
 }
 
 void lb_op_update_api_destination(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)

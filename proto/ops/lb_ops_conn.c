@@ -200,6 +200,39 @@ int lb_conn_read_list_args(const lb_json_t *req, lb_call_t *call, const char **p
     return 0;
 }
 
+void lb_conn_list_page(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call,
+                       const lb_conn_lister_t *lister)
+{
+    const char *prefix;
+    int64_t limit;
+    char start[256];
+    if (lb_conn_read_list_args(req, call, &prefix, &limit, start, sizeof start)) return;
+    lb_connections_t *reg = lb_engine_connections(engine);
+    const char *from = start[0] ? start : (prefix ? prefix : "");
+    size_t i = lb_conn_lower_bound(reg, lister->kind, call->region, from);
+    lb_buf_t *b = &call->body;
+    call->status = 200;
+    b->len = 0;
+    lb_buf_printf(b, "{\"%s\":[", lister->member);
+    int64_t n = 0;
+    const lb_json_t *doc;
+    const char *region;
+    for (; (doc = lb_conn_at(reg, lister->kind, i, &region)) != NULL; i++) {
+        const char *name = doc_str(doc, "Name");
+        if (strcmp(region, call->region) != 0) break;
+        if (prefix && strncmp(name, prefix, strlen(prefix)) != 0) break;
+        if (lister->keep && !lister->keep(reg, call, doc, lister->ctx)) continue;
+        if (n == limit) {
+            lb_json_close_page(b, name);
+            return;
+        }
+        if (n) lb_buf_puts(b, ",");
+        lister->item(b, reg, call, doc, lister->ctx);
+        n++;
+    }
+    lb_buf_puts(b, "]}");
+}
+
 /* ---- Connection documents ---- */
 
 static const char *const auth_types[] = {"BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY"};
@@ -614,11 +647,31 @@ void lb_op_describe_connection(lb_engine_t *engine, const lb_json_t *req, lb_cal
     lb_buf_puts(b, "}");
 }
 
+static int connection_in_state(lb_connections_t *reg, lb_call_t *call, const lb_json_t *doc,
+                               void *state_filter)
+{
+    return strcmp(state_of(reg, call, doc), state_filter) == 0;
+}
+
+static void connection_item(lb_buf_t *b, lb_connections_t *reg, lb_call_t *call,
+                            const lb_json_t *doc, void *ctx)
+{
+    (void)ctx;
+    const char *name = doc_str(doc, "Name");
+    lb_buf_puts(b, "{\"Name\":");
+    lb_buf_json_string(b, name, strlen(name));
+    lb_json_put_str(b, "ConnectionArn", doc_str(doc, "ConnectionArn"));
+    lb_json_put_str(b, "ConnectionState", state_of(reg, call, doc));
+    lb_json_put_str(b, "AuthorizationType", doc_str(doc, "AuthorizationType"));
+    lb_json_put_time(b, "CreationTime", doc_ms(doc, "CreationTime"));
+    lb_json_put_time(b, "LastModifiedTime", doc_ms(doc, "LastModifiedTime"));
+    lb_json_put_time(b, "LastAuthorizedTime", doc_ms(doc, "LastAuthorizedTime"));
+    lb_buf_puts(b, "}");
+}
+
 void lb_op_list_connections(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)
 {
-    const char *prefix, *state_filter;
-    int64_t limit;
-    char start[256];
+    const char *state_filter;
     static const char *const states[] = {"CREATING",      "UPDATING",     "DELETING",
                                          "AUTHORIZED",    "DEAUTHORIZED", "AUTHORIZING",
                                          "DEAUTHORIZING", "ACTIVE",       "FAILED_CONNECTIVITY"};
@@ -637,39 +690,12 @@ void lb_op_list_connections(lb_engine_t *engine, const lb_json_t *req, lb_call_t
             return;
         }
     }
-    if (lb_conn_read_list_args(req, call, &prefix, &limit, start, sizeof start)) return;
-    lb_connections_t *reg = lb_engine_connections(engine);
-    const char *from = start[0] ? start : (prefix ? prefix : "");
-    size_t i = lb_conn_lower_bound(reg, LB_CONN_CONNECTION, call->region, from);
-    lb_buf_t *b = &call->body;
-    call->status = 200;
-    b->len = 0;
-    lb_buf_puts(b, "{\"Connections\":[");
-    int64_t n = 0;
-    const lb_json_t *doc;
-    const char *region;
-    for (; (doc = lb_conn_at(reg, LB_CONN_CONNECTION, i, &region)) != NULL; i++) {
-        const char *name = doc_str(doc, "Name");
-        if (strcmp(region, call->region) != 0) break;
-        if (prefix && strncmp(name, prefix, strlen(prefix)) != 0) break;
-        const char *state = state_of(reg, call, doc);
-        if (state_filter && strcmp(state, state_filter) != 0) continue;
-        if (n == limit) {
-            lb_json_close_page(b, name);
-            return;
-        }
-        lb_buf_puts(b, n ? ",{\"Name\":" : "{\"Name\":");
-        lb_buf_json_string(b, name, strlen(name));
-        lb_json_put_str(b, "ConnectionArn", doc_str(doc, "ConnectionArn"));
-        lb_json_put_str(b, "ConnectionState", state);
-        lb_json_put_str(b, "AuthorizationType", doc_str(doc, "AuthorizationType"));
-        lb_json_put_time(b, "CreationTime", doc_ms(doc, "CreationTime"));
-        lb_json_put_time(b, "LastModifiedTime", doc_ms(doc, "LastModifiedTime"));
-        lb_json_put_time(b, "LastAuthorizedTime", doc_ms(doc, "LastAuthorizedTime"));
-        lb_buf_puts(b, "}");
-        n++;
-    }
-    lb_buf_puts(b, "]}");
+    lb_conn_lister_t lister = {.kind = LB_CONN_CONNECTION,
+                               .member = "Connections",
+                               .keep = state_filter ? connection_in_state : NULL,
+                               .item = connection_item,
+                               .ctx = (void *)state_filter};
+    lb_conn_list_page(engine, req, call, &lister);
 }
 
 void lb_op_update_connection(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call)

@@ -55,6 +55,20 @@ void lb_conn_check_name(const char *name, size_t len, lb_verrs_t *v);
 /* Parses Limit/NextToken/NamePrefix of a List call. Returns -1 with an error on the call. */
 int lb_conn_read_list_args(const lb_json_t *req, lb_call_t *call, const char **prefix,
                            int64_t *limit, char *start, size_t startlen);
+/* One page of ListConnections or ListApiDestinations: reads NamePrefix, Limit and NextToken,
+ * walks call's region in name order, and writes {"<member>":[...]} with NextToken when more
+ * follow. keep (NULL: all) filters; item appends one resource's object. The answer, or an error,
+ * is on the call. */
+typedef struct {
+    lb_conn_kind_t kind;
+    const char *member;
+    int (*keep)(lb_connections_t *reg, lb_call_t *call, const lb_json_t *doc, void *ctx);
+    void (*item)(lb_buf_t *b, lb_connections_t *reg, lb_call_t *call, const lb_json_t *doc,
+                 void *ctx);
+    void *ctx;
+} lb_conn_lister_t;
+void lb_conn_list_page(lb_engine_t *engine, const lb_json_t *req, lb_call_t *call,
+                       const lb_conn_lister_t *lister);
 /* The not-found message AWS gives for a missing connection. */
 void lb_conn_not_found(lb_call_t *call, const char *name);
 /* The connection or destination a request's Name designates, or NULL with the error set

@@ -198,6 +198,11 @@ START_TEST(test_connection_lifecycle)
     ck_assert_ptr_null(lb_json_get(r, "NextToken"));
     r = ok(lb_op_list_connections, "{\"NamePrefix\":\"c2\"}");
     ck_assert_int_eq(count(lb_json_get(r, "Connections")), 1);
+    r = ok(lb_op_list_connections, "{\"ConnectionState\":\"AUTHORIZED\"}");
+    ck_assert_int_eq(count(lb_json_get(r, "Connections")), 2);
+    r = ok(lb_op_list_connections, "{\"ConnectionState\":\"DEAUTHORIZED\",\"Limit\":1}");
+    ck_assert_int_eq(count(lb_json_get(r, "Connections")), 0);
+    ck_assert_ptr_null(lb_json_get(r, "NextToken"));
 
     /* Update keeps what is not given, replaces what is. */
     r = ok(lb_op_update_connection,
@@ -367,6 +372,10 @@ START_TEST(test_api_destination_lifecycle)
     r = ok(lb_op_list_api_destinations, body);
     ck_assert_int_eq(count(lb_json_get(r, "ApiDestinations")), 1);
     r = ok(lb_op_list_api_destinations, "{\"NamePrefix\":\"zz\"}");
+    ck_assert_int_eq(count(lb_json_get(r, "ApiDestinations")), 0);
+    r = ok(lb_op_list_api_destinations,
+           "{\"ConnectionArn\":\"arn:aws:events:us-east-1:000000000000:connection/other/"
+           "0b0c1f61-2f5e-4d5c-9e5b-6f4f5d1a7a10\"}");
     ck_assert_int_eq(count(lb_json_get(r, "ApiDestinations")), 0);
 
     r = ok(lb_op_update_api_destination,
