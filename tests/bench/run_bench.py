@@ -133,6 +133,10 @@ def metrics(url):
     return out
 
 
+# The histogram the daemon keeps of accept-to-target time (its CloudWatch-named metric).
+LATENCY = "localbridge_ingestion_to_invocation_seconds"
+
+
 def hist_quantile(m, name, q):
     """Prometheus-style quantile (linear within a bucket) from cumulative buckets."""
     buckets = []
@@ -523,9 +527,36 @@ class Bench:
         return sum(v for k, v in metrics(url).items()
                    if k.startswith("localbridge_matched_events_total"))
 
+    def settled_accepted(self, url):
+        """accepted() once it stops moving: bench_load exits when its time is up with requests
+        still in flight (up to connections x entries events), which the daemon commits after."""
+        last = self.accepted(url)
+        while True:
+            time.sleep(0.2)
+            now = self.accepted(url)
+            if now == last:
+                return now
+            last = now
+
     def sink_stats(self, sink):
         _, body = request(sink, "GET", "/stats")
         return json.loads(body)
+
+    def paced_run(self, start_daemon, sink):
+        """One latency run: a fresh daemon from start_daemon() delivering to sink, the paced
+        load, then a wait (15 s at most) until the sink has all. Returns the load's figures, the
+        sink's and the daemon's metrics."""
+        a = self.args
+        p, url, _ = start_daemon()
+        try:
+            request(sink, "GET", "/reset")
+            r = self.load(url, 8, 1, a.latency_seconds, rate=a.rate, warmup=0)
+            deadline = time.time() + 15
+            while self.sink_stats(sink)["count"] < r["sent_events"] and time.time() < deadline:
+                time.sleep(0.05)
+            return r, self.sink_stats(sink), metrics(url)
+        finally:
+            stop(p)
 
     def delivery(self):
         a = self.args
@@ -535,26 +566,14 @@ class Bench:
             for rep in range(a.runs):
                 log("delivery latency run %d/%d (%d events/s for %gs)"
                     % (rep + 1, a.runs, a.rate, a.latency_seconds))
-                p, url, _ = self.delivery_daemon(sink)
-                try:
-                    request(sink, "GET", "/reset")
-                    r = self.load(url, 8, 1, a.latency_seconds, rate=a.rate, warmup=0)
-                    deadline = time.time() + 15
-                    while (self.sink_stats(sink)["count"] < r["sent_events"]
-                           and time.time() < deadline):
-                        time.sleep(0.05)
-                    s = self.sink_stats(sink)
-                    m = metrics(url)
-                    name = "localbridge_ingestion_to_invocation_seconds"
-                    lat_runs.append({"sent": r["sent_events"], "delivered": s["count"],
-                                     "sent_rate": r["events_per_s"], "put_p99_ms": r["p99_ms"],
-                                     "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
-                                     "max_ms": s["max_ms"],
-                                     "hist_p50_ms": (hist_quantile(m, name, 0.5) or 0) * 1e3,
-                                     "hist_p99_ms": (hist_quantile(m, name, 0.99) or 0) * 1e3,
-                                     "loader_cpu_share": r["loader_cpu_share"]})
-                finally:
-                    stop(p)
+                r, s, m = self.paced_run(lambda: self.delivery_daemon(sink), sink)
+                lat_runs.append({"sent": r["sent_events"], "delivered": s["count"],
+                                 "sent_rate": r["events_per_s"], "put_p99_ms": r["p99_ms"],
+                                 "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
+                                 "max_ms": s["max_ms"],
+                                 "hist_p50_ms": (hist_quantile(m, LATENCY, 0.5) or 0) * 1e3,
+                                 "hist_p99_ms": (hist_quantile(m, LATENCY, 0.99) or 0) * 1e3,
+                                 "loader_cpu_share": r["loader_cpu_share"]})
             for rep in range(a.runs):
                 log("delivery max-rate run %d/%d" % (rep + 1, a.runs))
                 max_runs.append(self.delivery_max_rate(sink))
@@ -590,42 +609,50 @@ class Bench:
             c2, m2, t2 = self.sink_stats(sink)["count"], self.accepted(url), time.time()
             time.sleep(a.drain_seconds)
             c3, t3 = self.sink_stats(sink)["count"], time.time()
+            total = self.settled_accepted(url)
             return {"ingested": r["sent_events"], "ingest_rate": r["events_per_s"],
                     "rate_during_ingest": (c2 - c1) / (t2 - t1),
                     "ingest_rate_window": (m2 - m1) / (t2 - t1),
                     "ratio_window": ((c2 - c1) / (m2 - m1)) if m2 > m1 else None,
                     "backlog_at_end": m2 - c2, "backlog_max": max(backlog or [0]),
                     "rate_drain": (c3 - c2) / (t3 - t2),
-                    "backlog_after_drain": m2 - c3,
+                    "backlog_after_drain": total - c3,
                     "daemon_rss_kb": proc_status_kb(p.pid, "VmRSS")}
         finally:
             stop(p, timeout=15)
 
-    def delivery_capacity(self, sink):
-        """Delivery alone: a backlog ingested with delivery switched off, then switched on
-        (SIGHUP) and drained. Compared with the ingest rate of the same daemon, alone."""
+    def drain_backlog(self, start_daemon, sink, limit_s):
+        """A backlog ingested at full speed with delivery switched off, then switched on (SIGHUP)
+        and drained into sink (limit_s at most). Returns the ingest figures, the backlog, how
+        many arrived, the drain's seconds and the daemon's metrics after it."""
         a = self.args
-        p, url, conf = self.delivery_daemon(sink, enabled=False)
+        p, url, conf = start_daemon()
         try:
             request(sink, "GET", "/reset")
             r = self.load(url, 64, 10, a.max_seconds, warmup=0)
-            backlog = self.accepted(url)
+            backlog = self.settled_accepted(url)
             with open(conf) as f:
                 text = f.read().replace("delivery_enabled = false", "delivery_enabled = true")
             with open(conf, "w") as f:
                 f.write(text)
             t0 = time.time()
             p.send_signal(signal.SIGHUP)
-            deadline = t0 + 60
+            deadline = t0 + limit_s
             while self.sink_stats(sink)["count"] < backlog and time.time() < deadline:
                 time.sleep(0.02)
-            t1 = time.time()
-            done = self.sink_stats(sink)["count"]
-            return {"ingest_rate_alone": r["events_per_s"], "backlog": backlog,
-                    "drained": done, "drain_rate": done / (t1 - t0),
-                    "capacity_ratio": done / (t1 - t0) / r["events_per_s"]}
+            seconds = time.time() - t0
+            return r, backlog, self.sink_stats(sink)["count"], seconds, metrics(url)
         finally:
             stop(p, timeout=15)
+
+    def delivery_capacity(self, sink):
+        """Delivery alone: a backlog drained to the sink. Compared with the ingest rate of the
+        same daemon, alone."""
+        r, backlog, done, seconds, _ = self.drain_backlog(
+            lambda: self.delivery_daemon(sink, enabled=False), sink, 60)
+        return {"ingest_rate_alone": r["events_per_s"], "backlog": backlog,
+                "drained": done, "drain_rate": done / seconds,
+                "capacity_ratio": done / seconds / r["events_per_s"]}
 
     # ---- 5. replay -------------------------------------------------------------------------
     def replay(self):
@@ -737,8 +764,8 @@ class Bench:
         return p, url.rstrip("/")
 
     @staticmethod
-    def forward_metrics(url):
-        m = metrics(url)
+    def forward_counts(m):
+        """Entries forwarded and PutEvents requests made, from a metrics scrape."""
         return (m.get("localbridge_forwarded_entries_total", 0),
                 m.get("localbridge_forward_requests_total", 0))
 
@@ -750,26 +777,14 @@ class Bench:
             for rep in range(a.runs):
                 log("forward latency run %d/%d (%d events/s for %gs)"
                     % (rep + 1, a.runs, a.rate, a.latency_seconds))
-                p, url, _ = self.forward_daemon(upstream)
-                try:
-                    request(upstream, "GET", "/reset")
-                    r = self.load(url, 8, 1, a.latency_seconds, rate=a.rate, warmup=0)
-                    deadline = time.time() + 15
-                    while (self.sink_stats(upstream)["count"] < r["sent_events"]
-                           and time.time() < deadline):
-                        time.sleep(0.05)
-                    s = self.sink_stats(upstream)
-                    m = metrics(url)
-                    name = "localbridge_ingestion_to_invocation_seconds"
-                    fwd, reqs = self.forward_metrics(url)
-                    lat_runs.append({"sent": r["sent_events"], "forwarded": s["count"],
-                                     "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
-                                     "max_ms": s["max_ms"],
-                                     "accept_p50_ms": (hist_quantile(m, name, 0.5) or 0) * 1e3,
-                                     "accept_p99_ms": (hist_quantile(m, name, 0.99) or 0) * 1e3,
-                                     "entries_per_request": fwd / reqs if reqs else 0})
-                finally:
-                    stop(p)
+                r, s, m = self.paced_run(lambda: self.forward_daemon(upstream), upstream)
+                fwd, reqs = self.forward_counts(m)
+                lat_runs.append({"sent": r["sent_events"], "forwarded": s["count"],
+                                 "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
+                                 "max_ms": s["max_ms"],
+                                 "accept_p50_ms": (hist_quantile(m, LATENCY, 0.5) or 0) * 1e3,
+                                 "accept_p99_ms": (hist_quantile(m, LATENCY, 0.99) or 0) * 1e3,
+                                 "entries_per_request": fwd / reqs if reqs else 0})
             for rep in range(a.runs):
                 log("forward max-rate run %d/%d" % (rep + 1, a.runs))
                 max_runs.append(self.forward_max_rate(upstream))
@@ -802,43 +817,26 @@ class Bench:
             c2, m2, t2 = self.sink_stats(upstream)["count"], self.accepted(url), time.time()
             time.sleep(a.drain_seconds)
             c3, t3 = self.sink_stats(upstream)["count"], time.time()
-            fwd, reqs = self.forward_metrics(url)
+            total = self.settled_accepted(url)
+            fwd, reqs = self.forward_counts(metrics(url))
             return {"ingest_rate": r["events_per_s"],
                     "rate_during_ingest": (c2 - c1) / (t2 - t1),
                     "ingest_rate_window": (m2 - m1) / (t2 - t1),
                     "ratio_window": ((c2 - c1) / (m2 - m1)) if m2 > m1 else None,
                     "backlog_at_end": m2 - c2, "rate_drain": (c3 - c2) / (t3 - t2),
-                    "backlog_after_drain": m2 - c3,
+                    "backlog_after_drain": total - c3,
                     "entries_per_request": fwd / reqs if reqs else 0}
         finally:
             stop(p, timeout=15)
 
     def forward_capacity(self, upstream):
-        """Forwarding alone: a backlog ingested with delivery off, then switched on (SIGHUP) and
-        drained to the stand-in in batches."""
-        a = self.args
-        p, url, conf = self.forward_daemon(upstream, enabled=False)
-        try:
-            request(upstream, "GET", "/reset")
-            r = self.load(url, 64, 10, a.max_seconds, warmup=0)
-            backlog = self.accepted(url)
-            with open(conf) as f:
-                text = f.read().replace("delivery_enabled = false", "delivery_enabled = true")
-            with open(conf, "w") as f:
-                f.write(text)
-            t0 = time.time()
-            p.send_signal(signal.SIGHUP)
-            deadline = t0 + 120
-            while self.sink_stats(upstream)["count"] < backlog and time.time() < deadline:
-                time.sleep(0.02)
-            t1 = time.time()
-            done = self.sink_stats(upstream)["count"]
-            fwd, reqs = self.forward_metrics(url)
-            return {"ingest_rate_alone": r["events_per_s"], "backlog": backlog,
-                    "forwarded": done, "drain_rate": done / (t1 - t0),
-                    "entries_per_request": fwd / reqs if reqs else 0}
-        finally:
-            stop(p, timeout=15)
+        """Forwarding alone: a backlog drained to the stand-in in batches."""
+        r, backlog, done, seconds, m = self.drain_backlog(
+            lambda: self.forward_daemon(upstream, enabled=False), upstream, 120)
+        fwd, reqs = self.forward_counts(m)
+        return {"ingest_rate_alone": r["events_per_s"], "backlog": backlog,
+                "forwarded": done, "drain_rate": done / seconds,
+                "entries_per_request": fwd / reqs if reqs else 0}
 
     # ---- 3. matching -----------------------------------------------------------------------
     def matching(self):
