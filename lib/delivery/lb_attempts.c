@@ -90,8 +90,9 @@ int lb_attempt_insert(lb_store_t *s, const lb_attempt_rec_t *r)
     sqlite3_stmt *st = lb_store_stmt(
         s, LB_STMT_ATTEMPT_INSERT,
         "INSERT INTO delivery_attempts (event_id, region, bus, rule, target_id, target_arn,"
-        " attempt, status, http_status, latency_ms, error, at_ms, body)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " attempt, status, http_status, latency_ms, error, at_ms, body, event_seq)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " (SELECT seq FROM events WHERE id = ?1))");
     if (!st) return LB_ESTORE;
     sqlite3_bind_text(st, 1, r->event_id, -1, SQLITE_STATIC);
     lb_store_bind_text(st, 2, r->region);
@@ -118,9 +119,10 @@ int lb_attempt_insert(lb_store_t *s, const lb_attempt_rec_t *r)
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) return LB_ESTORE;
     int64_t id = sqlite3_last_insert_rowid(lb_store_db(s));
-    /* Bounded: the rows beyond the newest LB_ATTEMPTS_KEEP go, a few at a time (an index
-     * range on the primary key, so cheap on every insert). */
-    if (id <= LB_ATTEMPTS_KEEP) return 0;
+    /* Bounded: the rows beyond the newest LB_ATTEMPTS_KEEP go, LB_ATTEMPTS_PRUNE_EVERY at a
+     * time (a range at the start of the primary key and of each index: one statement frees
+     * whole pages, where one row per insert touched every index each time). */
+    if (id <= LB_ATTEMPTS_KEEP || id % LB_ATTEMPTS_PRUNE_EVERY) return 0;
     st = lb_store_stmt(s, LB_STMT_ATTEMPT_PRUNE, "DELETE FROM delivery_attempts WHERE id <= ?");
     if (!st) return LB_ESTORE;
     sqlite3_bind_int64(st, 1, id - LB_ATTEMPTS_KEEP);
@@ -165,8 +167,10 @@ static int each_row(sqlite3_stmt *st, lb_attempt_cb cb, void *ctx)
 
 int lb_attempts_for_event(lb_store_t *s, const char *event_id, lb_attempt_cb cb, void *ctx)
 {
+    /* By the event's seq: an attempt's own index grows at its end (see migration 11 -> 12). */
     sqlite3_stmt *st = lb_store_prepare(s, "SELECT " ATTEMPT_COLUMNS " FROM delivery_attempts"
-                                           " WHERE event_id = ? ORDER BY id");
+                                           " WHERE event_seq = (SELECT seq FROM events"
+                                           " WHERE id = ?) ORDER BY id");
     if (!st) return LB_ESTORE;
     lb_store_bind_text(st, 1, event_id);
     return each_row(st, cb, ctx);

@@ -2,7 +2,8 @@
  * as the outcome itself, so "what happened to my event?" has an answer after the delivery row is
  * gone (a delivered row is deleted). The final attempt of a delivery (SUCCEEDED or
  * DEAD_LETTERED) keeps the body the target was sent: what the fixture's long-poll hands a test.
- * The log is bounded: rows older than the newest LB_ATTEMPTS_KEEP are pruned as new ones come. */
+ * The log is bounded: rows older than the newest LB_ATTEMPTS_KEEP are pruned as new ones come, in
+ * steps of LB_ATTEMPTS_PRUNE_EVERY (it never holds more than the sum of the two). */
 #ifndef LB_ATTEMPTS_H
 #define LB_ATTEMPTS_H
 
@@ -14,6 +15,7 @@
 #include "lb_text.h"
 
 #define LB_ATTEMPTS_KEEP 100000
+#define LB_ATTEMPTS_PRUNE_EVERY 256
 
 typedef enum {
     LB_AS_SUCCEEDED,
@@ -48,7 +50,8 @@ void lb_attempt_rec_free(lb_attempt_rec_t **r);
 int lb_attempt_insert(lb_store_t *s, const lb_attempt_rec_t *r);
 
 typedef int (*lb_attempt_cb)(const lb_attempt_rec_t *r, void *ctx);
-/* Every attempt of an event's deliveries, oldest first. */
+/* Every attempt of a stored event's deliveries, oldest first (found through the event's row:
+ * an attempt logged while its event was not in the store is not found). */
 int lb_attempts_for_event(lb_store_t *s, const char *event_id, lb_attempt_cb cb, void *ctx);
 /* Final attempts (SUCCEEDED, DEAD_LETTERED) to target_arn with id > after_id, oldest first, at
  * most limit. */

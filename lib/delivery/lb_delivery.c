@@ -82,8 +82,10 @@ int lb_delivery_insert(lb_store_t *s, lb_delivery_t *d)
                                      " target_id, target_arn, target_json, body, ingested_ms,"
                                      " attempts, next_ms, state, max_retries, max_age_s, dlq_arn,"
                                      " age_base_ms, error_code, error_message, dead_ms,"
-                                     " trace_header)"
-                                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                     " trace_header, event_seq)"
+                                     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                                     "?15,?16,?17,?18,?19,?20,"
+                                     " (SELECT seq FROM events WHERE id = ?1))");
     if (!st) return LB_ESTORE;
     sqlite3_bind_text(st, 1, d->event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);

@@ -35,7 +35,8 @@ int lb_store_event_deliveries(lb_store_t *s, const char *event_id, lb_store_even
 {
     sqlite3_stmt *st = lb_store_prepare(
         s, "SELECT rule, target_id, target_arn, error_code, error_message, attempts, state,"
-           " next_ms FROM deliveries WHERE event_id = ? ORDER BY seq");
+           " next_ms FROM deliveries"
+           " WHERE event_seq = (SELECT seq FROM events WHERE id = ?) ORDER BY seq");
     if (!st) return LB_ESTORE;
     lb_store_bind_text(st, 1, event_id);
     int rc, ret = 0;

@@ -1,6 +1,7 @@
 /* Takes a scratch database at the latest schema back to an older one, so a migration test starts
- * from what an older daemon really left. Each migration appended to lib/store/lb_store.c adds its
- * undo here, or the migration tests of the older ones fail on a column that is already there. */
+ * from what an older daemon really left. Each migration appended to lib/store/lb_store_schema.c
+ * adds its undo here, or the migration tests of the older ones fail on a column that is already
+ * there. */
 #ifndef LB_TEST_SCHEMA_H
 #define LB_TEST_SCHEMA_H
 
@@ -23,6 +24,11 @@ static const char *const lb_test_schema_undo[] = {
           "ALTER TABLE deliveries DROP COLUMN fn_first_ms;"
           "ALTER TABLE deliveries DROP COLUMN fn_request_id; DROP TABLE lambda_functions;",
     [10] = "DROP TABLE sqs_queues; DROP TABLE sqs_messages; DROP TABLE sqs_dedup;",
+    [11] = "DROP INDEX delivery_attempts_by_event_seq;"
+           "ALTER TABLE delivery_attempts DROP COLUMN event_seq;"
+           "CREATE INDEX delivery_attempts_by_event ON delivery_attempts (event_id);"
+           "DROP INDEX deliveries_by_event_seq; ALTER TABLE deliveries DROP COLUMN event_seq;"
+           "CREATE INDEX deliveries_by_event ON deliveries (event_id);",
 };
 
 /* 0 on success; the database must not be open elsewhere. */
