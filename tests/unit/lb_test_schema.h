@@ -31,6 +31,17 @@ static const char *const lb_test_schema_undo[] = {
            "CREATE INDEX deliveries_by_event ON deliveries (event_id);",
 };
 
+/* Runs sql on the database at path (rows an older daemon would have left, a schema by hand):
+ * SQLITE_OK or sqlite3_exec's error. */
+static inline int lb_test_schema_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
 /* 0 on success; the database must not be open elsewhere. */
 static inline int lb_test_schema_downgrade(const char *path, int to_version)
 {

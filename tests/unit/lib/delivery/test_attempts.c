@@ -183,22 +183,19 @@ START_TEST(test_migrates_from_v11)
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_store_close(&s);
     ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 11), 0);
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
-                                  " VALUES ('old', 'us-east-1', 'default', 1, '{}');"
-                                  "INSERT INTO delivery_attempts (event_id, region, bus, rule,"
-                                  " target_id, target_arn, attempt, status, latency_ms, at_ms)"
-                                  " VALUES ('old', 'us-east-1', 'default', 'r', 't', 'arn:q', 1,"
-                                  " 'SUCCEEDED', 1, 2);"
-                                  "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
-                                  " target_arn, target_json, body, ingested_ms, next_ms)"
-                                  " VALUES ('old', 'us-east-1', 'default', 'r', 't2', 'arn:q2',"
-                                  " '{}', '{}', 1, 1);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    ck_assert_int_eq(
+        lb_test_schema_exec(lb_test_db,
+                            "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
+                            " VALUES ('old', 'us-east-1', 'default', 1, '{}');"
+                            "INSERT INTO delivery_attempts (event_id, region, bus, rule,"
+                            " target_id, target_arn, attempt, status, latency_ms, at_ms)"
+                            " VALUES ('old', 'us-east-1', 'default', 'r', 't', 'arn:q', 1,"
+                            " 'SUCCEEDED', 1, 2);"
+                            "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
+                            " target_arn, target_json, body, ingested_ms, next_ms)"
+                            " VALUES ('old', 'us-east-1', 'default', 'r', 't2', 'arn:q2',"
+                            " '{}', '{}', 1, 1);"),
+        SQLITE_OK);
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     seen_t all = {0};

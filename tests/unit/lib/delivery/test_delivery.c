@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lb_test.h"
+#include "lb_test_schema.h"
 #include "lb_delivery.h"
 #include "lb_retry.h"
 #include "lb_util.h"
@@ -280,24 +281,21 @@ END_TEST
  * latest version and keeps its rows. */
 START_TEST(test_migrates_from_v1)
 {
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
     ck_assert_int_eq(
-        sqlite3_exec(db,
-                     "CREATE TABLE buses (region TEXT NOT NULL, name TEXT NOT NULL, description"
-                     " TEXT, kms_key TEXT, dlq_arn TEXT, tags TEXT, created_ms INTEGER NOT NULL,"
-                     " modified_ms INTEGER NOT NULL, PRIMARY KEY (region, name));"
-                     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL"
-                     " UNIQUE, region TEXT NOT NULL, bus TEXT NOT NULL, ingested_ms INTEGER NOT"
-                     " NULL, envelope TEXT NOT NULL);"
-                     "CREATE INDEX events_by_bus ON events (region, bus, seq);"
-                     "INSERT INTO buses VALUES ('us-east-1','old',NULL,NULL,NULL,NULL,1,1);"
-                     "INSERT INTO events (id, region, bus, ingested_ms, envelope) VALUES"
-                     " ('e-old','us-east-1','old',1,'{}');"
-                     "PRAGMA user_version = 1;",
-                     NULL, NULL, NULL),
+        lb_test_schema_exec(
+            lb_test_db,
+            "CREATE TABLE buses (region TEXT NOT NULL, name TEXT NOT NULL, description"
+            " TEXT, kms_key TEXT, dlq_arn TEXT, tags TEXT, created_ms INTEGER NOT NULL,"
+            " modified_ms INTEGER NOT NULL, PRIMARY KEY (region, name));"
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL"
+            " UNIQUE, region TEXT NOT NULL, bus TEXT NOT NULL, ingested_ms INTEGER NOT"
+            " NULL, envelope TEXT NOT NULL);"
+            "CREATE INDEX events_by_bus ON events (region, bus, seq);"
+            "INSERT INTO buses VALUES ('us-east-1','old',NULL,NULL,NULL,NULL,1,1);"
+            "INSERT INTO events (id, region, bus, ingested_ms, envelope) VALUES"
+            " ('e-old','us-east-1','old',1,'{}');"
+            "PRAGMA user_version = 1;"),
         SQLITE_OK);
-    sqlite3_close(db);
     lb_store_t *s;
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());

@@ -276,16 +276,12 @@ START_TEST(test_migration_from_schema_3)
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_store_close(&s);
     ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 3), 0);
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
     ck_assert_int_eq(
-        sqlite3_exec(db,
-                     "INSERT INTO rules VALUES ('us-east-1', 'default', 'old', "
-                     "'{\"ScheduleExpression\":\"rate(5 minutes)\",\"State\":\"ENABLED\"}', "
-                     "1234);",
-                     NULL, NULL, NULL),
+        lb_test_schema_exec(lb_test_db,
+                            "INSERT INTO rules VALUES ('us-east-1', 'default', 'old', "
+                            "'{\"ScheduleExpression\":\"rate(5 minutes)\",\"State\":\"ENABLED\"}', "
+                            "1234);"),
         SQLITE_OK);
-    sqlite3_close(db);
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     lb_rules_t *r;

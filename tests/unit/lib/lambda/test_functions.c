@@ -121,16 +121,13 @@ START_TEST(test_migrates_from_9)
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_store_close(&s);
     ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 9), 0);
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
-                                  " target_arn, target_json, body, ingested_ms, next_ms)"
-                                  " VALUES ('e', 'us-east-1', 'default', 'r', 't', 'arn', '{}',"
-                                  " '{}', 1, 1)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    ck_assert_int_eq(
+        lb_test_schema_exec(lb_test_db,
+                            "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
+                            " target_arn, target_json, body, ingested_ms, next_ms)"
+                            " VALUES ('e', 'us-east-1', 'default', 'r', 't', 'arn', '{}',"
+                            " '{}', 1, 1)"),
+        SQLITE_OK);
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     lb_functions_t *r;

@@ -63,18 +63,15 @@ START_TEST(test_trace_header_migration)
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_store_close(&s);
     ck_assert_int_eq(lb_test_schema_downgrade(lb_test_db, 6), 0);
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
-                                  " VALUES ('old', 'us-east-1', 'default', 1, '{}');"
-                                  "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
-                                  " target_arn, target_json, body, ingested_ms, next_ms)"
-                                  " VALUES ('old', 'us-east-1', 'default', 'r', 't', 'arn:x',"
-                                  " '{}', '{}', 1, 1);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    ck_assert_int_eq(
+        lb_test_schema_exec(lb_test_db,
+                            "INSERT INTO events (id, region, bus, ingested_ms, envelope)"
+                            " VALUES ('old', 'us-east-1', 'default', 1, '{}');"
+                            "INSERT INTO deliveries (event_id, region, bus, rule, target_id,"
+                            " target_arn, target_json, body, ingested_ms, next_ms)"
+                            " VALUES ('old', 'us-east-1', 'default', 'r', 't', 'arn:x',"
+                            " '{}', '{}', 1, 1);"),
+        SQLITE_OK);
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     ck_assert_int_eq(lb_store_schema_version(s), lb_store_latest_schema_version());
     char trace[64];
@@ -138,10 +135,7 @@ START_TEST(test_refuses_newer_schema)
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), 0);
     lb_store_close(&s);
     /* Pretend a newer LocalBridge wrote it. */
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(lb_test_db, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    ck_assert_int_eq(lb_test_schema_exec(lb_test_db, "PRAGMA user_version = 999"), SQLITE_OK);
     ck_assert_int_eq(lb_store_open(lb_test_db, NULL, &s), -EPROTO);
 }
 END_TEST
